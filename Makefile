@@ -1,0 +1,86 @@
+# pyspy-sh — build, test, demo, benchmark.
+#
+#   make            build ./pyspy-sh
+#   make test       install what the tests need (apt), build, run every test
+#   make demo       install, build, start the demo target and open pyspy-sh on it
+#   make bench      measure attach + bt and remote reads per walk
+#   make asan       build ./pyspy-sh-asan with AddressSanitizer and UBSan
+#   make layouts    regenerate layouts/*.generated.c from the installed CPython headers
+
+CC      ?= cc
+PKGS    := readline libunwind-ptrace libdw libelf lua5.4
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+WARN    := -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
+           -Wmissing-prototypes -Wformat=2
+CFLAGS  ?= -O2 -g
+ALL_CFLAGS = $(WARN) $(CFLAGS) $(PKG_CFLAGS) -D_GNU_SOURCE -MMD -MP
+LDFLAGS ?=
+ALL_LDFLAGS = -Wl,--as-needed $(LDFLAGS)
+ASAN    := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+
+ENGINE_SRC  := $(wildcard engine/*.c)
+LAYOUT_SRC  := $(filter-out layouts/gen_layout.c,$(wildcard layouts/*.c))
+COMMAND_SRC := $(wildcard commands/*.c)
+SHELL_SRC   := $(wildcard shell/*.c)
+SRC := $(ENGINE_SRC) $(LAYOUT_SRC) $(COMMAND_SRC) $(SHELL_SRC)
+LIB_SRC := $(ENGINE_SRC) $(LAYOUT_SRC)
+
+OBJ      := $(SRC:%.c=build/%.o)
+ASAN_OBJ := $(SRC:%.c=build-asan/%.o)
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=build/tests/%)
+
+PYTHON_TEST ?= $(shell command -v python3 2>/dev/null || echo /usr/bin/python3)
+
+.PHONY: all asan test unit e2e demo bench deps layouts clean
+
+all: pyspy-sh
+
+pyspy-sh: $(OBJ)
+	$(CC) $(ALL_LDFLAGS) -o $@ $(OBJ) $(PKG_LIBS)
+
+build/%.o: %.c
+	@mkdir -p $(dir $@)
+	@echo "  CC  $<"; $(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+asan: pyspy-sh-asan
+
+pyspy-sh-asan: $(ASAN_OBJ)
+	$(CC) $(ASAN) $(ALL_LDFLAGS) -o $@ $(ASAN_OBJ) $(PKG_LIBS)
+
+build-asan/%.o: %.c
+	@mkdir -p $(dir $@)
+	@echo "  CC  $< (asan)"; $(CC) $(ALL_CFLAGS) $(ASAN) -O1 -c -o $@ $<
+
+build/tests/%: tests/unit/%.c $(LIB_SRC:%.c=build/%.o)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Ilayouts -Iengine -o $@ $< $(LIB_SRC:%.c=build/%.o) $(PKG_LIBS)
+
+deps:
+	@sh tests/install-deps.sh
+
+unit: $(UNIT_BIN)
+	@fail=0; for t in $(UNIT_BIN); do echo "== $$t"; $$t || fail=1; done; exit $$fail
+
+e2e: pyspy-sh
+	$(PYTHON_TEST) tests/e2e/run.py --binary ./pyspy-sh
+
+test: deps
+	@$(MAKE) --no-print-directory all $(UNIT_BIN)
+	@sh tests/run-all.sh
+
+demo: deps
+	@$(MAKE) --no-print-directory all
+	@sh tests/demo.sh
+
+bench: pyspy-sh
+	$(PYTHON_TEST) tests/bench/bench.py --binary ./pyspy-sh
+
+layouts:
+	sh layouts/generate.sh
+
+clean:
+	rm -rf build build-asan pyspy-sh pyspy-sh-asan
+
+-include $(OBJ:.o=.d) $(ASAN_OBJ:.o=.d)

@@ -1,0 +1,84 @@
+/*
+ * command.h — one table of commands, one dispatcher.
+ *
+ * Every command is a `const struct command` in its own file: name, aliases,
+ * usage, summary, long help, its options as data, its argument counts, what it
+ * needs (an attached target), and its handler.  Help text, `CMD -h`, argument
+ * errors, prefix matching and (later) completion all come from that one entry,
+ * so they cannot drift from what the handler accepts.  The REPL, `-ex`,
+ * `source` and Lua's `pyspy.cmd()` all go through command_run().
+ */
+#ifndef PYSPY_COMMAND_H
+#define PYSPY_COMMAND_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct session;
+
+enum opt_type {
+	OPT_BOOL,
+	OPT_INT,
+	OPT_STRING,
+};
+
+struct cmd_opt {
+	const char *name;          /* long form without dashes: "all" for --all */
+	char short_name;           /* 'a' for -a, or 0 */
+	enum opt_type type;
+	const char *metavar;       /* "N" for an argument, NULL for a flag */
+	const char *help;
+};
+
+#define CMD_MAX_OPTS 16
+#define CMD_MAX_ARGS 32
+
+struct cmd_args {
+	int argc;                  /* positional arguments */
+	const char *argv[CMD_MAX_ARGS];
+	bool set[CMD_MAX_OPTS];    /* indexed like the command's opts[] */
+	long num[CMD_MAX_OPTS];
+	const char *str[CMD_MAX_OPTS];
+};
+
+enum cmd_flags {
+	CMD_NEEDS_TARGET = 1 << 0, /* refuse unless attached */
+	CMD_REPEATS = 1 << 1,      /* an empty line repeats it, as in gdb */
+};
+
+/* Handler status: 0 done; 1 failed or partial; 2 cannot attach (for batch exit codes). */
+enum cmd_status {
+	CMD_OK = 0,
+	CMD_FAILED = 1,
+	CMD_NOATTACH = 2,
+};
+
+struct command {
+	const char *name;
+	const char *const *aliases;    /* NULL-terminated, or NULL */
+	const char *usage;             /* "bt [N] [--all] [--json]" */
+	const char *summary;           /* one line */
+	const char *help;              /* paragraphs */
+	const struct cmd_opt *opts;    /* terminated by a zero entry, or NULL */
+	int min_args, max_args;        /* positional argument counts */
+	unsigned flags;
+	int (*handler)(struct session *s, const struct cmd_args *a);
+};
+
+extern const struct command *const command_table[];
+
+/* Parse and run one command line.  Returns a cmd_status. */
+int command_run(struct session *s, const char *line);
+
+/* The command called name, by exact name, alias or unique prefix; NULL if none.
+ * On ambiguity *ambiguous is set and NULL returned. */
+const struct command *command_find(const char *name, bool *ambiguous);
+
+/* Print a command's full help (usage, summary, options, help text). */
+void command_print_help(struct session *s, const struct command *c);
+
+/* Split a line into words, honouring '...', "..." and backslashes.
+ * Returns the count, or -1 on an unterminated quote.  Words point into buf. */
+int command_split(const char *line, char *buf, size_t buflen, const char **words, int maxwords);
+
+#endif

@@ -1,0 +1,96 @@
+/*
+ * session.c — attaching, detaching and reporting errors for the commands.
+ */
+#include "session.h"
+
+#include <string.h>
+
+#include "command.h"
+
+void session_init(struct session *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->out = stdout;
+	s->err = stderr;
+}
+
+void session_release(struct session *s)
+{
+	session_detach(s);
+}
+
+int cmd_error(struct session *s, const char *fmt, ...)
+{
+	va_list ap;
+	fflush(s->out);
+	fputs("pyspy-sh: ", s->err);
+	va_start(ap, fmt);
+	vfprintf(s->err, fmt, ap);
+	va_end(ap);
+	fputc('\n', s->err);
+	fflush(s->err);
+	return CMD_FAILED;
+}
+
+int cmd_engine_error(struct session *s, int code, const char *msg)
+{
+	if (code < 0)
+		code = -code;
+	cmd_error(s, "%s", msg[0] ? msg : err_text(code));
+	switch (code) {
+	case PS_ENOPROC:
+	case PS_EPERM:
+	case PS_ENOTPY:
+	case PS_EUNSUP:
+		return CMD_NOATTACH;
+	case PS_EGONE:
+		return s->attached ? CMD_FAILED : CMD_NOATTACH;
+	default:
+		return CMD_FAILED;
+	}
+}
+
+int session_attach(struct session *s, int pid)
+{
+	struct pyspy_err e = { 0 };
+	struct attach_opts opts = { .locate = s->set.locate };
+	session_detach(s);
+	int rc = target_attach(&s->target, pid, &opts, &e);
+	if (rc < 0)
+		return cmd_engine_error(s, rc, e.msg);
+	s->attached = true;
+	s->cur_thread = 0;
+	s->cur_frame = 0;
+	return CMD_OK;
+}
+
+void session_detach(struct session *s)
+{
+	if (s->attached)
+		target_detach(&s->target);
+	s->attached = false;
+}
+
+int session_snapshot(struct session *s, unsigned flags, struct snapshot *snap)
+{
+	struct pyspy_err e = { 0 };
+	if (!s->set.nonblocking)
+		flags |= SNAP_PAUSE;
+	int rc = snapshot_take(&s->target, flags, snap, &e);
+	if (rc < 0)
+		return cmd_engine_error(s, rc, e.msg);
+	if (snap->pause_msg[0])
+		fprintf(s->err, "pyspy-sh: warning: %s; reading the target without pausing it\n", snap->pause_msg);
+	return CMD_OK;
+}
+
+struct py_thread *session_thread(struct session *s, struct snapshot *snap)
+{
+	for (size_t i = 0; i < snap->nthreads; i++)
+		if (s->cur_thread && snap->threads[i].number == s->cur_thread)
+			return &snap->threads[i];
+	for (size_t i = 0; i < snap->nthreads; i++)
+		if (snap->threads[i].name && strcmp(snap->threads[i].name, "MainThread") == 0)
+			return &snap->threads[i];
+	return snap->nthreads ? &snap->threads[0] : NULL;
+}

@@ -1,0 +1,55 @@
+/*
+ * session.h — what a pyspy-sh session remembers between commands.
+ *
+ * The attached target, the selected thread and frame, the settings, and where
+ * output goes.  Output is a FILE so that a command's text can be captured
+ * (open_memstream) for Lua's pyspy.cmd() just as well as printed.
+ */
+#ifndef PYSPY_SESSION_H
+#define PYSPY_SESSION_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "../engine/target.h"
+
+struct settings {
+	bool nonblocking;          /* read without pausing the target */
+	enum locate_method locate; /* how to find the interpreter (testing aid) */
+};
+
+struct session {
+	struct target target;
+	bool attached;
+	FILE *out, *err;
+	int cur_thread;            /* selected thread number, 0 = the main thread */
+	int cur_frame;
+	struct settings set;
+	bool quit;
+};
+
+void session_init(struct session *s);
+void session_release(struct session *s);
+
+/* Attach to pid, detaching from any previous target first.  Returns a cmd_status. */
+int session_attach(struct session *s, int pid);
+void session_detach(struct session *s);
+
+/* "pyspy-sh: <message>" on the error stream; returns CMD_FAILED. */
+int cmd_error(struct session *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Report an engine failure; returns CMD_NOATTACH for attach-type codes, else CMD_FAILED. */
+int cmd_engine_error(struct session *s, int code, const char *msg);
+
+
+
+#include "../engine/snapshot.h"
+
+/* Take a snapshot with the session's settings (pausing unless nonblocking).
+ * Prints the failure and returns its cmd_status; warns when pausing failed. */
+int session_snapshot(struct session *s, unsigned flags, struct snapshot *snap);
+
+/* The thread to show when none is named: the selected one, else MainThread, else #1. */
+struct py_thread *session_thread(struct session *s, struct snapshot *snap);
+#endif

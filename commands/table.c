@@ -1,0 +1,20 @@
+/*
+ * table.c — the list of every command.  Adding a command means adding its
+ * file and one line here; help, prefixes and argument checks follow.
+ */
+#include <stddef.h>
+
+#include "command.h"
+
+extern const struct command cmd_attach, cmd_bt, cmd_detach, cmd_help, cmd_info, cmd_quit, cmd_threads;
+
+const struct command *const command_table[] = {
+	&cmd_attach,
+	&cmd_bt,
+	&cmd_detach,
+	&cmd_help,
+	&cmd_info,
+	&cmd_quit,
+	&cmd_threads,
+	NULL,
+};

@@ -1,0 +1,48 @@
+/*
+ * threads.c — `threads`: one line per thread of the target.
+ */
+#include <inttypes.h>
+
+#include "command.h"
+#include "session.h"
+
+/* THREADS */
+static int do_threads(struct session *s, const struct cmd_args *a)
+{
+	struct snapshot snap;
+	(void)a;
+	int rc = session_snapshot(s, SNAP_ALL, &snap);
+	if (rc != CMD_OK)
+		return rc;
+	struct py_thread *cur = session_thread(s, &snap);
+	fprintf(s->out, "  %-3s %-8s %-12s %-18s %s\n", "#", "OS tid", "status", "thread id", "name / innermost frame");
+	for (size_t i = 0; i < snap.nthreads; i++) {
+		struct py_thread *th = &snap.threads[i];
+		char status[32];
+		snprintf(status, sizeof(status), "%s%s", th->active ? "active" : "idle",
+			 th->gil == 1 ? "+gil" : "");
+		fprintf(s->out, "%c %-3d %-8d %-12s 0x%-16" PRIx64 " \"%s\"", th == cur ? '*' : ' ', th->number,
+			(int)th->os_tid, status, th->thread_id, th->name ? th->name : "?");
+		if (th->nframes)
+			fprintf(s->out, " in %s (%s:%d)", th->frames[0].qualname, th->frames[0].file, th->frames[0].line);
+		fputc('\n', s->out);
+	}
+	if (snap.nthreads == 0)
+		fputs("(no Python threads)\n", s->out);
+	snapshot_release(&snap);
+	return CMD_OK;
+}
+
+const struct command cmd_threads = {
+	.name = "threads",
+	.usage = "threads",
+	.summary = "List the target's Python threads.",
+	.help = "One line per thread, oldest first: its number (for 'thread N'), the kernel's\n"
+		"thread id, whether it is running (active) or waiting (idle) and whether it\n"
+		"holds the GIL, the Python thread id (threading.get_ident()), the name from\n"
+		"the threading module, and the innermost Python frame.  '*' marks the\n"
+		"selected thread.",
+	.max_args = 0,
+	.flags = CMD_NEEDS_TARGET,
+	.handler = do_threads,
+};

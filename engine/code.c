@@ -1,0 +1,153 @@
+/*
+ * code.c — the code-object cache.
+ *
+ * An open-addressing table from code address to struct code_info.  On a miss
+ * the code object is read in one piece (its fixed part), then its name, file,
+ * qualname and line table; every later frame of that function costs nothing.
+ */
+#include "code.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "linetable.h"
+#include "pyobj.h"
+
+#define CODE_TABLE_MAX (1u << 20)
+
+static uint64_t rd64(const uint8_t *b, int32_t off)
+{
+	uint64_t v;
+	memcpy(&v, b + off, sizeof(v));
+	return v;
+}
+
+static int rd_int(const uint8_t *b, int32_t off)
+{
+	int32_t v;
+	if (off < 0)
+		return 0;
+	memcpy(&v, b + off, sizeof(v));
+	return v;
+}
+
+static size_t slot_of(raddr_t addr, size_t cap)
+{
+	uint64_t h = addr * 0x9e3779b97f4a7c15ull;
+	return (size_t)(h >> 20) & (cap - 1);
+}
+
+static int cache_grow(struct codecache *c)
+{
+	size_t ncap = c->cap ? c->cap * 2 : 256;
+	struct code_info **ns = calloc(ncap, sizeof(*ns));
+	if (!ns)
+		return -1;
+	for (size_t i = 0; i < c->cap; i++) {
+		struct code_info *ci = c->slots[i];
+		if (!ci)
+			continue;
+		size_t j = slot_of(ci->addr, ncap);
+		while (ns[j])
+			j = (j + 1) & (ncap - 1);
+		ns[j] = ci;
+	}
+	free(c->slots);
+	c->slots = ns;
+	c->cap = ncap;
+	return 0;
+}
+
+static int read_code(struct target *t, raddr_t addr, struct code_info *ci, struct pyspy_err *e)
+{
+	const struct py_layout *L = &t->layout;
+	uint8_t buf[1024];
+	size_t len = (size_t)L->code.size;
+	int rc;
+
+	if (len > sizeof(buf))
+		len = sizeof(buf);
+	if ((rc = remote_read(&t->mem, addr, buf, len, e)) < 0)
+		return rc;
+	if (t->code_type && rd64(buf, L->object.type) != t->code_type)
+		return err_set(e, PS_ECORRUPT, "object at 0x%" PRIx64 " is not a code object", addr);
+	ci->addr = addr;
+	ci->firstlineno = rd_int(buf, L->code.firstlineno);
+	ci->firsttraceable = rd_int(buf, L->code.firsttraceable);
+	ci->argcount = rd_int(buf, L->code.argcount);
+	ci->kwonlyargcount = rd_int(buf, L->code.kwonlyargcount);
+	ci->posonlyargcount = rd_int(buf, L->code.posonlyargcount);
+	ci->nlocals = rd_int(buf, L->code.nlocals);
+	ci->flags = rd_int(buf, L->code.flags);
+	if ((rc = pyobj_str_intern(t, rd64(buf, L->code.name), &ci->name, e)) < 0)
+		return err_wrap(e, "code object 0x%" PRIx64 " name", addr);
+	if ((rc = pyobj_str_intern(t, rd64(buf, L->code.filename), &ci->file, e)) < 0)
+		return err_wrap(e, "code object 0x%" PRIx64 " file name", addr);
+	ci->qualname = ci->name;
+	if (L->code.qualname >= 0 && pyobj_str_intern(t, rd64(buf, L->code.qualname), &ci->qualname, e) < 0)
+		return err_wrap(e, "code object 0x%" PRIx64 " qualname", addr);
+	int32_t toff = L->linetable_model == LINETABLE_LNOTAB ? L->code.lnotab : L->code.linetable;
+	if (toff >= 0 && (rc = pyobj_bytes(t, rd64(buf, toff), &ci->table, &ci->table_len, CODE_TABLE_MAX, e)) < 0)
+		return err_wrap(e, "code object 0x%" PRIx64 " line table", addr);
+	for (int i = 0; i < 4; i++)
+		ci->memo_addr[i] = -2;
+	return 0;
+}
+
+int code_get(struct target *t, raddr_t addr, struct code_info **out, struct pyspy_err *e)
+{
+	struct codecache *c = &t->codes;
+	if (c->cap) {
+		for (size_t j = slot_of(addr, c->cap); c->slots[j]; j = (j + 1) & (c->cap - 1))
+			if (c->slots[j]->addr == addr) {
+				*out = c->slots[j];
+				return 0;
+			}
+	}
+	if (!addr)
+		return err_set(e, PS_EFAULT, "frame has no code object");
+	struct code_info *ci = calloc(1, sizeof(*ci));
+	if (!ci)
+		return err_set(e, PS_ENOMEM, "out of memory");
+	int rc = read_code(t, addr, ci, e);
+	if (rc < 0 || ((c->n + 1) * 2 > c->cap && cache_grow(c) < 0)) {
+		free(ci->table);
+		free(ci);
+		return rc < 0 ? rc : err_set(e, PS_ENOMEM, "out of memory");
+	}
+	size_t j = slot_of(addr, c->cap);
+	while (c->slots[j])
+		j = (j + 1) & (c->cap - 1);
+	c->slots[j] = ci;
+	c->n++;
+	*out = ci;
+	return 0;
+}
+
+int code_line(struct code_info *c, const struct py_layout *L, int byte_offset)
+{
+	int slot = (byte_offset >> 1) & 3;
+	if (c->memo_addr[slot] == byte_offset)
+		return c->memo_line[slot];
+	enum linetable_model m = L->linetable_model;
+	if (m == LINETABLE_LNOTAB && L->version < 0x03000000)
+		m = LINETABLE_LNOTAB_PY2;   /* 2.7's line increments are unsigned */
+	int line = linetable_line(m, c->table, c->table_len, c->firstlineno, byte_offset);
+	c->memo_addr[slot] = byte_offset;
+	c->memo_line[slot] = line;
+	return line;
+}
+
+void code_cache_clear(struct target *t)
+{
+	struct codecache *c = &t->codes;
+	for (size_t i = 0; i < c->cap; i++) {
+		if (c->slots[i]) {
+			free(c->slots[i]->table);
+			free(c->slots[i]);
+		}
+	}
+	free(c->slots);
+	memset(c, 0, sizeof(*c));
+}

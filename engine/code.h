@@ -1,0 +1,41 @@
+/*
+ * code.h — code objects, read once and cached.
+ *
+ * A code object never changes after creation, so everything a frame needs from
+ * it (names, file, first line, the line table) is read on first sight and kept,
+ * keyed by address.  A steady-state stack walk then costs no reads for code.
+ * The one hazard is an address reused by a new code object after the old one
+ * died; a cached entry is checked against the frame's code only by address, so
+ * callers that run for long (the sampler) revalidate with code_cache_clear()
+ * when they detect a mismatch (a line outside the function, a torn walk).
+ */
+#ifndef PYSPY_CODE_H
+#define PYSPY_CODE_H
+
+#include <stdint.h>
+
+#include "target.h"
+
+struct code_info {
+	raddr_t addr;
+	const char *name;          /* interned co_name */
+	const char *qualname;      /* interned co_qualname (3.11+), else co_name */
+	const char *file;          /* interned co_filename */
+	int firstlineno;
+	int firsttraceable;        /* 3.11+: first instruction (code units) where the frame is complete */
+	int argcount, kwonlyargcount, posonlyargcount, nlocals, flags;
+	uint8_t *table;            /* the line table bytes */
+	size_t table_len;
+	int memo_addr[4], memo_line[4];
+};
+
+/* The code object at addr, read on first use.  Fails if it is not a code object. */
+int code_get(struct target *t, raddr_t addr, struct code_info **out, struct pyspy_err *e);
+
+/* The line for a byte offset into the code (a small memo in front of the decoder). */
+int code_line(struct code_info *c, const struct py_layout *L, int byte_offset);
+
+/* Forget every cached code object. */
+void code_cache_clear(struct target *t);
+
+#endif

@@ -1,0 +1,189 @@
+/*
+ * frames.c — walking a thread's Python frames, one function per frame model.
+ *
+ *  - FRAME_MODEL_OBJECT (2.7–3.10): a linked list of heap PyFrameObjects from
+ *    tstate->frame through f_back; one small read per frame.
+ *  - FRAME_MODEL_CFRAME (3.11–3.12) and FRAME_MODEL_CURRENT (3.13+): a linked
+ *    list of _PyInterpreterFrames through `previous`.  Most of them live in the
+ *    thread's current data-stack chunk, so the used part of that chunk is read
+ *    whole (one read) and walked locally; frames outside it (generators, older
+ *    chunks) are read one by one.
+ * Frames CPython itself hides are hidden here too: shim frames owned by the C
+ * stack (3.12+) and "incomplete" frames that have not reached their first
+ * traceable instruction (3.11+), exactly as sys._current_frames() does.
+ */
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "code.h"
+#include "snapshot.h"
+
+#define MAX_FRAMES 16384
+#define MAX_CHUNK_COPY (1u << 20)
+
+static uint64_t rd64(const uint8_t *b, int32_t off)
+{
+	uint64_t v;
+	memcpy(&v, b + off, sizeof(v));
+	return v;
+}
+
+static int push_frame(struct py_thread *th, size_t *cap, const struct py_frame *f)
+{
+	if (th->nframes == *cap) {
+		size_t ncap = *cap ? *cap * 2 : 32;
+		struct py_frame *nv = realloc(th->frames, ncap * sizeof(*nv));
+		if (!nv)
+			return -1;
+		th->frames = nv;
+		*cap = ncap;
+	}
+	th->frames[th->nframes++] = *f;
+	return 0;
+}
+
+static void fill_from_code(struct target *t, struct py_frame *f, raddr_t code, int byte_offset, struct pyspy_err *e)
+{
+	struct code_info *ci;
+	f->code = code;
+	f->lasti = byte_offset;
+	if (code_get(t, code, &ci, e) < 0) {
+		f->function = f->qualname = f->file = "???";
+		f->line = -1;
+		f->ci = NULL;
+		return;
+	}
+	f->ci = ci;
+	f->function = ci->name;
+	f->qualname = ci->qualname;
+	f->file = ci->file;
+	f->line = code_line(ci, &t->layout, byte_offset);
+}
+
+static int walk_objects(struct target *t, const uint8_t *ts, struct py_thread *th, struct pyspy_err *e)
+{
+	const struct py_layout *L = &t->layout;
+	uint8_t buf[512];
+	size_t cap = 0;
+	raddr_t addr = rd64(ts, L->tstate.frame);
+
+	while (addr) {
+		struct py_frame f = { 0 };
+		int rc;
+		if (th->nframes >= MAX_FRAMES)
+			return err_set(e, PS_ECORRUPT, "more than %d frames: the chain loops or is corrupt", MAX_FRAMES);
+		if ((rc = remote_read(&t->mem, addr, buf, t->iframe_len, e)) < 0)
+			return rc;
+		int32_t lasti;
+		memcpy(&lasti, buf + L->pyframe.lasti, sizeof(lasti));
+		/* 3.10 counts code units; before, bytes.  -1 means "not started": the first line. */
+		int byte_offset = lasti < 0 ? -1 : L->linetable_model == LINETABLE_310 ? lasti * 2 : lasti;
+		f.addr = addr;
+		fill_from_code(t, &f, rd64(buf, L->pyframe.code), byte_offset, e);
+		if (push_frame(th, &cap, &f) < 0)
+			return err_set(e, PS_ENOMEM, "out of memory");
+		addr = rd64(buf, L->pyframe.back);
+	}
+	return 0;
+}
+
+/* The used part of the current data-stack chunk, copied. */
+struct chunk_copy {
+	raddr_t start, end;
+	uint8_t *data;
+};
+
+static void copy_chunk(struct target *t, const uint8_t *ts, struct chunk_copy *cc)
+{
+	const struct py_layout *L = &t->layout;
+	memset(cc, 0, sizeof(*cc));
+	if (L->tstate.datastack_chunk < 0 || L->tstate.datastack_top < 0)
+		return;
+	raddr_t chunk = rd64(ts, L->tstate.datastack_chunk);
+	raddr_t top = rd64(ts, L->tstate.datastack_top);
+	if (!chunk || top <= chunk || top - chunk > MAX_CHUNK_COPY)
+		return;
+	cc->data = malloc(top - chunk);
+	if (!cc->data)
+		return;
+	if (remote_read(&t->mem, chunk, cc->data, top - chunk, NULL) < 0) {
+		free(cc->data);
+		cc->data = NULL;
+		return;
+	}
+	cc->start = chunk;
+	cc->end = top;
+}
+
+static const uint8_t *iframe_bytes(struct target *t, const struct chunk_copy *cc, raddr_t addr, uint8_t *buf, struct pyspy_err *e)
+{
+	if (cc->data && addr >= cc->start && addr + t->iframe_len <= cc->end)
+		return cc->data + (addr - cc->start);
+	return remote_read(&t->mem, addr, buf, t->iframe_len, e) < 0 ? NULL : buf;
+}
+
+static int walk_iframes(struct target *t, const uint8_t *ts, struct py_thread *th, struct pyspy_err *e)
+{
+	const struct py_layout *L = &t->layout;
+	struct chunk_copy cc;
+	uint8_t buf[512];
+	size_t cap = 0, seen = 0;
+	raddr_t addr;
+	int rc = 0;
+
+	if (L->frame_model == FRAME_MODEL_CFRAME) {
+		raddr_t cframe = rd64(ts, L->tstate.cframe);
+		if (!cframe)
+			return 0;
+		if ((rc = remote_read_ptr(&t->mem, cframe + (raddr_t)L->cframe.current_frame, &addr, e)) < 0)
+			return rc;
+	} else
+		addr = rd64(ts, L->tstate.current_frame);
+	copy_chunk(t, ts, &cc);
+
+	for (; addr; seen++) {
+		if (seen >= MAX_FRAMES) {
+			rc = err_set(e, PS_ECORRUPT, "more than %d frames: the chain loops or is corrupt", MAX_FRAMES);
+			break;
+		}
+		const uint8_t *b = iframe_bytes(t, &cc, addr, buf, e);
+		if (!b) {
+			rc = -e->code;
+			break;
+		}
+		raddr_t previous = rd64(b, L->iframe.previous);
+		int owner = L->iframe.owner >= 0 ? b[L->iframe.owner] : 0;
+		if ((L->owner_cstack >= 0 && owner == L->owner_cstack) ||
+		    (L->owner_interpreter >= 0 && owner == L->owner_interpreter)) {
+			/* a shim: the frame above it was entered from C */
+			if (th->nframes)
+				th->frames[th->nframes - 1].entry = true;
+			addr = previous;
+			continue;
+		}
+		raddr_t code = rd64(b, L->iframe.code) & ~(raddr_t)L->stackref_mask;
+		raddr_t instr = rd64(b, L->iframe.instr);
+		raddr_t code_start = code + (raddr_t)L->code.code_adaptive;
+		int units = instr >= code_start ? (int)((instr - code_start) / 2) : -1;
+		struct py_frame f = { 0 };
+		f.addr = addr;
+		f.entry = L->iframe.is_entry >= 0 && b[L->iframe.is_entry];
+		fill_from_code(t, &f, code, units < 0 ? -1 : units * 2, e);
+		bool incomplete = f.ci && owner != L->owner_generator && units < f.ci->firsttraceable;
+		if (!incomplete && push_frame(th, &cap, &f) < 0) {
+			rc = err_set(e, PS_ENOMEM, "out of memory");
+			break;
+		}
+		addr = previous;
+	}
+	free(cc.data);
+	return rc;
+}
+
+int frames_walk(struct target *t, const uint8_t *tstate, struct py_thread *th, struct pyspy_err *e)
+{
+	if (t->layout.frame_model == FRAME_MODEL_OBJECT)
+		return walk_objects(t, tstate, th, e);
+	return walk_iframes(t, tstate, th, e);
+}

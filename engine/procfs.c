@@ -1,0 +1,235 @@
+/*
+ * procfs.c — parsing /proc/PID/{maps,task,stat,comm,exe}.
+ *
+ * These files are read once per attach (maps) or once per snapshot (task
+ * states), so clarity wins over speed here; the one hot reader,
+ * procfs_task_state(), avoids stdio.
+ */
+#include "procfs.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static int add_region(struct maps *m, size_t *cap, const struct map_region *r)
+{
+	if (m->n == *cap) {
+		size_t ncap = *cap ? *cap * 2 : 64;
+		struct map_region *nv = realloc(m->v, ncap * sizeof(*nv));
+		if (!nv)
+			return -1;
+		m->v = nv;
+		*cap = ncap;
+	}
+	m->v[m->n++] = *r;
+	return 0;
+}
+
+int maps_read(pid_t pid, struct maps *m, struct pyspy_err *e)
+{
+	char path[64], *line = NULL;
+	size_t linecap = 0, cap = 0;
+	FILE *f;
+
+	m->v = NULL;
+	m->n = 0;
+	snprintf(path, sizeof(path), "/proc/%d/maps", (int)pid);
+	f = fopen(path, "re");
+	if (!f) {
+		if (errno == EACCES || errno == EPERM)
+			return err_set(e, PS_EPERM, "permission denied reading '%s': run as root or grant CAP_SYS_PTRACE", path);
+		return err_set(e, PS_ENOPROC, "no process with pid %d", (int)pid);
+	}
+	while (getline(&line, &linecap, f) > 0) {
+		struct map_region r = { 0 };
+		uint64_t start, end, off;
+		char perms[8];
+		int pathpos = 0;
+		if (sscanf(line, "%" SCNx64 "-%" SCNx64 " %7s %" SCNx64 " %*s %*s %n",
+			   &start, &end, perms, &off, &pathpos) < 4)
+			continue;
+		r.start = start;
+		r.end = end;
+		r.offset = off;
+		memcpy(r.perms, perms, 4);
+		char *p = pathpos ? line + pathpos : NULL;
+		if (p) {
+			p[strcspn(p, "\n")] = '\0';
+			r.path = *p ? strdup(p) : NULL;
+		}
+		if (add_region(m, &cap, &r) < 0) {
+			free(r.path);
+			free(line);
+			fclose(f);
+			maps_release(m);
+			return err_set(e, PS_ENOMEM, "out of memory reading '%s'", path);
+		}
+	}
+	free(line);
+	fclose(f);
+	if (m->n == 0)
+		return err_set(e, PS_EGONE, "pid %d has no memory mappings (it has exited or is a kernel thread)", (int)pid);
+	return 0;
+}
+
+void maps_release(struct maps *m)
+{
+	for (size_t i = 0; i < m->n; i++)
+		free(m->v[i].path);
+	free(m->v);
+	m->v = NULL;
+	m->n = 0;
+}
+
+const struct map_region *maps_find(const struct maps *m, raddr_t addr)
+{
+	size_t lo = 0, hi = m->n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (addr < m->v[mid].start)
+			hi = mid;
+		else if (addr >= m->v[mid].end)
+			lo = mid + 1;
+		else
+			return &m->v[mid];
+	}
+	return NULL;
+}
+
+bool maps_readable(const struct maps *m, raddr_t addr, size_t len)
+{
+	raddr_t end = addr + len;
+	if (end < addr)
+		return false;
+	while (addr < end) {
+		const struct map_region *r = maps_find(m, addr);
+		if (!r || r->perms[0] != 'r')
+			return false;
+		addr = r->end;
+	}
+	return true;
+}
+
+int procfs_tasks(pid_t pid, pid_t **tids, size_t *n, struct pyspy_err *e)
+{
+	char path[64];
+	size_t cap = 16;
+	DIR *d;
+	struct dirent *de;
+
+	*n = 0;
+	*tids = malloc(cap * sizeof(pid_t));
+	if (!*tids)
+		return err_set(e, PS_ENOMEM, "out of memory listing tasks");
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+	d = opendir(path);
+	if (!d) {
+		free(*tids);
+		*tids = NULL;
+		return err_set(e, PS_EGONE, "cannot list the threads of pid %d: it has exited", (int)pid);
+	}
+	while ((de = readdir(d))) {
+		char *end;
+		long tid = strtol(de->d_name, &end, 10);
+		if (*end || tid <= 0)
+			continue;
+		if (*n == cap) {
+			pid_t *nt = realloc(*tids, cap * 2 * sizeof(pid_t));
+			if (!nt)
+				break;
+			*tids = nt;
+			cap *= 2;
+		}
+		(*tids)[(*n)++] = (pid_t)tid;
+	}
+	closedir(d);
+	return 0;
+}
+
+static char stat_state(const char *path)
+{
+	char buf[512];
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	ssize_t got = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (got <= 0)
+		return 0;
+	buf[got] = '\0';
+	char *p = strrchr(buf, ')');
+	return (p && p[1] == ' ') ? p[2] : 0;
+}
+
+char procfs_task_state(pid_t pid, pid_t tid)
+{
+	char path[80];
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", (int)pid, (int)tid);
+	return stat_state(path);
+}
+
+char procfs_state(pid_t pid)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	return stat_state(path);
+}
+
+void procfs_comm(pid_t pid, char *buf, size_t len)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
+	buf[0] = '\0';
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return;
+	if (fgets(buf, (int)len, f))
+		buf[strcspn(buf, "\n")] = '\0';
+	fclose(f);
+}
+
+int procfs_exe(pid_t pid, char *buf, size_t len)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/exe", (int)pid);
+	ssize_t n = readlink(path, buf, len - 1);
+	if (n < 0) {
+		buf[0] = '\0';
+		return -errno;
+	}
+	buf[n] = '\0';
+	return 0;
+}
+
+void procfs_path(pid_t pid, const char *path, char *buf, size_t len)
+{
+	snprintf(buf, len, "/proc/%d/root%s", (int)pid, path);
+}
+
+int procfs_check(pid_t pid, struct pyspy_err *e)
+{
+	char path[64], comm[64];
+	if (pid <= 0)
+		return err_set(e, PS_EARG, "bad pid %d", (int)pid);
+	snprintf(path, sizeof(path), "/proc/%d", (int)pid);
+	if (access(path, F_OK) < 0)
+		return err_set(e, PS_ENOPROC, "no process with pid %d", (int)pid);
+	char st = procfs_state(pid);
+	procfs_comm(pid, comm, sizeof(comm));
+	if (st == 'Z' || st == 'X')
+		return err_set(e, PS_EGONE, "pid %d (%s) is a zombie: it has exited and waits for its parent to reap it", (int)pid, comm);
+	if (st == 0)
+		return err_set(e, PS_ENOPROC, "no process with pid %d", (int)pid);
+	if (pid == getpid())
+		return err_set(e, PS_EARG, "pid %d is pyspy-sh itself", (int)pid);
+	snprintf(path, sizeof(path), "/proc/%d/mem", (int)pid);
+	if (access(path, R_OK) < 0 && (errno == EACCES || errno == EPERM))
+		return err_set(e, PS_EPERM, "permission denied reading pid %d (%s): run as root or grant CAP_SYS_PTRACE", (int)pid, comm);
+	return 0;
+}

@@ -1,0 +1,586 @@
+/*
+ * pyobj.c — decoding strings, ints and dicts from remote memory.
+ *
+ * Three storage generations matter here, each chosen by a layout model:
+ *  - str: 2.7's PyStringObject/PyUnicodeObject, or PEP 393's compact kinds;
+ *  - int: a signed digit count in ob_size (≤3.11) or the lv_tag (3.12+);
+ *  - dict: 2.7's open table, the 3.6 compact dict, the 3.11 keys with kinds;
+ *    instance attributes additionally live in split "values" (3.11+), which
+ *    pair with the type's cached keys.
+ * A read of a small object grabs its header and a little inline data in one
+ * go, so a short name costs one syscall.
+ */
+#include "pyobj.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define TYPECACHE_SLOTS 256
+#define DICT_MAX_ENTRIES (1u << 20)
+#define STR_MAX_BYTES (1u << 24)
+
+struct typecache {
+	struct type_info v[TYPECACHE_SLOTS];
+};
+
+static uint64_t rd64(const uint8_t *b, int32_t off)
+{
+	uint64_t v;
+	memcpy(&v, b + off, sizeof(v));
+	return v;
+}
+
+static uint32_t rd32(const uint8_t *b, int32_t off)
+{
+	uint32_t v;
+	memcpy(&v, b + off, sizeof(v));
+	return v;
+}
+
+int pyobj_type_at(struct target *t, raddr_t type, const struct type_info **out, struct pyspy_err *e)
+{
+	const struct py_layout *L = &t->layout;
+	if (!t->types && !(t->types = calloc(1, sizeof(*t->types))))
+		return err_set(e, PS_ENOMEM, "out of memory");
+	struct type_info *ti = &t->types->v[(type >> 4) % TYPECACHE_SLOTS];
+	if (ti->addr == type && type) {
+		*out = ti;
+		return 0;
+	}
+	uint8_t buf[1024];
+	size_t len = (size_t)(L->type.heap_size > 0 ? L->type.heap_size : L->type.size);
+	if (len > sizeof(buf) || len == 0)
+		return err_set(e, PS_ECORRUPT, "type object layout too large");
+	/* A static type is not a heap type: the tail may not exist.  Read the base part first. */
+	int rc = remote_read(&t->mem, type, buf, (size_t)L->type.size, e);
+	if (rc < 0)
+		return rc;
+	memset(ti, 0, sizeof(*ti));
+	ti->flags = rd64(buf, L->type.flags);
+	ti->dictoffset = (int64_t)rd64(buf, L->type.dictoffset);
+	ti->basicsize = (int64_t)rd64(buf, L->type.basicsize);
+	if (L->type.ht_cached_keys >= 0 && (ti->flags & (1ul << 9)) /* Py_TPFLAGS_HEAPTYPE */)
+		remote_read_ptr(&t->mem, type + (raddr_t)L->type.ht_cached_keys, &ti->cached_keys, NULL);
+	raddr_t name = rd64(buf, L->type.name);
+	if (name && remote_read(&t->mem, name, ti->name, sizeof(ti->name) - 1, NULL) < 0)
+		remote_read(&t->mem, name, ti->name, 8, NULL);
+	ti->name[sizeof(ti->name) - 1] = '\0';
+	ti->addr = type;
+	*out = ti;
+	return 0;
+}
+
+int pyobj_type(struct target *t, raddr_t obj, const struct type_info **out, struct pyspy_err *e)
+{
+	raddr_t type;
+	int rc = remote_read_ptr(&t->mem, obj + (raddr_t)t->layout.object.type, &type, e);
+	if (rc < 0)
+		return rc;
+	return pyobj_type_at(t, type, out, e);
+}
+
+void pyobj_release(struct target *t)
+{
+	free(t->types);
+	t->types = NULL;
+}
+
+/* ---- strings ---- */
+
+static size_t put_utf8(char *buf, size_t cap, size_t at, uint32_t cp)
+{
+	char tmp[4];
+	size_t n;
+	if (cp >= 0xd800 && cp <= 0xdfff)
+		cp = 0xfffd;
+	if (cp < 0x80) {
+		tmp[0] = (char)cp;
+		n = 1;
+	} else if (cp < 0x800) {
+		tmp[0] = (char)(0xc0 | (cp >> 6));
+		tmp[1] = (char)(0x80 | (cp & 0x3f));
+		n = 2;
+	} else if (cp < 0x10000) {
+		tmp[0] = (char)(0xe0 | (cp >> 12));
+		tmp[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
+		tmp[2] = (char)(0x80 | (cp & 0x3f));
+		n = 3;
+	} else {
+		if (cp > 0x10ffff)
+			cp = 0xfffd;
+		tmp[0] = (char)(0xf0 | (cp >> 18));
+		tmp[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
+		tmp[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
+		tmp[3] = (char)(0x80 | (cp & 0x3f));
+		n = 4;
+	}
+	if (at + n >= cap)
+		return 0;
+	memcpy(buf + at, tmp, n);
+	return n;
+}
+
+/* Convert `count` code units of width `kind` (1, 2, 4) to UTF-8. */
+static size_t units_to_utf8(const uint8_t *src, size_t count, int kind, char *buf, size_t cap)
+{
+	size_t at = 0;
+	for (size_t i = 0; i < count; i++) {
+		uint32_t cp;
+		if (kind == 1)
+			cp = src[i];
+		else if (kind == 2) {
+			uint16_t u;
+			memcpy(&u, src + 2 * i, 2);
+			cp = u;
+			if (u >= 0xd800 && u < 0xdc00 && i + 1 < count) {
+				uint16_t lo;
+				memcpy(&lo, src + 2 * i + 2, 2);
+				if (lo >= 0xdc00 && lo < 0xe000) {
+					cp = 0x10000 + (((uint32_t)u - 0xd800) << 10) + (lo - 0xdc00u);
+					i++;
+				}
+			}
+		} else
+			memcpy(&cp, src + 4 * i, 4);
+		size_t n = put_utf8(buf, cap, at, cp);
+		if (n == 0)
+			break;
+		at += n;
+	}
+	buf[at] = '\0';
+	return at;
+}
+
+/* Read [obj, obj+want) in one read, falling back to `need` bytes near the end of a mapping. */
+static int read_head(struct target *t, raddr_t obj, uint8_t *buf, size_t want, size_t need, size_t *got, struct pyspy_err *e)
+{
+	if (remote_read(&t->mem, obj, buf, want, NULL) == 0) {
+		*got = want;
+		return 0;
+	}
+	*got = need;
+	return remote_read(&t->mem, obj, buf, need, e);
+}
+
+/* Fetch `len` data bytes at `at`, from the head buffer when they are in it. */
+static int str_data(struct target *t, const uint8_t *head, size_t got, raddr_t obj, raddr_t at,
+		    size_t len, uint8_t **data, uint8_t *local, size_t localcap, struct pyspy_err *e)
+{
+	if (at >= obj && at - obj + len <= got) {
+		*data = (uint8_t *)head + (at - obj);
+		return 0;
+	}
+	*data = len <= localcap ? local : malloc(len ? len : 1);
+	if (!*data)
+		return err_set(e, PS_ENOMEM, "out of memory reading a string of %zu bytes", len);
+	int rc = remote_read(&t->mem, at, *data, len, e);
+	if (rc < 0 && *data != local)
+		free(*data);
+	return rc;
+}
+
+static int str_pep393(struct target *t, raddr_t obj, const uint8_t *head, size_t got, char *buf, size_t cap, size_t *outlen, struct pyspy_err *e)
+{
+	const struct py_layout *L = &t->layout;
+	uint32_t state = rd32(head, L->unicode.state);
+	int64_t length = (int64_t)rd64(head, L->unicode.length);
+	int kind = (int)((state >> L->unicode.state_kind_shift) & 7);
+	int compact = (state >> L->unicode.state_compact_shift) & 1;
+	int ascii = (state >> L->unicode.state_ascii_shift) & 1;
+	raddr_t at;
+
+	if (length < 0 || (kind != 1 && kind != 2 && kind != 4) || (ascii && kind != 1))
+		return err_set(e, PS_ECORRUPT, "str at 0x%" PRIx64 " has a bad header", obj);
+	if (compact)
+		at = obj + (raddr_t)(ascii ? L->unicode.ascii_size : L->unicode.compact_size);
+	else if (remote_read_ptr(&t->mem, obj + (raddr_t)L->unicode.data, &at, e) < 0)
+		return -e->code;
+	/* never fetch more than the output can hold: a UTF-8 char is at least one byte */
+	size_t count = (size_t)length < cap ? (size_t)length : cap - 1;
+	uint8_t local[1024], *data;
+	int rc = str_data(t, head, got, obj, at, count * (size_t)kind, &data, local, sizeof(local), e);
+	if (rc < 0)
+		return rc;
+	size_t n = units_to_utf8(data, count, kind, buf, cap);
+	if (data != local && (data < head || data >= head + got))
+		free(data);
+	if (outlen)
+		*outlen = n;
+	return 0;
+}
+
+static int str_py2(struct target *t, raddr_t obj, const uint8_t *head, size_t got, uint64_t flags, char *buf, size_t cap, size_t *outlen, struct pyspy_err *e)
+{
+	const struct py_layout *L = &t->layout;
+	uint8_t local[1024], *data;
+	size_t n;
+	int rc;
+
+	if (flags & L->tpflags.bytes_subclass) {
+		int64_t length = (int64_t)rd64(head, L->object.var_size);
+		if (length < 0)
+			return err_set(e, PS_ECORRUPT, "str at 0x%" PRIx64 " has a bad length", obj);
+		size_t count = (size_t)length < cap ? (size_t)length : cap - 1;
+		rc = str_data(t, head, got, obj, obj + (raddr_t)L->bytes.sval, count, &data, local, sizeof(local), e);
+		if (rc < 0)
+			return rc;
+		/* 2.7 str holds bytes; names and paths are UTF-8 already, so pass them through */
+		memcpy(buf, data, count);
+		buf[count] = '\0';
+		n = count;
+	} else {
+		int64_t length = (int64_t)rd64(head, L->unicode.length);
+		raddr_t at = rd64(head, L->unicode.py2_str);
+		int kind = L->unicode_size;
+		if (length < 0)
+			return err_set(e, PS_ECORRUPT, "unicode at 0x%" PRIx64 " has a bad length", obj);
+		size_t count = (size_t)length < cap ? (size_t)length : cap - 1;
+		rc = str_data(t, head, got, obj, at, count * (size_t)kind, &data, local, sizeof(local), e);
+		if (rc < 0)
+			return rc;
+		n = units_to_utf8(data, count, kind, buf, cap);
+	}
+	if (data != local && (data < head || data >= head + got))
+		free(data);
+	if (outlen)
+		*outlen = n;
+	return 0;
+}
+
+int pyobj_str(struct target *t, raddr_t obj, char *buf, size_t cap, size_t *len, struct pyspy_err *e)
+{
+	const struct py_layout *L = &t->layout;
+	uint8_t head[256];
+	size_t got;
+	const struct type_info *ti;
+
+	if (cap == 0)
+		return err_set(e, PS_EARG, "no room for a string");
+	buf[0] = '\0';
+	if (!obj)
+		return err_set(e, PS_EFAULT, "NULL string object");
+	size_t need = (size_t)(L->unicode.compact_size > L->bytes.sval ? L->unicode.compact_size : L->bytes.sval);
+	if (L->unicode.size > (int32_t)need)
+		need = (size_t)L->unicode.size;
+	int rc = read_head(t, obj, head, sizeof(head), need, &got, e);
+	if (rc < 0)
+		return rc;
+	rc = pyobj_type_at(t, rd64(head, L->object.type), &ti, e);
+	if (rc < 0)
+		return rc;
+	if (L->str_model == STR_MODEL_PY2) {
+		if (!(ti->flags & (L->tpflags.bytes_subclass | L->tpflags.unicode_subclass)))
+			return err_set(e, PS_ECORRUPT, "object at 0x%" PRIx64 " is a %s, not a str", obj, ti->name);
+		return str_py2(t, obj, head, got, ti->flags, buf, cap, len, e);
+	}
+	if (!(ti->flags & L->tpflags.unicode_subclass))
+		return err_set(e, PS_ECORRUPT, "object at 0x%" PRIx64 " is a %s, not a str", obj, ti->name);
+	return str_pep393(t, obj, head, got, buf, cap, len, e);
+}
+
+int pyobj_str_intern(struct target *t, raddr_t obj, const char **out, struct pyspy_err *e)
+{
+	char buf[4096];
+	size_t len = 0;
+	int rc = pyobj_str(t, obj, buf, sizeof(buf), &len, e);
+	if (rc < 0)
+		return rc;
+	*out = strtab_intern(&t->strings, buf, len);
+	return *out ? 0 : err_set(e, PS_ENOMEM, "out of memory");
+}
+
+int pyobj_bytes(struct target *t, raddr_t obj, uint8_t **out, size_t *len, size_t max, struct pyspy_err *e)
+{
+	const struct py_layout *L = &t->layout;
+	uint8_t head[64];
+	*out = NULL;
+	*len = 0;
+	int rc = remote_read(&t->mem, obj, head, (size_t)L->bytes.sval, e);
+	if (rc < 0)
+		return rc;
+	int64_t n = (int64_t)rd64(head, L->object.var_size);
+	if (n < 0 || (uint64_t)n > max)
+		return err_set(e, PS_ECORRUPT, "bytes at 0x%" PRIx64 " has a bad length %" PRId64, obj, n);
+	*out = malloc((size_t)n + 1);
+	if (!*out)
+		return err_set(e, PS_ENOMEM, "out of memory");
+	rc = remote_read(&t->mem, obj + (raddr_t)L->bytes.sval, *out, (size_t)n, e);
+	if (rc < 0) {
+		free(*out);
+		*out = NULL;
+		return rc;
+	}
+	*len = (size_t)n;
+	return 0;
+}
+
+/* ---- ints ---- */
+
+int pyobj_int(struct target *t, raddr_t obj, uint64_t *mag, bool *negative, struct pyspy_err *e)
+{
+	const struct py_layout *L = &t->layout;
+	const struct type_info *ti;
+	uint8_t buf[64];
+	int rc = pyobj_type(t, obj, &ti, e);
+	if (rc < 0)
+		return rc;
+	*negative = false;
+	if (ti->flags & L->tpflags.int_subclass) {
+		rc = remote_read(&t->mem, obj, buf, (size_t)L->int_obj.ival + 8, e);
+		if (rc < 0)
+			return rc;
+		int64_t v = (int64_t)rd64(buf, L->int_obj.ival);
+		*negative = v < 0;
+		*mag = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+		return 0;
+	}
+	if (!(ti->flags & L->tpflags.long_subclass))
+		return err_set(e, PS_ECORRUPT, "object at 0x%" PRIx64 " is a %s, not an int", obj, ti->name);
+	size_t hdr = (size_t)L->long_obj.digits;
+	rc = remote_read(&t->mem, obj, buf, hdr + 12, e);
+	if (rc < 0)
+		return rc;
+	uint64_t ndigits;
+	if (L->long_model == LONG_MODEL_TAG) {
+		uint64_t tag = rd64(buf, L->long_obj.tag);
+		ndigits = tag >> 3;
+		*negative = (tag & 3) == 2;
+	} else {
+		int64_t size = (int64_t)rd64(buf, L->object.var_size);
+		*negative = size < 0;
+		ndigits = size < 0 ? (uint64_t)-size : (uint64_t)size;
+	}
+	int bits = L->digit_bits;
+	int dsize = bits == 30 ? 4 : 2;
+	if (ndigits * (uint64_t)bits > 64 + (uint64_t)bits - 1 || ndigits * (uint64_t)dsize > 12)
+		return err_set(e, PS_ECORRUPT, "int at 0x%" PRIx64 " does not fit in 64 bits", obj);
+	uint64_t v = 0;
+	for (uint64_t i = ndigits; i-- > 0;) {
+		uint32_t d = 0;
+		memcpy(&d, buf + hdr + i * (uint64_t)dsize, (size_t)dsize);
+		v = (v << bits) | d;
+	}
+	*mag = v;
+	return 0;
+}
+
+/* ---- dicts ---- */
+
+struct dict_scan {
+	raddr_t entries;           /* address of the first entry */
+	uint64_t count;            /* entries to look at */
+	uint32_t entry_size;
+	int32_t key_off, value_off;
+	raddr_t values;            /* split table: values[i], or 0 */
+};
+
+static int visit_entries(struct target *t, const struct dict_scan *d, dict_visit_fn fn, void *arg, struct pyspy_err *e)
+{
+	uint8_t buf[4096];
+	raddr_t vals[512];
+	uint64_t per = sizeof(buf) / d->entry_size;
+	if (d->count > DICT_MAX_ENTRIES)
+		return err_set(e, PS_ECORRUPT, "dict with %" PRIu64 " entries is implausible", d->count);
+	for (uint64_t i = 0; i < d->count; i += per) {
+		uint64_t n = d->count - i < per ? d->count - i : per;
+		if (n > 512)
+			n = 512;
+		int rc = remote_read(&t->mem, d->entries + i * d->entry_size, buf, n * d->entry_size, e);
+		if (rc == 0 && d->values)
+			rc = remote_read(&t->mem, d->values + i * 8, vals, n * 8, e);
+		if (rc < 0)
+			return rc;
+		for (uint64_t j = 0; j < n; j++) {
+			raddr_t key = rd64(buf, (int32_t)(j * d->entry_size) + d->key_off);
+			raddr_t value = d->values ? vals[j] : rd64(buf, (int32_t)(j * d->entry_size) + d->value_off);
+			if (key && value && (rc = fn(arg, key, value)) != 0)
+				return rc > 0 ? 0 : rc;
+		}
+		if (n < per && i + n < d->count)
+			per = n;
+	}
+	return 0;
+}
+
+/* Describe the entries of a keys object (3.6+), with an optional split values array. */
+static int keys_scan(struct target *t, raddr_t keys, raddr_t values, struct dict_scan *d, struct pyspy_err *e)
+{
+	const struct py_layout *L = &t->layout;
+	uint8_t kb[128];
+	int rc = remote_read(&t->mem, keys, kb, (size_t)L->dictkeys.indices, e);
+	if (rc < 0)
+		return rc;
+	uint64_t index_bytes;
+	memset(d, 0, sizeof(*d));
+	d->count = rd64(kb, L->dictkeys.nentries);
+	d->entry_size = (uint32_t)L->dictkeys.entry_size;
+	d->key_off = 8;
+	d->value_off = 16;
+	if (L->dict_model == DICT_MODEL_COMPACT311) {
+		unsigned log2_size = kb[L->dictkeys.log2_size];
+		unsigned log2_ib = kb[L->dictkeys.log2_index_bytes];
+		if (log2_size > 40 || log2_ib > 43)
+			return err_set(e, PS_ECORRUPT, "dict keys at 0x%" PRIx64 " have a bad size", keys);
+		index_bytes = 1ull << log2_ib;
+		if (kb[L->dictkeys.kind] != 0) {
+			d->entry_size = (uint32_t)L->dictkeys.unicode_entry_size;
+			d->key_off = 0;
+			d->value_off = 8;
+		}
+	} else {
+		uint64_t size = rd64(kb, L->dictkeys.dk_size);
+		if (size > (1ull << 40))
+			return err_set(e, PS_ECORRUPT, "dict keys at 0x%" PRIx64 " have a bad size", keys);
+		index_bytes = size * (size <= 0xff ? 1 : size <= 0xffff ? 2 : size <= 0xffffffffull ? 4 : 8);
+	}
+	d->entries = keys + (raddr_t)L->dictkeys.indices + index_bytes;
+	d->values = values ? values + (raddr_t)L->dictvalues.values : 0;
+	return 0;
+}
+
+int pyobj_dict_foreach(struct target *t, raddr_t dict, dict_visit_fn fn, void *arg, struct pyspy_err *e)
+{
+	const struct py_layout *L = &t->layout;
+	uint8_t db[256];
+	struct dict_scan d;
+	int rc = remote_read(&t->mem, dict, db, (size_t)L->dict.size, e);
+	if (rc < 0)
+		return rc;
+	if (L->dict_model == DICT_MODEL_PY2) {
+		memset(&d, 0, sizeof(d));
+		d.entries = rd64(db, L->dict.py2_table);
+		d.count = rd64(db, L->dict.py2_mask) + 1;
+		d.entry_size = (uint32_t)L->dict.py2_entry_size;
+		d.key_off = 8;
+		d.value_off = 16;
+	} else if ((rc = keys_scan(t, rd64(db, L->dict.keys), rd64(db, L->dict.values), &d, e)) < 0)
+		return rc;
+	return visit_entries(t, &d, fn, arg, e);
+}
+
+struct find_str {
+	struct target *t;
+	const char *name;
+	raddr_t value;
+};
+
+static int match_str(void *arg, raddr_t key, raddr_t value)
+{
+	struct find_str *f = arg;
+	char buf[256];
+	if (pyobj_str(f->t, key, buf, sizeof(buf), NULL, NULL) == 0 && strcmp(buf, f->name) == 0) {
+		f->value = value;
+		return 1;
+	}
+	return 0;
+}
+
+int pyobj_dict_get_str(struct target *t, raddr_t dict, const char *name, raddr_t *value, struct pyspy_err *e)
+{
+	struct find_str f = { t, name, 0 };
+	int rc = pyobj_dict_foreach(t, dict, match_str, &f, e);
+	*value = f.value;
+	return rc;
+}
+
+struct find_int {
+	struct target *t;
+	uint64_t n;
+	raddr_t value;
+};
+
+static int match_int(void *arg, raddr_t key, raddr_t value)
+{
+	struct find_int *f = arg;
+	uint64_t mag;
+	bool neg;
+	if (pyobj_int(f->t, key, &mag, &neg, NULL) == 0 && (neg ? (uint64_t)0 - mag : mag) == f->n) {
+		f->value = value;
+		return 1;
+	}
+	return 0;
+}
+
+int pyobj_dict_get_int(struct target *t, raddr_t dict, uint64_t n, raddr_t *value, struct pyspy_err *e)
+{
+	struct find_int f = { t, n, 0 };
+	int rc = pyobj_dict_foreach(t, dict, match_int, &f, e);
+	*value = f.value;
+	return rc;
+}
+
+/* ---- instance attributes ---- */
+
+static int split_get(struct target *t, raddr_t keys, raddr_t values, const char *name, raddr_t *value, struct pyspy_err *e)
+{
+	struct dict_scan d;
+	struct find_str f = { t, name, 0 };
+	int rc = keys_scan(t, keys, values, &d, e);
+	if (rc == 0)
+		rc = visit_entries(t, &d, match_str, &f, e);
+	*value = f.value;
+	return rc;
+}
+
+int pyobj_attr(struct target *t, raddr_t obj, const char *name, raddr_t *value, struct pyspy_err *e)
+{
+	const struct py_layout *L = &t->layout;
+	const struct type_info *ti;
+	raddr_t slot = 0, values = 0;
+	int rc = pyobj_type(t, obj, &ti, e);
+
+	*value = 0;
+	if (rc < 0)
+		return rc;
+	switch (L->instdict_model) {
+	case INSTDICT_MODEL_OFFSET:
+		if (ti->dictoffset <= 0)
+			return 0;
+		rc = remote_read_ptr(&t->mem, obj + (raddr_t)ti->dictoffset, &slot, e);
+		break;
+	case INSTDICT_MODEL_MANAGED311:
+		if (!(ti->flags & L->tpflags.managed_dict))
+			goto by_offset;
+		rc = remote_read_ptr(&t->mem, obj + (raddr_t)(int64_t)L->managed_dict_offset, &slot, e);
+		if (rc == 0 && !slot)
+			rc = remote_read_ptr(&t->mem, obj + (raddr_t)(int64_t)L->managed_values_offset, &values, e);
+		break;
+	case INSTDICT_MODEL_MANAGED312:
+		if (!(ti->flags & L->tpflags.managed_dict))
+			goto by_offset;
+		rc = remote_read_ptr(&t->mem, obj + (raddr_t)(int64_t)L->managed_dict_offset, &slot, e);
+		if (slot & 1) {
+			values = slot - 1;
+			slot = 0;
+		}
+		break;
+	case INSTDICT_MODEL_INLINE313:
+		if (!(ti->flags & L->tpflags.managed_dict))
+			goto by_offset;
+		rc = remote_read_ptr(&t->mem, obj + (raddr_t)(int64_t)L->managed_dict_offset, &slot, e);
+		if (rc == 0 && !slot && (ti->flags & L->tpflags.inline_values)) {
+			uint8_t valid = 0;
+			values = obj + (raddr_t)ti->basicsize;
+			if (L->dictvalues.valid >= 0)
+				rc = remote_read(&t->mem, values + (raddr_t)L->dictvalues.valid, &valid, 1, e);
+			if (!valid)
+				values = 0;
+		}
+		break;
+	}
+	if (rc < 0)
+		return rc;
+	if (slot)
+		return pyobj_dict_get_str(t, slot, name, value, e);
+	if (values && ti->cached_keys)
+		return split_get(t, ti->cached_keys, values, name, value, e);
+	return 0;
+by_offset:
+	if (ti->dictoffset <= 0)
+		return 0;
+	rc = remote_read_ptr(&t->mem, obj + (raddr_t)ti->dictoffset, &slot, e);
+	if (rc < 0 || !slot)
+		return rc;
+	return pyobj_dict_get_str(t, slot, name, value, e);
+}

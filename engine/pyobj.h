@@ -1,0 +1,65 @@
+/*
+ * pyobj.h — reading Python objects out of the target.
+ *
+ * The engine needs objects for names (code names, file names, thread names),
+ * for finding modules and thread objects, and later for showing locals.  All
+ * of it goes through these functions, which branch on the layout's models
+ * (str, int, dict and instance-dict storage), never on version numbers.
+ *
+ * Remote memory is hostile: every length is bounded, every pointer is checked
+ * by the read that uses it, and a failure is returned, never assumed away.
+ */
+#ifndef PYSPY_PYOBJ_H
+#define PYSPY_PYOBJ_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "target.h"
+
+/* What the engine knows about a type object (cached by address). */
+struct type_info {
+	raddr_t addr;
+	uint64_t flags;            /* tp_flags */
+	int64_t dictoffset;        /* tp_dictoffset */
+	int64_t basicsize;         /* tp_basicsize */
+	raddr_t cached_keys;       /* ht_cached_keys (heap types, 3.3+), 0 if none */
+	char name[64];             /* tp_name, truncated */
+};
+
+/* The type of obj, read through the cache. */
+int pyobj_type(struct target *t, raddr_t obj, const struct type_info **out, struct pyspy_err *e);
+int pyobj_type_at(struct target *t, raddr_t type, const struct type_info **out, struct pyspy_err *e);
+
+/* UTF-8 text of a str object (bytes or unicode on 2.7), truncated to cap-1 bytes.
+ * *len (optional) gets the length written. */
+int pyobj_str(struct target *t, raddr_t obj, char *buf, size_t cap, size_t *len, struct pyspy_err *e);
+
+/* The same, interned in the target's string table (names up to 4 KiB). */
+int pyobj_str_intern(struct target *t, raddr_t obj, const char **out, struct pyspy_err *e);
+
+/* The bytes of a bytes object (str on 2.7) in a malloc'd buffer, at most max bytes. */
+int pyobj_bytes(struct target *t, raddr_t obj, uint8_t **out, size_t *len, size_t max, struct pyspy_err *e);
+
+/* An int (or 2.7 int/long) that fits in 64 bits: magnitude and sign. */
+int pyobj_int(struct target *t, raddr_t obj, uint64_t *mag, bool *negative, struct pyspy_err *e);
+
+/* Call fn for each (key, value) of a dict, in storage order, until it returns non-zero. */
+typedef int (*dict_visit_fn)(void *arg, raddr_t key, raddr_t value);
+int pyobj_dict_foreach(struct target *t, raddr_t dict, dict_visit_fn fn, void *arg, struct pyspy_err *e);
+
+/* dict[name] for a str key; *value = 0 when absent (not an error). */
+int pyobj_dict_get_str(struct target *t, raddr_t dict, const char *name, raddr_t *value, struct pyspy_err *e);
+
+/* dict[n] for an int key; *value = 0 when absent. */
+int pyobj_dict_get_int(struct target *t, raddr_t dict, uint64_t n, raddr_t *value, struct pyspy_err *e);
+
+/* An instance attribute found in the object's own attribute storage (its
+ * __dict__, or the 3.11+ inline/split values); *value = 0 when absent. */
+int pyobj_attr(struct target *t, raddr_t obj, const char *name, raddr_t *value, struct pyspy_err *e);
+
+/* Release the type cache (called at detach). */
+void pyobj_release(struct target *t);
+
+#endif

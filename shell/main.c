@@ -1,0 +1,174 @@
+/*
+ * main.c — pyspy-sh's command line.
+ *
+ *   pyspy-sh [-p PID] [--nonblocking] [-ex CMD]... [--batch]
+ *
+ * Batch use is the fast path (a one-shot `bt --all` should cost a few
+ * milliseconds, fork and exec included), so nothing interactive — readline,
+ * Lua — is started before it is needed.  Exit status, as eu-stack and gdb
+ * users expect: 0 all done, 1 a command failed or its output is partial,
+ * 2 could not attach, 64 bad usage.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../commands/command.h"
+#include "../commands/session.h"
+#include "repl.h"
+
+#define EXIT_PARTIAL 1
+#define EXIT_NOATTACH 2
+#define EXIT_USAGE 64
+
+#ifndef PYSPY_VERSION
+#define PYSPY_VERSION "0.1.0"
+#endif
+
+struct options {
+	long pid;
+	const char **ex;
+	int nex;
+	int batch;
+	int nonblocking;
+};
+
+static void usage(FILE *f)
+{
+	fputs("usage: pyspy-sh [-p PID] [--nonblocking] [-ex COMMAND]... [--batch]\n"
+	      "\n"
+	      "Look inside a running CPython process (2.7, 3.6 to 3.13) without changing it:\n"
+	      "its threads, their Python stacks, and more.  Without --batch an interactive\n"
+	      "session follows the -ex commands.\n"
+	      "\n"
+	      "options:\n"
+	      "  -p, --pid PID        attach to this process\n"
+	      "  -ex, --ex COMMAND    run COMMAND (repeatable, in order)\n"
+	      "  --batch              exit after the -ex commands\n"
+	      "  --nonblocking        never pause the target (reads may be inconsistent)\n"
+	      "  -h, --help           this text\n"
+	      "  --version            the version\n"
+	      "\n"
+	      "exit status: 0 done, 1 a command failed or output is partial,\n"
+	      "2 could not attach (no such process, not Python, no permission), 64 bad usage\n", f);
+}
+
+static int bad_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static int bad_usage(const char *fmt, ...)
+{
+	va_list ap;
+	fputs("pyspy-sh: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputs("\ntry 'pyspy-sh --help'\n", stderr);
+	return EXIT_USAGE;
+}
+
+static int parse_pid(const char *s, long *out)
+{
+	char *end;
+	errno = 0;
+	long v = strtol(s, &end, 10);
+	if (*end || end == s || errno || v <= 0 || v > 0x3fffffff)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+/* Returns -1 to go on, or an exit status. */
+static int parse_options(int argc, char **argv, struct options *o)
+{
+	o->ex = calloc((size_t)argc, sizeof(*o->ex));
+	if (!o->ex)
+		return EXIT_PARTIAL;
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		const char *val = i + 1 < argc ? argv[i + 1] : NULL;
+		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+			usage(stdout);
+			return 0;
+		} else if (!strcmp(a, "--version")) {
+			printf("pyspy-sh %s\n", PYSPY_VERSION);
+			return 0;
+		} else if (!strcmp(a, "-p") || !strcmp(a, "--pid")) {
+			if (!val)
+				return bad_usage("%s needs a process id", a);
+			if (parse_pid(val, &o->pid) < 0)
+				return bad_usage("'%s' is not a process id", val);
+			i++;
+		} else if (!strcmp(a, "-ex") || !strcmp(a, "--ex") || !strcmp(a, "-e")) {
+			if (!val)
+				return bad_usage("%s needs a command", a);
+			o->ex[o->nex++] = val;
+			i++;
+		} else if (!strcmp(a, "--batch") || !strcmp(a, "-batch")) {
+			o->batch = 1;
+		} else if (!strcmp(a, "--nonblocking")) {
+			o->nonblocking = 1;
+		} else {
+			return bad_usage("unknown option '%s'", a);
+		}
+	}
+	return -1;
+}
+
+static enum locate_method locate_from_env(void)
+{
+	const char *v = getenv("PYSPY_LOCATE");
+	if (!v)
+		return LOCATE_ANY;
+	if (!strcmp(v, "symbol"))
+		return LOCATE_SYMBOL;
+	if (!strcmp(v, "section"))
+		return LOCATE_SECTION;
+	if (!strcmp(v, "scan"))
+		return LOCATE_SCAN;
+	return LOCATE_ANY;
+}
+
+int main(int argc, char **argv)
+{
+	struct options o = { 0 };
+	struct session s;
+	int status = 0;
+
+	int rc = parse_options(argc, argv, &o);
+	if (rc >= 0) {
+		free(o.ex);
+		return rc;
+	}
+	session_init(&s);
+	s.set.nonblocking = o.nonblocking;
+	s.set.locate = locate_from_env();
+	if (o.pid) {
+		rc = session_attach(&s, (int)o.pid);
+		if (rc != CMD_OK && o.batch) {
+			free(o.ex);
+			return EXIT_NOATTACH;
+		}
+		if (rc != CMD_OK)
+			status = EXIT_NOATTACH;
+	}
+	for (int i = 0; i < o.nex && !s.quit; i++) {
+		rc = command_run(&s, o.ex[i]);
+		if (rc == CMD_NOATTACH && o.batch) {
+			status = EXIT_NOATTACH;
+			break;
+		}
+		if (rc != CMD_OK && status == 0)
+			status = EXIT_PARTIAL;
+	}
+	if (!o.batch && !s.quit) {
+		rc = repl_run(&s);
+		if (rc != CMD_OK && status == 0 && !isatty(STDIN_FILENO))
+			status = EXIT_PARTIAL;
+	}
+	session_release(&s);
+	free(o.ex);
+	return status;
+}
