@@ -68,11 +68,11 @@ e2e: pyspy-sh
 
 test: deps
 	@$(MAKE) --no-print-directory all $(UNIT_BIN)
-	@sh tests/run-all.sh
+	@$(PYTHON_TEST) tests/run_all.py
 
 demo: deps
 	@$(MAKE) --no-print-directory all
-	@sh tests/demo.sh
+	@sh tests/demo/demo.sh
 
 bench: pyspy-sh
 	$(PYTHON_TEST) tests/bench/bench.py --binary ./pyspy-sh

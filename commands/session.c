@@ -3,6 +3,7 @@
  */
 #include "session.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "command.h"
@@ -79,6 +80,9 @@ int session_snapshot(struct session *s, unsigned flags, struct snapshot *snap)
 	int rc = snapshot_take(&s->target, flags, snap, &e);
 	if (rc < 0)
 		return cmd_engine_error(s, rc, e.msg);
+	if (getenv("PYSPY_STATS"))
+		fprintf(s->err, "stats: threads=%zu reads=%lu stack_reads=%lu paused=%d\n",
+			snap->nthreads, snap->reads, snap->stack_reads, snap->paused);
 	if (snap->pause_msg[0])
 		fprintf(s->err, "pyspy-sh: warning: %s; reading the target without pausing it\n", snap->pause_msg);
 	return CMD_OK;

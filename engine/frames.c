@@ -94,26 +94,36 @@ struct chunk_copy {
 	uint8_t *data;
 };
 
-static void copy_chunk(struct target *t, const uint8_t *ts, struct chunk_copy *cc)
+/*
+ * Copy the used part of the current chunk; on 3.11–3.12 fetch the C-stack
+ * _PyCFrame's current_frame in the same syscall.  Returns the read's status
+ * for the frame pointer (the chunk copy is best effort: frames outside it are
+ * read one by one).
+ */
+static int copy_chunk(struct target *t, const uint8_t *ts, struct chunk_copy *cc, raddr_t cframe_ptr,
+		      raddr_t *current, struct pyspy_err *e)
 {
 	const struct py_layout *L = &t->layout;
+	struct remote_iov iov[2];
+	int n = 0;
 	memset(cc, 0, sizeof(*cc));
-	if (L->tstate.datastack_chunk < 0 || L->tstate.datastack_top < 0)
-		return;
-	raddr_t chunk = rd64(ts, L->tstate.datastack_chunk);
-	raddr_t top = rd64(ts, L->tstate.datastack_top);
-	if (!chunk || top <= chunk || top - chunk > MAX_CHUNK_COPY)
-		return;
-	cc->data = malloc(top - chunk);
-	if (!cc->data)
-		return;
-	if (remote_read(&t->mem, chunk, cc->data, top - chunk, NULL) < 0) {
-		free(cc->data);
-		cc->data = NULL;
-		return;
+	if (cframe_ptr)
+		iov[n++] = (struct remote_iov){ cframe_ptr, current, sizeof(*current) };
+	if (L->tstate.datastack_chunk >= 0 && L->tstate.datastack_top >= 0) {
+		raddr_t chunk = rd64(ts, L->tstate.datastack_chunk);
+		raddr_t top = rd64(ts, L->tstate.datastack_top);
+		if (chunk && top > chunk && top - chunk <= MAX_CHUNK_COPY && (cc->data = malloc(top - chunk))) {
+			cc->start = chunk;
+			cc->end = top;
+			iov[n++] = (struct remote_iov){ chunk, cc->data, top - chunk };
+		}
 	}
-	cc->start = chunk;
-	cc->end = top;
+	if (n && remote_readv(&t->mem, iov, n, NULL) == 0)
+		return 0;
+	/* one of them failed: drop the chunk copy, and get the frame pointer alone */
+	free(cc->data);
+	memset(cc, 0, sizeof(*cc));
+	return cframe_ptr ? remote_read_ptr(&t->mem, cframe_ptr, current, e) : 0;
 }
 
 static const uint8_t *iframe_bytes(struct target *t, const struct chunk_copy *cc, raddr_t addr, uint8_t *buf, struct pyspy_err *e)
@@ -126,21 +136,24 @@ static const uint8_t *iframe_bytes(struct target *t, const struct chunk_copy *cc
 static int walk_iframes(struct target *t, const uint8_t *ts, struct py_thread *th, struct pyspy_err *e)
 {
 	const struct py_layout *L = &t->layout;
-	struct chunk_copy cc;
+	struct chunk_copy cc = { 0 };
 	uint8_t buf[512];
 	size_t cap = 0, seen = 0;
 	raddr_t addr;
 	int rc = 0;
 
+	addr = 0;
 	if (L->frame_model == FRAME_MODEL_CFRAME) {
 		raddr_t cframe = rd64(ts, L->tstate.cframe);
 		if (!cframe)
 			return 0;
-		if ((rc = remote_read_ptr(&t->mem, cframe + (raddr_t)L->cframe.current_frame, &addr, e)) < 0)
+		if ((rc = copy_chunk(t, ts, &cc, cframe + (raddr_t)L->cframe.current_frame, &addr, e)) < 0)
 			return rc;
-	} else
+	} else {
 		addr = rd64(ts, L->tstate.current_frame);
-	copy_chunk(t, ts, &cc);
+		if (addr)
+			copy_chunk(t, ts, &cc, 0, NULL, e);
+	}
 
 	for (; addr; seen++) {
 		if (seen >= MAX_FRAMES) {

@@ -222,6 +222,7 @@ int snapshot_take(struct target *t, unsigned flags, struct snapshot *s, struct p
 	int rc;
 
 	memset(s, 0, sizeof(*s));
+	unsigned long reads0 = t->mem.nreads, stack0 = 0;
 	if ((rc = procfs_tasks(t->pid, &tids, &ntids, e)) < 0)
 		return rc;
 	if ((flags & SNAP_STATUS) && (states = calloc(ntids + 1, 1)))
@@ -237,15 +238,10 @@ int snapshot_take(struct target *t, unsigned flags, struct snapshot *s, struct p
 		} else
 			snprintf(s->pause_msg, sizeof(s->pause_msg), "%s", pe.msg);
 	}
+	stack0 = t->mem.nreads;
 	if ((rc = list_threads(t, s, &tsbufs, e)) < 0)
 		goto out;
 	number_threads(s, tsbufs, t->tstate_len);
-	if (flags & SNAP_GIL) {
-		raddr_t holder;
-		if (gil_holder(t, &holder) == 0)
-			for (size_t i = 0; i < s->nthreads; i++)
-				s->threads[i].gil = s->threads[i].tstate == holder;
-	}
 	if (flags & SNAP_FRAMES) {
 		for (size_t i = 0; i < s->nthreads; i++) {
 			struct py_thread *th = &s->threads[i];
@@ -256,10 +252,18 @@ int snapshot_take(struct target *t, unsigned flags, struct snapshot *s, struct p
 			}
 		}
 	}
+	s->stack_reads = t->mem.nreads - stack0;
 	if (t->layout.tstate.native_thread_id < 0)
 		map_tids_from_pthread(t, s, tids, ntids);
 	if (flags & SNAP_NAMES)
 		name_threads(t, s);
+	if (flags & SNAP_GIL) {
+		raddr_t holder;
+		if (gil_holder(t, &holder) == 0)
+			for (size_t i = 0; i < s->nthreads; i++)
+				s->threads[i].gil = s->threads[i].tstate == holder;
+	}
+	s->reads = t->mem.nreads - reads0;
 	pause_release(&pz);
 	if (states)
 		fill_status(t, s, tids, states, ntids);

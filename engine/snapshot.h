@@ -52,6 +52,8 @@ struct snapshot {
 	bool paused;               /* the target was paused while read */
 	bool partial;              /* some part could not be read */
 	char pause_msg[512];       /* why pausing failed, if it did */
+	unsigned long reads;       /* remote reads (syscalls) the snapshot made */
+	unsigned long stack_reads; /* of which: thread list and frame walks */
 };
 
 enum snap_flags {
