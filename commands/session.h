@@ -27,6 +27,10 @@ struct session {
 	int cur_frame;
 	struct settings set;
 	bool quit;
+	/* `list` continues where it stopped when repeated */
+	char list_file[4096];
+	long list_next, list_mark;
+	bool list_repeat;          /* set by the REPL when this command repeats the last one */
 };
 
 void session_init(struct session *s);

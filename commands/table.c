@@ -6,15 +6,21 @@
 
 #include "command.h"
 
-extern const struct command cmd_attach, cmd_bt, cmd_detach, cmd_help, cmd_info, cmd_quit, cmd_threads;
+extern const struct command cmd_attach, cmd_bt, cmd_detach, cmd_down, cmd_frame, cmd_help, cmd_info, cmd_list,
+	cmd_quit, cmd_thread, cmd_threads, cmd_up;
 
 const struct command *const command_table[] = {
 	&cmd_attach,
 	&cmd_bt,
 	&cmd_detach,
+	&cmd_down,
+	&cmd_frame,
 	&cmd_help,
 	&cmd_info,
+	&cmd_list,
 	&cmd_quit,
+	&cmd_thread,
 	&cmd_threads,
+	&cmd_up,
 	NULL,
 };

@@ -551,7 +551,8 @@ int pyobj_attr(struct target *t, raddr_t obj, const char *name, raddr_t *value, 
 			goto by_offset;
 		rc = remote_read_ptr(&t->mem, obj + (raddr_t)(int64_t)L->managed_dict_offset, &slot, e);
 		if (slot & 1) {
-			values = slot - 1;
+			/* tagged: the values pointer is stored minus one */
+			values = slot + 1;
 			slot = 0;
 		}
 		break;

@@ -78,7 +78,7 @@ enum dict_model {
 enum instdict_model {
 	INSTDICT_MODEL_OFFSET = 1, /* ≤3.10: *(obj + tp_dictoffset) */
 	INSTDICT_MODEL_MANAGED311, /* 3.11: Py_TPFLAGS_MANAGED_DICT, dict at obj-3*8, values at obj-4*8 */
-	INSTDICT_MODEL_MANAGED312, /* 3.12: Py_TPFLAGS_MANAGED_DICT, obj-3*8 holds a dict, or values|1 */
+	INSTDICT_MODEL_MANAGED312, /* 3.12: Py_TPFLAGS_MANAGED_DICT, obj-3*8 holds a dict, or (values - 1), odd */
 	INSTDICT_MODEL_INLINE313,  /* 3.13+: Py_TPFLAGS_INLINE_VALUES values at obj+tp_basicsize, dict at obj-3*8 */
 };
 

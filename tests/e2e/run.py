@@ -175,7 +175,7 @@ def discover(explicit):
                 prefix = "pyenv"
             else:
                 prefix = os.path.basename(it.path)
-            it.label = "%s-%s" % (prefix, it.vstr if it.version else os.path.basename(it.path))
+            it.label = "%s-%s" % (prefix, it.vstr) if it.version else os.path.basename(it.path)
     seen = {}
     for it in found:        # unique labels
         n = seen.get(it.label, 0)
@@ -373,7 +373,7 @@ def sane(r):
         raise Fail("CRASH: %s killed by signal %d; stderr: %s" % (r.cmd(), -r.rc, r.err[-800:]))
     for m in SANITIZER_MARKERS:
         if m in r.err:
-            raise Fail("sanitizer report from %s: %s" % (r.cmd(), r.err[r.err.index(m) - 100:][:1200]))
+            raise Fail("sanitizer report from %s: %s" % (r.cmd(), r.err[max(0, r.err.index(m) - 200):][:1500]))
 
 
 def parse_json_doc(r):
@@ -512,7 +512,7 @@ def parse_bt_text(text):
 # ------------------------------------------------------------------ per-interpreter: stacks target
 
 STACK_TESTS = ("target_truth", "python_version", "stacks_json", "stacks_text", "threads_text",
-               "stacks_nonblocking", "blocked_state", "unicode")
+               "stacks_nonblocking", "blocked_state", "unicode", "undisturbed")
 STATUS_TESTS = ("status_active", "status_active_nonblocking", "status_gil")
 
 
@@ -735,6 +735,21 @@ def t_unicode(ctx):
         raise Fail("; ".join(probs))
 
 
+def t_undisturbed(ctx):
+    """Runs last: after all the attaching, the target is alive, every thread is
+    still there and still asleep (a pause must not cut a sleep short)."""
+    if ctx.target.proc.poll() is not None:
+        raise Fail("stacks target died during the tests (rc %s); output: %s"
+                   % (ctx.target.proc.returncode, ctx.target.output_tail()))
+    tids = sorted(t["os_tid"] for t in ctx.truth["threads"])
+    tasks = ctx.target.tasks()
+    if tasks != tids:
+        raise Fail("threads changed: /proc/%d/task is %s, was %s" % (ctx.pid, tasks, tids))
+    states = dict((tid, task_state(ctx.pid, tid)) for tid in tasks)
+    if any(s not in ("S", "D") for s in states.values()):
+        raise Fail("task states after the tests: %s" % states)
+
+
 def group_stacks(res, interp, spy):
     names = ["%s[%s]" % (t, interp.label) for t in STACK_TESTS]
     names = [n for n in names if res.wanted(n)]
@@ -764,15 +779,11 @@ def group_stacks(res, interp, spy):
                 res.fail(n, "stacks target: %s" % e)
             return
         ctx = StacksContext(interp, spy, target)
-        fns = {"target_truth": t_target_truth, "python_version": t_python_version, "stacks_json": t_stacks_json, "stacks_text": t_stacks_text,
+        fns = {"undisturbed": t_undisturbed, "target_truth": t_target_truth, "python_version": t_python_version, "stacks_json": t_stacks_json, "stacks_text": t_stacks_text,
                "threads_text": t_threads_text, "stacks_nonblocking": t_stacks_nonblocking,
                "blocked_state": t_blocked_state, "unicode": t_unicode}
         for t in STACK_TESTS:
             res.run("%s[%s]" % (t, interp.label), fns[t], ctx)
-        if target.proc.poll() is not None:
-            res.fail("target_alive[%s]" % interp.label,
-                     "stacks target died during the tests (rc %s); output: %s"
-                     % (target.proc.returncode, target.output_tail()))
     finally:
         if target is not None:
             target.kill()
@@ -854,6 +865,8 @@ def group_status(res, interp, spy):
                         probs.append("snapshot %d: sleeping %s reported active=%r"
                                      % (i, tlabel(e), g.get("active")))
             need = (len(docs) * 6 + 9) // 10
+            log("%s: spinner active in %d of %d %s snapshots" % (
+                interp.label, spin_active, len(docs), "nonblocking" if nonblocking else "pausing"))
             if spin_active < need:
                 probs.append("spinner reported active in %d of %d snapshots (want >= %d); kernel says %s"
                              % (spin_active, len(docs), need, task_state(target.pid, spinner["os_tid"])))
@@ -878,6 +891,7 @@ def group_status(res, interp, spy):
                         held += t.get("gil") is True
                     if t.get("gil") not in (True, False, None):
                         probs.append("snapshot %d: gil=%r is not true/false/null" % (i, t.get("gil")))
+            log("%s: spinner gil known in %d of %d snapshots, held in %d" % (interp.label, known, len(docs), held))
             if probs:
                 raise Fail("; ".join(probs[:6]))
             if known == 0:
