@@ -20,7 +20,7 @@ static const struct cmd_opt bt_opts[] = {
 static void text_thread(struct session *s, const struct py_thread *th, size_t limit)
 {
 	fprintf(s->out, "Thread %d (OS tid %d, %s%s): ", th->number, (int)th->os_tid,
-		th->active ? "active" : "idle", th->gil == 1 ? ", gil" : "");
+		thread_status(th), th->gil == 1 ? ", gil" : "");
 	if (th->name)
 		fprintf(s->out, "\"%s\"\n", th->name);
 	else

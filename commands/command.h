@@ -53,6 +53,9 @@ enum cmd_status {
 	CMD_NOATTACH = 2,
 };
 
+/* A completer offers candidates for argument number argi (0-based); the caller filters by prefix. */
+typedef void (*complete_add_fn)(void *ctx, const char *word);
+
 struct command {
 	const char *name;
 	const char *const *aliases;    /* NULL-terminated, or NULL */
@@ -63,6 +66,7 @@ struct command {
 	int min_args, max_args;        /* positional argument counts */
 	unsigned flags;
 	int (*handler)(struct session *s, const struct cmd_args *a);
+	void (*complete)(struct session *s, int argi, complete_add_fn add, void *ctx);
 };
 
 extern const struct command *const command_table[];
@@ -73,6 +77,14 @@ int command_run(struct session *s, const char *line);
 /* The command called name, by exact name, alias or unique prefix; NULL if none.
  * On ambiguity *ambiguous is set and NULL returned. */
 const struct command *command_find(const char *name, bool *ambiguous);
+
+/* Offer every command name and alias. */
+void command_complete_names(complete_add_fn add, void *ctx);
+
+/* Completers shared by several commands. */
+void complete_thread_numbers(struct session *s, int argi, complete_add_fn add, void *ctx);
+void complete_frame_numbers(struct session *s, int argi, complete_add_fn add, void *ctx);
+void complete_command_names(struct session *s, int argi, complete_add_fn add, void *ctx);
 
 /* Print a command's full help (usage, summary, options, help text). */
 void command_print_help(struct session *s, const struct command *c);

@@ -148,7 +148,7 @@ static int usage_error(struct session *s, const struct command *c, const char *f
 	return CMD_FAILED;
 }
 
-/* Fill a from words[1..n); returns 0, 1 when help was asked for, or CMD_FAILED. */
+/* Fill a from words[1..n); returns 0, 1 when help was asked for, or -1 (reported). */
 static int parse_args(struct session *s, const struct command *c, const char **words, int n, struct cmd_args *a)
 {
 	bool only_positional = false;
@@ -165,28 +165,28 @@ static int parse_args(struct session *s, const struct command *c, const char **w
 			int k;
 			const struct cmd_opt *o = find_opt(c, w, &k);
 			if (!o)
-				return usage_error(s, c, "unknown option '%s'", w);
+				return -usage_error(s, c, "unknown option '%s'", w);
 			a->set[k] = true;
 			if (o->type == OPT_BOOL)
 				continue;
 			if (++i >= n)
-				return usage_error(s, c, "option '%s' needs a value", w);
+				return -usage_error(s, c, "option '%s' needs a value", w);
 			a->str[k] = words[i];
 			if (o->type == OPT_INT) {
 				char *end;
 				errno = 0;
 				a->num[k] = strtol(words[i], &end, 10);
 				if (*end || end == words[i] || errno)
-					return usage_error(s, c, "option '--%s' wants a number", o->name);
+					return -usage_error(s, c, "option '--%s' wants a number", o->name);
 			}
 			continue;
 		}
 		if (a->argc == CMD_MAX_ARGS || a->argc == c->max_args)
-			return usage_error(s, c, "unexpected argument '%s'", w);
+			return -usage_error(s, c, "unexpected argument '%s'", w);
 		a->argv[a->argc++] = w;
 	}
 	if (a->argc < c->min_args)
-		return usage_error(s, c, "%s", c->min_args == 1 ? "missing argument" : "missing arguments");
+		return -usage_error(s, c, "%s", c->min_args == 1 ? "missing argument" : "missing arguments");
 	return 0;
 }
 
@@ -216,7 +216,7 @@ int command_run(struct session *s, const char *line)
 		return CMD_OK;
 	}
 	if (rc != 0)
-		return rc;
+		return CMD_FAILED;
 	if ((c->flags & CMD_NEEDS_TARGET) && !s->attached)
 		return cmd_error(s, "%s: no process attached (use 'attach PID' or start with -p PID)", c->name);
 	rc = c->handler(s, &a);

@@ -80,6 +80,7 @@ const struct command cmd_frame = {
 	.max_args = 1,
 	.flags = CMD_NEEDS_TARGET,
 	.handler = do_frame,
+	.complete = complete_frame_numbers,
 };
 
 /* UP [N] */
@@ -164,4 +165,5 @@ const struct command cmd_thread = {
 	.max_args = 1,
 	.flags = CMD_NEEDS_TARGET,
 	.handler = do_thread,
+	.complete = complete_thread_numbers,
 };

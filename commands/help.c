@@ -29,6 +29,7 @@ const struct command cmd_help = {
 	.help = "",
 	.max_args = 1,
 	.handler = do_help,
+	.complete = complete_command_names,
 };
 
 /* QUIT */

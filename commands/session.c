@@ -13,6 +13,10 @@ void session_init(struct session *s)
 	memset(s, 0, sizeof(*s));
 	s->out = stdout;
 	s->err = stderr;
+	s->set.width = 200;
+	s->set.depth = 3;
+	s->set.pager = true;
+	s->set.history = true;
 }
 
 void session_release(struct session *s)
@@ -67,6 +71,7 @@ int session_attach(struct session *s, int pid)
 
 void session_detach(struct session *s)
 {
+	session_continue(s);
 	if (s->attached)
 		target_detach(&s->target);
 	s->attached = false;
@@ -75,7 +80,7 @@ void session_detach(struct session *s)
 int session_snapshot(struct session *s, unsigned flags, struct snapshot *snap)
 {
 	struct pyspy_err e = { 0 };
-	if (!s->set.nonblocking)
+	if (!s->set.nonblocking && !s->held)
 		flags |= SNAP_PAUSE;
 	int rc = snapshot_take(&s->target, flags, snap, &e);
 	if (rc < 0)
@@ -97,4 +102,31 @@ struct py_thread *session_thread(struct session *s, struct snapshot *snap)
 		if (snap->threads[i].name && strcmp(snap->threads[i].name, "MainThread") == 0)
 			return &snap->threads[i];
 	return snap->nthreads ? &snap->threads[0] : NULL;
+}
+
+int session_stop(struct session *s)
+{
+	struct pyspy_err e = { 0 };
+	if (s->held)
+		return CMD_OK;
+	int rc = pause_all(&s->hold, s->target.pid, &e);
+	if (rc < 0)
+		return cmd_engine_error(s, rc, e.msg);
+	s->held = true;
+	return CMD_OK;
+}
+
+void session_continue(struct session *s)
+{
+	if (!s->held)
+		return;
+	pause_release(&s->hold);
+	s->held = false;
+}
+
+const char *thread_status(const struct py_thread *th)
+{
+	if (th->state == 't' || th->state == 'T')
+		return "stopped";
+	return th->active ? "active" : "idle";
 }

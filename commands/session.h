@@ -12,10 +12,16 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include "../engine/pause.h"
 #include "../engine/target.h"
 
 struct settings {
 	bool nonblocking;          /* read without pausing the target */
+	int width;                 /* repr width: longest value text shown */
+	int depth;                 /* repr depth: nesting shown before [...] */
+	bool colour;               /* ANSI colour (on a terminal, without NO_COLOR) */
+	bool pager;                /* long output through $PAGER on a terminal */
+	bool history;              /* keep command history in ~/.pyspy_history */
 	enum locate_method locate; /* how to find the interpreter (testing aid) */
 };
 
@@ -31,6 +37,9 @@ struct session {
 	char list_file[4096];
 	long list_next, list_mark;
 	bool list_repeat;          /* set by the REPL when this command repeats the last one */
+	bool interactive;          /* a person at a terminal: prompt, pager, colour allowed */
+	struct pause hold;         /* `stop`: every task held until `continue` */
+	bool held;
 };
 
 void session_init(struct session *s);
@@ -56,4 +65,12 @@ int session_snapshot(struct session *s, unsigned flags, struct snapshot *snap);
 
 /* The thread to show when none is named: the selected one, else MainThread, else #1. */
 struct py_thread *session_thread(struct session *s, struct snapshot *snap);
+/* `stop`: hold every task of the target until session_continue() (or detach,
+ * or pyspy-sh's exit — the kernel then lets the target run). */
+int session_stop(struct session *s);
+void session_continue(struct session *s);
+
+/* "active", "idle" or "stopped" (held by `stop`), for display. */
+const char *thread_status(const struct py_thread *th);
+
 #endif

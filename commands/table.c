@@ -6,12 +6,13 @@
 
 #include "command.h"
 
-extern const struct command cmd_attach, cmd_bt, cmd_detach, cmd_down, cmd_frame, cmd_help, cmd_info, cmd_list,
-	cmd_quit, cmd_thread, cmd_threads, cmd_up;
+extern const struct command cmd_attach, cmd_bt, cmd_continue, cmd_detach, cmd_down, cmd_frame, cmd_help, cmd_info,
+	cmd_list, cmd_quit, cmd_set, cmd_show, cmd_stop, cmd_thread, cmd_threads, cmd_up;
 
 const struct command *const command_table[] = {
 	&cmd_attach,
 	&cmd_bt,
+	&cmd_continue,
 	&cmd_detach,
 	&cmd_down,
 	&cmd_frame,
@@ -19,6 +20,9 @@ const struct command *const command_table[] = {
 	&cmd_info,
 	&cmd_list,
 	&cmd_quit,
+	&cmd_set,
+	&cmd_show,
+	&cmd_stop,
 	&cmd_thread,
 	&cmd_threads,
 	&cmd_up,

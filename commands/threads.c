@@ -19,7 +19,7 @@ static int do_threads(struct session *s, const struct cmd_args *a)
 	for (size_t i = 0; i < snap.nthreads; i++) {
 		struct py_thread *th = &snap.threads[i];
 		char status[32];
-		snprintf(status, sizeof(status), "%s%s", th->active ? "active" : "idle",
+		snprintf(status, sizeof(status), "%s%s", thread_status(th),
 			 th->gil == 1 ? "+gil" : "");
 		fprintf(s->out, "%c %-3d %-8d %-12s 0x%-16" PRIx64 " \"%s\"", th == cur ? '*' : ' ', th->number,
 			(int)th->os_tid, status, th->thread_id, th->name ? th->name : "?");

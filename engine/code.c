@@ -139,11 +139,126 @@ int code_line(struct code_info *c, const struct py_layout *L, int byte_offset)
 	return line;
 }
 
+/* ---- variable names (read lazily, for locals) ---- */
+
+#define CODE_MAX_VARS 65536
+
+static void vars_free(struct code_vars *v)
+{
+	if (!v)
+		return;
+	free(v->names);
+	free(v->kinds);
+	free(v);
+}
+
+/* Append the names of the tuple at `tuple`, each with `kind`; a NULL tuple is empty. */
+static int add_names(struct target *t, raddr_t tuple, uint8_t kind, struct code_vars *v, int cap, struct pyspy_err *e)
+{
+	const struct py_layout *L = &t->layout;
+	raddr_t items[256];
+	int64_t n;
+	int rc;
+
+	if (!tuple)
+		return 0;
+	if ((rc = remote_read(&t->mem, tuple + (raddr_t)L->object.var_size, &n, sizeof(n), e)) < 0)
+		return rc;
+	if (n < 0 || n > cap - v->n)
+		return err_set(e, PS_ECORRUPT, "name tuple at 0x%" PRIx64 " has a bad length %" PRId64, tuple, n);
+	for (int64_t i = 0; i < n; i += 256) {
+		size_t k = (size_t)(n - i < 256 ? n - i : 256);
+		raddr_t at = tuple + (raddr_t)L->tuple.items + (raddr_t)i * 8;
+		if ((rc = remote_read(&t->mem, at, items, k * 8, e)) < 0)
+			return rc;
+		for (size_t j = 0; j < k; j++) {
+			if ((rc = pyobj_str_intern(t, items[j], &v->names[v->n], e)) < 0)
+				return rc;
+			v->kinds[v->n++] = kind;
+		}
+	}
+	return 0;
+}
+
+/* co_localspluskinds: one byte per slot. */
+static int read_kinds(struct target *t, raddr_t bytes, struct code_vars *v, struct pyspy_err *e)
+{
+	uint8_t *b;
+	size_t len;
+	int rc = pyobj_bytes(t, bytes, &b, &len, CODE_MAX_VARS, e);
+	if (rc < 0)
+		return rc;
+	if (len != (size_t)v->n) {
+		free(b);
+		return err_set(e, PS_ECORRUPT, "code has %d slot names but %zu slot kinds", v->n, len);
+	}
+	memcpy(v->kinds, b, len);
+	free(b);
+	return 0;
+}
+
+static int read_vars(struct target *t, struct code_info *c, struct code_vars *v, struct pyspy_err *e)
+{
+	const struct py_layout *L = &t->layout;
+	raddr_t p[3] = { 0, 0, 0 };
+	int rc;
+
+	v->names = calloc(CODE_MAX_VARS, sizeof(*v->names));
+	v->kinds = calloc(CODE_MAX_VARS, 1);
+	if (!v->names || !v->kinds)
+		return err_set(e, PS_ENOMEM, "out of memory");
+	v->nargs = c->argcount + c->kwonlyargcount + !!(c->flags & 0x4) + !!(c->flags & 0x8);
+	if (L->code.localsplusnames >= 0) {
+		if ((rc = remote_read_ptr(&t->mem, c->addr + (raddr_t)L->code.localsplusnames, &p[0], e)) < 0 ||
+		    (rc = remote_read_ptr(&t->mem, c->addr + (raddr_t)L->code.localspluskinds, &p[1], e)) < 0 ||
+		    (rc = add_names(t, p[0], 0, v, CODE_MAX_VARS, e)) < 0)
+			return rc;
+		return read_kinds(t, p[1], v, e);
+	}
+	const int32_t offs[3] = { L->code.varnames, L->code.cellvars, L->code.freevars };
+	const uint8_t kinds[3] = { CODE_FAST_LOCAL, CODE_FAST_CELL, CODE_FAST_FREE };
+	for (int i = 0; i < 3; i++) {
+		if (offs[i] < 0)
+			continue;
+		if ((rc = remote_read_ptr(&t->mem, c->addr + (raddr_t)offs[i], &p[i], e)) < 0 ||
+		    (rc = add_names(t, p[i], kinds[i], v, CODE_MAX_VARS, e)) < 0)
+			return rc;
+		if (i == 0 && v->n != c->nlocals)
+			return err_set(e, PS_ECORRUPT, "code has %d locals but %d names", c->nlocals, v->n);
+	}
+	return 0;
+}
+
+int code_vars(struct target *t, struct code_info *c, const struct code_vars **out, struct pyspy_err *e)
+{
+	if (!c->vars) {
+		struct code_vars *v = calloc(1, sizeof(*v));
+		if (!v)
+			return err_set(e, PS_ENOMEM, "out of memory");
+		int rc = read_vars(t, c, v, e);
+		if (rc < 0) {
+			vars_free(v);
+			return err_wrap(e, "variable names of %s", c->name);
+		}
+		/* give back the room not used */
+		const char **nn = realloc(v->names, (size_t)(v->n ? v->n : 1) * sizeof(*nn));
+		uint8_t *nk = realloc(v->kinds, (size_t)(v->n ? v->n : 1));
+		if (nn)
+			v->names = nn;
+		if (nk)
+			v->kinds = nk;
+		c->vars = v;
+	}
+	*out = c->vars;
+	return 0;
+}
+
 void code_cache_clear(struct target *t)
 {
 	struct codecache *c = &t->codes;
 	for (size_t i = 0; i < c->cap; i++) {
 		if (c->slots[i]) {
+			vars_free(c->slots[i]->vars);
 			free(c->slots[i]->table);
 			free(c->slots[i]);
 		}

@@ -27,6 +27,26 @@ struct code_info {
 	uint8_t *table;            /* the line table bytes */
 	size_t table_len;
 	int memo_addr[4], memo_line[4];
+	struct code_vars *vars;    /* variable names: NULL until code_vars() is first asked */
+};
+
+/* Kinds of a frame slot, as CPython 3.11+ spells them in co_localspluskinds. */
+#define CODE_FAST_HIDDEN 0x10      /* 3.12+: an inlined comprehension's variable */
+#define CODE_FAST_LOCAL 0x20
+#define CODE_FAST_CELL 0x40
+#define CODE_FAST_FREE 0x80
+
+/*
+ * The names of a frame's slots, in slot order, with one kind per slot.  On
+ * 3.11+ that is co_localsplusnames/co_localspluskinds as stored; before, it
+ * is built from co_varnames (LOCAL), co_cellvars (CELL) and co_freevars
+ * (FREE), which is exactly how f_localsplus is laid out there.
+ */
+struct code_vars {
+	int n;
+	const char **names;        /* interned */
+	uint8_t *kinds;            /* CODE_FAST_* bits */
+	int nargs;                 /* argcount + kwonlyargcount + *args + **kwargs */
 };
 
 /* The code object at addr, read on first use.  Fails if it is not a code object. */
@@ -34,6 +54,10 @@ int code_get(struct target *t, raddr_t addr, struct code_info **out, struct pysp
 
 /* The line for a byte offset into the code (a small memo in front of the decoder). */
 int code_line(struct code_info *c, const struct py_layout *L, int byte_offset);
+
+/* The slot names of a code object, read on first use and then kept with it.
+ * Only `locals` and `print` pay for them; the stack walk never does. */
+int code_vars(struct target *t, struct code_info *c, const struct code_vars **out, struct pyspy_err *e);
 
 /* Forget every cached code object. */
 void code_cache_clear(struct target *t);

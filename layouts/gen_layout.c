@@ -287,6 +287,7 @@ static void fill_frames(void)
 	L.pyframe.globals = OFF(PyFrameObject, f_globals);
 	L.pyframe.locals = OFF(PyFrameObject, f_locals);
 	L.pyframe.localsplus = OFF(PyFrameObject, f_localsplus);
+	L.pyframe.builtins = OFF(PyFrameObject, f_builtins);
 #else
 	L.pyframe.iframe = OFF(PyFrameObject, f_frame);
 	L.iframe.size = SIZE(_PyInterpreterFrame);
@@ -307,6 +308,7 @@ static void fill_frames(void)
 	L.owner_cstack = FRAME_OWNED_BY_CSTACK;
 #endif
 	L.iframe.globals = OFF(_PyInterpreterFrame, f_globals);
+	L.iframe.builtins = OFF(_PyInterpreterFrame, f_builtins);
 	L.iframe.locals = OFF(_PyInterpreterFrame, f_locals);
 	L.iframe.frame_obj = OFF(_PyInterpreterFrame, frame_obj);
 	L.owner_generator = FRAME_OWNED_BY_GENERATOR;
@@ -384,6 +386,13 @@ static void fill_containers(void)
 	L.set.table = OFF(PySetObject, table);
 	L.set.entry_size = SIZE(setentry);
 	L.set.entry_key = OFF(setentry, key);
+	L.set.entry_hash = OFF(setentry, hash);
+	L.cell.size = SIZE(PyCellObject);
+	L.cell.ob_ref = OFF(PyCellObject, ob_ref);
+	L.member.size = SIZE(PyMemberDef);
+	L.member.name = OFF(PyMemberDef, name);
+	L.member.type = OFF(PyMemberDef, type);
+	L.member.offset = OFF(PyMemberDef, offset);
 #if PY_VERSION_HEX < 0x030a0000
 	L.module.size = SIZE(struct mirror_module);
 	L.module.dict = OFF(struct mirror_module, md_dict);

@@ -178,6 +178,7 @@ struct py_layout {
 		int32_t globals;              /* f_globals (≤3.10) */
 		int32_t locals;               /* f_locals (≤3.10) */
 		int32_t localsplus;           /* f_localsplus (≤3.10) */
+		int32_t builtins;             /* f_builtins (≤3.10) */
 		int32_t iframe;               /* 3.11+: _PyInterpreterFrame *f_frame */
 	} pyframe;
 
@@ -192,6 +193,7 @@ struct py_layout {
 		int32_t owner;                /* char owner */
 		int32_t is_entry;             /* 3.11 only: bool is_entry */
 		int32_t globals;              /* f_globals */
+		int32_t builtins;             /* f_builtins */
 		int32_t locals;               /* f_locals */
 		int32_t frame_obj;            /* PyFrameObject *frame_obj */
 	} iframe;
@@ -302,6 +304,7 @@ struct py_layout {
 		int32_t size, fill, used, mask, table;
 		int32_t entry_size;           /* sizeof(setentry): {key, hash} */
 		int32_t entry_key;            /* offsetof(setentry, key) */
+		int32_t entry_hash;           /* offsetof(setentry, hash) */
 	} set;
 
 	struct { int32_t size, dict; } module;          /* PyModuleObject.md_dict */
@@ -313,6 +316,11 @@ struct py_layout {
 	int32_t stackref_mask;            /* 3.14+: frame slots (iframe.code, localsplus) are _PyStackRef,
 	                                     tagged in the low bits: the object is value & ~mask; a value with
 	                                     (value & 3) == 3 is a tagged int, not a pointer. 0 before 3.14 */
+
+	/* Added for locals and values. */
+	struct { int32_t size, ob_ref; } cell;            /* PyCellObject */
+	/* PyMemberDef: a heap type's __slots__ descriptors follow the PyHeapTypeObject. */
+	struct { int32_t size, name, type, offset; } member;
 };
 
 /* The generated tables, one per supported minor version (layouts/py*.generated.c). */

@@ -40,10 +40,10 @@
 	X(chunk.size) X(chunk.previous) X(chunk.chunk_size) X(chunk.top) X(chunk.data) \
 	X(pyframe.size) X(pyframe.back) X(pyframe.code) X(pyframe.lasti) \
 	X(pyframe.lineno) X(pyframe.globals) X(pyframe.locals) X(pyframe.localsplus) \
-	X(pyframe.iframe) \
+	X(pyframe.builtins) X(pyframe.iframe) \
 	X(iframe.size) X(iframe.previous) X(iframe.code) X(iframe.instr) \
 	X(iframe.localsplus) X(iframe.stacktop) X(iframe.owner) X(iframe.is_entry) \
-	X(iframe.globals) X(iframe.locals) X(iframe.frame_obj) \
+	X(iframe.globals) X(iframe.builtins) X(iframe.locals) X(iframe.frame_obj) \
 	X(owner_cstack) X(owner_generator) \
 	X(code.size) X(code.argcount) X(code.posonlyargcount) X(code.kwonlyargcount) \
 	X(code.nlocals) X(code.nlocalsplus) X(code.flags) X(code.firstlineno) \
@@ -73,9 +73,11 @@
 	X(unicode.state_kind_shift) X(unicode.state_compact_shift) \
 	X(unicode.state_ascii_shift) \
 	X(set.size) X(set.fill) X(set.used) X(set.mask) X(set.table) \
-	X(set.entry_size) X(set.entry_key) \
+	X(set.entry_size) X(set.entry_key) X(set.entry_hash) \
 	X(module.size) X(module.dict) \
 	X(gen.size) X(gen.frame) X(gen.iframe) X(gen.code) \
-	X(owner_interpreter) X(stackref_mask)
+	X(owner_interpreter) X(stackref_mask) \
+	X(cell.size) X(cell.ob_ref) \
+	X(member.size) X(member.name) X(member.type) X(member.offset)
 
 #endif

@@ -1005,7 +1005,7 @@ def t_exit_while_reading(spy, interps):
     live_ok = 0
     for round_no, interp in enumerate(usable):
         mode = modes[round_no % len(modes)]
-        delay = rnd.uniform(0.3, 1.5)
+        delay = rnd.uniform(0.5, 2.5)
         tmpdir = tempfile.mkdtemp(prefix="pyspy-e2e-")
         target = None
         try:
@@ -1017,9 +1017,12 @@ def t_exit_while_reading(spy, interps):
                 gone = target.proc.poll() is not None
                 cmd, nb = commands[i % len(commands)]
                 i += 1
-                r = spy.batch(target.pid, cmd, nonblocking=nb)
                 where = "round %d (%s, mode %s, delay %.2fs, seed %d), run %d: " % (
                     round_no, interp.label, mode, delay, seed, i)
+                try:
+                    r = spy.batch(target.pid, cmd, nonblocking=nb)
+                except Fail as e:
+                    raise Fail(where + str(e))
                 if r.rc not in (EXIT_OK, EXIT_PARTIAL, EXIT_ATTACH):
                     raise Fail(where + "exit status must be 0, 1 or 2: " + r.describe())
                 stats[r.rc] += 1
