@@ -19,7 +19,8 @@ static const struct cmd_opt bt_opts[] = {
 
 static void text_thread(struct session *s, const struct py_thread *th, size_t limit)
 {
-	fprintf(s->out, "Thread %d (OS tid %d, %s%s): ", th->number, (int)th->os_tid,
+	const struct palette *c = session_palette(s);
+	fprintf(s->out, "%sThread %d%s (OS tid %d, %s%s): ", c->thread, th->number, c->reset, (int)th->os_tid,
 		thread_status(th), th->gil == 1 ? ", gil" : "");
 	if (th->name)
 		fprintf(s->out, "\"%s\"\n", th->name);
@@ -27,7 +28,8 @@ static void text_thread(struct session *s, const struct py_thread *th, size_t li
 		fputs("(no name)\n", s->out);
 	for (size_t i = 0; i < th->nframes && i < limit; i++) {
 		const struct py_frame *f = &th->frames[i];
-		fprintf(s->out, "  #%-2zu %s (%s:%d)\n", i, f->qualname, f->file, f->line);
+		fprintf(s->out, "  #%-2zu %s%s%s (%s%s%s:%s%d%s)\n", i, c->func, f->qualname, c->reset,
+			c->file, f->file, c->reset, c->line, f->line, c->reset);
 	}
 	if (th->nframes > limit)
 		fprintf(s->out, "  (%zu more frames)\n", th->nframes - limit);

@@ -130,3 +130,10 @@ const char *thread_status(const struct py_thread *th)
 		return "stopped";
 	return th->active ? "active" : "idle";
 }
+
+const struct palette *session_palette(const struct session *s)
+{
+	static const struct palette plain = { "", "", "", "", "", "" };
+	static const struct palette ansi = { "\033[1;36m", "\033[32m", "\033[33m", "\033[1m", "\033[2m", "\033[0m" };
+	return s->set.colour && s->interactive ? &ansi : &plain;
+}

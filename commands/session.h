@@ -73,4 +73,14 @@ void session_continue(struct session *s);
 /* "active", "idle" or "stopped" (held by `stop`), for display. */
 const char *thread_status(const struct py_thread *th);
 
+/* Run a file of commands; stops at the first failure.  missing_ok: a file that
+ * does not exist is not an error (the init file). */
+int session_source(struct session *s, const char *path, bool missing_ok);
+
+/* ANSI colour codes when colour is on for this session, else empty strings. */
+struct palette {
+	const char *func, *file, *line, *thread, *dim, *reset;
+};
+const struct palette *session_palette(const struct session *s);
+
 #endif

@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <string.h>
 
+volatile sig_atomic_t pyspy_interrupted;
+
 static const char *const texts[] = {
 #define PS_TEXT(code, text) text,
 	PYSPY_ERRORS(PS_TEXT)

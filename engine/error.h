@@ -10,6 +10,7 @@
 #ifndef PYSPY_ERROR_H
 #define PYSPY_ERROR_H
 
+#include <signal.h>
 #include <stddef.h>
 
 #define PYSPY_ERRORS(X) \
@@ -49,6 +50,10 @@ int err_wrap(struct pyspy_err *e, const char *fmt, ...)
 
 /* The generic text of a code ("no such process"). */
 const char *err_text(int code);
+
+/* Set (by the shell's SIGINT handler) to ask long engine loops to stop;
+ * they return PS_EINTR with what they have.  The shell clears it. */
+extern volatile sig_atomic_t pyspy_interrupted;
 
 /* Reset to "no error". */
 void err_clear(struct pyspy_err *e);

@@ -71,6 +71,8 @@ static int walk_objects(struct target *t, const uint8_t *ts, struct py_thread *t
 	while (addr) {
 		struct py_frame f = { 0 };
 		int rc;
+		if (pyspy_interrupted)
+			return err_set(e, PS_EINTR, "interrupted");
 		if (th->nframes >= MAX_FRAMES)
 			return err_set(e, PS_ECORRUPT, "more than %d frames: the chain loops or is corrupt", MAX_FRAMES);
 		if ((rc = remote_read(&t->mem, addr, buf, t->iframe_len, e)) < 0)
@@ -156,6 +158,10 @@ static int walk_iframes(struct target *t, const uint8_t *ts, struct py_thread *t
 	}
 
 	for (; addr; seen++) {
+		if (pyspy_interrupted) {
+			rc = err_set(e, PS_EINTR, "interrupted");
+			break;
+		}
 		if (seen >= MAX_FRAMES) {
 			rc = err_set(e, PS_ECORRUPT, "more than %d frames: the chain loops or is corrupt", MAX_FRAMES);
 			break;

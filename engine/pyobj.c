@@ -383,6 +383,8 @@ static int visit_entries(struct target *t, const struct dict_scan *d, dict_visit
 	if (d->count > DICT_MAX_ENTRIES)
 		return err_set(e, PS_ECORRUPT, "dict with %" PRIu64 " entries is implausible", d->count);
 	for (uint64_t i = 0; i < d->count; i += per) {
+		if (pyspy_interrupted)
+			return err_set(e, PS_EINTR, "interrupted");
 		uint64_t n = d->count - i < per ? d->count - i : per;
 		if (n > 512)
 			n = 512;
@@ -523,65 +525,86 @@ static int split_get(struct target *t, raddr_t keys, raddr_t values, const char 
 	return rc;
 }
 
-int pyobj_attr(struct target *t, raddr_t obj, const char *name, raddr_t *value, struct pyspy_err *e)
+/* Where obj keeps its attributes: a dict (*dict), or split values (*values)
+ * that pair with the type's cached keys (*keys); all 0 when it has none. */
+static int attr_storage(struct target *t, raddr_t obj, raddr_t *dict, raddr_t *keys, raddr_t *values, struct pyspy_err *e)
 {
 	const struct py_layout *L = &t->layout;
 	const struct type_info *ti;
-	raddr_t slot = 0, values = 0;
+	raddr_t slot = 0, vals = 0;
 	int rc = pyobj_type(t, obj, &ti, e);
 
-	*value = 0;
+	*dict = *keys = *values = 0;
+	if (rc < 0)
+		return rc;
+	if (L->instdict_model == INSTDICT_MODEL_OFFSET || !(ti->flags & L->tpflags.managed_dict)) {
+		if (ti->dictoffset <= 0)
+			return 0;
+		return remote_read_ptr(&t->mem, obj + (raddr_t)ti->dictoffset, dict, e);
+	}
+	rc = remote_read_ptr(&t->mem, obj + (raddr_t)(int64_t)L->managed_dict_offset, &slot, e);
 	if (rc < 0)
 		return rc;
 	switch (L->instdict_model) {
 	case INSTDICT_MODEL_OFFSET:
-		if (ti->dictoffset <= 0)
-			return 0;
-		rc = remote_read_ptr(&t->mem, obj + (raddr_t)ti->dictoffset, &slot, e);
 		break;
 	case INSTDICT_MODEL_MANAGED311:
-		if (!(ti->flags & L->tpflags.managed_dict))
-			goto by_offset;
-		rc = remote_read_ptr(&t->mem, obj + (raddr_t)(int64_t)L->managed_dict_offset, &slot, e);
-		if (rc == 0 && !slot)
-			rc = remote_read_ptr(&t->mem, obj + (raddr_t)(int64_t)L->managed_values_offset, &values, e);
+		if (!slot)
+			rc = remote_read_ptr(&t->mem, obj + (raddr_t)(int64_t)L->managed_values_offset, &vals, e);
 		break;
 	case INSTDICT_MODEL_MANAGED312:
-		if (!(ti->flags & L->tpflags.managed_dict))
-			goto by_offset;
-		rc = remote_read_ptr(&t->mem, obj + (raddr_t)(int64_t)L->managed_dict_offset, &slot, e);
 		if (slot & 1) {
-			/* tagged: the values pointer is stored minus one */
-			values = slot + 1;
+			vals = slot - 1;
 			slot = 0;
 		}
 		break;
 	case INSTDICT_MODEL_INLINE313:
-		if (!(ti->flags & L->tpflags.managed_dict))
-			goto by_offset;
-		rc = remote_read_ptr(&t->mem, obj + (raddr_t)(int64_t)L->managed_dict_offset, &slot, e);
-		if (rc == 0 && !slot && (ti->flags & L->tpflags.inline_values)) {
+		if (!slot && (ti->flags & L->tpflags.inline_values)) {
 			uint8_t valid = 0;
-			values = obj + (raddr_t)ti->basicsize;
+			vals = obj + (raddr_t)ti->basicsize;
 			if (L->dictvalues.valid >= 0)
-				rc = remote_read(&t->mem, values + (raddr_t)L->dictvalues.valid, &valid, 1, e);
+				rc = remote_read(&t->mem, vals + (raddr_t)L->dictvalues.valid, &valid, 1, e);
 			if (!valid)
-				values = 0;
+				vals = 0;
 		}
 		break;
 	}
+	*dict = slot;
+	if (vals && ti->cached_keys) {
+		*values = vals;
+		*keys = ti->cached_keys;
+	}
+	return rc;
+}
+
+int pyobj_attr(struct target *t, raddr_t obj, const char *name, raddr_t *value, struct pyspy_err *e)
+{
+	raddr_t dict, keys, values;
+	int rc = attr_storage(t, obj, &dict, &keys, &values, e);
+
+	*value = 0;
 	if (rc < 0)
 		return rc;
-	if (slot)
-		return pyobj_dict_get_str(t, slot, name, value, e);
-	if (values && ti->cached_keys)
-		return split_get(t, ti->cached_keys, values, name, value, e);
+	if (dict)
+		return pyobj_dict_get_str(t, dict, name, value, e);
+	if (values)
+		return split_get(t, keys, values, name, value, e);
 	return 0;
-by_offset:
-	if (ti->dictoffset <= 0)
-		return 0;
-	rc = remote_read_ptr(&t->mem, obj + (raddr_t)ti->dictoffset, &slot, e);
-	if (rc < 0 || !slot)
+}
+
+int pyobj_attr_foreach(struct target *t, raddr_t obj, dict_visit_fn fn, void *arg, struct pyspy_err *e)
+{
+	raddr_t dict, keys, values;
+	struct dict_scan d;
+	int rc = attr_storage(t, obj, &dict, &keys, &values, e);
+
+	if (rc < 0)
 		return rc;
-	return pyobj_dict_get_str(t, slot, name, value, e);
+	if (dict)
+		return pyobj_dict_foreach(t, dict, fn, arg, e);
+	if (!values)
+		return 0;
+	if ((rc = keys_scan(t, keys, values, &d, e)) < 0)
+		return rc;
+	return visit_entries(t, &d, fn, arg, e);
 }

@@ -1,7 +1,7 @@
 /*
  * main.c — pyspy-sh's command line.
  *
- *   pyspy-sh [-p PID] [--nonblocking] [-ex CMD]... [--batch]
+ *   pyspy-sh [-p PID] [--nonblocking] [-nx] [-ex CMD]... [--batch] [-- PROGRAM ARGS...]
  *
  * Batch use is the fast path (a one-shot `bt --all` should cost a few
  * milliseconds, fork and exec included), so nothing interactive — readline,
@@ -18,6 +18,7 @@
 
 #include "../commands/command.h"
 #include "../commands/session.h"
+#include "launch.h"
 #include "repl.h"
 
 #define EXIT_PARTIAL 1
@@ -34,21 +35,26 @@ struct options {
 	int nex;
 	int batch;
 	int nonblocking;
+	int no_init;
+	char **launch;             /* the program after "--", or NULL */
 };
 
 static void usage(FILE *f)
 {
-	fputs("usage: pyspy-sh [-p PID] [--nonblocking] [-ex COMMAND]... [--batch]\n"
+	fputs("usage: pyspy-sh [-p PID] [options] [-ex COMMAND]... [--batch]\n"
+	      "       pyspy-sh [options] [-ex COMMAND]... [--batch] -- PROGRAM [ARGS...]\n"
 	      "\n"
 	      "Look inside a running CPython process (2.7, 3.6 to 3.13) without changing it:\n"
 	      "its threads, their Python stacks, and more.  Without --batch an interactive\n"
-	      "session follows the -ex commands.\n"
+	      "session follows the -ex commands.  With -- PROGRAM, pyspy-sh starts the\n"
+	      "program and attaches to it once it runs.\n"
 	      "\n"
 	      "options:\n"
 	      "  -p, --pid PID        attach to this process\n"
 	      "  -ex, --ex COMMAND    run COMMAND (repeatable, in order)\n"
 	      "  --batch              exit after the -ex commands\n"
 	      "  --nonblocking        never pause the target (reads may be inconsistent)\n"
+	      "  -nx, --nx            do not read ~/.pyspyinit\n"
 	      "  -h, --help           this text\n"
 	      "  --version            the version\n"
 	      "\n"
@@ -110,6 +116,15 @@ static int parse_options(int argc, char **argv, struct options *o)
 			o->batch = 1;
 		} else if (!strcmp(a, "--nonblocking")) {
 			o->nonblocking = 1;
+		} else if (!strcmp(a, "-nx") || !strcmp(a, "--nx") || !strcmp(a, "-n")) {
+			o->no_init = 1;
+		} else if (!strcmp(a, "--")) {
+			if (i + 1 >= argc)
+				return bad_usage("%s", "-- needs a program to start");
+			if (o->pid)
+				return bad_usage("%s", "-p and -- PROGRAM cannot be used together");
+			o->launch = argv + i + 1;
+			break;
 		} else {
 			return bad_usage("unknown option '%s'", a);
 		}
@@ -131,10 +146,21 @@ static enum locate_method locate_from_env(void)
 	return LOCATE_ANY;
 }
 
+static void run_init_file(struct session *s)
+{
+	const char *home = getenv("HOME");
+	char path[4096];
+	if (!home || !*home)
+		return;
+	snprintf(path, sizeof(path), "%s/.pyspyinit", home);
+	session_source(s, path, true);
+}
+
 int main(int argc, char **argv)
 {
 	struct options o = { 0 };
 	struct session s;
+	pid_t child = 0;
 	int status = 0;
 
 	int rc = parse_options(argc, argv, &o);
@@ -143,18 +169,21 @@ int main(int argc, char **argv)
 		return rc;
 	}
 	session_init(&s);
+	s.interactive = !o.batch && isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);
+	s.set.colour = s.interactive && !getenv("NO_COLOR");
 	s.set.nonblocking = o.nonblocking;
 	s.set.locate = locate_from_env();
-	if (o.pid) {
-		rc = session_attach(&s, (int)o.pid);
-		if (rc != CMD_OK && o.batch) {
-			free(o.ex);
-			return EXIT_NOATTACH;
-		}
+	if (o.launch || o.pid) {
+		rc = o.launch ? launch_and_attach(&s, o.launch, &child) : session_attach(&s, (int)o.pid);
 		if (rc != CMD_OK)
 			status = EXIT_NOATTACH;
+		if (rc != CMD_OK && o.batch)
+			goto out;
 	}
+	if (!o.no_init)
+		run_init_file(&s);
 	for (int i = 0; i < o.nex && !s.quit; i++) {
+		pyspy_interrupted = 0;
 		rc = command_run(&s, o.ex[i]);
 		if (rc == CMD_NOATTACH && o.batch) {
 			status = EXIT_NOATTACH;
@@ -168,7 +197,13 @@ int main(int argc, char **argv)
 		if (rc != CMD_OK && status == 0 && !isatty(STDIN_FILENO))
 			status = EXIT_PARTIAL;
 	}
+out:
 	session_release(&s);
 	free(o.ex);
+	if (child) {
+		/* the program's own exit status is the answer, unless pyspy-sh failed */
+		int child_status = launch_wait(child);
+		return status ? status : child_status;
+	}
 	return status;
 }

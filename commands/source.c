@@ -1,0 +1,66 @@
+/*
+ * source.c — `source FILE`: run a file of commands, like gdb's source.
+ *
+ * Lines are run in order; blank lines and '#' comments are skipped.  The first
+ * failing line stops the file, reported with its file and line number, as gdb
+ * does, so a script never runs on after a mistake.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "command.h"
+#include "session.h"
+
+#define SOURCE_MAX_DEPTH 16
+
+int session_source(struct session *s, const char *path, bool missing_ok)
+{
+	static int depth;
+	FILE *f = fopen(path, "r");
+	if (!f) {
+		if (missing_ok && errno == ENOENT)
+			return CMD_OK;
+		return cmd_error(s, "source: cannot open '%s': %s", path, strerror(errno));
+	}
+	if (depth >= SOURCE_MAX_DEPTH) {
+		fclose(f);
+		return cmd_error(s, "source: '%s' nests more than %d files deep", path, SOURCE_MAX_DEPTH);
+	}
+	depth++;
+	char *line = NULL;
+	size_t cap = 0;
+	int rc = CMD_OK, no = 0;
+	while (!s->quit && getline(&line, &cap, f) > 0) {
+		no++;
+		line[strcspn(line, "\r\n")] = '\0';
+		rc = command_run(s, line);
+		if (rc != CMD_OK) {
+			fprintf(s->err, "pyspy-sh: %s:%d: stopped at this line\n", path, no);
+			break;
+		}
+	}
+	depth--;
+	free(line);
+	fclose(f);
+	return rc;
+}
+
+/* SOURCE file */
+static int do_source(struct session *s, const struct cmd_args *a)
+{
+	return session_source(s, a->argv[0], false);
+}
+
+const struct command cmd_source = {
+	.name = "source",
+	.usage = "source FILE",
+	.summary = "Run the commands in FILE, one per line.",
+	.help = "Blank lines and lines starting with '#' are skipped.  The first command\n"
+		"that fails stops the file.  ~/.pyspyinit is sourced this way at start-up\n"
+		"(unless pyspy-sh is started with -nx).",
+	.min_args = 1,
+	.max_args = 1,
+	.flags = CMD_FILE_ARG,
+	.handler = do_source,
+};
