@@ -5,6 +5,7 @@
 #   make demo       install, build, start the demo target and open pyspy-sh on it
 #   make bench      measure attach + bt and remote reads per walk
 #   make asan       build ./pyspy-sh-asan with AddressSanitizer and UBSan
+#   make install    install the binary, scripts, man page, bash completion (PREFIX, DESTDIR)
 #   make layouts    regenerate layouts/*.generated.c from the installed CPython headers
 
 CC      ?= cc
@@ -33,7 +34,14 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=build/tests/%)
 
 PYTHON_TEST ?= $(shell command -v python3 2>/dev/null || echo /usr/bin/python3)
 
-.PHONY: all asan test unit e2e demo bench deps layouts clean
+.PHONY: all asan test unit e2e demo bench deps layouts clean install uninstall
+
+PREFIX  ?= /usr/local
+DESTDIR ?=
+BINDIR  := $(DESTDIR)$(PREFIX)/bin
+DATADIR := $(DESTDIR)$(PREFIX)/share/pyspy-sh
+MANDIR  := $(DESTDIR)$(PREFIX)/share/man/man1
+COMPDIR := $(DESTDIR)$(PREFIX)/share/bash-completion/completions
 
 all: pyspy-sh
 
@@ -79,6 +87,17 @@ bench: pyspy-sh
 
 layouts:
 	sh layouts/generate.sh
+
+install: pyspy-sh
+	install -d $(BINDIR) $(DATADIR)/scripts $(MANDIR) $(COMPDIR)
+	install -m 755 pyspy-sh $(BINDIR)/pyspy-sh
+	for f in scripts/*.lua; do [ -e "$$f" ] && install -m 644 "$$f" $(DATADIR)/scripts/; done; true
+	install -m 644 shell/data/pyspy-sh.1 $(MANDIR)/pyspy-sh.1
+	install -m 644 shell/data/pyspy-sh.bash $(COMPDIR)/pyspy-sh
+
+uninstall:
+	rm -f $(BINDIR)/pyspy-sh $(MANDIR)/pyspy-sh.1 $(COMPDIR)/pyspy-sh
+	rm -rf $(DATADIR)
 
 clean:
 	rm -rf build build-asan pyspy-sh pyspy-sh-asan

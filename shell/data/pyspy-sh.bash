@@ -1,0 +1,24 @@
+# bash completion for pyspy-sh's command-line options
+_pyspy_sh()
+{
+	local cur prev
+	cur=${COMP_WORDS[COMP_CWORD]}
+	prev=${COMP_WORDS[COMP_CWORD-1]}
+	case "$prev" in
+	-p|--pid)
+		COMPREPLY=($(compgen -W "$(pgrep -d ' ' -f python 2>/dev/null)" -- "$cur"))
+		return ;;
+	-ex|--ex|-e)
+		COMPREPLY=($(compgen -W "threads bt 'bt --all' 'bt --all --json' info help" -- "$cur"))
+		return ;;
+	esac
+	local i
+	for ((i = 1; i < COMP_CWORD; i++)); do
+		if [[ ${COMP_WORDS[i]} == -- ]]; then
+			COMPREPLY=($(compgen -c -- "$cur"))
+			return
+		fi
+	done
+	COMPREPLY=($(compgen -W "-p --pid -ex --ex --batch --nonblocking -nx --nx -h --help --version --" -- "$cur"))
+}
+complete -F _pyspy_sh pyspy-sh
