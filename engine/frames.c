@@ -13,6 +13,7 @@
  * traceable instruction (3.11+), exactly as sys._current_frames() does.
  */
 #include <inttypes.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -43,6 +44,8 @@ static int push_frame(struct py_thread *th, size_t *cap, const struct py_frame *
 	return 0;
 }
 
+#define LINE_UNKNOWN INT32_MIN
+
 static void fill_from_code(struct target *t, struct py_frame *f, raddr_t code, int byte_offset, struct pyspy_err *e)
 {
 	struct code_info *ci;
@@ -58,7 +61,7 @@ static void fill_from_code(struct target *t, struct py_frame *f, raddr_t code, i
 	f->function = ci->name;
 	f->qualname = ci->qualname;
 	f->file = ci->file;
-	f->line = code_line(ci, &t->layout, byte_offset);
+	f->line = byte_offset == LINE_UNKNOWN ? -1 : code_line(ci, &t->layout, byte_offset);
 }
 
 static int walk_objects(struct target *t, const uint8_t *ts, struct py_thread *th, struct pyspy_err *e)
@@ -80,7 +83,8 @@ static int walk_objects(struct target *t, const uint8_t *ts, struct py_thread *t
 		int32_t lasti;
 		memcpy(&lasti, buf + L->pyframe.lasti, sizeof(lasti));
 		/* 3.10 counts code units; before, bytes.  -1 means "not started": the first line. */
-		int byte_offset = lasti < 0 ? -1 : L->linetable_model == LINETABLE_310 ? lasti * 2 : lasti;
+		int byte_offset = lasti < 0 ? -1 : lasti >= (1 << 28) ? LINE_UNKNOWN
+				: L->linetable_model == LINETABLE_310 ? lasti * 2 : lasti;
 		f.addr = addr;
 		fill_from_code(t, &f, rd64(buf, L->pyframe.code), byte_offset, e);
 		if (push_frame(th, &cap, &f) < 0)
@@ -130,7 +134,9 @@ static int copy_chunk(struct target *t, const uint8_t *ts, struct chunk_copy *cc
 
 static const uint8_t *iframe_bytes(struct target *t, const struct chunk_copy *cc, raddr_t addr, uint8_t *buf, struct pyspy_err *e)
 {
-	if (cc->data && addr >= cc->start && addr + t->iframe_len <= cc->end)
+	/* written so a garbage addr near 2^64 cannot wrap around into the copy */
+	if (cc->data && addr >= cc->start && cc->end - cc->start >= t->iframe_len &&
+	    addr - cc->start <= cc->end - cc->start - t->iframe_len)
 		return cc->data + (addr - cc->start);
 	return remote_read(&t->mem, addr, buf, t->iframe_len, e) < 0 ? NULL : buf;
 }
@@ -184,12 +190,13 @@ static int walk_iframes(struct target *t, const uint8_t *ts, struct py_thread *t
 		raddr_t code = rd64(b, L->iframe.code) & ~(raddr_t)L->stackref_mask;
 		raddr_t instr = rd64(b, L->iframe.instr);
 		raddr_t code_start = code + (raddr_t)L->code.code_adaptive;
-		int units = instr >= code_start ? (int)((instr - code_start) / 2) : -1;
+		/* a code object is far smaller than 2^28 units; a larger offset is a torn read */
+		int units = instr < code_start ? -1 : instr - code_start < (1ull << 29) ? (int)((instr - code_start) / 2) : -2;
 		struct py_frame f = { 0 };
 		f.addr = addr;
 		f.entry = L->iframe.is_entry >= 0 && b[L->iframe.is_entry];
-		fill_from_code(t, &f, code, units < 0 ? -1 : units * 2, e);
-		bool incomplete = f.ci && owner != L->owner_generator && units < f.ci->firsttraceable;
+		fill_from_code(t, &f, code, units == -2 ? LINE_UNKNOWN : units < 0 ? -1 : units * 2, e);
+		bool incomplete = f.ci && owner != L->owner_generator && units >= -1 && units < f.ci->firsttraceable;
 		if (!incomplete && push_frame(th, &cap, &f) < 0) {
 			rc = err_set(e, PS_ENOMEM, "out of memory");
 			break;

@@ -303,6 +303,18 @@ def task_syscall(pid, tid):
     return int(first) if first.lstrip("-").isdigit() else first
 
 
+def settle(pid, tids, timeout=30):
+    """Wait until every task in tids is asleep (S/D).  A pause by pyspy-sh wakes
+    blocked threads for a moment (syscall restart); on a loaded machine that
+    moment can outlast the next command.  Returns the last states seen."""
+    deadline = time.time() + timeout
+    while True:
+        states = dict((tid, task_state(pid, tid)) for tid in tids)
+        if all(s in ("S", "D") for s in states.values()) or time.time() > deadline:
+            return states
+        time.sleep(0.02)
+
+
 def proc_state(pid):
     try:
         with open("/proc/%d/stat" % pid) as f:
@@ -523,8 +535,14 @@ class StacksContext(object):
         self.pid = target.pid
         self._doc = None
 
+    def settle(self):
+        states = settle(self.pid, [t["os_tid"] for t in self.truth["threads"]])
+        if not all(s in ("S", "D") for s in states.values()):
+            raise Fail("precondition: blocked threads did not go back to sleep within 30s: %s" % states)
+
     def doc(self):
         if self._doc is None:
+            self.settle()
             self._doc = self.spy.json_bt(self.pid)
         return self._doc
 
@@ -599,13 +617,14 @@ def t_python_version(ctx):
 
 
 def t_stacks_nonblocking(ctx):
+    ctx.settle()
     doc = ctx.spy.json_bt(ctx.pid, nonblocking=True)
     probs = compare_doc(doc, ctx.truth, ctx.interp.version)
     if probs:
         raise Fail("--nonblocking bt --all --json vs truth: " + "; ".join(probs[:8]))
-    # the target must not have been left stopped or changed
-    states = [task_state(ctx.pid, t) for t in ctx.target.tasks()]
-    if any(s not in ("S", "D") for s in states):
+    # --nonblocking never pauses: nothing was woken, nothing left stopped
+    states = dict((t, task_state(ctx.pid, t)) for t in ctx.target.tasks())
+    if any(s in ("t", "T") for s in states.values()):
         raise Fail("after --nonblocking, target task states are %s" % states)
 
 
@@ -621,12 +640,13 @@ def t_blocked_state(ctx):
                          % (t.get("name"), t.get("gil")))
     if probs:
         raise Fail("; ".join(probs))
-    states = [task_state(ctx.pid, t) for t in ctx.target.tasks()]
-    if any(s not in ("S", "D") for s in states):
+    states = settle(ctx.pid, ctx.target.tasks(), timeout=10)
+    if any(s not in ("S", "D") for s in states.values()):
         raise Fail("after bt, target task states are %s (left stopped?)" % states)
 
 
 def t_stacks_text(ctx):
+    ctx.settle()
     r = ctx.spy.batch(ctx.pid, "bt --all")
     if r.rc != EXIT_OK:
         raise Fail("expected exit 0: %s" % r.describe())
@@ -669,6 +689,7 @@ def t_stacks_text(ctx):
 
 
 def t_threads_text(ctx):
+    ctx.settle()
     r = ctx.spy.batch(ctx.pid, "threads")
     if r.rc != EXIT_OK:
         raise Fail("expected exit 0: %s" % r.describe())
@@ -745,9 +766,9 @@ def t_undisturbed(ctx):
     tasks = ctx.target.tasks()
     if tasks != tids:
         raise Fail("threads changed: /proc/%d/task is %s, was %s" % (ctx.pid, tasks, tids))
-    states = dict((tid, task_state(ctx.pid, tid)) for tid in tasks)
+    states = settle(ctx.pid, tasks)
     if any(s not in ("S", "D") for s in states.values()):
-        raise Fail("task states after the tests: %s" % states)
+        raise Fail("task states 30s after the tests: %s" % states)
 
 
 def group_stacks(res, interp, spy):
@@ -833,7 +854,11 @@ def group_status(res, interp, spy):
             key = bool(nonblocking)
             if key not in snaps:
                 docs = []
+                sleepers = [t["os_tid"] for t in truth["threads"] if t["role"] != "spinner"]
                 for _ in range(SNAPSHOTS):
+                    st = settle(target.pid, sleepers)
+                    if not all(x in ("S", "D") for x in st.values()):
+                        raise Fail("precondition: sleepers not asleep within 30s: %s" % st)
                     docs.append(spy.json_bt(target.pid, nonblocking=nonblocking))
                     time.sleep(0.05)
                 snaps[key] = docs

@@ -1,0 +1,247 @@
+# -*- coding: utf-8 -*-
+"""pyspy-sh end-to-end target: a frame holding locals of every kind of value.
+
+Usage: python values.py TRUTH_JSON READY
+
+READY is a file descriptor number (a pipe inherited from the test) or a path;
+"ready\\n" is written to it once TRUTH_JSON is in place.  The main thread then
+blocks in hold_values() -> waiter() -> time.sleep, forever (the test kills it).
+
+hold_values() holds one local of each kind the value printer knows: None,
+bools, ints (small, negative, 200 digits, 2.7 long), floats (1.5, 1e300, -0.0,
+inf, nan, 0.1), str of each PEP 393 kind (ascii, latin-1, UCS-2, UCS-4), a
+1 MB str, bytes, list, tuple, 1-tuple, dicts with str and non-str keys, set,
+frozenset, a set and a dict with removed entries, a 10,000-element list, a list that contains itself, nesting deeper
+than the depth limit, instances (a __dict__ class and a __slots__ class),
+arguments (positional, *args, **kwargs) and captured variables (cells);
+waiter() sees two of them as free variables.
+
+Ground truth (TRUTH_JSON): for each of the two functions, each variable's
+  "repr":  the printer's text with no limits: Python's own repr() for builtin
+           values (the target asserts the two agree), and the documented
+           "<Point object at 0x..> {x=1, y=2}" form for instances;
+  "short": the text expected with the default limits (width 200, depth 3,
+           100 items), made by limited_repr() below, which mirrors the rules
+           documented in engine/repr.h;
+  "kind":  local, cell or free; "arg": whether it is a parameter.
+Variables bound only after the blocking call appear with repr "<unbound>".
+Python 2.7 - 3.13 compatible.
+"""
+import json
+import os
+import sys
+import time
+
+PY2 = sys.version_info[0] == 2
+GLOBAL_NAME = "a global"
+WIDTH, DEPTH, ITEMS = 200, 3, 100
+HOLDS_INSTANCES = ("point", "nested_point", "slotted")
+
+
+class Point(object):
+    kind = "class attribute"
+
+    def __init__(self, x, y):
+        self.x = x
+        self.y = y
+
+
+class Slotted(object):
+    __slots__ = ("a", "b")
+
+    def __init__(self):
+        self.a = 1
+        self.b = "two"
+
+
+def slot_names(v):
+    names = []
+    for cls in reversed(type(v).__mro__):
+        names.extend(sorted(n for n in cls.__dict__.get("__slots__", ()) if n not in ("__dict__", "__weakref__")))
+    return [n for n in names if hasattr(v, n)]
+
+
+def _container(v, level, depth, items, stack, open_, close, parts):
+    """Join item texts as engine/repr.c does: cap, '...(N more)', the bracket."""
+    total = len(parts)
+    shown = parts if not items else parts[:items]
+    s = open_ + ", ".join(f() for f in shown)
+    if len(shown) < total:
+        s += (", " if shown else "") + "...(%d more)" % (total - len(shown))
+    return s + close
+
+
+def _r(v, level, depth, items, stack):
+    deep = (depth and level > depth) or id(v) in stack
+    sub = stack + [id(v)]
+    t = type(v)
+    rec = lambda x: (lambda: _r(x, level + 1, depth, items, sub))
+    if t is list:
+        if not v:
+            return "[]"
+        if deep:
+            return "[...]"
+        return _container(v, level, depth, items, stack, "[", "]", [rec(x) for x in v])
+    if t is tuple:
+        if not v:
+            return "()"
+        if deep:
+            return "(...)"
+        s = _container(v, level, depth, items, stack, "(", ")", [rec(x) for x in v])
+        return s[:-1] + ",)" if len(v) == 1 else s
+    if t is dict:
+        if not v:
+            return "{}"
+        if deep:
+            return "{...}"
+        pair = lambda k, x: (lambda: _r(k, level + 1, depth, items, sub) + ": " + _r(x, level + 1, depth, items, sub))
+        return _container(v, level, depth, items, stack, "{", "}", [pair(k, x) for k, x in v.items()])
+    if t in (set, frozenset):
+        name = t.__name__
+        if PY2 or t is frozenset:
+            open_, close = name + ("([" if PY2 else "({"), ("])" if PY2 else "})")
+        else:
+            open_, close = "{", "}"
+        if not v:
+            return name + ("([])" if PY2 else "()")
+        if deep:
+            return open_ + "..." + close
+        return _container(v, level, depth, items, stack, open_, close, [rec(x) for x in v])
+    if t in (Point, Slotted):
+        head = "<%s object at 0x%x>" % (t.__name__, id(v))
+        if deep:
+            return head
+        attrs = list(getattr(v, "__dict__", {}).items()) + [(n, getattr(v, n)) for n in slot_names(v)]
+        if not attrs:
+            return head
+        pair = lambda k, x: (lambda: k + "=" + _r(x, level + 1, depth, items, sub))
+        s = _container(v, level, depth, items, stack, "{", "}", [pair(k, x) for k, x in attrs])
+        return head + " " + s
+    return repr(v)
+
+
+def limited_repr(v, width, depth, items):
+    s = _r(v, 1, depth, items, [])
+    if width and len(s) > width:
+        s = s[:max(width - 3, 0)] + "..."[:width]
+    return s
+
+
+def truth_of(names_kinds, values):
+    out = {}
+    for name, (kind, arg) in names_kinds.items():
+        if name not in values:
+            out[name] = {"repr": "<unbound>", "short": "<unbound>", "kind": kind, "arg": arg}
+            continue
+        v = values[name]
+        full = limited_repr(v, 0, 0, 0)
+        if name not in HOLDS_INSTANCES:
+            assert full == repr(v), (name, full[:100], repr(v)[:100])
+        text = lambda s: s.decode("latin-1") if PY2 and isinstance(s, str) else s
+        out[name] = {"repr": text(full), "short": text(limited_repr(v, WIDTH, DEPTH, ITEMS)),
+                     "kind": kind, "arg": arg}
+    return out
+
+
+def write_ready(ready):
+    if ready.isdigit():
+        os.write(int(ready), b"ready\n")
+    else:
+        with open(ready, "w") as f:
+            f.write("ready\n")
+
+
+def hold_values(truth_path, ready, first_arg, *args, **kwargs):
+    none = None
+    yes, no = True, False
+    small, negative = 42, -7
+    huge = 3 ** 419                      # 200 decimal digits
+    huge_neg = -(10 ** 199) - 12345
+    zero = 0
+    big64 = 2 ** 64 + 1
+    f_half, f_big, f_negzero = 1.5, 1e300, -0.0
+    f_inf, f_nan, f_tenth = float("inf"), float("nan"), 0.1
+    f_small, f_int = 1e-05, 1e16
+    s_ascii = "hello 'world'\n\ttab\\"
+    s_quotes = "it's \"both\""
+    s_latin = u"caf\u00e9"
+    s_ucs2 = u"\u03a9mega"
+    s_ucs4 = u"\U0001F600 grin"
+    s_ctrl = u"bell\x07 del\x7f nbsp\xa0"
+    s_empty = ""
+    s_mega = "x" * (1 << 20)
+    raw = b"bytes\x00\xff'"
+    small_list = [1, "two", 3.0]
+    small_tuple = (1, 2, 3)
+    one_tuple = (1,)
+    empty_list, empty_tuple, empty_dict = [], (), {}
+    str_dict = {"a": 1, "b": [1, 2]}
+    odd_dict = {1: "a", (2, 3): "b", None: 0}
+    a_set = set([1, 2, 3])
+    a_frozenset = frozenset(["x"])
+    empty_set, empty_frozenset = set(), frozenset()
+    holey_set = set(range(40))           # removed entries leave dummies behind
+    for i in range(0, 40, 3):
+        holey_set.discard(i)
+    holey_dict = dict((i, i) for i in range(12))
+    for i in range(0, 12, 2):
+        del holey_dict[i]
+    str_set = set(["dummy", "<dummy key>"])
+    long_list = list(range(10000))
+    self_list = [1]
+    self_list.append(self_list)
+    self_dict = {"k": 1}
+    self_dict["me"] = self_dict
+    deep = [[[[["bottom"]]]]]
+    deep_dict = {"l1": {"l2": {"l3": {"l4": 1}}}}
+    point = Point(1, [2, 3])
+    nested_point = [Point(Point(0, 0), "p")]
+    slotted = Slotted()
+    fresh_point = Point(5, "six")        # __dict__ never asked for: 3.11+ keep split/inline values
+    captured = ["captured"]
+    if PY2:
+        a_long = long(5)   # noqa: F821  (2.7 only)
+        latin_bytes = "caf\xc3\xa9"
+    else:
+        a_long = 5
+        latin_bytes = b"caf\xc3\xa9"
+
+    def waiter():
+        # free variables of this frame: captured, first_arg
+        values = {"captured": captured, "first_arg": first_arg}
+        kinds = {"captured": ("free", False), "first_arg": ("free", False)}
+        mine = truth_of(kinds, values)
+        outer = dict(frame_values)
+        with open(truth_path + ".tmp", "w") as f:
+            json.dump({"hold_values": outer, "waiter": mine, "pid": os.getpid(),
+                       "globals": {"GLOBAL_NAME": repr(GLOBAL_NAME)}}, f)
+        os.rename(truth_path + ".tmp", truth_path)
+        write_ready(ready)
+        while True:
+            time.sleep(3600)  # BLOCK
+
+    values = dict(locals())
+    values.pop("waiter", None)
+    fresh = values.pop("fresh_point")
+    kinds = dict((n, ("local", False)) for n in values)
+    for n in ("first_arg", "args", "kwargs"):
+        kinds[n] = ("local", True)
+    kinds["first_arg"] = ("cell", True)
+    kinds["captured"] = ("cell", False)
+    kinds["ready"] = kinds["truth_path"] = ("cell", True)
+    kinds["unbound_later"] = ("local", False)
+    frame_values = truth_of(kinds, values)
+    order = list(fresh.__dict__) if PY2 else ["x", "y"]   # 2.7: hash order; reading it is harmless there
+    text = "<Point object at 0x%x> {%s}" % (id(fresh), ", ".join("%s=%r" % (k, getattr(fresh, k)) for k in order))
+    frame_values["fresh_point"] = {"repr": text, "short": text, "kind": "local", "arg": False}
+    waiter()
+    unbound_later = 1
+    return unbound_later
+
+
+def main():
+    hold_values(sys.argv[1], sys.argv[2], "first", "extra", key="word")
+
+
+if __name__ == "__main__":
+    main()
