@@ -554,7 +554,8 @@ static int attr_storage(struct target *t, raddr_t obj, raddr_t *dict, raddr_t *k
 		break;
 	case INSTDICT_MODEL_MANAGED312:
 		if (slot & 1) {
-			vals = slot - 1;
+			/* tagged: the values pointer is stored minus one */
+			vals = slot + 1;
 			slot = 0;
 		}
 		break;

@@ -59,6 +59,19 @@ int pyobj_dict_get_int(struct target *t, raddr_t dict, uint64_t n, raddr_t *valu
  * __dict__, or the 3.11+ inline/split values); *value = 0 when absent. */
 int pyobj_attr(struct target *t, raddr_t obj, const char *name, raddr_t *value, struct pyspy_err *e);
 
+/* Call fn for each (name, value) of the object's own attribute storage, as
+ * pyobj_attr sees it, in storage order; an object without one has none. */
+int pyobj_attr_foreach(struct target *t, raddr_t obj, dict_visit_fn fn, void *arg, struct pyspy_err *e);
+
+/* Call fn for each (name, value) stored in a __slots__ slot of obj (the
+ * PyMemberDefs of obj's heap type and its heap bases); unset slots are skipped.
+ * Names are interned.  Bounded: at most 8 types and 256 slots each. */
+typedef int (*slot_visit_fn)(void *arg, const char *name, raddr_t value);
+int pyobj_slots_foreach(struct target *t, raddr_t obj, slot_visit_fn fn, void *arg, struct pyspy_err *e);
+
+/* Py_TPFLAGS_HEAPTYPE: the same bit in every version. */
+#define PYOBJ_TPFLAGS_HEAPTYPE (1ul << 9)
+
 /* Release the type cache (called at detach). */
 void pyobj_release(struct target *t);
 
