@@ -8,16 +8,18 @@
 #include "command.h"
 #include "json.h"
 #include "session.h"
+#include "values.h"
 
-enum { OPT_ALL, OPT_JSON };
+enum { OPT_ALL, OPT_JSON, OPT_LOCALS };
 
 static const struct cmd_opt bt_opts[] = {
 	[OPT_ALL] = { "all", 'a', OPT_BOOL, NULL, "every thread, not just the selected one" },
 	[OPT_JSON] = { "json", 0, OPT_BOOL, NULL, "one JSON document, for programs" },
+	[OPT_LOCALS] = { "locals", 'l', OPT_BOOL, NULL, "with each frame's arguments and local variables" },
 	{ 0 },
 };
 
-static void text_thread(struct session *s, const struct py_thread *th, size_t limit)
+static void text_thread(struct session *s, const struct py_thread *th, size_t limit, bool locals)
 {
 	const struct palette *c = session_palette(s);
 	fprintf(s->out, "%sThread %d%s (OS tid %d, %s%s): ", c->thread, th->number, c->reset, (int)th->os_tid,
@@ -30,6 +32,8 @@ static void text_thread(struct session *s, const struct py_thread *th, size_t li
 		const struct py_frame *f = &th->frames[i];
 		fprintf(s->out, "  #%-2zu %s%s%s (%s%s%s:%s%d%s)\n", i, c->func, f->qualname, c->reset,
 			c->file, f->file, c->reset, c->line, f->line, c->reset);
+		if (locals)
+			values_print_frame(s, f, "      ", false);
 	}
 	if (th->nframes > limit)
 		fprintf(s->out, "  (%zu more frames)\n", th->nframes - limit);
@@ -39,7 +43,7 @@ static void text_thread(struct session *s, const struct py_thread *th, size_t li
 		fprintf(s->out, "  (stack cut short: %s)\n", th->walk_msg);
 }
 
-static void json_thread(struct session *s, const struct py_thread *th, size_t limit)
+static void json_thread(struct session *s, const struct py_thread *th, size_t limit, bool locals)
 {
 	FILE *o = s->out;
 	fprintf(o, "{\"number\": %d, \"thread_id\": %" PRIu64 ", \"os_tid\": ", th->number, th->thread_id);
@@ -59,7 +63,10 @@ static void json_thread(struct session *s, const struct py_thread *th, size_t li
 		json_str(o, f->qualname);
 		fputs(", \"file\": ", o);
 		json_str(o, f->file);
-		fprintf(o, ", \"line\": %d}", f->line);
+		fprintf(o, ", \"line\": %d", f->line);
+		if (locals)
+			values_print_frame(s, f, "", true);
+		fputc('}', o);
 	}
 	fputc(']', o);
 	if (th->walk_error) {
@@ -81,7 +88,8 @@ static int do_bt(struct session *s, const struct cmd_args *a)
 			return cmd_error(s, "bt: frame count must be a positive number, not '%s'", a->argv[0]);
 		limit = (size_t)n;
 	}
-	int rc = session_snapshot(s, SNAP_ALL, &snap);
+	bool locals = a->set[OPT_LOCALS];
+	int rc = session_snapshot(s, SNAP_ALL | (locals ? SNAP_KEEP_PAUSED : 0), &snap);
 	if (rc != CMD_OK)
 		return rc;
 	struct py_thread *one = a->set[OPT_ALL] ? NULL : session_thread(s, &snap);
@@ -100,11 +108,11 @@ static int do_bt(struct session *s, const struct cmd_args *a)
 		if (a->set[OPT_JSON]) {
 			if (shown)
 				fputs(", ", s->out);
-			json_thread(s, th, limit);
+			json_thread(s, th, limit, locals);
 		} else {
 			if (shown)
 				fputc('\n', s->out);
-			text_thread(s, th, limit);
+			text_thread(s, th, limit, locals);
 		}
 		shown++;
 	}
@@ -121,12 +129,15 @@ static const char *const bt_aliases[] = { "backtrace", "where", NULL };
 const struct command cmd_bt = {
 	.name = "bt",
 	.aliases = bt_aliases,
-	.usage = "bt [N] [--all] [--json]",
+	.usage = "bt [N] [--all] [--locals] [--json]",
 	.summary = "Show the Python stack of the selected thread, or of every thread.",
 	.help = "Frames are listed innermost first, as '#I  QUALNAME (FILE:LINE)'; QUALNAME is\n"
 		"the qualified name on Python 3.11 and later and the function name before.\n"
-		"N limits the listing to the N innermost frames.  The target is paused while\n"
-		"it is read unless 'nonblocking' is set (or --nonblocking was given at start).\n"
+		"N limits the listing to the N innermost frames.  --locals adds each frame's\n"
+		"arguments and local variables, as 'locals' shows them (in JSON: a \"locals\"\n"
+		"array of {\"name\", \"arg\", \"value\"} per frame, values as repr text).\n"
+		"The target is paused while it is read unless 'nonblocking' is set (or\n"
+		"--nonblocking was given at start).\n"
 		"With --json the output is one document: {\"pid\", \"python\", \"threads\": [{\"number\",\n"
 		"\"thread_id\", \"os_tid\", \"name\", \"active\", \"gil\", \"frames\": [{\"function\",\n"
 		"\"qualname\", \"file\", \"line\"}]}]}.  A stack that could not be read whole is\n"

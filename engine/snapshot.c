@@ -264,6 +264,10 @@ int snapshot_take(struct target *t, unsigned flags, struct snapshot *s, struct p
 				s->threads[i].gil = s->threads[i].tstate == holder;
 	}
 	s->reads = t->mem.nreads - reads0;
+	if (flags & SNAP_KEEP_PAUSED) {
+		s->hold = pz;
+		memset(&pz, 0, sizeof(pz));
+	}
 	pause_release(&pz);
 	if (states)
 		fill_status(t, s, tids, states, ntids);
@@ -282,6 +286,7 @@ out:
 
 void snapshot_release(struct snapshot *s)
 {
+	pause_release(&s->hold);
 	for (size_t i = 0; i < s->nthreads; i++) {
 		free(s->threads[i].frames);
 		free(s->threads[i].name);

@@ -15,6 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "pause.h"
 #include "target.h"
 
 struct code_info;
@@ -52,6 +53,7 @@ struct snapshot {
 	bool paused;               /* the target was paused while read */
 	bool partial;              /* some part could not be read */
 	char pause_msg[512];       /* why pausing failed, if it did */
+	struct pause hold;         /* with SNAP_KEEP_PAUSED: held until snapshot_release() */
 	unsigned long reads;       /* remote reads (syscalls) the snapshot made */
 	unsigned long stack_reads; /* of which: thread list and frame walks */
 };
@@ -62,12 +64,15 @@ enum snap_flags {
 	SNAP_STATUS = 1 << 2,
 	SNAP_GIL = 1 << 3,
 	SNAP_PAUSE = 1 << 4,
+	SNAP_KEEP_PAUSED = 1 << 5, /* with SNAP_PAUSE: stay paused until snapshot_release(),
+				      so values read after the walk (locals) match it */
 	SNAP_ALL = SNAP_FRAMES | SNAP_NAMES | SNAP_STATUS | SNAP_GIL,
 };
 
 /* Take a snapshot.  Fails only when nothing could be read (the process is gone,
  * the interpreter is unreadable); per-thread failures are in the threads. */
 int snapshot_take(struct target *t, unsigned flags, struct snapshot *s, struct pyspy_err *e);
+/* Free the snapshot, and let the target run if it was kept paused. */
 void snapshot_release(struct snapshot *s);
 
 /* Walk one thread's frames from its PyThreadState bytes (t->tstate_len of them). */
