@@ -15,6 +15,7 @@ void session_init(struct session *s)
 	s->err = stderr;
 	s->set.width = 200;
 	s->set.depth = 3;
+	s->set.items = 100;
 	s->set.pager = true;
 	s->set.history = true;
 }

@@ -19,6 +19,7 @@ struct settings {
 	bool nonblocking;          /* read without pausing the target */
 	int width;                 /* repr width: longest value text shown */
 	int depth;                 /* repr depth: nesting shown before [...] */
+	int items;                 /* items shown per container before ...(N more) */
 	bool colour;               /* ANSI colour (on a terminal, without NO_COLOR) */
 	bool pager;                /* long output through $PAGER on a terminal */
 	bool history;              /* keep command history in ~/.pyspy_history */

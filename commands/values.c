@@ -24,6 +24,7 @@ static struct repr_opts session_repr(const struct session *s)
 	struct repr_opts o = REPR_OPTS_DEFAULT;
 	o.width = (size_t)s->set.width;
 	o.depth = s->set.depth;
+	o.max_items = (size_t)s->set.items;
 	return o;
 }
 

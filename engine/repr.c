@@ -253,6 +253,11 @@ void repr_obj(struct rctx *c, raddr_t obj, int level)
 
 	if (strbuf_full(&c->sb) || c->fatal)
 		return;
+	if (pyspy_interrupted) {
+		c->fatal = err_set(c->e, PS_EINTR, "interrupted");
+		strbuf_addstr(&c->sb, "...<interrupted>");
+		return;
+	}
 	if (!obj) {
 		strbuf_addstr(&c->sb, "<NULL>");
 		return;

@@ -7,7 +7,8 @@
  *     executable when it carries the interpreter (a static build);
  *  3. the version: the target's own _Py_DebugOffsets (3.13+), the Py_Version
  *     symbol (3.11+), else major.minor from the file name and the micro from
- *     the PY_VERSION string in .rodata;
+ *     sys.version once attached (a binary without a telling name: the
+ *     PY_VERSION string in .rodata);
  *  4. the layout: from the debug offsets (cross-checked with the table) or the
  *     generated table for that minor version;
  *  5. the interpreter state: the _PyRuntime or interp_head symbol, the
@@ -161,15 +162,14 @@ static int choose_layout(struct target *t, struct elfsym *es, struct pyspy_err *
 			pyversion_from_hex(hex, &t->version);
 	}
 	if (!t->version.major) {
-		size_t len;
-		const void *ro = elfsym_section_data(es, ".rodata", &len);
+		/* the file name gives major.minor (sys.version gives the micro once
+		 * attached); only a binary with no telling name has .rodata scanned */
 		struct pyversion fv = { 0 };
-		int have_name = pyversion_from_filename(t->pymodule, &fv) == 0;
-		if (ro && pyversion_scan(ro, len, fv.major, fv.minor, &t->version) == 0)
-			;
-		else if (have_name)
+		size_t len;
+		const void *ro;
+		if (pyversion_from_filename(t->pymodule, &fv) == 0)
 			t->version = fv;
-		else
+		else if (!(ro = elfsym_section_data(es, ".rodata", &len)) || pyversion_scan(ro, len, 0, 0, &t->version) < 0)
 			return err_set(e, PS_ENOTPY, "pid %d (%s): cannot tell the Python version of %s", (int)t->pid, t->comm, t->pymodule);
 	}
 	pyversion_format(&t->version, t->version_str, sizeof(t->version_str));

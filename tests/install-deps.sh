@@ -2,7 +2,7 @@
 # Install the Debian packages pyspy-sh needs to build and test, if any are
 # missing.  Used by `make test` and `make demo`; safe to run again.
 set -e
-PKGS="gcc make pkg-config libreadline-dev libunwind-dev libdw-dev libelf-dev liblua5.4-dev python3"
+PKGS="gcc make pkg-config libreadline-dev libunwind-dev libdw-dev libelf-dev liblua5.4-dev python3 python3-pexpect"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

@@ -2,9 +2,10 @@
 """`make bench`: how fast pyspy-sh attaches and walks, per CPython version.
 
 For every installed interpreter (pyenv's and the system's python3):
-  - attach + `bt --all` on a 10-thread target, whole-process wall time
-    (spawn to exit, so exec and dynamic linking are included): median and
-    90th percentile over RUNS runs, paused (default) and --nonblocking;
+  - attach + `bt --all` on a 10-thread target, whole process (spawn to exit,
+    so exec and dynamic linking are included): minimum and median wall time
+    and median CPU time over RUNS runs, paused (default) and --nonblocking,
+    next to the same figures for spawning /bin/true (this machine's floor);
   - remote reads for `bt` of one thread 50 frames deep with the code cache
     warm (the second `bt` in one session; counted by the engine, PYSPY_STATS).
 Prints one table.  Numbers are measurements to report, never assertions.
@@ -51,20 +52,22 @@ def start(python, threads, depth):
 
 
 def wall_times(binary, pid, extra, runs):
-    argv = [binary, "-p", str(pid)] + extra + ["-ex", "bt --all", "--batch"]
+    argv = [binary, "-p", str(pid)] + extra + ["-ex", "bt --all", "--batch"] if pid else [binary] + extra
     devnull = os.open(os.devnull, os.O_WRONLY)
-    times = []
+    times, cpu = [], []
     for _ in range(runs):
         t0 = time.perf_counter()
-        child = os.posix_spawn(binary, argv, os.environ, file_actions=[
+        child = os.posix_spawn(argv[0], argv, os.environ, file_actions=[
             (os.POSIX_SPAWN_DUP2, devnull, 1)])
-        _, status = os.waitpid(child, 0)
+        _, status, usage = os.wait4(child, 0)
         times.append((time.perf_counter() - t0) * 1000.0)
+        cpu.append((usage.ru_utime + usage.ru_stime) * 1000.0)
         if status != 0:
-            raise RuntimeError("pyspy-sh exited with status %d" % status)
+            raise RuntimeError("%s exited with status %d" % (argv[0], status))
     os.close(devnull)
     times.sort()
-    return times[len(times) // 2], times[int(len(times) * 0.9) - 1]
+    cpu.sort()
+    return times[0], times[len(times) // 2], cpu[len(cpu) // 2]
 
 
 def warm_reads(binary, pid):
@@ -80,9 +83,15 @@ def main():
     ap.add_argument("--binary", default=os.path.join(ROOT, "pyspy-sh"))
     ap.add_argument("--runs", type=int, default=40)
     args = ap.parse_args()
-    print("attach + bt --all, 10 threads x 20 frames: wall ms (median / p90) over %d runs; "
-          "reads for bt of one thread 50 frames deep, cache warm" % args.runs)
-    print("%-9s %-21s %-21s %s" % ("python", "paused", "nonblocking", "stack reads (50 frames)"))
+    print("whole-process cost of `pyspy-sh -p PID -ex 'bt --all' --batch` on a 10-thread target, 20 frames each,")
+    print("spawn to exit, over %d runs: wall min / median ms, CPU (user+sys) median ms;" % args.runs)
+    print("and remote reads for `bt` of one thread 50 frames deep with the code cache warm.")
+    print("The machine's floor: spawning /bin/true the same way.")
+    base = wall_times("/bin/true", None, [], args.runs)
+    print("%-9s %-28s" % ("/bin/true", "%.2f / %.2f  cpu %.2f" % base))
+    ver = wall_times(args.binary, None, ["--version"], args.runs)
+    print("%-9s %-28s" % ("--version", "%.2f / %.2f  cpu %.2f" % ver))
+    print("%-9s %-28s %-28s %s" % ("python", "paused", "nonblocking", "stack reads (50 frames)"))
     for name, python in interpreters():
         procs = []
         try:
@@ -90,10 +99,11 @@ def main():
             procs.append(many)
             deep = start(python, 1, 49)   # 49 calls + <module> = 50 frames
             procs.append(deep)
-            med, p90 = wall_times(args.binary, many.pid, [], args.runs)
-            nmed, np90 = wall_times(args.binary, many.pid, ["--nonblocking"], args.runs)
+            paused = wall_times(args.binary, many.pid, [], args.runs)
+            nonblock = wall_times(args.binary, many.pid, ["--nonblocking"], args.runs)
             reads = warm_reads(args.binary, deep.pid)
-            print("%-9s %6.2f / %-12.2f %6.2f / %-12.2f %s" % (name, med, p90, nmed, np90, reads))
+            print("%-9s %-28s %-28s %s" % (name, "%.2f / %.2f  cpu %.2f" % paused,
+                                           "%.2f / %.2f  cpu %.2f" % nonblock, reads))
         except Exception as exc:  # report and go on with the next version
             print("%-9s error: %s" % (name, exc))
         finally:
