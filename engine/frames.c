@@ -30,15 +30,15 @@ static uint64_t rd64(const uint8_t *b, int32_t off)
 	return v;
 }
 
-static int push_frame(struct py_thread *th, size_t *cap, const struct py_frame *f)
+static int push_frame(struct py_thread *th, const struct py_frame *f)
 {
-	if (th->nframes == *cap) {
-		size_t ncap = *cap ? *cap * 2 : 32;
+	if (th->nframes == th->frames_cap) {
+		size_t ncap = th->frames_cap ? th->frames_cap * 2 : 32;
 		struct py_frame *nv = realloc(th->frames, ncap * sizeof(*nv));
 		if (!nv)
 			return -1;
 		th->frames = nv;
-		*cap = ncap;
+		th->frames_cap = ncap;
 	}
 	th->frames[th->nframes++] = *f;
 	return 0;
@@ -68,7 +68,6 @@ static int walk_objects(struct target *t, const uint8_t *ts, struct py_thread *t
 {
 	const struct py_layout *L = &t->layout;
 	uint8_t buf[512];
-	size_t cap = 0;
 	raddr_t addr = rd64(ts, L->tstate.frame);
 
 	while (addr) {
@@ -87,7 +86,7 @@ static int walk_objects(struct target *t, const uint8_t *ts, struct py_thread *t
 				: L->linetable_model == LINETABLE_310 ? lasti * 2 : lasti;
 		f.addr = addr;
 		fill_from_code(t, &f, rd64(buf, L->pyframe.code), byte_offset, e);
-		if (push_frame(th, &cap, &f) < 0)
+		if (push_frame(th, &f) < 0)
 			return err_set(e, PS_ENOMEM, "out of memory");
 		addr = rd64(buf, L->pyframe.back);
 	}
@@ -146,7 +145,7 @@ static int walk_iframes(struct target *t, const uint8_t *ts, struct py_thread *t
 	const struct py_layout *L = &t->layout;
 	struct chunk_copy cc = { 0 };
 	uint8_t buf[512];
-	size_t cap = 0, seen = 0;
+	size_t seen = 0;
 	raddr_t addr;
 	int rc = 0;
 
@@ -197,7 +196,7 @@ static int walk_iframes(struct target *t, const uint8_t *ts, struct py_thread *t
 		f.entry = L->iframe.is_entry >= 0 && b[L->iframe.is_entry];
 		fill_from_code(t, &f, code, units == -2 ? LINE_UNKNOWN : units < 0 ? -1 : units * 2, e);
 		bool incomplete = f.ci && owner != L->owner_generator && units >= -1 && units < f.ci->firsttraceable;
-		if (!incomplete && push_frame(th, &cap, &f) < 0) {
+		if (!incomplete && push_frame(th, &f) < 0) {
 			rc = err_set(e, PS_ENOMEM, "out of memory");
 			break;
 		}
@@ -209,6 +208,7 @@ static int walk_iframes(struct target *t, const uint8_t *ts, struct py_thread *t
 
 int frames_walk(struct target *t, const uint8_t *tstate, struct py_thread *th, struct pyspy_err *e)
 {
+	th->nframes = 0;
 	if (t->layout.frame_model == FRAME_MODEL_OBJECT)
 		return walk_objects(t, tstate, th, e);
 	return walk_iframes(t, tstate, th, e);

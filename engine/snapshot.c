@@ -40,27 +40,40 @@ static int threading_active(struct target *t, raddr_t *active, struct pyspy_err 
 	return rc;
 }
 
+static int name_of(struct target *t, raddr_t active, uint64_t thread_id, char *buf, size_t len)
+{
+	const char *attr = t->layout.version < 0x03000000 ? "_Thread__name" : "_name";
+	raddr_t thread, name;
+	if (pyobj_dict_get_int(t, active, thread_id, &thread, NULL) < 0 || !thread)
+		return -1;
+	if (pyobj_attr(t, thread, attr, &name, NULL) < 0 || !name)
+		return -1;
+	return pyobj_str(t, name, buf, len, NULL, NULL) == 0 ? 0 : -1;
+}
+
+int thread_name(struct target *t, uint64_t thread_id, char *buf, size_t len)
+{
+	raddr_t active;
+	if (threading_active(t, &active, NULL) < 0 || !active)
+		return -1;
+	return name_of(t, active, thread_id, buf, len);
+}
+
 static void name_threads(struct target *t, struct snapshot *s)
 {
 	raddr_t active;
-	const char *attr = t->layout.version < 0x03000000 ? "_Thread__name" : "_name";
 	if (threading_active(t, &active, NULL) < 0 || !active)
 		return;
 	for (size_t i = 0; i < s->nthreads; i++) {
-		raddr_t thread, name;
 		char buf[256];
-		if (pyobj_dict_get_int(t, active, s->threads[i].thread_id, &thread, NULL) < 0 || !thread)
-			continue;
-		if (pyobj_attr(t, thread, attr, &name, NULL) < 0 || !name)
-			continue;
-		if (pyobj_str(t, name, buf, sizeof(buf), NULL, NULL) == 0)
+		if (name_of(t, active, s->threads[i].thread_id, buf, sizeof(buf)) == 0)
 			s->threads[i].name = strdup(buf);
 	}
 }
 
 /* ---- which thread holds the GIL ---- */
 
-static int gil_holder(struct target *t, raddr_t *holder)
+int gil_holder(struct target *t, raddr_t *holder)
 {
 	const struct py_layout *L = &t->layout;
 	raddr_t gil;
@@ -107,7 +120,7 @@ static int tid_known(const pid_t *tids, size_t n, int32_t v)
  * offset is confirmed, or found, by requiring that it yields a live, distinct
  * tid of this process for every thread.
  */
-static void map_tids_from_pthread(struct target *t, struct snapshot *s, const pid_t *tids, size_t ntids)
+void map_tids_from_pthread(struct target *t, struct snapshot *s, const pid_t *tids, size_t ntids)
 {
 	enum { SPAN = 2048 };
 	static const int preferred = 0x2d0;

@@ -43,6 +43,7 @@ struct py_thread {
 	int gil;                   /* 1 holds it, 0 does not, -1 unknown */
 	struct py_frame *frames;   /* innermost first */
 	size_t nframes;
+	size_t frames_cap;         /* allocated; kept when a py_thread is reused (the sampler) */
 	int walk_error;            /* 0, or the negative code that cut the walk short */
 	char walk_msg[512];
 };
@@ -77,5 +78,15 @@ void snapshot_release(struct snapshot *s);
 
 /* Walk one thread's frames from its PyThreadState bytes (t->tstate_len of them). */
 int frames_walk(struct target *t, const uint8_t *tstate, struct py_thread *th, struct pyspy_err *e);
+
+/* The threading module's name for a thread; 0, or -1 when it has none. */
+int thread_name(struct target *t, uint64_t thread_id, char *buf, size_t len);
+
+/* The thread state holding the GIL (0: nobody); -1 when it cannot be known. */
+int gil_holder(struct target *t, raddr_t *holder);
+
+/* 2.7–3.10: fill os_tid of each thread from glibc's struct pthread, given the
+ * process's task ids (see snapshot.c for how the offset is found). */
+void map_tids_from_pthread(struct target *t, struct snapshot *s, const pid_t *tids, size_t ntids);
 
 #endif
