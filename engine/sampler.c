@@ -1,0 +1,324 @@
+/*
+ * sampler.c — the sampling loop.
+ *
+ * One tick: read the thread-state list (head pointer, then each PyThreadState
+ * in one read), drop the threads the options exclude (idle ones, by the
+ * kernel's scheduler state read from a cached /proc fd with one pread; or all
+ * but the GIL holder), walk the rest with the same frame walker `bt` uses, and
+ * hand each stack to emit.  Everything a tick needs is allocated once and
+ * reused: thread structs and their frame buffers, the tstate buffers, the
+ * stat fds, the name cache.
+ *
+ * Pacing is absolute (tick k is due at start + k*interval, plus a little
+ * random jitter so the sampler does not lock onto periodic work in the
+ * target); a tick that is more than one interval late is counted and the
+ * schedule moves on rather than bursting to catch up.
+ */
+#include "sampler.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "pause.h"
+#include "procfs.h"
+
+#define MAX_SAMPLED_THREADS 4096
+#define STATFD_SLOTS 256
+#define NAME_SLOTS 256
+
+struct statfd {
+	pid_t tid;
+	int fd;
+};
+
+struct name_entry {
+	uint64_t thread_id;
+	char *name;
+};
+
+struct sampler {
+	struct target *t;
+	const struct sampler_opts *o;
+	struct sampler_stats *st;
+	struct py_thread *threads;     /* reused tick after tick */
+	size_t cap;
+	uint8_t *tsbufs;
+	struct statfd statfds[STATFD_SLOTS];
+	struct name_entry names[NAME_SLOTS];
+	uint64_t rng;
+};
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static uint64_t rd64(const uint8_t *b, int32_t off)
+{
+	uint64_t v;
+	memcpy(&v, b + off, sizeof(v));
+	return v;
+}
+
+/* ---- caches ---- */
+
+static char task_state(struct sampler *sm, pid_t tid)
+{
+	struct statfd *slot = &sm->statfds[(unsigned)tid % STATFD_SLOTS];
+	char buf[512];
+	if (slot->tid != tid) {
+		if (slot->fd > 0)
+			close(slot->fd);
+		snprintf(buf, sizeof(buf), "/proc/%d/task/%d/stat", (int)sm->t->pid, (int)tid);
+		slot->fd = open(buf, O_RDONLY | O_CLOEXEC);
+		slot->tid = slot->fd > 0 ? tid : 0;
+		if (slot->fd <= 0)
+			return 0;
+	}
+	ssize_t n = pread(slot->fd, buf, sizeof(buf) - 1, 0);
+	if (n <= 0) {
+		close(slot->fd);
+		slot->fd = 0;
+		slot->tid = 0;
+		return 0;
+	}
+	buf[n] = '\0';
+	char *p = strrchr(buf, ')');
+	return p && p[1] == ' ' ? p[2] : 0;
+}
+
+static const char *cached_name(struct sampler *sm, uint64_t thread_id)
+{
+	struct name_entry *slot = &sm->names[(thread_id >> 12) % NAME_SLOTS];
+	char buf[256];
+	if (slot->name && slot->thread_id == thread_id)
+		return slot->name;
+	free(slot->name);
+	slot->name = NULL;
+	slot->thread_id = thread_id;
+	if (thread_name(sm->t, thread_id, buf, sizeof(buf)) == 0)
+		slot->name = strdup(buf);
+	else
+		slot->name = strdup("");
+	return slot->name && slot->name[0] ? slot->name : NULL;
+}
+
+static void release(struct sampler *sm)
+{
+	for (size_t i = 0; i < sm->cap; i++)
+		free(sm->threads[i].frames);
+	free(sm->threads);
+	free(sm->tsbufs);
+	for (int i = 0; i < STATFD_SLOTS; i++)
+		if (sm->statfds[i].fd > 0)
+			close(sm->statfds[i].fd);
+	for (int i = 0; i < NAME_SLOTS; i++)
+		free(sm->names[i].name);
+}
+
+/* ---- one tick ---- */
+
+static int grow(struct sampler *sm, size_t want)
+{
+	if (want <= sm->cap)
+		return 0;
+	size_t ncap = sm->cap ? sm->cap * 2 : 16;
+	while (ncap < want)
+		ncap *= 2;
+	struct py_thread *nt = realloc(sm->threads, ncap * sizeof(*nt));
+	if (!nt)
+		return -1;
+	memset(nt + sm->cap, 0, (ncap - sm->cap) * sizeof(*nt));
+	sm->threads = nt;
+	uint8_t *nb = realloc(sm->tsbufs, ncap * sm->t->tstate_len);
+	if (!nb)
+		return -1;
+	sm->tsbufs = nb;
+	sm->cap = ncap;
+	return 0;
+}
+
+/* Read the thread-state list; returns the count or a negative code. */
+static int read_threads(struct sampler *sm, struct pyspy_err *e)
+{
+	struct target *t = sm->t;
+	const struct py_layout *L = &t->layout;
+	raddr_t ts;
+	size_t n = 0;
+	int rc = target_read_ptr(t, t->interp + (raddr_t)L->interp.tstate_head, &ts, e);
+	if (rc < 0)
+		return rc;
+	while (ts && n < MAX_SAMPLED_THREADS) {
+		if (grow(sm, n + 1) < 0)
+			return err_set(e, PS_ENOMEM, "out of memory");
+		uint8_t *b = sm->tsbufs + n * t->tstate_len;
+		if ((rc = remote_read(&t->mem, ts, b, t->tstate_len, e)) < 0)
+			return rc;
+		if (rd64(b, L->tstate.interp) != t->interp)
+			return err_set(e, PS_ETORN, "thread list changed while read");
+		struct py_thread *th = &sm->threads[n++];
+		th->tstate = ts;
+		th->thread_id = rd64(b, L->tstate.thread_id);
+		th->os_tid = L->tstate.native_thread_id >= 0 ? (pid_t)rd64(b, L->tstate.native_thread_id) : 0;
+		th->gil = -1;
+		th->nframes = 0;
+		th->walk_error = 0;
+		ts = rd64(b, L->tstate.next);
+	}
+	return (int)n;
+}
+
+/* 2.7–3.10 only: kernel tids from glibc's struct pthread, remembered per thread id. */
+static void fill_tids(struct sampler *sm, size_t n)
+{
+	struct snapshot fake = { .threads = sm->threads, .nthreads = n };
+	pid_t *tids;
+	size_t ntids;
+	if (procfs_tasks(sm->t->pid, &tids, &ntids, NULL) == 0) {
+		map_tids_from_pthread(sm->t, &fake, tids, ntids);
+		free(tids);
+	}
+}
+
+static bool wanted(struct sampler *sm, struct py_thread *th, raddr_t holder, bool have_holder)
+{
+	if (have_holder) {
+		th->gil = th->tstate == holder;
+		if (sm->o->gil_only && !th->gil)
+			return false;
+	}
+	if (sm->o->idle)
+		return true;
+	th->state = th->os_tid ? task_state(sm, th->os_tid) : 0;
+	th->active = th->state == 'R';
+	return th->active;
+}
+
+static int tick(struct sampler *sm, uint64_t t0, struct pyspy_err *e)
+{
+	struct pause pz = { 0 };
+	raddr_t holder = 0;
+	int rc = 0;
+	if (sm->o->blocking && (rc = pause_all(&pz, sm->t->pid, e)) < 0)
+		return rc;
+	int n = read_threads(sm, e);
+	if (n < 0) {
+		pause_release(&pz);
+		return n;
+	}
+	bool have_holder = sm->o->gil_only && gil_holder(sm->t, &holder) == 0;
+	if (sm->t->layout.tstate.native_thread_id < 0)
+		fill_tids(sm, (size_t)n);
+	uint64_t ts_us = (now_ns() - t0) / 1000;
+	for (int i = 0; i < n; i++) {
+		struct py_thread *th = &sm->threads[i];
+		if (!wanted(sm, th, holder, have_holder))
+			continue;
+		struct pyspy_err we;
+		rc = frames_walk(sm->t, sm->tsbufs + (size_t)i * sm->t->tstate_len, th, &we);
+		if (rc == -PS_EGONE || rc == -PS_EINTR) {
+			*e = we;
+			break;
+		}
+		if (rc < 0) {
+			if (sm->o->blocking)
+				sm->st->errors++;
+			else
+				sm->st->torn++;
+			rc = 0;
+			continue;
+		}
+		th->name = (char *)cached_name(sm, th->thread_id);
+		struct sample smp = { ts_us, th };
+		sm->st->samples++;
+		if (sm->o->emit && sm->o->emit(sm->o->ctx, &smp) != 0) {
+			rc = 1;
+			break;
+		}
+	}
+	pause_release(&pz);
+	return rc;
+}
+
+/* ---- the loop ---- */
+
+static uint64_t jittered(struct sampler *sm, uint64_t interval)
+{
+	/* xorshift; ±10% of the interval, mean zero */
+	sm->rng ^= sm->rng << 13;
+	sm->rng ^= sm->rng >> 7;
+	sm->rng ^= sm->rng << 17;
+	int64_t span = (int64_t)(interval / 5);
+	if (span <= 0)
+		return interval;
+	return interval + (uint64_t)((int64_t)(sm->rng % (uint64_t)span) - span / 2);
+}
+
+static void wait_until(uint64_t due)
+{
+	struct timespec ts = { (time_t)(due / 1000000000ull), (long)(due % 1000000000ull) };
+	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR && !pyspy_interrupted)
+		;
+}
+
+int sampler_run(struct target *t, const struct sampler_opts *o, struct sampler_stats *st, struct pyspy_err *e)
+{
+	struct sampler sm = { .t = t, .o = o, .st = st, .rng = 0x9e3779b97f4a7c15ull ^ (uint64_t)getpid() };
+	memset(st, 0, sizeof(*st));
+	if (!(o->rate > 0))
+		return err_set(e, PS_EARG, "sampling rate must be positive");
+	uint64_t interval = (uint64_t)(1e9 / o->rate);
+	uint64_t t0 = now_ns(), due = t0, next_progress = t0 + 250000000ull;
+	uint64_t end = o->duration > 0 ? t0 + (uint64_t)(o->duration * 1e9) : UINT64_MAX;
+	unsigned long reads0 = t->mem.nreads;
+	int rc = 0;
+
+	while (!pyspy_interrupted) {
+		uint64_t now = now_ns();
+		if (now >= end)
+			break;
+		if (due > now)
+			wait_until(due), now = now_ns();
+		else if (now - due > interval && st->ticks)
+			st->late++, due = now;
+		if (pyspy_interrupted || now >= end)
+			break;
+		due += jittered(&sm, interval);
+		st->ticks++;
+		struct pyspy_err te = { 0 };
+		rc = tick(&sm, t0, &te);
+		if (rc > 0) {
+			snprintf(st->stop_msg, sizeof(st->stop_msg), "stopped by the sample callback");
+			rc = 0;
+			break;
+		}
+		if (rc < 0 && (rc == -PS_EGONE || !remote_alive(t->pid))) {
+			snprintf(st->stop_msg, sizeof(st->stop_msg), "pid %d exited", (int)t->pid);
+			rc = st->samples || st->ticks > 1 ? 0 : err_set(e, PS_EGONE, "pid %d has exited", (int)t->pid);
+			break;
+		}
+		if (rc < 0 && rc != -PS_EINTR) {
+			st->errors++;
+			rc = 0;
+		}
+		if (o->progress && now >= next_progress) {
+			st->elapsed_s = (double)(now - t0) / 1e9;
+			st->reads = t->mem.nreads - reads0;
+			o->progress(o->ctx, st);
+			next_progress = now + 250000000ull;
+		}
+	}
+	if (pyspy_interrupted && !st->stop_msg[0])
+		snprintf(st->stop_msg, sizeof(st->stop_msg), "interrupted");
+	st->elapsed_s = (double)(now_ns() - t0) / 1e9;
+	st->reads = t->mem.nreads - reads0;
+	release(&sm);
+	return rc;
+}
