@@ -210,7 +210,32 @@ int command_run(struct session *s, const char *line)
 		}
 		return cmd_error(s, "unknown command '%s' (try 'help')", words[0]);
 	}
-	int rc = parse_args(s, c, words, n, &a);
+	int rc;
+	char raw[4096];
+	if ((c->flags & CMD_RAW_ARGS) && n > 1) {
+		/* the rest of the line after the command word, untouched */
+		const char *p = line + strspn(line, " \t");
+		p += strcspn(p, " \t");
+		p += strspn(p, " \t");
+		snprintf(raw, sizeof(raw), "%s", p);
+		raw[strcspn(raw, "\r\n")] = '\0';
+		for (size_t k = strlen(raw); k > 0 && (raw[k - 1] == ' ' || raw[k - 1] == '\t'); k--)
+			raw[k - 1] = '\0';
+		if (!strcmp(raw, "-h") || !strcmp(raw, "--help")) {
+			command_print_help(s, c);
+			return CMD_OK;
+		}
+		if (raw[0] == '-' && !(raw[1] >= '0' && raw[1] <= '9')) {
+			raw[strcspn(raw, " \t")] = '\0';
+			usage_error(s, c, "unknown option '%s'", raw);
+			return CMD_FAILED;
+		}
+		memset(&a, 0, sizeof(a));
+		a.argc = 1;
+		a.argv[0] = raw;
+		rc = 0;
+	} else
+		rc = parse_args(s, c, words, n, &a);
 	if (rc == 1) {
 		command_print_help(s, c);
 		return CMD_OK;

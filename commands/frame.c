@@ -51,8 +51,13 @@ static int select_frame(struct session *s, long index, bool relative)
 			snapshot_release(&snap);
 			return cmd_error(s, "no frame %ld: the stack has frames 0 to %zu", index, th->nframes - 1);
 		}
-		fprintf(s->err, "pyspy-sh: %s\n", top ? "bottom (innermost) frame selected; you cannot go down"
-						    : "top (outermost) frame selected; you cannot go up");
+		/* as gdb: say so, stay where we are, and fail (a script stops here) */
+		cmd_error(s, "%s", top ? "bottom (innermost) frame selected; you cannot go down"
+				       : "top (outermost) frame selected; you cannot go up");
+		s->cur_frame = (int)want;
+		show_frame(s, th);
+		snapshot_release(&snap);
+		return CMD_FAILED;
 	}
 	s->cur_frame = (int)want;
 	show_frame(s, th);

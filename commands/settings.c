@@ -23,7 +23,7 @@ struct setting {
 
 static const struct setting settings_table[] = {
 	{ "nonblocking", SET_BOOL, SET_AT(nonblocking), 0, 1, "read the target without pausing it (faster, may be inconsistent)" },
-	{ "width", SET_INT, SET_AT(width), 10, 1000000, "longest text shown for one value (locals, print)" },
+	{ "width", SET_INT, SET_AT(width), 10, 1000000000, "longest text shown for one value (locals, print)" },
 	{ "depth", SET_INT, SET_AT(depth), 0, 100, "how deep nested containers are shown before [...]" },
 	{ "items", SET_INT, SET_AT(items), 1, 100000000, "items shown per container before ...(N more)" },
 	{ "colour", SET_BOOL, SET_AT(colour), 0, 1, "colour output (only on a terminal, never with NO_COLOR set)" },

@@ -185,9 +185,7 @@ static int do_print(struct session *s, const struct cmd_args *a)
 	const struct py_frame *f;
 	struct pyspy_err e = { 0 };
 	raddr_t obj;
-	char expr[1024] = "";
-	for (int i = 0; i < a->argc; i++)
-		snprintf(expr + strlen(expr), sizeof(expr) - strlen(expr), "%s%s", i ? " " : "", a->argv[i]);
+	const char *expr = a->argv[0];
 	int rc = selected_frame(s, &snap, &f);
 	if (rc != CMD_OK)
 		return rc;
@@ -241,8 +239,8 @@ const struct command cmd_print = {
 		"values of dicts (['key'], [\"key\"], [42]).  Nothing is evaluated or called\n"
 		"in the target: this is a reader, not a debugger that runs code.",
 	.min_args = 1,
-	.max_args = CMD_MAX_ARGS,
-	.flags = CMD_NEEDS_TARGET,
+	.max_args = 1,
+	.flags = CMD_NEEDS_TARGET | CMD_RAW_ARGS,
 	.handler = do_print,
 	.complete = complete_locals,
 };

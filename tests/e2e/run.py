@@ -1102,10 +1102,18 @@ def main():
     interps = discover(args.python)
     for it in interps:
         log("interpreter %s: %s%s" % (it.label, it.path, " (%s)" % it.missing if it.missing else ""))
+    # the test modules below import this one as "run": share one copy (one Fail class)
+    sys.modules.setdefault("run", sys.modules[__name__])
+    import values_tests
+    import shell_tests
+    import tty_tests
     try:
         for it in interps:
             group_stacks(res, it, spy)
             group_status(res, it, spy)
+            values_tests.group(res, it, spy)
+        shell_tests.run_all(res, spy, interps)
+        tty_tests.run_all(res, spy, interps)
         res.run("bad_pid", t_bad_pid, spy)
         res.run("not_python", t_not_python, spy)
         res.run("zombie", t_zombie, spy, interps)

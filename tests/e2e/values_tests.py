@@ -1,0 +1,181 @@
+"""Values through the real binary, on every interpreter (imported by run.py).
+
+tests/targets/values.py holds one local of every kind in hold_values() (frame
+1; frame 0 is its closure waiter()) and writes the truth: each variable's text
+with the default limits ("short": width 200, depth 3, items 100) and with none
+("repr").  values_check.py checks the engine against it through a C probe;
+these tests go through pyspy-sh itself:
+
+  values_locals     `frame 1` + `locals`: every variable under Arguments (the
+                    parameters) or Locals, text == "short"
+  values_json       `bt --locals --json`: frames' "locals" [{name, arg, value}]
+                    for hold_values and waiter == truth
+  values_unlimited  `set width 100000`, `set depth 100`, `set items 100000000`:
+                    text == "repr" (cut to 99997 chars + "..." when longer)
+  values_print      `print EXPR` for values_check.lookups(): stdout "EXPR = TEXT",
+                    exit 0; errors: stderr "pyspy-sh: print: MESSAGE", exit 1
+"""
+import os
+import shutil
+import tempfile
+
+import run as base
+import values_check
+
+VALUES = os.path.join(base.TARGETS, "values.py")
+TESTS = ("values_locals", "values_json", "values_unlimited", "values_print")
+WIDE = 100000
+
+
+# time.sleep's system call on x86-64, by version: select, clock_nanosleep, nanosleep, pselect6
+SLEEP_SYSCALLS = (23, 230, 35, 270)
+
+
+def wait_blocked(pid, timeout=30):
+    """The target writes "ready" just before it blocks; wait until the main
+    thread is really inside time.sleep, so its stack is the one the truth has."""
+    import time
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if base.task_syscall(pid, pid) in SLEEP_SYSCALLS and base.task_state(pid, pid) == "S":
+            return
+        time.sleep(0.01)
+
+
+def short(s, n=100):
+    return s if len(s) <= n else s[:n] + "...(%d chars)" % len(s)
+
+
+def parse_locals(text):
+    """{name: (is_arg, value)} from `locals` output, plus unparsed lines."""
+    out, junk, section = {}, [], None
+    for line in text.split("\n"):
+        if line in ("Arguments:", "Locals:"):
+            section = line
+        elif line.startswith("  ") and " = " in line and section:
+            name, _, value = line[2:].partition(" = ")
+            out[name] = (section == "Arguments:", value)
+        elif line.strip() and not line.startswith("#"):
+            junk.append(line)
+    return out, junk
+
+
+def compare(truth, got, field, where, cut=None):
+    """got: {name: (is_arg, text)}; problems as strings."""
+    probs = []
+    for name, want in sorted(truth.items()):
+        if name not in got:
+            probs.append("%s: %s not listed" % (where, name))
+            continue
+        is_arg, text = got[name]
+        exp = want[field]
+        if cut and len(exp) > cut:
+            exp = exp[:cut - 3] + "..."
+        if is_arg != want["arg"]:
+            probs.append("%s: %s listed %s, expected %s" % (
+                where, name, "as an argument" if is_arg else "as a local",
+                "an argument" if want["arg"] else "a local"))
+        if text != exp:
+            probs.append("%s: %s = %r, expected %r" % (where, name, short(text), short(exp)))
+    return probs
+
+
+def raise_probs(probs):
+    if probs:
+        raise base.Fail("; ".join(probs[:8]) + (" (+%d more)" % (len(probs) - 8) if len(probs) > 8 else ""))
+
+
+def ok(r):
+    if r.rc != base.EXIT_OK:
+        raise base.Fail("expected exit 0: %s" % r.describe())
+    return r
+
+
+def t_locals(spy, target):
+    r = ok(spy.run(["-p", target.pid, "-nx", "-ex", "frame 1", "-ex", "locals", "--batch"]))
+    got, junk = parse_locals(r.out)
+    probs = compare(target.truth["hold_values"], got, "short", "locals")
+    head = r.out.split("\n")[0]
+    if not head.startswith("#1  hold_values ("):
+        probs.insert(0, "`frame 1` printed %r, expected '#1  hold_values (FILE:LINE)'" % head)
+    if junk:
+        probs.append("unparsed lines: %r" % junk[:3])
+    raise_probs(probs)
+
+
+def t_json(spy, target):
+    r = ok(spy.run(["-p", target.pid, "-nx", "-ex", "bt --locals --json", "--batch"]))
+    doc = base.parse_json_doc(r)
+    frames = doc["threads"][0].get("frames") or []
+    names = [f.get("function") for f in frames]
+    if names[:2] != ["waiter", "hold_values"]:
+        raise base.Fail("innermost functions %r, expected ['waiter', 'hold_values', ...]" % names)
+    probs = []
+    for f in frames[:2]:
+        if not isinstance(f.get("locals"), list):
+            probs.append("frame %s has no \"locals\" list: %r" % (f["function"], sorted(f)))
+            continue
+        got = {}
+        for v in f["locals"]:
+            if sorted(v) != ["arg", "name", "value"]:
+                probs.append("%s: local entry keys %r, expected arg/name/value" % (f["function"], sorted(v)))
+            got[v.get("name")] = (v.get("arg"), v.get("value"))
+        probs += compare(target.truth[f["function"]], got, "short", "bt --locals --json " + f["function"])
+    raise_probs(probs)
+
+
+def t_unlimited(spy, target):
+    r = ok(spy.run(["-p", target.pid, "-nx", "-ex", "set width %d" % WIDE, "-ex", "set depth 100",
+                    "-ex", "set items 100000000", "-ex", "frame 1", "-ex", "locals", "--batch"]))
+    got, _ = parse_locals(r.out)
+    raise_probs(compare(target.truth["hold_values"], got, "repr", "unlimited locals", cut=WIDE))
+
+
+def t_print(spy, target):
+    probs = []
+    for expr, good, text in values_check.lookups(target.truth):
+        r = spy.run(["-p", target.pid, "-nx", "-ex", "frame 1", "-ex", "print " + expr, "--batch"])
+        lines = r.out.split("\n")
+        out = "\n".join(lines[1:])          # after frame 1's own line
+        if good:
+            want = "%s = %s\n" % (expr, text)
+            if r.rc != 0 or out != want or r.err:
+                probs.append("print %s: exit %d, stdout %r, stderr %r; expected exit 0, stdout %r"
+                             % (expr, r.rc, short(out), r.err.strip()[:200], want))
+        else:
+            want = "pyspy-sh: print: %s\n" % text
+            if r.rc != 1 or r.err != want or out:
+                probs.append("print %s: exit %d, stderr %r, stdout %r; expected exit 1, stderr %r"
+                             % (expr, r.rc, r.err[:200], short(out), want))
+    raise_probs(probs)
+
+
+def group(res, interp, spy):
+    names = ["%s[%s]" % (t, interp.label) for t in TESTS]
+    if not any(res.wanted(n) for n in names):
+        return
+    if interp.missing:
+        for n in names:
+            if res.wanted(n):
+                res.skip(n, interp.missing)
+        return
+    tmpdir = tempfile.mkdtemp(prefix="pyspy-e2e-")
+    target = None
+    try:
+        try:
+            target = base.Target(interp, VALUES, [], tmpdir)
+            target.wait_ready()
+            wait_blocked(target.proc.pid)
+        except base.Fail as e:
+            for n in names:
+                if res.wanted(n):
+                    res.fail(n, "values target: %s" % e)
+            return
+        fns = {"values_locals": t_locals, "values_json": t_json,
+               "values_unlimited": t_unlimited, "values_print": t_print}
+        for t in TESTS:
+            res.run("%s[%s]" % (t, interp.label), fns[t], spy, target)
+    finally:
+        if target is not None:
+            target.kill()
+        shutil.rmtree(tmpdir, ignore_errors=True)
