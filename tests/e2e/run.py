@@ -315,6 +315,24 @@ def settle(pid, tids, timeout=30):
         time.sleep(0.02)
 
 
+# time.sleep's system call on x86-64 across versions: select, nanosleep, clock_nanosleep, pselect6
+SLEEP_SYSCALLS = (23, 35, 230, 270)
+
+
+def settle_in_sleep(pid, tids, timeout=30):
+    """Like settle(), but each task must be asleep inside time.sleep itself: a
+    thread waiting for the GIL is asleep too (a futex) but is about to run."""
+    deadline = time.time() + timeout
+    while True:
+        states = dict((tid, task_state(pid, tid)) for tid in tids)
+        calls = dict((tid, task_syscall(pid, tid)) for tid in tids)
+        asleep = all(s in ("S", "D") for s in states.values())
+        in_sleep = all(c is None or c in SLEEP_SYSCALLS for c in calls.values())
+        if (asleep and in_sleep) or time.time() > deadline:
+            return states
+        time.sleep(0.02)
+
+
 def proc_state(pid):
     try:
         with open("/proc/%d/stat" % pid) as f:
@@ -856,7 +874,7 @@ def group_status(res, interp, spy):
                 docs = []
                 sleepers = [t["os_tid"] for t in truth["threads"] if t["role"] != "spinner"]
                 for _ in range(SNAPSHOTS):
-                    st = settle(target.pid, sleepers)
+                    st = settle_in_sleep(target.pid, sleepers)
                     if not all(x in ("S", "D") for x in st.values()):
                         raise Fail("precondition: sleepers not asleep within 30s: %s" % st)
                     docs.append(spy.json_bt(target.pid, nonblocking=nonblocking))

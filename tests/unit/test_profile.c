@@ -1,0 +1,725 @@
+/*
+ * test_profile.c — the profile store and every exporter, on synthetic stacks.
+ *
+ * Two threads, recursion, two lines of one function, and names with ';', '&',
+ * '<', a newline and non-ASCII letters: enough to check counts, top's own and
+ * total (recursion counted once per sample), merge, and that every export
+ * reads back — folded lines compared exactly, JSON parsed by the small
+ * checker below and walked for speedscope's required fields and Chrome's
+ * balanced B/E spans, the SVG checked for escaping and, when python3 is
+ * installed, parsed as XML.  Writing to a bad path must fail with the path
+ * in the message and leave no temporary file.  Finally the hot path: adding a
+ * stack seen before must not allocate, and its cost is printed.
+ */
+#include <dirent.h>
+#include <malloc.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "profile.h"
+#include "strtab.h"
+#include "unit.h"
+
+/* ---- synthetic stacks: strings interned like the target's strtab ---- */
+
+static struct strtab target_strs;
+
+static struct py_frame fr(const char *qualname, const char *function, const char *file, int line)
+{
+	struct py_frame f = { 0 };
+	f.qualname = strtab_intern(&target_strs, qualname, strlen(qualname));
+	f.function = strtab_intern(&target_strs, function, strlen(function));
+	f.file = strtab_intern(&target_strs, file, strlen(file));
+	f.line = line;
+	return f;
+}
+
+#define MAIN_TID 100
+#define WORK_TID 101
+#define T0 1700000000000000ull
+
+/* Frames are listed root first here and reversed for profile_add(). */
+static void add(struct profile *p, int tid, const struct py_frame *rootfirst, size_t n,
+		unsigned times, uint64_t *ts)
+{
+	struct py_frame inner[16];
+	for (size_t i = 0; i < n; i++)
+		inner[i] = rootfirst[n - 1 - i];
+	const char *name = tid == MAIN_TID ? "MainThread" : "worker;1";
+	for (unsigned k = 0; k < times; k++) {
+		CHECK_INT(profile_add(p, (uint64_t)tid * 0x1000, tid, name, inner, n, *ts), 0);
+		*ts += 10000;
+	}
+}
+
+static struct profile *sample_profile(void)
+{
+	struct profile *p = profile_new();
+	struct py_frame mod = fr("<module>", "<module>", "app.py", 1);
+	struct py_frame a = fr("App.a", "a", "app.py", 20);
+	struct py_frame b30 = fr("App.b", "b", "app.py", 30), b31 = fr("App.b", "b", "app.py", 31);
+	struct py_frame c = fr("c", "c", "lib/util.py", 5), r = fr("rec", "rec", "lib/util.py", 40);
+	struct py_frame run = fr("run", "run", "thr.py", 3), fg = fr("f;g&h", "f;g&h", "thr.py", 7);
+	struct py_frame uni = fr("\xc3\xbcn\xc3\xaf" "code", "\xc3\xbcn\xc3\xaf" "code", "thr.py", 9);
+	uint64_t ts = T0, tw = T0 + 85000;   /* the timeline wants time order */
+	struct profile_meta *m = profile_meta(p);
+
+	add(p, MAIN_TID, (struct py_frame[]){ mod, a, b30 }, 3, 2, &ts);
+	add(p, MAIN_TID, (struct py_frame[]){ mod, a, b31 }, 3, 1, &ts);
+	add(p, MAIN_TID, (struct py_frame[]){ mod, a, c }, 3, 2, &ts);
+	add(p, MAIN_TID, (struct py_frame[]){ mod, r, r, r }, 4, 4, &ts);
+	add(p, WORK_TID, (struct py_frame[]){ run, fg, uni }, 3, 1, &tw);
+	m->pid = 4242;
+	m->start_us = T0;
+	m->duration_us = 90000;
+	m->rate_hz = 100;
+	m->ticks = 9;
+	profile_set_command(p, "python3 app.py --serve");
+	profile_set_python(p, "3.12.3");
+	return p;
+}
+
+/* ---- files ---- */
+
+static char tmpdir[] = "/tmp/test_profile.XXXXXX";
+
+static char *path_in(const char *name)
+{
+	static char buf[8][256];
+	static int k;
+	char *b = buf[k++ % 8];
+	snprintf(b, 256, "%s/%s", tmpdir, name);
+	return b;
+}
+
+static char *slurp(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return NULL;
+	fseek(f, 0, SEEK_END);
+	long n = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	char *s = malloc((size_t)n + 1);
+	size_t got = fread(s, 1, (size_t)n, f);
+	s[got] = '\0';
+	fclose(f);
+	return s;
+}
+
+static int count_temp_files(const char *dir)
+{
+	DIR *d = opendir(dir);
+	int n = 0;
+	for (struct dirent *de; d && (de = readdir(d));)
+		if (strstr(de->d_name, ".tmp-"))
+			n++;
+	if (d)
+		closedir(d);
+	return n;
+}
+
+static bool have_python(void)
+{
+	return system("command -v python3 >/dev/null 2>&1") == 0;
+}
+
+/* ---- a small JSON reader, for checking what the exporters wrote ---- */
+
+enum jtype { J_NULL, J_BOOL, J_NUM, J_STR, J_ARR, J_OBJ };
+
+struct jv {
+	enum jtype t;
+	double num;
+	char *str;
+	struct jv *items;
+	char **keys;
+	size_t n;
+};
+
+static const char *jp;
+static bool jbad;
+
+static void jws(void)
+{
+	while (*jp == ' ' || *jp == '\n' || *jp == '\r' || *jp == '\t')
+		jp++;
+}
+
+static char *jstring(void)
+{
+	size_t cap = 64, n = 0;
+	char *s = malloc(cap);
+	jp++;
+	while (*jp != '"') {
+		if (n + 8 > cap)
+			s = realloc(s, cap *= 2);
+		unsigned char c = (unsigned char)*jp;
+		if (c < 0x20) {
+			jbad = true;
+			break;
+		}
+		if (c == '\\') {
+			jp++;
+			if (*jp == 'u') {
+				for (int i = 1; i <= 4; i++)
+					if (!strchr("0123456789abcdefABCDEF", jp[i]) || !jp[i])
+						jbad = true;
+				if (jbad)
+					break;
+				s[n++] = '?';
+				jp += 5;
+				continue;
+			}
+			if (!*jp || !strchr("\"\\/bfnrt", *jp)) {
+				jbad = true;
+				break;
+			}
+			s[n++] = *jp == 'n' ? '\n' : *jp == 't' ? '\t' : *jp;
+			jp++;
+			continue;
+		}
+		size_t k = export_utf8_len(jp);
+		if (!k) {
+			jbad = true;
+			break;
+		}
+		memcpy(s + n, jp, k);
+		n += k;
+		jp += k;
+	}
+	s[n] = '\0';
+	if (!jbad)
+		jp++;
+	return s;
+}
+
+static struct jv jvalue(int depth);
+
+static void jpush(struct jv *v, struct jv item, char *key)
+{
+	v->items = realloc(v->items, (v->n + 1) * sizeof(*v->items));
+	v->keys = realloc(v->keys, (v->n + 1) * sizeof(*v->keys));
+	v->items[v->n] = item;
+	v->keys[v->n++] = key;
+}
+
+static struct jv jcontainer(int depth, char close)
+{
+	struct jv v = { .t = close == '}' ? J_OBJ : J_ARR };
+	jp++;
+	jws();
+	if (*jp == close) {
+		jp++;
+		return v;
+	}
+	while (!jbad) {
+		char *key = NULL;
+		jws();
+		if (close == '}') {
+			if (*jp != '"') {
+				jbad = true;
+				break;
+			}
+			key = jstring();
+			jws();
+			if (*jp++ != ':')
+				jbad = true;
+		}
+		jpush(&v, jvalue(depth + 1), key);
+		jws();
+		if (*jp == ',') {
+			jp++;
+		} else if (*jp == close) {
+			jp++;
+			break;
+		} else {
+			jbad = true;
+		}
+	}
+	return v;
+}
+
+static struct jv jvalue(int depth)
+{
+	struct jv v = { 0 };
+	jws();
+	if (depth > 200) {
+		jbad = true;
+	} else if (*jp == '{' || *jp == '[') {
+		v = jcontainer(depth, *jp == '{' ? '}' : ']');
+	} else if (*jp == '"') {
+		v.t = J_STR;
+		v.str = jstring();
+	} else if (!strncmp(jp, "true", 4) || !strncmp(jp, "null", 4)) {
+		v.t = *jp == 't' ? J_BOOL : J_NULL;
+		jp += 4;
+	} else if (!strncmp(jp, "false", 5)) {
+		v.t = J_BOOL;
+		jp += 5;
+	} else if (*jp == '-' || (*jp >= '0' && *jp <= '9')) {
+		char *end;
+		v.t = J_NUM;
+		v.num = strtod(jp, &end);
+		jp = end;
+	} else {
+		jbad = true;
+	}
+	return v;
+}
+
+/* Parse the whole text; false if it is not one well-formed JSON value. */
+static bool jparse(const char *text, struct jv *out)
+{
+	jp = text;
+	jbad = false;
+	*out = jvalue(0);
+	jws();
+	return !jbad && *jp == '\0';
+}
+
+static void jfree(struct jv *v)
+{
+	for (size_t i = 0; i < v->n; i++) {
+		jfree(&v->items[i]);
+		free(v->keys[i]);
+	}
+	free(v->items);
+	free(v->keys);
+	free(v->str);
+}
+
+static const struct jv *jget(const struct jv *o, const char *key, enum jtype t)
+{
+	for (size_t i = 0; o && o->t == J_OBJ && i < o->n; i++)
+		if (!strcmp(o->keys[i], key))
+			return o->items[i].t == t ? &o->items[i] : NULL;
+	return NULL;
+}
+
+/* ---- the store ---- */
+
+static void test_counts(void)
+{
+	struct profile *p = sample_profile();
+	struct profile_stats st;
+	struct prof_iter it;
+	struct prof_stack s;
+	uint64_t sum = 0;
+	int n = 0;
+
+	profile_stats(p, &st);
+	CHECK_INT(profile_samples(p), 10);
+	CHECK_INT(st.threads, 2);
+	CHECK_INT(st.stacks, 5);
+	CHECK_INT(st.frames, 9);
+	CHECK_INT(st.timeline, 10);
+	CHECK_STR(profile_thread(p, 1)->name, "worker;1");
+	CHECK_INT(profile_thread(p, 0)->samples, 9);
+	prof_iter_init(&it, p);
+	while (prof_iter_next(&it, &s) > 0) {
+		n++;
+		sum += s.count;
+		if (s.count == 4) {   /* the recursive stack, root first */
+			CHECK_INT(s.nframes, 4);
+			CHECK_STR(profile_frame(p, s.frames[0])->qualname, "<module>");
+			CHECK_STR(profile_frame(p, s.frames[3])->qualname, "rec");
+			CHECK(s.frames[1] == s.frames[2] && s.frames[2] == s.frames[3]);
+		}
+	}
+	prof_iter_release(&it);
+	CHECK_INT(n, 5);
+	CHECK_INT(sum, 10);
+	profile_free(p);
+}
+
+static void check_row(const struct prof_row *r, const char *q, int line, uint64_t own, uint64_t total)
+{
+	CHECK_STR(r->qualname, q);
+	CHECK_INT(r->line, line);
+	CHECK_INT(r->own, own);
+	CHECK_INT(r->total, total);
+}
+
+static void test_top(void)
+{
+	struct profile *p = sample_profile();
+	struct prof_row *rows;
+	size_t n;
+
+	CHECK_INT(profile_top(p, PROF_BY_FUNCTION, &rows, &n), 0);
+	if (CHECK_INT(n, 8)) {
+		check_row(&rows[0], "rec", 0, 4, 4);           /* recursion counted once */
+		check_row(&rows[1], "App.b", 0, 3, 3);
+		check_row(&rows[2], "c", 0, 2, 2);
+		check_row(&rows[3], "\xc3\xbcn\xc3\xaf" "code", 0, 1, 1);
+		check_row(&rows[4], "<module>", 0, 0, 9);
+		check_row(&rows[5], "App.a", 0, 0, 5);
+		check_row(&rows[6], "f;g&h", 0, 0, 1);
+		check_row(&rows[7], "run", 0, 0, 1);
+		CHECK_STR(rows[1].function, "b");
+		CHECK_STR(rows[2].file, "lib/util.py");
+	}
+	free(rows);
+	CHECK_INT(profile_top(p, PROF_BY_LINE, &rows, &n), 0);
+	if (CHECK_INT(n, 9)) {
+		check_row(&rows[0], "rec", 40, 4, 4);
+		check_row(&rows[1], "App.b", 30, 2, 2);
+		check_row(&rows[2], "c", 5, 2, 2);
+		check_row(&rows[3], "App.b", 31, 1, 1);
+	}
+	free(rows);
+	profile_free(p);
+}
+
+static void test_merge(void)
+{
+	struct profile *p = sample_profile(), *q = profile_new();
+	struct prof_row *rows;
+	struct profile_stats st;
+	struct prof_tl_iter it;
+	struct prof_event ev;
+	uint64_t last = 0;
+	size_t n, events = 0;
+	bool sorted = true;
+
+	CHECK_INT(profile_merge(q, p), 0);
+	CHECK_INT(profile_merge(q, p), 0);
+	CHECK_INT(profile_merge(q, q), -PS_EARG);
+	profile_free(p);   /* q must not depend on p's strings */
+	profile_stats(q, &st);
+	CHECK_INT(profile_samples(q), 20);
+	CHECK_INT(st.stacks, 5);
+	CHECK_INT(st.frames, 9);
+	CHECK_INT(profile_meta(q)->ticks, 18);
+	CHECK_INT(profile_meta(q)->start_us, T0);
+	CHECK_INT(profile_top(q, PROF_BY_FUNCTION, &rows, &n), 0);
+	if (CHECK_INT(n, 8))
+		check_row(&rows[0], "rec", 0, 8, 8);
+	free(rows);
+	prof_tl_init(&it, q);
+	while (prof_tl_next(&it, &ev)) {
+		sorted = sorted && ev.ts_us >= last;
+		last = ev.ts_us;
+		events++;
+	}
+	CHECK_INT(events, 20);
+	CHECK(sorted);
+	profile_free(q);
+}
+
+/* ---- exporters ---- */
+
+static const char folded_by_function[] =
+	"<module> (app.py);App.a (app.py);App.b (app.py) 3\n"
+	"<module> (app.py);App.a (app.py);c (lib/util.py) 2\n"
+	"<module> (app.py);rec (lib/util.py);rec (lib/util.py);rec (lib/util.py) 4\n"
+	"run (thr.py);f:g&h (thr.py);\xc3\xbcn\xc3\xaf" "code (thr.py) 1\n";
+
+static const char folded_by_line_threads[] =
+	"thread MainThread (100);<module> (app.py:1);App.a (app.py:20);App.b (app.py:30) 2\n"
+	"thread MainThread (100);<module> (app.py:1);App.a (app.py:20);App.b (app.py:31) 1\n"
+	"thread MainThread (100);<module> (app.py:1);App.a (app.py:20);c (lib/util.py:5) 2\n"
+	"thread MainThread (100);<module> (app.py:1);rec (lib/util.py:40);rec (lib/util.py:40);"
+	"rec (lib/util.py:40) 4\n"
+	"thread worker:1 (101);run (thr.py:3);f:g&h (thr.py:7);\xc3\xbcn\xc3\xaf" "code (thr.py:9) 1\n";
+
+static void test_folded(void)
+{
+	struct profile *p = sample_profile();
+	struct export_opts o = { .by = PROF_BY_LINE, .by_thread = true };
+	struct pyspy_err e = { 0 };
+	char *s;
+
+	CHECK_INT(profile_write_folded(p, path_in("a.folded"), NULL, &e), 0);
+	CHECK_STR(s = slurp(path_in("a.folded")), folded_by_function);
+	free(s);
+	CHECK_INT(profile_write_folded(p, path_in("b.folded"), &o, &e), 0);
+	CHECK_STR(s = slurp(path_in("b.folded")), folded_by_line_threads);
+	free(s);
+
+	/* A newline in a name must not start a new line. */
+	struct py_frame nl = fr("odd\nname", "odd\nname", "x.py", 1);
+	CHECK_INT(profile_add(p, 7, 7, NULL, &nl, 1, T0), 0);
+	CHECK_INT(profile_write_folded(p, path_in("c.folded"), NULL, &e), 0);
+	s = slurp(path_in("c.folded"));
+	CHECK(s && strstr(s, "\nodd name (x.py) 1\n"));
+	free(s);
+	profile_free(p);
+}
+
+static void check_ss_profile(const struct jv *prof, size_t nframes)
+{
+	const struct jv *samples = jget(prof, "samples", J_ARR), *weights = jget(prof, "weights", J_ARR);
+	const struct jv *unit = jget(prof, "unit", J_STR);
+	const struct jv *sv = jget(prof, "startValue", J_NUM), *ev = jget(prof, "endValue", J_NUM);
+	double sum = 0;
+
+	CHECK(jget(prof, "type", J_STR) && !strcmp(jget(prof, "type", J_STR)->str, "sampled"));
+	CHECK(jget(prof, "name", J_STR));
+	CHECK(unit && strstr(" none nanoseconds microseconds milliseconds seconds bytes ", unit->str));
+	if (!CHECK(samples && weights && sv && ev) || !CHECK_INT(samples->n, weights->n))
+		return;
+	for (size_t i = 0; i < samples->n; i++) {
+		const struct jv *stk = &samples->items[i];
+		CHECK(stk->t == J_ARR && stk->n > 0);
+		for (size_t k = 0; k < stk->n; k++)
+			CHECK(stk->items[k].t == J_NUM && stk->items[k].num >= 0 &&
+			      stk->items[k].num < (double)nframes);
+		CHECK(weights->items[i].t == J_NUM);
+		sum += weights->items[i].num;
+	}
+	CHECK(sum == ev->num - sv->num);
+}
+
+static void test_speedscope(void)
+{
+	struct profile *p = sample_profile();
+	struct export_opts o = { .by = PROF_BY_LINE };
+	struct pyspy_err e = { 0 };
+	struct jv root;
+	char *s;
+
+	CHECK_INT(profile_write_speedscope(p, path_in("a.speedscope.json"), &o, &e), 0);
+	s = slurp(path_in("a.speedscope.json"));
+	if (CHECK(s && jparse(s, &root))) {
+		const struct jv *schema = jget(&root, "$schema", J_STR);
+		const struct jv *shared = jget(&root, "shared", J_OBJ);
+		const struct jv *frames = jget(shared, "frames", J_ARR);
+		const struct jv *profiles = jget(&root, "profiles", J_ARR);
+		const struct jv *active = jget(&root, "activeProfileIndex", J_NUM);
+		CHECK(schema && !strcmp(schema->str, "https://www.speedscope.app/file-format-schema.json"));
+		CHECK(jget(&root, "exporter", J_STR) && !strcmp(jget(&root, "exporter", J_STR)->str, "pyspy-sh"));
+		CHECK(jget(&root, "name", J_STR));
+		CHECK(frames && frames->n == 9);
+		for (size_t i = 0; frames && i < frames->n; i++)
+			CHECK(jget(&frames->items[i], "name", J_STR));
+		CHECK(frames && jget(&frames->items[0], "line", J_NUM));
+		if (CHECK(profiles && profiles->n == 2)) {
+			check_ss_profile(&profiles->items[0], frames->n);
+			check_ss_profile(&profiles->items[1], frames->n);
+			CHECK_STR(jget(&profiles->items[1], "name", J_STR)->str, "thread worker;1 (101)");
+			CHECK_INT(jget(&profiles->items[0], "endValue", J_NUM)->num, 9);
+		}
+		CHECK(active && active->num == 0);
+		CHECK(strstr(s, "\"\xc3\xbcn\xc3\xaf" "code\""));   /* UTF-8 kept as is */
+		jfree(&root);
+	}
+	free(s);
+	profile_free(p);
+}
+
+/* Per tid: B and E balance like brackets, with non-decreasing ts. */
+static void check_chrome(const struct jv *arr, int tid, int want_begins)
+{
+	int depth = 0, begins = 0;
+	double last = 0;
+	for (size_t i = 0; i < arr->n; i++) {
+		const struct jv *ev = &arr->items[i];
+		const struct jv *ph = jget(ev, "ph", J_STR), *t = jget(ev, "tid", J_NUM);
+		CHECK(ph && t && jget(ev, "name", J_STR) && jget(ev, "pid", J_NUM));
+		if (!ph || !t || (int)t->num != tid || !strcmp(ph->str, "M"))
+			continue;
+		const struct jv *ts = jget(ev, "ts", J_NUM);
+		CHECK(ts && ts->num >= last && jget(ev, "cat", J_STR));
+		last = ts ? ts->num : last;
+		if (!strcmp(ph->str, "B")) {
+			depth++;
+			begins++;
+			CHECK(jget(jget(ev, "args", J_OBJ), "file", J_STR));
+		} else if (CHECK(!strcmp(ph->str, "E"))) {
+			CHECK(--depth >= 0);
+		}
+	}
+	CHECK_INT(depth, 0);
+	CHECK_INT(begins, want_begins);
+	CHECK_INT(last, tid == MAIN_TID ? 90000 : 95000);   /* a period after the last sample */
+}
+
+static void test_chrome(void)
+{
+	struct profile *p = sample_profile();
+	struct pyspy_err e = { 0 };
+	struct jv root;
+	char *s;
+
+	CHECK_INT(profile_write_chrome(p, path_in("a.trace.json"), NULL, &e), 0);
+	s = slurp(path_in("a.trace.json"));
+	if (CHECK(s && jparse(s, &root)) && CHECK(root.t == J_ARR)) {
+		/* by function: b@30 and b@31 merge; spans <module>, a, b, c, rec x3 */
+		check_chrome(&root, MAIN_TID, 7);
+		check_chrome(&root, WORK_TID, 3);
+		jfree(&root);
+	}
+	free(s);
+	profile_free(p);
+}
+
+static int count(const char *s, const char *what)
+{
+	int n = 0;
+	for (const char *q = s; (q = strstr(q, what)); q += strlen(what))
+		n++;
+	return n;
+}
+
+static void test_svg(void)
+{
+	struct profile *p = sample_profile();
+	struct export_opts o = { .by = PROF_BY_LINE, .by_thread = true, .title = "CPU <busy> & co" };
+	struct pyspy_err e = { 0 };
+	char *s;
+
+	CHECK_INT(profile_write_svg(p, path_in("a.svg"), &o, &e), 0);
+	s = slurp(path_in("a.svg"));
+	if (CHECK(s)) {
+		CHECK_INT(count(s, "<g class=\"f\""), 1 + 2 + 8 + 3);
+		CHECK(strstr(s, "<title>&lt;module&gt; (app.py:1) \xe2\x80\x94 9 samples, 90.00%</title>"));
+		CHECK(strstr(s, "<title>f;g&amp;h (thr.py:7) \xe2\x80\x94 1 sample, 10.00%</title>"));
+		CHECK(strstr(s, ">CPU &lt;busy&gt; &amp; co</text>"));
+		CHECK(strstr(s, "pid 4242 \xc2\xb7 python3 app.py --serve \xc2\xb7 Python 3.12.3"));
+		CHECK(strstr(s, "Reset Zoom") && strstr(s, "Matched: "));
+		CHECK_INT(count(s, "<g"), count(s, "</g>"));
+	}
+	free(s);
+	o.orient = PROF_ICICLE;
+	o.by_thread = false;
+	CHECK_INT(profile_write_svg(p, path_in("b.svg"), &o, &e), 0);
+	if (have_python()) {
+		char cmd[512];
+		snprintf(cmd, sizeof(cmd), "python3 -c 'import sys, xml.dom.minidom as m; "
+			 "[m.parse(f) for f in sys.argv[1:]]' %s %s", path_in("a.svg"), path_in("b.svg"));
+		CHECK_INT(system(cmd), 0);
+		snprintf(cmd, sizeof(cmd), "python3 -m json.tool %s >/dev/null && "
+			 "python3 -m json.tool %s >/dev/null", path_in("a.speedscope.json"),
+			 path_in("a.trace.json"));
+		CHECK_INT(system(cmd), 0);
+	} else {
+		printf("skipped: python3 XML/JSON cross-check (no python3)\n");
+	}
+	profile_free(p);
+}
+
+static void test_atomic_failure(void)
+{
+	struct profile *p = sample_profile();
+	struct pyspy_err e = { 0 };
+	char *dir = path_in("sub");
+
+	CHECK_INT(profile_write_svg(p, "/nonexistent-dir/out.svg", NULL, &e), -PS_EIO);
+	CHECK_STR(e.msg, "cannot write '/nonexistent-dir/out.svg': No such file or directory");
+	/* The temporary file is written, then rename() over a directory fails. */
+	mkdir(dir, 0755);
+	mkdir(path_in("sub/keep"), 0755);
+	CHECK_INT(profile_write_folded(p, dir, NULL, &e), -PS_EIO);
+	CHECK(strstr(e.msg, "cannot write '") && strstr(e.msg, "/sub': "));
+	CHECK_INT(count_temp_files(tmpdir), 0);
+	struct stat st;
+	CHECK(stat(path_in("sub/keep"), &st) == 0);
+	/* The profile is untouched: the caller can save elsewhere. */
+	CHECK_INT(profile_write_folded(p, path_in("again.folded"), NULL, &e), 0);
+	CHECK_INT(profile_samples(p), 10);
+	profile_free(p);
+}
+
+/* ---- the hot path ---- */
+
+static void deep_stack(struct py_frame *f, size_t n)
+{
+	char name[32];
+	for (size_t i = 0; i < n; i++) {
+		snprintf(name, sizeof(name), "func_%zu", i);
+		f[i] = fr(name, name, "/srv/app/deep/module.py", (int)(10 * i + 1));
+	}
+}
+
+static void test_no_alloc(void)
+{
+	struct profile *p = profile_new();
+	struct py_frame f[30];
+	struct profile_stats a, b;
+
+	deep_stack(f, 30);
+	profile_set_timeline_cap(p, 0);
+	CHECK_INT(profile_add(p, 1, 1, "MainThread", f, 30, 0), 0);
+	profile_stats(p, &a);
+	struct mallinfo2 before = mallinfo2();
+	for (int i = 0; i < 1000000; i++)
+		profile_add(p, 1, 1, "MainThread", f, 30, (uint64_t)i);
+	struct mallinfo2 after = mallinfo2();
+	profile_stats(p, &b);
+	CHECK_INT(b.allocs, a.allocs);
+	CHECK_INT(after.uordblks, before.uordblks);
+	CHECK_INT(b.samples, 1000001);
+	CHECK_INT(b.nodes, 31);
+	CHECK_INT(b.timeline_dropped, 1000001);
+	profile_free(p);
+
+	/* With the timeline: one chunk per 64K samples, nothing else. */
+	p = profile_new();
+	profile_add(p, 1, 1, "MainThread", f, 30, 0);
+	profile_stats(p, &a);
+	for (int i = 0; i < 1000000; i++)
+		profile_add(p, 1, 1, "MainThread", f, 30, (uint64_t)i);
+	profile_stats(p, &b);
+	CHECK(b.allocs - a.allocs <= 1000000 / 65536 + 2);
+	CHECK_INT(b.timeline, 1000001);
+	profile_free(p);
+}
+
+static double now_ns(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return t.tv_sec * 1e9 + t.tv_nsec;
+}
+
+/* Informational: the cost of one sample of a 30-frame stack seen before. */
+static void bench_add(size_t cap, const char *what)
+{
+	struct profile *p = profile_new();
+	struct py_frame f[30];
+	const int n = 1000000;
+
+	deep_stack(f, 30);
+	profile_set_timeline_cap(p, cap);
+	profile_add(p, 1, 1, "MainThread", f, 30, 0);
+	double t = now_ns();
+	for (int i = 0; i < n; i++)
+		profile_add(p, 1, 1, "MainThread", f, 30, (uint64_t)i * 100);
+	t = now_ns() - t;
+	printf("bench: profile_add, 30-frame stack seen before, %s: %.1f ns/add\n", what, t / n);
+	profile_free(p);
+}
+
+int main(void)
+{
+	if (!mkdtemp(tmpdir)) {
+		perror("mkdtemp");
+		return 1;
+	}
+	strtab_init(&target_strs);
+	test_counts();
+	test_top();
+	test_merge();
+	test_folded();
+	test_speedscope();
+	test_chrome();
+	test_svg();
+	test_atomic_failure();
+	test_no_alloc();
+	bench_add(0, "no timeline");
+	bench_add(PROF_TIMELINE_CAP_DEFAULT, "with timeline");
+	strtab_release(&target_strs);
+	if (!getenv("KEEP_TEST_FILES")) {
+		char cmd[300];
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
+		CHECK_INT(system(cmd), 0);
+	} else {
+		printf("files kept in %s\n", tmpdir);
+	}
+	return unit_done();
+}
