@@ -23,6 +23,9 @@ void session_init(struct session *s)
 void session_release(struct session *s)
 {
 	session_detach(s);
+	if (s->profile)
+		profile_free(s->profile);
+	s->profile = NULL;
 }
 
 int cmd_error(struct session *s, const char *fmt, ...)

@@ -13,6 +13,7 @@
 #include <stdio.h>
 
 #include "../engine/pause.h"
+#include "../engine/profile.h"
 #include "../engine/target.h"
 
 struct settings {
@@ -41,6 +42,8 @@ struct session {
 	bool interactive;          /* a person at a terminal: prompt, pager, colour allowed */
 	struct pause hold;         /* `stop`: every task held until `continue` */
 	bool held;
+	struct profile *profile;   /* the last `sample`, kept for top, flamegraph, save */
+	bool profile_threads;      /* it was taken with --threads: split exports by thread */
 };
 
 void session_init(struct session *s);

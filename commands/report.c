@@ -1,0 +1,302 @@
+/*
+ * report.c — what to do with a profile: `top` (a table, or a live view),
+ * `flamegraph PATH` and `save PATH`.
+ *
+ * Files are written by the engine's exporters, atomically; a failed write says
+ * why and leaves the profile in the session, so it can be saved elsewhere.
+ */
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "../engine/sampler.h"
+#include "command.h"
+#include "sample.h"
+#include "session.h"
+
+/* ---- top ---- */
+
+enum { TOP_BY, TOP_N, TOP_SORT, TOP_LIVE, TOP_RATE };
+
+static const struct cmd_opt top_opts[] = {
+	[TOP_BY] = { "by", 'b', OPT_STRING, "function|line", "one row per function (default) or per line" },
+	[TOP_N] = { "n", 'n', OPT_INT, "ROWS", "how many rows (default 20)" },
+	[TOP_SORT] = { "sort", 's', OPT_STRING, "own|total", "order by own time (default) or total time" },
+	[TOP_LIVE] = { "live", 'l', OPT_BOOL, NULL, "sample continuously and refresh, until q or Ctrl-C" },
+	[TOP_RATE] = { "rate", 'r', OPT_STRING, "HZ", "with --live: samples per second (default 100)" },
+	{ 0 },
+};
+
+static int by_total(const void *a, const void *b)
+{
+	const struct prof_row *x = a, *y = b;
+	if (x->total != y->total)
+		return x->total < y->total ? 1 : -1;
+	return x->own < y->own ? 1 : x->own > y->own ? -1 : 0;
+}
+
+static void print_top(struct session *s, const struct profile *p, enum prof_by by, bool sort_total, long limit)
+{
+	struct prof_row *rows = NULL;
+	size_t n = 0;
+	uint64_t samples = profile_samples(p);
+	const struct profile_meta *m = profile_meta(p);
+	double per = m->rate_hz > 0 ? 1.0 / m->rate_hz : 0;
+	if (profile_top(p, by, &rows, &n) < 0) {
+		cmd_error(s, "top: out of memory");
+		return;
+	}
+	if (sort_total)
+		qsort(rows, n, sizeof(*rows), by_total);
+	fprintf(s->out, "%llu samples from pid %d over %.2fs (%llu ticks, %llu errors, %llu torn)\n",
+		(unsigned long long)samples, (int)m->pid, (double)m->duration_us / 1e6, (unsigned long long)m->ticks,
+		(unsigned long long)m->errors, (unsigned long long)m->torn);
+	fprintf(s->out, "%7s %7s %9s %9s  %s\n", "own%", "total%", "own(s)", "total(s)", "function (file:line)");
+	for (size_t i = 0; i < n && (long)i < limit; i++) {
+		const struct prof_row *r = &rows[i];
+		double own = samples ? 100.0 * (double)r->own / (double)samples : 0;
+		double total = samples ? 100.0 * (double)r->total / (double)samples : 0;
+		fprintf(s->out, "%6.2f%% %6.2f%% %9.3f %9.3f  %s (%s", own, total, (double)r->own * per,
+			(double)r->total * per, r->qualname, r->file);
+		if (by == PROF_BY_LINE)
+			fprintf(s->out, ":%d", r->line);
+		fputs(")\n", s->out);
+	}
+	if (n == 0)
+		fputs("(no samples: the target's threads were idle; try 'sample ... --idle')\n", s->out);
+	free(rows);
+}
+
+struct live {
+	struct session *s;
+	struct profile *p;
+	enum prof_by by;
+	bool sort_total;
+	long limit;
+	bool quit;
+};
+
+static int live_tick(void *arg, const struct sampler_stats *st)
+{
+	struct live *lv = arg;
+	struct pollfd pfd = { STDIN_FILENO, POLLIN, 0 };
+	char ch;
+	(void)st;
+	while (poll(&pfd, 1, 0) > 0 && read(STDIN_FILENO, &ch, 1) == 1)
+		if (ch == 'q' || ch == 'Q')
+			lv->quit = true;
+	if (lv->quit)
+		pyspy_interrupted = 1;   /* the sampler's stop signal, as Ctrl-C */
+	fputs("\033[H\033[2J", lv->s->out);
+	print_top(lv->s, lv->p, lv->by, lv->sort_total, lv->limit);
+	fputs("\n(q or Ctrl-C stops)\n", lv->s->out);
+	fflush(lv->s->out);
+	return 0;
+}
+
+static int top_live(struct session *s, const struct cmd_args *a, enum prof_by by, bool sort_total, long limit)
+{
+	struct sample_request rq = { .rate = 100 };
+	struct sampler_stats st;
+	struct termios saved, raw;
+	bool tty = isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &saved) == 0;
+	if (a->set[TOP_RATE] && sample_parse_rate(s, a->str[TOP_RATE], &rq.rate) != CMD_OK)
+		return CMD_FAILED;
+	struct profile *p = profile_new();
+	if (!p)
+		return cmd_error(s, "top: out of memory");
+	struct live lv = { s, p, by, sort_total, limit, false };
+	rq.tick = live_tick;
+	rq.tick_arg = &lv;
+	if (tty) {
+		raw = saved;
+		raw.c_lflag &= ~(tcflag_t)(ICANON | ECHO);
+		tcsetattr(STDIN_FILENO, TCSANOW, &raw);
+	}
+	int rc = sample_into(s, &rq, p, &st);
+	if (tty)
+		tcsetattr(STDIN_FILENO, TCSANOW, &saved);
+	pyspy_interrupted = 0;
+	print_top(s, p, by, sort_total, limit);
+	if (s->profile)
+		profile_free(s->profile);
+	s->profile = p;
+	s->profile_threads = false;
+	return rc;
+}
+
+static int parse_by(struct session *s, const char *cmd, const struct cmd_args *a, int opt, enum prof_by *by)
+{
+	*by = PROF_BY_FUNCTION;
+	if (!a->set[opt])
+		return CMD_OK;
+	if (!strcmp(a->str[opt], "line"))
+		*by = PROF_BY_LINE;
+	else if (strcmp(a->str[opt], "function"))
+		return cmd_error(s, "%s: --by takes 'function' or 'line', not '%s'", cmd, a->str[opt]);
+	return CMD_OK;
+}
+
+/* TOP [--by function|line] [-n ROWS] [--sort own|total] [--live [--rate HZ]] */
+static int do_top(struct session *s, const struct cmd_args *a)
+{
+	enum prof_by by;
+	long limit = a->set[TOP_N] ? a->num[TOP_N] : 20;
+	bool sort_total = false;
+	if (parse_by(s, "top", a, TOP_BY, &by) != CMD_OK)
+		return CMD_FAILED;
+	if (limit <= 0)
+		return cmd_error(s, "top: -n must be positive");
+	if (a->set[TOP_SORT]) {
+		sort_total = !strcmp(a->str[TOP_SORT], "total");
+		if (!sort_total && strcmp(a->str[TOP_SORT], "own"))
+			return cmd_error(s, "top: --sort takes 'own' or 'total', not '%s'", a->str[TOP_SORT]);
+	}
+	if (a->set[TOP_LIVE]) {
+		if (!s->attached)
+			return cmd_error(s, "top: no process attached (use 'attach PID' or start with -p PID)");
+		return top_live(s, a, by, sort_total, limit);
+	}
+	if (!s->profile)
+		return cmd_error(s, "top: no profile yet: run 'sample DURATION' first");
+	print_top(s, s->profile, by, sort_total, limit);
+	return CMD_OK;
+}
+
+const struct command cmd_top = {
+	.name = "top",
+	.usage = "top [--by function|line] [-n ROWS] [--sort own|total] [--live [--rate HZ]]",
+	.summary = "The hottest functions of the last profile: own and total share and time.",
+	.help = "own: samples where the function was running itself (the innermost frame);\n"
+		"total: samples where it was anywhere on the stack (recursion counted once).\n"
+		"Times are samples divided by the sampling rate.  --live samples until q or\n"
+		"Ctrl-C and redraws the table a few times a second, like top(1); what it\n"
+		"gathered becomes the session's profile.",
+	.opts = top_opts,
+	.max_args = 0,
+	.handler = do_top,
+};
+
+/* ---- flamegraph and save ---- */
+
+enum { OUT_FORMAT, OUT_BY, OUT_THREADS, OUT_ICICLE, OUT_TITLE };
+
+static const struct cmd_opt out_opts[] = {
+	[OUT_FORMAT] = { "format", 'f', OPT_STRING, "FMT", "folded, speedscope, chrometrace or svg (default: from the file name)" },
+	[OUT_BY] = { "by", 'b', OPT_STRING, "function|line", "frames per function or per line (default line)" },
+	[OUT_THREADS] = { "threads", 't', OPT_BOOL, NULL, "a root frame per thread (default: as sampled)" },
+	[OUT_ICICLE] = { "icicle", 0, OPT_BOOL, NULL, "flame graph upside down: roots at the top" },
+	[OUT_TITLE] = { "title", 0, OPT_STRING, "TEXT", "the flame graph's title" },
+	{ 0 },
+};
+
+enum out_format { FMT_NONE, FMT_FOLDED, FMT_SPEEDSCOPE, FMT_CHROME, FMT_SVG };
+
+static bool ends_with(const char *s, const char *suffix)
+{
+	size_t a = strlen(s), b = strlen(suffix);
+	return a >= b && !strcmp(s + a - b, suffix);
+}
+
+static enum out_format format_named(const char *name)
+{
+	if (!strcmp(name, "folded") || !strcmp(name, "collapsed"))
+		return FMT_FOLDED;
+	if (!strcmp(name, "speedscope"))
+		return FMT_SPEEDSCOPE;
+	if (!strcmp(name, "chrometrace") || !strcmp(name, "chrome"))
+		return FMT_CHROME;
+	if (!strcmp(name, "svg") || !strcmp(name, "flamegraph"))
+		return FMT_SVG;
+	return FMT_NONE;
+}
+
+static enum out_format format_of_path(const char *path)
+{
+	if (ends_with(path, ".svg"))
+		return FMT_SVG;
+	if (ends_with(path, ".trace.json") || ends_with(path, ".chrome.json"))
+		return FMT_CHROME;
+	if (ends_with(path, ".json"))
+		return FMT_SPEEDSCOPE;
+	if (ends_with(path, ".txt") || ends_with(path, ".folded") || ends_with(path, ".collapsed"))
+		return FMT_FOLDED;
+	return FMT_NONE;
+}
+
+static int write_profile(struct session *s, const char *cmd, const char *path, enum out_format fmt, const struct cmd_args *a)
+{
+	struct export_opts o = { .by = PROF_BY_LINE, .by_thread = s->profile_threads || a->set[OUT_THREADS] };
+	struct pyspy_err e = { 0 };
+	char subtitle[512];
+	int rc;
+	if (!s->profile)
+		return cmd_error(s, "%s: no profile yet: run 'sample DURATION' first", cmd);
+	if (a->set[OUT_BY] && !strcmp(a->str[OUT_BY], "function"))
+		o.by = PROF_BY_FUNCTION;
+	else if (a->set[OUT_BY] && strcmp(a->str[OUT_BY], "line"))
+		return cmd_error(s, "%s: --by takes 'function' or 'line', not '%s'", cmd, a->str[OUT_BY]);
+	const struct profile_meta *m = profile_meta(s->profile);
+	snprintf(subtitle, sizeof(subtitle), "pid %d: %.200s", (int)m->pid, m->command);
+	o.title = a->set[OUT_TITLE] ? a->str[OUT_TITLE] : "pyspy-sh flame graph";
+	o.subtitle = subtitle;
+	o.orient = a->set[OUT_ICICLE] ? PROF_ICICLE : PROF_FLAME;
+	switch (fmt) {
+	case FMT_FOLDED: rc = profile_write_folded(s->profile, path, &o, &e); break;
+	case FMT_SPEEDSCOPE: rc = profile_write_speedscope(s->profile, path, &o, &e); break;
+	case FMT_CHROME: rc = profile_write_chrome(s->profile, path, &o, &e); break;
+	default: rc = profile_write_svg(s->profile, path, &o, &e); break;
+	}
+	if (rc < 0)
+		return cmd_error(s, "%s: %s (the profile is kept: save it elsewhere)", cmd, e.msg);
+	fprintf(s->out, "wrote %s (%llu samples)\n", path, (unsigned long long)profile_samples(s->profile));
+	return CMD_OK;
+}
+
+/* FLAMEGRAPH path [--by function|line] [--threads] [--icicle] [--title TEXT] */
+static int do_flamegraph(struct session *s, const struct cmd_args *a)
+{
+	return write_profile(s, "flamegraph", a->argv[0], FMT_SVG, a);
+}
+
+const struct command cmd_flamegraph = {
+	.name = "flamegraph",
+	.usage = "flamegraph PATH [--by function|line] [--threads] [--icicle] [--title TEXT]",
+	.summary = "Write the last profile as an interactive SVG flame graph.",
+	.help = "Open it in a browser: hover for samples and percentages, click to zoom,\n"
+		"Reset Zoom, and search with a regular expression (the matched share is\n"
+		"shown).  The file is written whole or not at all.",
+	.opts = out_opts,
+	.min_args = 1,
+	.max_args = 1,
+	.flags = CMD_FILE_ARG,
+	.handler = do_flamegraph,
+};
+
+/* SAVE path [--format FMT] [--by function|line] [--threads] */
+static int do_save(struct session *s, const struct cmd_args *a)
+{
+	enum out_format fmt = a->set[OUT_FORMAT] ? format_named(a->str[OUT_FORMAT]) : format_of_path(a->argv[0]);
+	if (fmt == FMT_NONE && a->set[OUT_FORMAT])
+		return cmd_error(s, "save: unknown format '%s' (folded, speedscope, chrometrace or svg)", a->str[OUT_FORMAT]);
+	if (fmt == FMT_NONE)
+		return cmd_error(s, "save: cannot tell the format of '%s' from its name: use --format folded|speedscope|chrometrace|svg", a->argv[0]);
+	return write_profile(s, "save", a->argv[0], fmt, a);
+}
+
+const struct command cmd_save = {
+	.name = "save",
+	.usage = "save PATH [--format folded|speedscope|chrometrace|svg] [--by function|line] [--threads]",
+	.summary = "Write the last profile to a file, in a format other tools read.",
+	.help = "The format comes from the name unless --format says: .txt, .folded:\n"
+		"folded stacks ('a;b;c COUNT', for flamegraph.pl, inferno, speedscope);\n"
+		".json: speedscope; .trace.json: Chrome trace events (chrome://tracing,\n"
+		"Perfetto); .svg: the flame graph.  Files are written whole or not at all.",
+	.opts = out_opts,
+	.min_args = 1,
+	.max_args = 1,
+	.flags = CMD_FILE_ARG,
+	.handler = do_save,
+};

@@ -1,0 +1,214 @@
+/*
+ * sample.c — `sample DURATION`: profile the target by sampling its stacks.
+ *
+ * The sampler (engine/sampler.c) hands each thread's stack to profile_add();
+ * the profile stays in the session for `top`, `flamegraph` and `save`.  On a
+ * terminal a progress line on standard error is refreshed a few times a
+ * second; Ctrl-C stops early and keeps every sample taken.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include "../engine/sampler.h"
+#include "command.h"
+#include "sample.h"
+#include "session.h"
+
+enum { OPT_RATE, OPT_IDLE, OPT_GIL, OPT_THREADS, OPT_NONBLOCKING, OPT_BLOCKING };
+
+static const struct cmd_opt sample_opts[] = {
+	[OPT_RATE] = { "rate", 'r', OPT_STRING, "HZ", "samples per second (default 100; up to what the machine allows)" },
+	[OPT_IDLE] = { "idle", 'i', OPT_BOOL, NULL, "keep threads that are waiting, not only running ones" },
+	[OPT_GIL] = { "gil", 'g', OPT_BOOL, NULL, "only the thread holding the GIL" },
+	[OPT_THREADS] = { "threads", 't', OPT_BOOL, NULL, "keep threads apart: a root frame per thread in exports" },
+	[OPT_NONBLOCKING] = { "nonblocking", 0, OPT_BOOL, NULL, "never pause the target (the default)" },
+	[OPT_BLOCKING] = { "blocking", 0, OPT_BOOL, NULL, "pause the target for each sample" },
+	{ 0 },
+};
+
+int parse_duration(const char *s, double *seconds)
+{
+	char *end;
+	if (!strcmp(s, "unlimited") || !strcmp(s, "forever")) {
+		*seconds = 0;
+		return 0;
+	}
+	errno = 0;
+	double v = strtod(s, &end);
+	if (end == s || errno || !(v > 0) || !isfinite(v))
+		return -1;
+	if (!strcmp(end, "ms"))
+		v /= 1000;
+	else if (!strcmp(end, "m") || !strcmp(end, "min"))
+		v *= 60;
+	else if (!strcmp(end, "h"))
+		v *= 3600;
+	else if (*end && strcmp(end, "s"))
+		return -1;
+	if (v > 30 * 86400.0)
+		return -1;
+	*seconds = v;
+	return 0;
+}
+
+static double cpu_seconds(void)
+{
+	struct rusage ru;
+	getrusage(RUSAGE_SELF, &ru);
+	return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+	       (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+}
+
+struct sample_ctx {
+	struct session *s;
+	struct profile *p;
+	double duration;
+	int (*tick)(void *arg, const struct sampler_stats *st);
+	void *tick_arg;
+};
+
+static int emit(void *arg, const struct sample *smp)
+{
+	struct sample_ctx *c = arg;
+	const struct py_thread *th = smp->thread;
+	return profile_add(c->p, th->thread_id, th->os_tid, th->name, th->frames, th->nframes, smp->timestamp_us) < 0;
+}
+
+static void progress(void *arg, const struct sampler_stats *st)
+{
+	struct sample_ctx *c = arg;
+	if (c->tick) {
+		c->tick(c->tick_arg, st);
+		return;
+	}
+	if (!c->s->interactive)
+		return;
+	char total[32] = "";
+	if (c->duration > 0)
+		snprintf(total, sizeof(total), " / %.1fs", c->duration);
+	fprintf(c->s->err, "\rsampling pid %d: %.1fs%s, %llu samples, %llu errors, %llu torn  (Ctrl-C stops)  ",
+		(int)c->s->target.pid, st->elapsed_s, total, (unsigned long long)st->samples,
+		(unsigned long long)st->errors, (unsigned long long)st->torn);
+	fflush(c->s->err);
+}
+
+static void read_cmdline(pid_t pid, char *buf, size_t len)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
+	buf[0] = '\0';
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	ssize_t n = read(fd, buf, len - 1);
+	close(fd);
+	if (n <= 0)
+		return;
+	for (ssize_t i = 0; i < n - 1; i++)
+		if (buf[i] == '\0')
+			buf[i] = ' ';
+	buf[n] = '\0';
+}
+
+int sample_into(struct session *s, const struct sample_request *rq, struct profile *p, struct sampler_stats *st)
+{
+	struct sampler_opts so = { .rate = rq->rate, .duration = rq->duration, .idle = rq->idle,
+				   .gil_only = rq->gil, .blocking = rq->blocking, .emit = emit, .progress = progress };
+	struct sample_ctx ctx = { s, p, rq->duration, rq->tick, rq->tick_arg };
+	struct pyspy_err e = { 0 };
+	struct profile_meta *m = profile_meta(p);
+	struct timeval tv;
+	char cmd[1024];
+
+	so.ctx = &ctx;
+	m->pid = s->target.pid;
+	m->rate_hz = rq->rate;
+	gettimeofday(&tv, NULL);
+	m->start_us = (uint64_t)tv.tv_sec * 1000000u + (uint64_t)tv.tv_usec;
+	read_cmdline(s->target.pid, cmd, sizeof(cmd));
+	profile_set_command(p, cmd);
+	profile_set_python(p, s->target.version_str);
+	int rc = sampler_run(&s->target, &so, st, &e);
+	if (s->interactive && !rq->tick)
+		fputs("\r\033[K", s->err);
+	m->duration_us += (uint64_t)(st->elapsed_s * 1e6);
+	m->ticks += st->ticks;
+	m->errors += st->errors;
+	m->torn += st->torn;
+	if (rc < 0)
+		return cmd_engine_error(s, rc, e.msg);
+	return CMD_OK;
+}
+
+int sample_parse_rate(struct session *s, const char *text, double *rate)
+{
+	char *end;
+	errno = 0;
+	double v = strtod(text, &end);
+	if (end == text || *end || errno || !(v >= 1) || v > 10000000)
+		return cmd_error(s, "sample: rate '%s' must be a number of samples per second from 1 to 10000000", text);
+	*rate = v;
+	return CMD_OK;
+}
+
+/* SAMPLE duration [--rate HZ] [--idle] [--gil] [--threads] [--blocking|--nonblocking] */
+static int do_sample(struct session *s, const struct cmd_args *a)
+{
+	struct sample_request rq = { .rate = 100 };
+	struct sampler_stats st;
+	if (parse_duration(a->argv[0], &rq.duration) < 0)
+		return cmd_error(s, "sample: '%s' is not a duration (like 500ms, 10s, 2m or unlimited)", a->argv[0]);
+	if (a->set[OPT_RATE] && sample_parse_rate(s, a->str[OPT_RATE], &rq.rate) != CMD_OK)
+		return CMD_FAILED;
+	if (a->set[OPT_BLOCKING] && a->set[OPT_NONBLOCKING])
+		return cmd_error(s, "sample: --blocking and --nonblocking contradict each other");
+	rq.idle = a->set[OPT_IDLE];
+	rq.gil = a->set[OPT_GIL];
+	rq.blocking = a->set[OPT_BLOCKING];
+	struct profile *p = profile_new();
+	if (!p)
+		return cmd_error(s, "sample: out of memory");
+	double cpu0 = cpu_seconds();
+	int rc = sample_into(s, &rq, p, &st);
+	double cpu = cpu_seconds() - cpu0;
+	if (s->profile)
+		profile_free(s->profile);
+	s->profile = p;
+	s->profile_threads = a->set[OPT_THREADS];
+	fprintf(s->out, "sampled pid %d for %.2fs at %g Hz: %llu ticks (%.0f/s), %llu samples, %llu errors, %llu torn, %llu late",
+		(int)s->target.pid, st.elapsed_s, rq.rate, (unsigned long long)st.ticks,
+		st.elapsed_s > 0 ? (double)st.ticks / st.elapsed_s : 0.0, (unsigned long long)st.samples,
+		(unsigned long long)st.errors, (unsigned long long)st.torn, (unsigned long long)st.late);
+	if (st.ticks)
+		fprintf(s->out, "; %.1f us CPU and %.1f reads per tick", cpu * 1e6 / (double)st.ticks,
+			(double)st.reads / (double)st.ticks);
+	fputc('\n', s->out);
+	if (st.stop_msg[0] && strcmp(st.stop_msg, "interrupted"))
+		fprintf(s->out, "(stopped early: %s; the samples taken are kept)\n", st.stop_msg);
+	return rc;
+}
+
+const struct command cmd_sample = {
+	.name = "sample",
+	.usage = "sample DURATION [--rate HZ] [--idle] [--gil] [--threads] [--blocking]",
+	.summary = "Profile the target: sample its Python stacks for DURATION (500ms, 10s, 2m, unlimited).",
+	.help = "Each tick reads every thread's stack; by default only threads the kernel\n"
+		"shows running are kept (--idle keeps waiting ones too, --gil only the GIL\n"
+		"holder).  The rate is jittered a little so it does not lock onto periodic\n"
+		"work.  Sampling is nonblocking by default: pausing the target at every tick\n"
+		"(--blocking) slows it down and caps the rate, while a stack read as it\n"
+		"changes is detected and dropped, counted as 'torn'.  Ctrl-C stops early and\n"
+		"keeps the samples; so does the target exiting.  The profile stays for\n"
+		"'top', 'flamegraph' and 'save' until the next 'sample'.",
+	.opts = sample_opts,
+	.min_args = 1,
+	.max_args = 1,
+	.flags = CMD_NEEDS_TARGET,
+	.handler = do_sample,
+};

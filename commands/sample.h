@@ -1,0 +1,28 @@
+/*
+ * sample.h — pieces of `sample` that `top --live` reuses.
+ */
+#ifndef PYSPY_SAMPLE_CMD_H
+#define PYSPY_SAMPLE_CMD_H
+
+#include <stdbool.h>
+
+struct session;
+struct profile;
+struct sampler_stats;
+
+struct sample_request {
+	double rate, duration;
+	bool idle, gil, blocking;
+	/* instead of the progress line: called a few times a second; non-zero is ignored */
+	int (*tick)(void *arg, const struct sampler_stats *st);
+	void *tick_arg;
+};
+
+/* "500ms", "10s", "2m", "1h", "unlimited" (0).  0 or -1. */
+int parse_duration(const char *s, double *seconds);
+int sample_parse_rate(struct session *s, const char *text, double *rate);
+
+/* Sample into p (fills its metadata).  Returns a cmd_status. */
+int sample_into(struct session *s, const struct sample_request *rq, struct profile *p, struct sampler_stats *st);
+
+#endif
