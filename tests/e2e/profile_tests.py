@@ -1,0 +1,174 @@
+"""Profiling through the real binary (imported by run.py): `sample`, `top`,
+`save` in every format and `flamegraph`, on every interpreter, checked against
+a target whose hot spot is known (tests/targets/busy.py: hot_leaf, 30 frames
+deep).  Also: an unwritable output path keeps the profile, a target that
+exits mid-sample keeps the samples, and bad arguments get clear errors.
+"""
+import json
+import os
+import re
+import shutil
+import tempfile
+import xml.dom.minidom
+
+import run as base
+
+BUSY = os.path.join(base.TARGETS, "busy.py")
+FOLDED_LINE = re.compile(r"^(.+) (\d+)$")
+
+
+def start(interp, tmpdir, *args):
+    target = base.Target(interp, BUSY, list(args), tmpdir)
+    target.wait_ready()
+    with open(target.truth_path) as f:
+        target.truth = json.load(f)
+    return target
+
+
+def check_folded(path, truth, samples):
+    total, leaf_hits = 0, 0
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            m = FOLDED_LINE.match(line.rstrip("\n"))
+            if not m:
+                raise base.Fail("folded line is not 'frames COUNT': %r" % line[:200])
+            frames, count = m.group(1).split(";"), int(m.group(2))
+            total += count
+            # the loop's two lines (the while test and the body) share the time
+            leaf = re.match(r"^hot_leaf \((.*):(\d+)\)$", frames[-1])
+            if leaf and leaf.group(1) == truth["file"] and int(leaf.group(2)) in (truth["leaf_line"] - 1, truth["leaf_line"]):
+                leaf_hits += count
+                if len(frames) < 30:
+                    raise base.Fail("hot_leaf stack has %d frames, expected at least 30" % len(frames))
+    if total != samples:
+        raise base.Fail("folded counts add up to %d, the profile has %d samples" % (total, samples))
+    if leaf_hits * 10 < total * 8:
+        raise base.Fail("hot_leaf's loop is the leaf in %d of %d samples, expected most" % (leaf_hits, total))
+
+
+def t_profile(ctx):
+    interp, spy = ctx
+    tmpdir = tempfile.mkdtemp(prefix="pyspy-e2e-")
+    target = None
+    try:
+        target = start(interp, tmpdir)
+        out = os.path.join(tmpdir, "p")
+        r = spy.run(["-p", str(target.pid), "-ex", "sample 1s --rate 200", "-ex", "top -n 3",
+                     "-ex", "save %s.txt" % out, "-ex", "save %s.json" % out,
+                     "-ex", "save %s.trace.json" % out, "-ex", "flamegraph %s.svg" % out, "--batch"])
+        if r.rc != 0:
+            raise base.Fail("exit %d: %s" % (r.rc, r.describe()))
+        m = re.search(r"^sampled pid \d+ for [\d.]+s at 200 Hz: (\d+) ticks .*?, (\d+) samples", r.out, re.M)
+        if not m or int(m.group(2)) < 50:
+            raise base.Fail("sample summary missing or too few samples: %r" % r.out[:300])
+        samples = int(m.group(2))
+        rows = [l for l in r.out.splitlines() if re.match(r"^\s*[\d.]+% ", l)]
+        if not rows or "hot_leaf (%s)" % target.truth["file"] not in rows[0]:
+            raise base.Fail("top's first row is not hot_leaf: %r" % (rows[:1],))
+        own = float(rows[0].split("%")[0])
+        if own < 80:
+            raise base.Fail("hot_leaf own share %.1f%%, expected most of the samples" % own)
+        check_folded(out + ".txt", target.truth, samples)
+        with open(out + ".json") as f:
+            doc = json.load(f)
+        if doc.get("$schema") != "https://www.speedscope.app/file-format-schema.json" or not doc.get("profiles"):
+            raise base.Fail("speedscope file lacks $schema or profiles")
+        names = [fr.get("name") for fr in doc["shared"]["frames"]]
+        if "hot_leaf" not in " ".join(n or "" for n in names):
+            raise base.Fail("speedscope frames do not name hot_leaf")
+        with open(out + ".trace.json") as f:
+            events = json.load(f)
+        if not any(e.get("name", "").startswith("hot_leaf") for e in events if isinstance(e, dict)):
+            raise base.Fail("chrome trace has no hot_leaf event")
+        svg = xml.dom.minidom.parse(out + ".svg")
+        titles = " ".join(t.firstChild.data for t in svg.getElementsByTagName("title") if t.firstChild)
+        if "hot_leaf" not in titles:
+            raise base.Fail("flame graph has no hot_leaf frame")
+    finally:
+        if target:
+            target.kill()
+        shutil.rmtree(tmpdir, ignore_errors=True)
+
+
+def t_unwritable(ctx):
+    interp, spy = ctx
+    tmpdir = tempfile.mkdtemp(prefix="pyspy-e2e-")
+    target = None
+    try:
+        target = start(interp, tmpdir)
+        good = os.path.join(tmpdir, "after.txt")
+        r = spy.run(["-p", str(target.pid), "-ex", "sample 300ms --rate 100",
+                     "-ex", "save /nonexistent-dir/x.txt", "-ex", "save %s" % good, "--batch"])
+        want = "pyspy-sh: save: cannot write '/nonexistent-dir/x.txt': No such file or directory (the profile is kept: save it elsewhere)"
+        if want not in r.err:
+            raise base.Fail("stderr lacks %r: %r" % (want, r.err[:300]))
+        if r.rc != 1 or not os.path.getsize(good):
+            raise base.Fail("exit %d (want 1) or the later save to a good path failed" % r.rc)
+    finally:
+        if target:
+            target.kill()
+        shutil.rmtree(tmpdir, ignore_errors=True)
+
+
+def t_exit_mid_sample(ctx):
+    interp, spy = ctx
+    tmpdir = tempfile.mkdtemp(prefix="pyspy-e2e-")
+    target = None
+    try:
+        target = start(interp, tmpdir, "exit-after=1.0")
+        out = os.path.join(tmpdir, "kept.txt")
+        r = spy.run(["-p", str(target.pid), "-ex", "sample 20s --rate 100", "-ex", "save %s" % out, "--batch"])
+        if "(stopped early: pid %d exited; the samples taken are kept)" % target.pid not in r.out:
+            raise base.Fail("no 'stopped early' line: %r" % r.out[:400])
+        if not os.path.exists(out) or not os.path.getsize(out):
+            raise base.Fail("the samples taken before the exit were not saved")
+    finally:
+        if target:
+            target.kill()
+        shutil.rmtree(tmpdir, ignore_errors=True)
+
+
+def t_bad_args(spy, interp):
+    tmpdir = tempfile.mkdtemp(prefix="pyspy-e2e-")
+    target = None
+    cases = [
+        ("sample", "pyspy-sh: sample: missing argument\nusage: "),
+        ("sample 0s", "pyspy-sh: sample: '0s' is not a duration (like 500ms, 10s, 2m or unlimited)\n"),
+        ("sample abc", "pyspy-sh: sample: 'abc' is not a duration (like 500ms, 10s, 2m or unlimited)\n"),
+        ("sample 1s --rate 0", "pyspy-sh: sample: rate '0' must be a number of samples per second from 1 to 10000000\n"),
+        ("sample 1s --rate -5", "pyspy-sh: sample: rate '-5' must be a number of samples per second from 1 to 10000000\n"),
+        ("top", "pyspy-sh: top: no profile yet: run 'sample DURATION' first\n"),
+        ("save x.txt", "pyspy-sh: save: no profile yet: run 'sample DURATION' first\n"),
+        ("flamegraph x.svg", "pyspy-sh: flamegraph: no profile yet: run 'sample DURATION' first\n"),
+        ("top --by file", "pyspy-sh: top: --by takes 'function' or 'line', not 'file'\n"),
+    ]
+    try:
+        target = start(interp, tmpdir)
+        for cmd, want in cases:
+            r = spy.run(["-p", str(target.pid), "-ex", cmd, "--batch"])
+            if r.rc != 1 or not r.err.startswith(want):
+                raise base.Fail("%r: exit %d, stderr %r; want exit 1 and %r" % (cmd, r.rc, r.err[:200], want))
+        r = spy.run(["-p", str(target.pid), "-ex", "sample 200ms", "-ex", "save %s/x.zzz" % tmpdir, "--batch"])
+        if "use --format folded|speedscope|chrometrace|svg" not in r.err or r.rc != 1:
+            raise base.Fail("unknown extension: exit %d, %r" % (r.rc, r.err[:200]))
+    finally:
+        if target:
+            target.kill()
+        shutil.rmtree(tmpdir, ignore_errors=True)
+
+
+def group(res, interp, spy):
+    tests = (("profile", t_profile), ("profile_unwritable", t_unwritable), ("profile_target_exits", t_exit_mid_sample))
+    for name, fn in tests:
+        full = "%s[%s]" % (name, interp.label)
+        if interp.missing:
+            if res.wanted(full):
+                res.skip(full, interp.missing)
+            continue
+        res.run(full, fn, (interp, spy))
+
+
+def run_once(res, spy, interps):
+    usable = [i for i in interps if not i.missing]
+    if usable:
+        res.run("profile_bad_args", t_bad_args, spy, usable[-1])
