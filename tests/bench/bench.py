@@ -78,11 +78,95 @@ def warm_reads(binary, pid):
     return int(stats[-1]) if stats else None
 
 
+BUSY = os.path.join(ROOT, "tests", "bench", "busy_target.py")
+
+
+def read_cost():
+    """ns for one 64-byte process_vm_readv, from tests/bench/readcost.c."""
+    exe = os.path.join(ROOT, "build", "tests", "readcost")
+    os.makedirs(os.path.dirname(exe), exist_ok=True)
+    subprocess.check_call(["cc", "-O2", "-o", exe, os.path.join(ROOT, "tests", "bench", "readcost.c")])
+    out = subprocess.check_output([exe, "300000"], universal_newlines=True)
+    return float(out.split()[1])
+
+
+def loop_rate(path, since):
+    """Mean loops/s the busy target reported after byte offset `since`."""
+    with open(path) as f:
+        f.seek(since)
+        vals = [float(x) for x in f.read().split()]
+    return sum(vals) / len(vals) if vals else 0.0
+
+
+def sample_run(binary, pid, rate, seconds):
+    argv = [binary, "-p", str(pid), "-ex", "sample %ss --rate %d" % (seconds, rate), "--batch"]
+    r, w = os.pipe()
+    child = os.posix_spawn(binary, argv, os.environ, file_actions=[(os.POSIX_SPAWN_DUP2, w, 1)])
+    os.close(w)
+    out = b""
+    while True:
+        chunk = os.read(r, 65536)
+        if not chunk:
+            break
+        out += chunk
+    os.close(r)
+    _, status, usage = os.wait4(child, 0)
+    text = out.decode(errors="replace")
+    m = re.search(r"for ([\d.]+)s .*?: (\d+) ticks \((\d+)/s\), (\d+) samples, (\d+) errors, (\d+) torn, (\d+) late"
+                  r"(?:; ([\d.]+) us CPU and ([\d.]+) reads per tick)?", text)
+    if status != 0 or not m:
+        raise RuntimeError("sample failed (status %d): %s" % (status, text.strip()[:200]))
+    elapsed, samples = float(m.group(1)), int(m.group(4))
+    cpu = (usage.ru_utime + usage.ru_stime) * 1e6
+    return {"per_s": samples / elapsed, "cpu_us": cpu / max(samples, 1), "rss_mb": usage.ru_maxrss / 1024.0,
+            "errors": int(m.group(5)), "torn": int(m.group(6)), "reads": float(m.group(9) or 0)}
+
+
+def sampling(binary, seconds):
+    cost = read_cost()
+    print()
+    print("sampling: busy loop 30 frames deep; `sample %gs --rate R`; one 64-byte process_vm_readv = %.0f ns here" % (seconds, cost))
+    print("samples/s achieved, pyspy-sh CPU per sample (us, all of the process incl. attach, from wait4),")
+    print("the same as a multiple of one read, reads per tick, target slowdown (its own loop rate),")
+    print("peak RSS, torn and error samples")
+    print("%-9s %3s %9s %10s %8s %6s %6s %8s %7s %6s %5s" % ("python", "thr", "rate", "samples/s", "us/smp", "xread",
+                                                         "rd/tk", "slowdown", "rss MB", "torn", "err"))
+    for name, python in interpreters():
+        for threads in (1, 4):
+            fd, path = tempfile.mkstemp(prefix="pyspy-busy-")
+            os.close(fd)
+            proc = subprocess.Popen([python, BUSY, path, str(threads), "30"])
+            try:
+                time.sleep(2.2)
+                base_from = os.path.getsize(path)
+                time.sleep(2.1)
+                base = loop_rate(path, base_from)
+                for rate in (1000, 10000, 100000, 10000000):
+                    since = os.path.getsize(path)
+                    r = sample_run(binary, proc.pid, rate, seconds)
+                    during = loop_rate(path, since)
+                    slow = 100.0 * (1 - during / base) if base else 0.0
+                    print("%-9s %3d %9s %10.0f %8.1f %6.1f %6.1f %7.1f%% %7.1f %6d %5d" % (
+                        name, threads, "max" if rate >= 10000000 else rate, r["per_s"], r["cpu_us"],
+                        r["cpu_us"] * 1000.0 / cost, r["reads"], slow, r["rss_mb"], r["torn"], r["errors"]))
+                    sys.stdout.flush()
+            except Exception as exc:
+                print("%-9s %3d error: %s" % (name, threads, exc))
+            finally:
+                proc.kill()
+                proc.wait()
+                os.unlink(path)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--binary", default=os.path.join(ROOT, "pyspy-sh"))
     ap.add_argument("--runs", type=int, default=40)
+    ap.add_argument("--sample-seconds", type=float, default=2.0)
+    ap.add_argument("--only", choices=("attach", "sampling"), help="run one part")
     args = ap.parse_args()
+    if args.only == "sampling":
+        return sampling(args.binary, args.sample_seconds)
     print("whole-process cost of `pyspy-sh -p PID -ex 'bt --all' --batch` on a 10-thread target, 20 frames each,")
     print("spawn to exit, over %d runs: wall min / median ms, CPU (user+sys) median ms;" % args.runs)
     print("and remote reads for `bt` of one thread 50 frames deep with the code cache warm.")
@@ -111,6 +195,8 @@ def main():
                 p.kill()
                 p.wait()
         sys.stdout.flush()
+    if args.only != "attach":
+        sampling(args.binary, args.sample_seconds)
 
 
 if __name__ == "__main__":
