@@ -16,6 +16,7 @@ void session_init(struct session *s)
 	s->set.width = 200;
 	s->set.depth = 3;
 	s->set.items = 100;
+	s->set.attrs = true;
 	s->set.pager = true;
 	s->set.history = true;
 }

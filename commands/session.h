@@ -21,6 +21,7 @@ struct settings {
 	int width;                 /* repr width: longest value text shown */
 	int depth;                 /* repr depth: nesting shown before [...] */
 	int items;                 /* items shown per container before ...(N more) */
+	bool attrs;                /* show instances' attributes after <Class object at 0x...> */
 	bool colour;               /* ANSI colour (on a terminal, without NO_COLOR) */
 	bool pager;                /* long output through $PAGER on a terminal */
 	bool history;              /* keep command history in ~/.pyspy_history */

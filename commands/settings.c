@@ -26,6 +26,7 @@ static const struct setting settings_table[] = {
 	{ "width", SET_INT, SET_AT(width), 10, 1000000000, "longest text shown for one value (locals, print)" },
 	{ "depth", SET_INT, SET_AT(depth), 0, 100, "how deep nested containers are shown before [...]" },
 	{ "items", SET_INT, SET_AT(items), 1, 100000000, "items shown per container before ...(N more)" },
+	{ "attrs", SET_BOOL, SET_AT(attrs), 0, 1, "show an object's instance attributes after <Class object at 0x...>" },
 	{ "colour", SET_BOOL, SET_AT(colour), 0, 1, "colour output (only on a terminal, never with NO_COLOR set)" },
 	{ "pager", SET_BOOL, SET_AT(pager), 0, 1, "send output longer than the screen through $PAGER (on a terminal)" },
 	{ "history", SET_BOOL, SET_AT(history), 0, 1, "keep command history in ~/.pyspy_history" },

@@ -25,6 +25,7 @@ static struct repr_opts session_repr(const struct session *s)
 	o.width = (size_t)s->set.width;
 	o.depth = s->set.depth;
 	o.max_items = (size_t)s->set.items;
+	o.attrs = s->set.attrs;
 	return o;
 }
 
