@@ -43,7 +43,8 @@ static void print_top(struct session *s, const struct profile *p, enum prof_by b
 	size_t n = 0;
 	uint64_t samples = profile_samples(p);
 	const struct profile_meta *m = profile_meta(p);
-	double per = m->rate_hz > 0 ? 1.0 / m->rate_hz : 0;
+	/* seconds per tick as achieved (a requested rate may not have been reached) */
+	double per = m->ticks ? (double)m->duration_us / 1e6 / (double)m->ticks : 0;
 	if (profile_top(p, by, &rows, &n) < 0) {
 		cmd_error(s, "top: out of memory");
 		return;
@@ -171,7 +172,7 @@ const struct command cmd_top = {
 	.summary = "The hottest functions of the last profile: own and total share and time.",
 	.help = "own: samples where the function was running itself (the innermost frame);\n"
 		"total: samples where it was anywhere on the stack (recursion counted once).\n"
-		"Times are samples divided by the sampling rate.  --live samples until q or\n"
+		"Times are samples times the achieved interval between ticks.  --live samples until q or\n"
 		"Ctrl-C and redraws the table a few times a second, like top(1); what it\n"
 		"gathered becomes the session's profile.",
 	.opts = top_opts,

@@ -19,11 +19,14 @@
 /* An address in the target.  Never a local pointer type. */
 typedef uint64_t raddr_t;
 
+struct remote_prefetch;
+
 struct remote {
 	pid_t pid;
 	int memfd;                 /* /proc/PID/mem, opened only if process_vm_readv is missing */
 	unsigned long nreads;      /* syscalls issued, for the benchmark */
 	unsigned long nbytes;      /* bytes asked for */
+	struct remote_prefetch *pf;   /* the sampler's per-tick read-ahead, or NULL */
 };
 
 /* One piece of a vectored read. */
@@ -44,6 +47,19 @@ int remote_readv(struct remote *r, const struct remote_iov *iov, int n, struct p
 
 /* Read one pointer-sized value. */
 int remote_read_ptr(struct remote *r, raddr_t addr, raddr_t *out, struct pyspy_err *e);
+
+/*
+ * Read-ahead for the sampler.  Between remote_prefetch_begin() and
+ * remote_prefetch_end(), reads inside what was fetched at begin are served
+ * from memory; every read that had to go to the target is remembered, and the
+ * next begin fetches all of those again in ONE vectored syscall.  A steady
+ * sampler thus reads the target once per tick; the data is as fresh as the
+ * syscall at the tick's start.  Outside begin/end every read is a syscall.
+ */
+int remote_prefetch_enable(struct remote *r);
+void remote_prefetch_begin(struct remote *r);
+void remote_prefetch_end(struct remote *r);
+void remote_prefetch_disable(struct remote *r);
 
 /* Whether the process still exists (and is not a zombie). */
 int remote_alive(pid_t pid);

@@ -34,7 +34,15 @@
 struct statfd {
 	pid_t tid;
 	int fd;
+	char state;                /* as last read */
+	uint64_t read_ns;          /* when */
 };
+
+/* A thread's scheduler state is re-read at most this often: at rates up to
+ * 5 kHz that is every tick; above, one pread per thread per tick would cost
+ * more than the whole stack read, and 200 us is finer than anyone reads a
+ * profile. */
+#define STATE_REFRESH_NS 200000ull
 
 struct name_entry {
 	uint64_t thread_id;
@@ -69,10 +77,15 @@ static uint64_t rd64(const uint8_t *b, int32_t off)
 
 /* ---- caches ---- */
 
+static uint64_t now_ns(void);
+
 static char task_state(struct sampler *sm, pid_t tid)
 {
 	struct statfd *slot = &sm->statfds[(unsigned)tid % STATFD_SLOTS];
 	char buf[512];
+	uint64_t now = now_ns();
+	if (slot->tid == tid && slot->state && now - slot->read_ns < STATE_REFRESH_NS)
+		return slot->state;
 	if (slot->tid != tid) {
 		if (slot->fd > 0)
 			close(slot->fd);
@@ -91,7 +104,9 @@ static char task_state(struct sampler *sm, pid_t tid)
 	}
 	buf[n] = '\0';
 	char *p = strrchr(buf, ')');
-	return p && p[1] == ' ' ? p[2] : 0;
+	slot->state = p && p[1] == ' ' ? p[2] : 0;
+	slot->read_ns = now;
+	return slot->state;
 }
 
 static const char *cached_name(struct sampler *sm, uint64_t thread_id)
@@ -213,7 +228,7 @@ static int tick(struct sampler *sm, uint64_t t0, struct pyspy_err *e)
 		pause_release(&pz);
 		return n;
 	}
-	bool have_holder = sm->o->gil_only && gil_holder(sm->t, &holder) == 0;
+	bool have_holder = gil_holder(sm->t, &holder) == 0;
 	if (sm->t->layout.tstate.native_thread_id < 0)
 		fill_tids(sm, (size_t)n);
 	uint64_t ts_us = (now_ns() - t0) / 1000;
@@ -279,6 +294,9 @@ int sampler_run(struct target *t, const struct sampler_opts *o, struct sampler_s
 	uint64_t end = o->duration > 0 ? t0 + (uint64_t)(o->duration * 1e9) : UINT64_MAX;
 	unsigned long reads0 = t->mem.nreads;
 	int rc = 0;
+	/* blocking ticks pause the target, so reading ahead at the tick's start would
+	 * read it before the pause: only nonblocking sampling reads ahead */
+	bool ahead = !o->blocking && remote_prefetch_enable(&t->mem) == 0;
 
 	while (!pyspy_interrupted) {
 		uint64_t now = now_ns();
@@ -293,7 +311,9 @@ int sampler_run(struct target *t, const struct sampler_opts *o, struct sampler_s
 		due += jittered(&sm, interval);
 		st->ticks++;
 		struct pyspy_err te = { 0 };
+		remote_prefetch_begin(&t->mem);
 		rc = tick(&sm, t0, &te);
+		remote_prefetch_end(&t->mem);
 		if (rc > 0) {
 			snprintf(st->stop_msg, sizeof(st->stop_msg), "stopped by the sample callback");
 			rc = 0;
@@ -319,6 +339,8 @@ int sampler_run(struct target *t, const struct sampler_opts *o, struct sampler_s
 		snprintf(st->stop_msg, sizeof(st->stop_msg), "interrupted");
 	st->elapsed_s = (double)(now_ns() - t0) / 1e9;
 	st->reads = t->mem.nreads - reads0;
+	if (ahead)
+		remote_prefetch_disable(&t->mem);
 	release(&sm);
 	return rc;
 }
