@@ -542,7 +542,7 @@ def parse_bt_text(text):
 # ------------------------------------------------------------------ per-interpreter: stacks target
 
 STACK_TESTS = ("target_truth", "python_version", "stacks_json", "stacks_text", "threads_text",
-               "stacks_nonblocking", "blocked_state", "unicode", "undisturbed")
+               "stacks_nonblocking", "blocked_state", "unicode", "locate_methods", "undisturbed")
 STATUS_TESTS = ("status_active", "status_active_nonblocking", "status_gil")
 
 
@@ -625,6 +625,33 @@ def t_stacks_json(ctx):
     if probs:
         raise Fail("bt --all --json vs truth: " + "; ".join(probs[:8]) +
                    (" (+%d more)" % (len(probs) - 8) if len(probs) > 8 else ""))
+
+
+def t_locate_methods(ctx):
+    """Each way of finding the interpreter, forced with PYSPY_LOCATE, must find
+    the same threads: the symbol (all versions), the .PyRuntime section (3.10+,
+    where it exists) and the validated scan (binaries without symbols)."""
+    probs = []
+    major, minor = ctx.interp.version[:2]
+    methods = ["symbol", "scan"] + (["section"] if (major, minor) >= (3, 10) else [])
+    for m in methods:
+        os.environ["PYSPY_LOCATE"] = m
+        try:
+            r = ctx.spy.batch(ctx.target.pid, "bt --all --json")
+            info = ctx.spy.batch(ctx.target.pid, "info")
+        finally:
+            del os.environ["PYSPY_LOCATE"]
+        if r.rc != EXIT_OK:
+            probs.append("%s: exit %d: %s" % (m, r.rc, r.err.strip()[:200]))
+            continue
+        found = re.search(r"found by (\w+)", info.out)
+        if not found or not found.group(1).startswith(m):
+            probs.append("%s: info says %r" % (m, found.group(0) if found else info.out[:200]))
+        diff = compare_doc(parse_json_doc(r), ctx.truth, ctx.interp.version)
+        if diff:
+            probs.append("%s: %s" % (m, "; ".join(diff[:3])))
+    if probs:
+        raise Fail("; ".join(probs))
 
 
 def t_python_version(ctx):
@@ -820,7 +847,8 @@ def group_stacks(res, interp, spy):
         ctx = StacksContext(interp, spy, target)
         fns = {"undisturbed": t_undisturbed, "target_truth": t_target_truth, "python_version": t_python_version, "stacks_json": t_stacks_json, "stacks_text": t_stacks_text,
                "threads_text": t_threads_text, "stacks_nonblocking": t_stacks_nonblocking,
-               "blocked_state": t_blocked_state, "unicode": t_unicode}
+               "blocked_state": t_blocked_state, "unicode": t_unicode,
+               "locate_methods": t_locate_methods}
         for t in STACK_TESTS:
             res.run("%s[%s]" % (t, interp.label), fns[t], ctx)
     finally:
