@@ -25,66 +25,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "profile_impl.h"
 #include "strtab.h"
-
-#define TL_CHUNK 65536u
-#define FUNC_LINE INT_MIN           /* index key of a function, not a line */
-
-struct fkey {
-	const char *q, *f, *fn;
-	int line;
-	uint32_t id;               /* PROF_NONE: empty slot */
-};
-
-struct fmap {
-	struct fkey *slots;
-	size_t cap, n;
-};
-
-struct pnode {
-	uint32_t parent, frame, depth;
-};
-
-struct leaf {
-	uint32_t thread, node;
-	uint64_t count;
-};
-
-struct tl_ent {
-	uint32_t dt, thread, node;
-};
-
-struct timeline {
-	struct tl_ent **chunks;
-	size_t nchunks, chunks_cap, n;
-	uint64_t first, last, dropped;
-};
-
-struct profile {
-	struct profile_meta meta;
-	struct strtab strs;
-	struct fmap cache;         /* caller's pointers → frame id */
-	struct fmap index;         /* own pointers → frame id */
-	struct prof_frame *frames;
-	uint32_t *func_of;         /* frame id → first frame id of the same function */
-	size_t nframes, frames_cap, func_cap;
-	struct pnode *nodes;
-	size_t nnodes, nodes_cap;
-	uint32_t *node_slots;
-	size_t node_scap;
-	struct leaf *leaves;
-	size_t nleaves, leaves_cap;
-	uint32_t *leaf_slots;
-	size_t leaf_scap;
-	struct prof_thread *threads;
-	size_t nthreads, threads_cap;
-	uint32_t last_thread;
-	uint32_t max_depth;
-	uint64_t samples;
-	struct timeline tl;
-	size_t tl_cap;
-	uint64_t allocs;
-};
 
 static uint64_t mix64(uint64_t x)
 {
@@ -262,7 +204,7 @@ struct profile *profile_new(void)
 	return p;
 }
 
-static void tl_release(struct timeline *tl)
+void profile_tl_release(struct timeline *tl)
 {
 	for (size_t i = 0; i < tl->nchunks; i++)
 		free(tl->chunks[i]);
@@ -274,7 +216,7 @@ void profile_free(struct profile *p)
 {
 	if (!p)
 		return;
-	tl_release(&p->tl);
+	profile_tl_release(&p->tl);
 	fmap_release(&p->cache);
 	fmap_release(&p->index);
 	free(p->frames);
@@ -337,7 +279,7 @@ static const char *own(struct profile *p, const char *s)
 }
 
 /* The frame id of (q, f, fn, line) in the profile's own strings, made if new. */
-static uint32_t frame_canonical(struct profile *p, const char *q, const char *f, const char *fn,
+uint32_t profile_frame_canonical(struct profile *p, const char *q, const char *f, const char *fn,
 				int line)
 {
 	const char *oq = own(p, q), *of = own(p, f), *ofn = own(p, fn);
@@ -371,7 +313,7 @@ static uint32_t frame_id(struct profile *p, const struct py_frame *fr)
 	uint32_t id = fmap_find(&p->cache, q, f, fn, line);
 	if (id != PROF_NONE)
 		return id;
-	id = frame_canonical(p, q, f, fn, line);
+	id = profile_frame_canonical(p, q, f, fn, line);
 	if (id == PROF_NONE)
 		return id;
 	/* A caller whose pointers never repeat would grow the cache forever. */
@@ -383,7 +325,7 @@ static uint32_t frame_id(struct profile *p, const struct py_frame *fr)
 	return id;
 }
 
-static uint32_t child(struct profile *p, uint32_t parent, uint32_t frame)
+uint32_t profile_child(struct profile *p, uint32_t parent, uint32_t frame)
 {
 	uint32_t i = pidx_find(p, p->node_slots, p->node_scap, node_key, parent, frame);
 	if (i != PROF_NONE)
@@ -402,7 +344,7 @@ static uint32_t child(struct profile *p, uint32_t parent, uint32_t frame)
 	return i;
 }
 
-static uint32_t leaf(struct profile *p, uint32_t thread, uint32_t node)
+uint32_t profile_leaf(struct profile *p, uint32_t thread, uint32_t node)
 {
 	uint32_t i = pidx_find(p, p->leaf_slots, p->leaf_scap, leaf_key, thread, node);
 	if (i != PROF_NONE)
@@ -435,7 +377,7 @@ static int thread_rename(struct profile *p, struct prof_thread *t, const char *n
 
 /* The sampler visits threads in the same order every tick: try the last one
  * and the next one before scanning. */
-static uint32_t thread_find(struct profile *p, uint64_t thread_id, pid_t os_tid, const char *name)
+uint32_t profile_thread_find(struct profile *p, uint64_t thread_id, pid_t os_tid, const char *name)
 {
 	uint32_t i = PROF_NONE, last = p->last_thread;
 	if (last < p->nthreads && thread_is(&p->threads[last], thread_id, os_tid))
@@ -463,7 +405,7 @@ static struct tl_ent *tl_at(const struct timeline *tl, size_t i)
 	return &tl->chunks[i / TL_CHUNK][i % TL_CHUNK];
 }
 
-static void tl_push(struct profile *p, struct timeline *tl, uint64_t ts, uint32_t thread,
+void profile_tl_push(struct profile *p, struct timeline *tl, uint64_t ts, uint32_t thread,
 		    uint32_t node)
 {
 	if (tl->n >= p->tl_cap) {
@@ -495,22 +437,22 @@ int profile_add(struct profile *p, uint64_t thread_id, pid_t os_tid, const char 
 {
 	if (!frames && nframes)
 		return -PS_EARG;
-	uint32_t t = thread_find(p, thread_id, os_tid, thread_name);
+	uint32_t t = profile_thread_find(p, thread_id, os_tid, thread_name);
 	if (t == PROF_NONE)
 		return -PS_ENOMEM;
 	uint32_t node = 0;
 	for (size_t i = nframes; i-- > 0;) {
 		uint32_t fid = frame_id(p, &frames[i]);
-		if (fid == PROF_NONE || (node = child(p, node, fid)) == PROF_NONE)
+		if (fid == PROF_NONE || (node = profile_child(p, node, fid)) == PROF_NONE)
 			return -PS_ENOMEM;
 	}
-	uint32_t l = leaf(p, t, node);
+	uint32_t l = profile_leaf(p, t, node);
 	if (l == PROF_NONE)
 		return -PS_ENOMEM;
 	p->leaves[l].count++;
 	p->threads[t].samples++;
 	p->samples++;
-	tl_push(p, &p->tl, timestamp_us, t, node);
+	profile_tl_push(p, &p->tl, timestamp_us, t, node);
 	return 0;
 }
 
@@ -617,7 +559,7 @@ void prof_tl_init(struct prof_tl_iter *it, const struct profile *p)
 	it->ts = p->tl.first;
 }
 
-static bool tl_next(const struct timeline *tl, size_t *pos, uint64_t *ts, struct prof_event *ev)
+bool profile_tl_step(const struct timeline *tl, size_t *pos, uint64_t *ts, struct prof_event *ev)
 {
 	if (*pos >= tl->n)
 		return false;
@@ -629,117 +571,5 @@ static bool tl_next(const struct timeline *tl, size_t *pos, uint64_t *ts, struct
 
 bool prof_tl_next(struct prof_tl_iter *it, struct prof_event *ev)
 {
-	return tl_next(&it->p->tl, &it->pos, &it->ts, ev);
-}
-
-/* ---- merge ---- */
-
-static int merge_frames(struct profile *into, const struct profile *from, uint32_t *fmap)
-{
-	for (size_t i = 0; i < from->nframes; i++) {
-		const struct prof_frame *f = &from->frames[i];
-		fmap[i] = frame_canonical(into, f->qualname, f->file, f->function, f->line);
-		if (fmap[i] == PROF_NONE)
-			return -PS_ENOMEM;
-	}
-	return 0;
-}
-
-static int merge_nodes(struct profile *into, const struct profile *from, const uint32_t *fmap,
-		       uint32_t *nmap)
-{
-	nmap[0] = 0;
-	/* A node is always created after its parent, so parents are mapped first. */
-	for (size_t i = 1; i < from->nnodes; i++) {
-		const struct pnode *n = &from->nodes[i];
-		nmap[i] = child(into, nmap[n->parent], fmap[n->frame]);
-		if (nmap[i] == PROF_NONE)
-			return -PS_ENOMEM;
-	}
-	return 0;
-}
-
-static int merge_counts(struct profile *into, const struct profile *from, uint32_t *tmap,
-			const uint32_t *nmap)
-{
-	for (size_t i = 0; i < from->nthreads; i++) {
-		const struct prof_thread *t = &from->threads[i];
-		tmap[i] = thread_find(into, t->thread_id, t->os_tid, t->name);
-		if (tmap[i] == PROF_NONE)
-			return -PS_ENOMEM;
-		into->threads[tmap[i]].samples += t->samples;
-	}
-	for (size_t i = 0; i < from->nleaves; i++) {
-		const struct leaf *l = &from->leaves[i];
-		uint32_t k = leaf(into, tmap[l->thread], nmap[l->node]);
-		if (k == PROF_NONE)
-			return -PS_ENOMEM;
-		into->leaves[k].count += l->count;
-	}
-	into->samples += from->samples;
-	return 0;
-}
-
-/* Interleave the two timelines by time into a new one. */
-static void merge_timeline(struct profile *into, const struct profile *from, const uint32_t *tmap,
-			   const uint32_t *nmap)
-{
-	struct timeline nt = { 0 };
-	size_t ia = 0, ib = 0;
-	uint64_t ta = into->tl.first, tb = from->tl.first;
-	struct prof_event a = { 0 }, b = { 0 };
-	bool ha = tl_next(&into->tl, &ia, &ta, &a), hb = tl_next(&from->tl, &ib, &tb, &b);
-
-	while (ha || hb) {
-		if (ha && (!hb || a.ts_us <= b.ts_us)) {
-			tl_push(into, &nt, a.ts_us, a.thread, a.stack);
-			ha = tl_next(&into->tl, &ia, &ta, &a);
-		} else {
-			tl_push(into, &nt, b.ts_us, tmap[b.thread], nmap[b.stack]);
-			hb = tl_next(&from->tl, &ib, &tb, &b);
-		}
-	}
-	nt.dropped += into->tl.dropped + from->tl.dropped;
-	tl_release(&into->tl);
-	into->tl = nt;
-}
-
-static void merge_meta(struct profile_meta *m, const struct profile_meta *f)
-{
-	if (f->start_us && !m->start_us) {
-		m->start_us = f->start_us;
-		m->duration_us = f->duration_us;
-	} else if (f->start_us) {
-		uint64_t start = m->start_us < f->start_us ? m->start_us : f->start_us;
-		uint64_t end = m->start_us + m->duration_us, fend = f->start_us + f->duration_us;
-		m->start_us = start;
-		m->duration_us = (end > fend ? end : fend) - start;
-	}
-	m->ticks += f->ticks;
-	m->errors += f->errors;
-	m->torn += f->torn;
-}
-
-int profile_merge(struct profile *into, const struct profile *from)
-{
-	if (into == from)
-		return -PS_EARG;
-	uint32_t *fmap = malloc((from->nframes + 1) * sizeof(*fmap));
-	uint32_t *nmap = malloc(from->nnodes * sizeof(*nmap));
-	uint32_t *tmap = malloc((from->nthreads + 1) * sizeof(*tmap));
-	int rc = -PS_ENOMEM;
-
-	if (!fmap || !nmap || !tmap)
-		goto out;
-	if ((rc = merge_frames(into, from, fmap)) < 0 ||
-	    (rc = merge_nodes(into, from, fmap, nmap)) < 0 ||
-	    (rc = merge_counts(into, from, tmap, nmap)) < 0)
-		goto out;
-	merge_timeline(into, from, tmap, nmap);
-	merge_meta(&into->meta, &from->meta);
-out:
-	free(tmap);
-	free(nmap);
-	free(fmap);
-	return rc;
+	return profile_tl_step(&it->p->tl, &it->pos, &it->ts, ev);
 }

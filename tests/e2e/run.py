@@ -742,7 +742,8 @@ def t_threads_text(ctx):
     probs = []
     used = set()
     for e in ctx.truth["threads"]:
-        pat = re.compile(r"(?<!\d)%d(?!\d)" % e["os_tid"])
+        # the OS tid column (a bare search could hit the hex thread id or a path)
+        pat = re.compile(r"^[* ]\s*\d+\s+%d\s" % e["os_tid"])
         hits = [i for i, l in enumerate(lines) if pat.search(l)]
         if len(hits) != 1:
             probs.append("%s: %d lines mention its OS tid" % (tlabel(e), len(hits)))
