@@ -5,8 +5,8 @@
  * injected.  pyspy-sh attaches once the interpreter exists, then waits until
  * the program's own code is on the main thread's stack (its script's
  * <module> frame, or any frame outside the interpreter's start-up when the
- * script cannot be told) — up to a bound — so the first `bt` shows the
- * program, not Python's start-up.
+ * script cannot be told) and then until its main thread rests (sleeps), each
+ * up to a bound — so the first `bt` shows the program, not Python's start-up.
  */
 #include "launch.h"
 
@@ -23,6 +23,7 @@
 #include "../commands/session.h"
 
 #define LAUNCH_WAIT_MS 10000
+#define LAUNCH_SETTLE_MS 1000
 
 static void sleep_ms(long ms)
 {
@@ -64,6 +65,21 @@ static int running_script(struct session *s, const char *script)
 	return found;
 }
 
+/* Once its code runs, give the program a moment to reach a resting point (its
+ * main thread asleep twice in a row), so the first look does not land in the
+ * middle of its start-up; a program that never rests is looked at after the
+ * bound anyway. */
+static void settle(pid_t pid)
+{
+	int asleep = 0;
+	for (long waited = 0; waited < LAUNCH_SETTLE_MS && asleep < 2; waited += 5) {
+		char st = procfs_task_state(pid, pid);
+		asleep = (st == 'S' || st == 'D') ? asleep + 1 : 0;
+		if (asleep < 2)
+			sleep_ms(5);
+	}
+}
+
 int launch_and_attach(struct session *s, char **argv, pid_t *child)
 {
 	char script_buf[PATH_MAX];
@@ -99,6 +115,7 @@ int launch_and_attach(struct session *s, char **argv, pid_t *child)
 			s->err = saved;
 		}
 		if (s->attached && running_script(s, script)) {
+			settle(pid);
 			rc = CMD_OK;
 			break;
 		}

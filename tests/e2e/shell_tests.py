@@ -426,12 +426,18 @@ def t_attach_bad_pid(ctx):
 
 # ------------------------------------------------------------------ launch mode
 
-def release(fifo):
-    """Let launched.py's open(FIFO) return, if it is waiting there."""
-    try:
-        os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
-    except OSError:
-        pass
+def release(fifo, proc=None, timeout=30):
+    """Let launched.py's open(FIFO) return.  It may not have reached its
+    open() yet (ENXIO: no reader), so keep trying while it runs."""
+    deadline = time.time() + timeout
+    while True:
+        try:
+            os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
+            return
+        except OSError:
+            if proc is None or proc.poll() is not None or time.time() > deadline:
+                return
+            time.sleep(0.01)
 
 
 def t_launch(ctx):
@@ -456,7 +462,7 @@ def t_launch(ctx):
             out += line
             if time.time() > deadline:
                 raise Fail("no <module> frame within %ds: %r" % (base.READY_TIMEOUT, out[:400]))
-        release(go)
+        release(go, proc)
         rest, err = proc.communicate(timeout=base.RUN_TIMEOUT)
         out += rest
     finally:
