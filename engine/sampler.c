@@ -47,6 +47,7 @@ struct statfd {
 struct name_entry {
 	uint64_t thread_id;
 	char *name;
+	pid_t os_tid;              /* ≤3.10: the kernel tid found for it, 0 if not yet */
 };
 
 struct sampler {
@@ -118,6 +119,7 @@ static const char *cached_name(struct sampler *sm, uint64_t thread_id)
 	free(slot->name);
 	slot->name = NULL;
 	slot->thread_id = thread_id;
+	slot->os_tid = 0;
 	if (thread_name(sm->t, thread_id, buf, sizeof(buf)) == 0)
 		slot->name = strdup(buf);
 	else
@@ -190,15 +192,33 @@ static int read_threads(struct sampler *sm, struct pyspy_err *e)
 	return (int)n;
 }
 
-/* 2.7–3.10 only: kernel tids from glibc's struct pthread, remembered per thread id. */
+/*
+ * 2.7–3.10 only: kernel tids from glibc's struct pthread.  Finding them lists
+ * /proc/PID/task and reads every struct pthread, so it is done only when a
+ * thread id has no remembered tid (a new thread), never on a steady tick.
+ */
 static void fill_tids(struct sampler *sm, size_t n)
 {
+	bool missing = false;
+	for (size_t i = 0; i < n; i++) {
+		struct name_entry *slot = &sm->names[(sm->threads[i].thread_id >> 12) % NAME_SLOTS];
+		if (slot->thread_id == sm->threads[i].thread_id && slot->os_tid)
+			sm->threads[i].os_tid = slot->os_tid;
+		else
+			missing = true;
+	}
+	if (!missing)
+		return;
 	struct snapshot fake = { .threads = sm->threads, .nthreads = n };
 	pid_t *tids;
 	size_t ntids;
-	if (procfs_tasks(sm->t->pid, &tids, &ntids, NULL) == 0) {
-		map_tids_from_pthread(sm->t, &fake, tids, ntids);
-		free(tids);
+	if (procfs_tasks(sm->t->pid, &tids, &ntids, NULL) < 0)
+		return;
+	map_tids_from_pthread(sm->t, &fake, tids, ntids);
+	free(tids);
+	for (size_t i = 0; i < n; i++) {
+		cached_name(sm, sm->threads[i].thread_id);   /* claims the slot for this thread id */
+		sm->names[(sm->threads[i].thread_id >> 12) % NAME_SLOTS].os_tid = sm->threads[i].os_tid;
 	}
 }
 

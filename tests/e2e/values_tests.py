@@ -27,21 +27,6 @@ TESTS = ("values_locals", "values_json", "values_unlimited", "values_print")
 WIDE = 100000
 
 
-# time.sleep's system call on x86-64, by version: select, clock_nanosleep, nanosleep, pselect6
-SLEEP_SYSCALLS = (23, 230, 35, 270)
-
-
-def wait_blocked(pid, timeout=30):
-    """The target writes "ready" just before it blocks; wait until the main
-    thread is really inside time.sleep, so its stack is the one the truth has."""
-    import time
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if base.task_syscall(pid, pid) in SLEEP_SYSCALLS and base.task_state(pid, pid) == "S":
-            return
-        time.sleep(0.01)
-
-
 def short(s, n=100):
     return s if len(s) <= n else s[:n] + "...(%d chars)" % len(s)
 
@@ -165,7 +150,8 @@ def group(res, interp, spy):
         try:
             target = base.Target(interp, VALUES, [], tmpdir)
             target.wait_ready()
-            wait_blocked(target.proc.pid)
+            # 'ready' comes just before the block: wait until it sits in time.sleep
+            base.settle_in_sleep(target.pid, [target.pid])
         except base.Fail as e:
             for n in names:
                 if res.wanted(n):
