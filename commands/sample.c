@@ -189,7 +189,9 @@ static int do_sample(struct session *s, const struct cmd_args *a)
 		fprintf(s->out, "; %.1f us CPU and %.1f reads per tick", cpu * 1e6 / (double)st.ticks,
 			(double)st.reads / (double)st.ticks);
 	fputc('\n', s->out);
-	if (st.stop_msg[0] && strcmp(st.stop_msg, "interrupted"))
+	if (!strcmp(st.stop_msg, "interrupted"))
+		fputs("(interrupted; the samples taken are kept)\n", s->out);
+	else if (st.stop_msg[0])
 		fprintf(s->out, "(stopped early: %s; the samples taken are kept)\n", st.stop_msg);
 	return rc;
 }

@@ -18,6 +18,12 @@ PAGER=cat, TERM=xterm, a 50x200 screen; one interpreter (the newest pyenv one).
   tty_ctrl_c       Ctrl-C during a long `print big_list` (5,000,000 items, limits
                    raised, output not read): back to the prompt, `info` still works
   tty_ctrl_d       Ctrl-D leaves with status 0; the target lives on, counter moving
+  tty_sample_ctrl_c  Ctrl-C during `sample 60s` (busy.py): the progress line showed
+                   samples, the prompt comes back within the hang timeout, the summary
+                   says it was interrupted, and `top` shows the partial profile with
+                   hot_leaf (busy.py's own record of its hot function) on top
+  tty_top_live     `top --live --rate 200` redraws the table (hot_leaf on top) until
+                   q; the prompt returns and a static `top` shows the same profile
   stop_piped       the same stop/continue through piped stdin, paced by the test
   stop_sigkill     pyspy-sh killed (SIGKILL) while the target is stopped: the target runs on
 """
@@ -41,6 +47,7 @@ except ImportError as exc:      # reported as SKIP
 
 Fail = base.Fail
 VALUES = os.path.join(base.TARGETS, "values.py")
+BUSY = os.path.join(base.TARGETS, "busy.py")
 COUNTER = os.path.join(base.TARGETS, "counter.py")
 PROMPT = "(pyspy) "
 STOPPED = "(pyspy:stopped) "
@@ -492,10 +499,86 @@ def t_stop_sigkill(ctx):
     moving(ctx, t)
 
 
+TOP_ROW = re.compile(r"^ *(\d+\.\d+)% +(\d+\.\d+)% +[\d.]+ +[\d.]+  (\S+) \((.*)\)$", re.M)
+
+
+def top_rows(text):
+    return [(float(m.group(1)), m.group(3), m.group(4)) for m in TOP_ROW.finditer(text)]
+
+
+def check_top(text, truth, what):
+    rows = top_rows(text)
+    if not rows:
+        raise Fail("%s: no rows in %r" % (what, text[-500:]))
+    own, func, where = rows[0]
+    if func != truth["leaf"] or where != truth["file"]:
+        raise Fail("%s: top row is %s (%s), the target spins in %s (%s)"
+                   % (what, func, where, truth["leaf"], truth["file"]))
+    if own < 50:
+        raise Fail("%s: %s has only %.1f%% own time" % (what, func, own))
+    return rows
+
+
+def t_sample_ctrl_c(ctx):
+    t = ctx.target(BUSY)
+    truth = t.truth
+    s = ctx.session(t)
+    try:
+        s.cmd("set pager off")
+        s.p.send("sample 60s --rate 200\r")
+        try:
+            s.p.expect(r"sampling pid \d+: [\d.]+s / 60.0s, ([1-9]\d*) samples", timeout=TIMEOUT)
+        except (pexpect.TIMEOUT, pexpect.EOF):
+            raise Fail("no progress line with samples within %ds: %r" % (TIMEOUT, plain(s.p.before)[-300:]))
+        started = time.time()
+        s.p.sendintr()
+        out = s.prompt()
+        if time.time() - started > 30:
+            raise Fail("the prompt took %.0fs to come back after Ctrl-C" % (time.time() - started))
+        m = re.search(r"sampled pid %d for ([\d.]+)s .*?(\d+) samples" % t.pid, out)
+        if not m:
+            raise Fail("no summary line after Ctrl-C: %r" % out[-400:])
+        if float(m.group(1)) >= 59 or int(m.group(2)) == 0:
+            raise Fail("summary after Ctrl-C: %r" % m.group(0))
+        if "interrupt" not in out:
+            raise Fail("the summary does not say the sample was interrupted: %r" % out[-400:])
+        check_top(s.cmd("top -n 5"), truth, "top after Ctrl-C")
+    finally:
+        s.close()
+
+
+def t_top_live(ctx):
+    t = ctx.target(BUSY)
+    truth = t.truth
+    s = ctx.session(t)
+    try:
+        s.cmd("set pager off")
+        s.p.send("top --live --rate 200 -n 5\r")
+        screens = []
+        for _ in range(2):     # two redraws: it refreshes, not prints once
+            try:
+                s.p.expect_exact("(q or Ctrl-C stops)", timeout=TIMEOUT)
+            except (pexpect.TIMEOUT, pexpect.EOF):
+                raise Fail("no live screen within %ds: %r" % (TIMEOUT, plain(s.p.before)[-300:]))
+            screens.append(plain(s.p.before))
+        if "\x1b[2J" not in s.p.before and "\x1b[H" not in s.p.before:
+            raise Fail("the live view does not clear the screen between redraws")
+        check_top(screens[-1], truth, "live screen")
+        s.p.send("q")
+        final = s.prompt()
+        rows = check_top(final, truth, "table after q")
+        again = check_top(s.cmd("top -n 5"), truth, "static top after the live view")
+        if again[0][1] != rows[0][1]:
+            raise Fail("static top %r differs from the live view's last table %r" % (again[0], rows[0]))
+    finally:
+        s.close()
+
+
 def run_all(res, spy, interps):
     tests = (("tty_completion", t_completion), ("tty_history", t_history), ("tty_repeat", t_repeat),
              ("tty_frames", t_frames), ("tty_colour", t_colour), ("tty_stop", t_stop),
-             ("tty_ctrl_c", t_ctrl_c), ("tty_ctrl_d", t_ctrl_d), ("stop_piped", t_stop_piped),
+             ("tty_ctrl_c", t_ctrl_c), ("tty_ctrl_d", t_ctrl_d),
+             ("tty_sample_ctrl_c", t_sample_ctrl_c), ("tty_top_live", t_top_live), ("stop_piped", t_stop_piped),
              ("stop_sigkill", t_stop_sigkill))
     if not any(res.wanted(n) for n, _ in tests):
         return
