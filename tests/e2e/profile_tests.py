@@ -1,7 +1,10 @@
 """Profiling through the real binary (imported by run.py): `sample`, `top`,
 `save` in every format and `flamegraph`, on every interpreter, checked against
 a target whose hot spot is known (tests/targets/busy.py: hot_leaf, 30 frames
-deep).  Also: an unwritable output path keeps the profile, a target that
+deep).  profile_accuracy: tests/targets/shares.py spends 60/30/10% of its
+time in three functions and measures what it achieved; `top` must show each
+share within 5 points, and `sample 2s --rate 200` must give 400 +- 10%
+samples.  The speedscope file is checked by speedscope_check.py.  Also: an unwritable output path keeps the profile, a target that
 exits mid-sample keeps the samples, and bad arguments get clear errors.
 """
 import json
@@ -12,13 +15,21 @@ import tempfile
 import xml.dom.minidom
 
 import run as base
+import speedscope_check
 
 BUSY = os.path.join(base.TARGETS, "busy.py")
+SHARES = os.path.join(base.TARGETS, "shares.py")
+TOP_ROW = re.compile(r"^ *(\d+\.\d+)% +(\d+\.\d+)% +[\d.]+ +[\d.]+  (\S+) \((.*)\)$", re.M)
+SUMMARY = re.compile(r"^sampled pid \d+ for ([\d.]+)s at (\d+) Hz: (\d+) ticks .*?, (\d+) samples", re.M)
 FOLDED_LINE = re.compile(r"^(.+) (\d+)$")
 
 
 def start(interp, tmpdir, *args):
-    target = base.Target(interp, BUSY, list(args), tmpdir)
+    return start_script(interp, tmpdir, BUSY, *args)
+
+
+def start_script(interp, tmpdir, script, *args):
+    target = base.Target(interp, script, list(args), tmpdir)
     target.wait_ready()
     with open(target.truth_path) as f:
         target.truth = json.load(f)
@@ -71,8 +82,12 @@ def t_profile(ctx):
         check_folded(out + ".txt", target.truth, samples)
         with open(out + ".json") as f:
             doc = json.load(f)
-        if doc.get("$schema") != "https://www.speedscope.app/file-format-schema.json" or not doc.get("profiles"):
-            raise base.Fail("speedscope file lacks $schema or profiles")
+        problems = speedscope_check.validate(doc)
+        if problems:
+            raise base.Fail("speedscope file is not valid: %s" % "; ".join(problems[:5]))
+        if speedscope_check.sample_weight_total(doc) != samples:
+            raise base.Fail("speedscope weights add up to %d, the profile has %d samples"
+                            % (speedscope_check.sample_weight_total(doc), samples))
         names = [fr.get("name") for fr in doc["shared"]["frames"]]
         if "hot_leaf" not in " ".join(n or "" for n in names):
             raise base.Fail("speedscope frames do not name hot_leaf")
@@ -84,6 +99,39 @@ def t_profile(ctx):
         titles = " ".join(t.firstChild.data for t in svg.getElementsByTagName("title") if t.firstChild)
         if "hot_leaf" not in titles:
             raise base.Fail("flame graph has no hot_leaf frame")
+    finally:
+        if target:
+            target.kill()
+        shutil.rmtree(tmpdir, ignore_errors=True)
+
+
+def t_accuracy(ctx):
+    """Shares within 5 points of what the target measured; 2 s at 200 Hz gives 400 +- 10%."""
+    interp, spy = ctx
+    tmpdir = tempfile.mkdtemp(prefix="pyspy-e2e-")
+    target = None
+    try:
+        target = start_script(interp, tmpdir, SHARES)
+        r = spy.run(["-p", str(target.pid), "-ex", "sample 2s --rate 200", "-ex", "sample 2s --rate 1000",
+                     "-ex", "top -n 10", "--batch"])
+        if r.rc != 0:
+            raise base.Fail("exit %d: %s" % (r.rc, r.describe()))
+        runs = SUMMARY.findall(r.out)
+        if len(runs) != 2:
+            raise base.Fail("expected two sample summaries: %r" % r.out[:400])
+        count = int(runs[0][3])
+        if not 360 <= count <= 440:
+            raise base.Fail("sample 2s --rate 200 on an always-running thread gave %d samples, expected 400 +- 10%%"
+                            % count)
+        with open(target.truth_path) as f:
+            truth = json.load(f)
+        want = truth.get("measured") or truth["shares"]
+        got = dict((m.group(3), float(m.group(1))) for m in TOP_ROW.finditer(r.out)
+                   if m.group(4) == truth["file"])
+        for name in ("sixty", "thirty", "ten"):
+            if name not in got or abs(got[name] - want[name]) > 5:
+                raise base.Fail("%s: %s%% of samples, the target spent %.1f%% there (top: %s)"
+                                % (name, got.get(name, "no"), want[name], got))
     finally:
         if target:
             target.kill()
@@ -158,7 +206,7 @@ def t_bad_args(spy, interp):
 
 
 def group(res, interp, spy):
-    tests = (("profile", t_profile), ("profile_unwritable", t_unwritable), ("profile_target_exits", t_exit_mid_sample))
+    tests = (("profile", t_profile), ("profile_accuracy", t_accuracy), ("profile_unwritable", t_unwritable), ("profile_target_exits", t_exit_mid_sample))
     for name, fn in tests:
         full = "%s[%s]" % (name, interp.label)
         if interp.missing:

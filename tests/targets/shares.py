@@ -1,0 +1,67 @@
+"""Profiling accuracy target: one thread spends known shares of its wall time
+in three pure-Python functions, 60% in sixty(), 30% in thirty(), 10% in ten(),
+in rounds of 20 ms; it is always running, so a profile of it should show the
+same shares.  The target also measures the shares it actually achieved (the
+time each function really ran, including any overshoot past its slice) and
+records them as ground truth.
+
+Usage: python shares.py TRUTH_JSON READY
+Writes {"pid", "file", "shares": {"sixty": 60, ...}} to TRUTH_JSON, then
+"ready" to READY, then keeps re-writing TRUTH_JSON's "measured" shares every
+second.  Python 2.7 and 3.x.
+"""
+import json
+import os
+import sys
+import time
+
+HERE = os.path.abspath(__file__)
+ROUND = 0.020
+
+
+def sixty(end):
+    n = 0
+    while time.time() < end:
+        n += 1
+    return n
+
+
+def thirty(end):
+    n = 0
+    while time.time() < end:
+        n += 1
+    return n
+
+
+def ten(end):
+    n = 0
+    while time.time() < end:
+        n += 1
+    return n
+
+
+def main():
+    truth_path, ready = sys.argv[1], sys.argv[2]
+    truth = {"pid": os.getpid(), "file": HERE, "shares": {"sixty": 60, "thirty": 30, "ten": 10}}
+    with open(truth_path, "w") as f:
+        json.dump(truth, f)
+    fd = int(ready) if ready.isdigit() else os.open(ready, os.O_WRONLY | os.O_CREAT, 0o644)
+    os.write(fd, b"ready\n")
+    os.close(fd)
+    spent = {"sixty": 0.0, "thirty": 0.0, "ten": 0.0}
+    last_write = time.time()
+    while True:
+        for name, fn, part in (("sixty", sixty, 0.6), ("thirty", thirty, 0.3), ("ten", ten, 0.1)):
+            t0 = time.time()
+            fn(t0 + ROUND * part)
+            spent[name] += time.time() - t0
+        if time.time() - last_write > 1.0:
+            total = sum(spent.values())
+            truth["measured"] = dict((k, 100.0 * v / total) for k, v in spent.items())
+            with open(truth_path + ".tmp", "w") as f:
+                json.dump(truth, f)
+            os.rename(truth_path + ".tmp", truth_path)
+            last_write = time.time()
+
+
+main()
