@@ -34,7 +34,7 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=build/tests/%)
 
 PYTHON_TEST ?= $(shell command -v python3 2>/dev/null || echo /usr/bin/python3)
 
-.PHONY: all asan test unit e2e demo bench deps layouts clean install uninstall
+.PHONY: all asan test unit e2e demo bench deps test-deps layouts clean install uninstall
 
 PREFIX  ?= /usr/local
 DESTDIR ?=
@@ -68,13 +68,16 @@ build/tests/%: tests/unit/%.c $(LIB_SRC:%.c=build/%.o)
 deps:
 	@sh tests/install-deps.sh
 
+test-deps:
+	@sh tests/install-deps.sh --test
+
 unit: $(UNIT_BIN)
 	@fail=0; for t in $(UNIT_BIN); do echo "== $$t"; $$t || fail=1; done; exit $$fail
 
 e2e: pyspy-sh
 	$(PYTHON_TEST) tests/e2e/run.py --binary ./pyspy-sh
 
-test: deps
+test: test-deps
 	@$(MAKE) --no-print-directory all $(UNIT_BIN)
 	@$(PYTHON_TEST) tests/run_all.py
 

@@ -1,8 +1,11 @@
 #!/bin/sh
 # Install the Debian packages pyspy-sh needs to build and test, if any are
-# missing.  Used by `make test` and `make demo`; safe to run again.
+# missing.  Used by `make demo` (build and run) and, with --test, by
+# `make test` (also what the tests drive: pexpect for the terminal tests,
+# Chromium for the flame graph's browser test).  Safe to run again.
 set -e
-PKGS="gcc make pkg-config libreadline-dev libunwind-dev libdw-dev libelf-dev liblua5.4-dev python3 python3-pexpect"
+PKGS="gcc make pkg-config libreadline-dev libunwind-dev libdw-dev libelf-dev liblua5.4-dev python3"
+[ "$1" = "--test" ] && PKGS="$PKGS python3-pexpect chromium"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

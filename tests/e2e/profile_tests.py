@@ -16,6 +16,7 @@ import xml.dom.minidom
 
 import run as base
 import speedscope_check
+import svg_browser
 
 BUSY = os.path.join(base.TARGETS, "busy.py")
 SHARES = os.path.join(base.TARGETS, "shares.py")
@@ -138,6 +139,26 @@ def t_accuracy(ctx):
         shutil.rmtree(tmpdir, ignore_errors=True)
 
 
+def t_flamegraph_browser(interp, spy):
+    """Zoom, reset, search and tooltips of a real flame graph in headless Chromium."""
+    svg_browser.find_chromium()
+    tmpdir = tempfile.mkdtemp(prefix="pyspy-e2e-")
+    target = None
+    try:
+        target = start(interp, tmpdir)
+        svg = os.path.join(tmpdir, "flame.svg")
+        # --idle: the sleeping thread is a second stack beside hot_leaf's, so zooming has something to hide
+        r = spy.run(["-p", str(target.pid), "-ex", "sample 1s --rate 200 --idle", "-ex", "flamegraph " + svg,
+                     "--batch"])
+        if r.rc != 0:
+            raise base.Fail("exit %d: %s" % (r.rc, r.describe()))
+        svg_browser.check(svg, target.truth["leaf"], tmpdir)
+    finally:
+        if target:
+            target.kill()
+        shutil.rmtree(tmpdir, ignore_errors=True)
+
+
 def t_unwritable(ctx):
     interp, spy = ctx
     tmpdir = tempfile.mkdtemp(prefix="pyspy-e2e-")
@@ -220,3 +241,4 @@ def run_once(res, spy, interps):
     usable = [i for i in interps if not i.missing]
     if usable:
         res.run("profile_bad_args", t_bad_args, spy, usable[-1])
+        res.run("flamegraph_browser", t_flamegraph_browser, usable[-1], spy)
