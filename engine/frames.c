@@ -46,9 +46,36 @@ static int push_frame(struct py_thread *th, const struct py_frame *f)
 
 #define LINE_UNKNOWN INT32_MIN
 
-static void fill_from_code(struct target *t, struct py_frame *f, raddr_t code, int byte_offset, struct pyspy_err *e)
+/*
+ * The sampler walks the same thread again and again, into the same
+ * py_thread, so the previous walk's frames are still in th->frames.  A frame
+ * at the same position with the same address, code object and instruction
+ * resolves to the same function, file and line: copy them instead of asking
+ * the code cache and the line table again.
+ */
+static bool reuse_frame(const struct py_thread *th, size_t prev, struct py_frame *f, raddr_t code, int byte_offset)
+{
+	if (th->nframes >= prev)
+		return false;
+	const struct py_frame *o = &th->frames[th->nframes];
+	if (o->addr != f->addr || o->code != code || o->lasti != byte_offset || !o->ci)
+		return false;
+	f->code = code;
+	f->lasti = byte_offset;
+	f->ci = o->ci;
+	f->function = o->function;
+	f->qualname = o->qualname;
+	f->file = o->file;
+	f->line = o->line;
+	return true;
+}
+
+static void fill_from_code(struct target *t, struct py_thread *th, size_t prev, struct py_frame *f, raddr_t code,
+			   int byte_offset, struct pyspy_err *e)
 {
 	struct code_info *ci;
+	if (reuse_frame(th, prev, f, code, byte_offset))
+		return;
 	f->code = code;
 	f->lasti = byte_offset;
 	if (code_get(t, code, &ci, e) < 0) {
@@ -64,7 +91,7 @@ static void fill_from_code(struct target *t, struct py_frame *f, raddr_t code, i
 	f->line = byte_offset == LINE_UNKNOWN ? -1 : code_line(ci, &t->layout, byte_offset);
 }
 
-static int walk_objects(struct target *t, const uint8_t *ts, struct py_thread *th, struct pyspy_err *e)
+static int walk_objects(struct target *t, const uint8_t *ts, struct py_thread *th, size_t prev, struct pyspy_err *e)
 {
 	const struct py_layout *L = &t->layout;
 	uint8_t buf[512];
@@ -85,7 +112,7 @@ static int walk_objects(struct target *t, const uint8_t *ts, struct py_thread *t
 		int byte_offset = lasti < 0 ? -1 : lasti >= (1 << 28) ? LINE_UNKNOWN
 				: L->linetable_model == LINETABLE_310 ? lasti * 2 : lasti;
 		f.addr = addr;
-		fill_from_code(t, &f, rd64(buf, L->pyframe.code), byte_offset, e);
+		fill_from_code(t, th, prev, &f, rd64(buf, L->pyframe.code), byte_offset, e);
 		if (push_frame(th, &f) < 0)
 			return err_set(e, PS_ENOMEM, "out of memory");
 		addr = rd64(buf, L->pyframe.back);
@@ -98,6 +125,22 @@ struct chunk_copy {
 	raddr_t start, end;
 	uint8_t *data;
 };
+
+/* The target's reusable chunk buffer, with room for n bytes; NULL if it cannot grow. */
+static uint8_t *chunk_buffer(struct target *t, size_t n)
+{
+	if (n > t->chunk_cap) {
+		size_t cap = t->chunk_cap ? t->chunk_cap : 4096;
+		while (cap < n)
+			cap *= 2;
+		uint8_t *b = realloc(t->chunk_buf, cap);
+		if (!b)
+			return NULL;
+		t->chunk_buf = b;
+		t->chunk_cap = cap;
+	}
+	return t->chunk_buf;
+}
 
 /*
  * Copy the used part of the current chunk; on 3.11–3.12 fetch the C-stack
@@ -117,7 +160,7 @@ static int copy_chunk(struct target *t, const uint8_t *ts, struct chunk_copy *cc
 	if (L->tstate.datastack_chunk >= 0 && L->tstate.datastack_top >= 0) {
 		raddr_t chunk = rd64(ts, L->tstate.datastack_chunk);
 		raddr_t top = rd64(ts, L->tstate.datastack_top);
-		if (chunk && top > chunk && top - chunk <= MAX_CHUNK_COPY && (cc->data = malloc(top - chunk))) {
+		if (chunk && top > chunk && top - chunk <= MAX_CHUNK_COPY && (cc->data = chunk_buffer(t, top - chunk))) {
 			cc->start = chunk;
 			cc->end = top;
 			iov[n++] = (struct remote_iov){ chunk, cc->data, top - chunk };
@@ -126,7 +169,6 @@ static int copy_chunk(struct target *t, const uint8_t *ts, struct chunk_copy *cc
 	if (n && remote_readv(&t->mem, iov, n, NULL) == 0)
 		return 0;
 	/* one of them failed: drop the chunk copy, and get the frame pointer alone */
-	free(cc->data);
 	memset(cc, 0, sizeof(*cc));
 	return cframe_ptr ? remote_read_ptr(&t->mem, cframe_ptr, current, e) : 0;
 }
@@ -140,7 +182,7 @@ static const uint8_t *iframe_bytes(struct target *t, const struct chunk_copy *cc
 	return remote_read(&t->mem, addr, buf, t->iframe_len, e) < 0 ? NULL : buf;
 }
 
-static int walk_iframes(struct target *t, const uint8_t *ts, struct py_thread *th, struct pyspy_err *e)
+static int walk_iframes(struct target *t, const uint8_t *ts, struct py_thread *th, size_t prev, struct pyspy_err *e)
 {
 	const struct py_layout *L = &t->layout;
 	struct chunk_copy cc = { 0 };
@@ -194,7 +236,7 @@ static int walk_iframes(struct target *t, const uint8_t *ts, struct py_thread *t
 		struct py_frame f = { 0 };
 		f.addr = addr;
 		f.entry = L->iframe.is_entry >= 0 && b[L->iframe.is_entry];
-		fill_from_code(t, &f, code, units == -2 ? LINE_UNKNOWN : units < 0 ? -1 : units * 2, e);
+		fill_from_code(t, th, prev, &f, code, units == -2 ? LINE_UNKNOWN : units < 0 ? -1 : units * 2, e);
 		bool incomplete = f.ci && owner != L->owner_generator && units >= -1 && units < f.ci->firsttraceable;
 		if (!incomplete && push_frame(th, &f) < 0) {
 			rc = err_set(e, PS_ENOMEM, "out of memory");
@@ -202,14 +244,14 @@ static int walk_iframes(struct target *t, const uint8_t *ts, struct py_thread *t
 		}
 		addr = previous;
 	}
-	free(cc.data);
 	return rc;
 }
 
 int frames_walk(struct target *t, const uint8_t *tstate, struct py_thread *th, struct pyspy_err *e)
 {
+	size_t prev = th->frames ? th->nframes : 0;
 	th->nframes = 0;
 	if (t->layout.frame_model == FRAME_MODEL_OBJECT)
-		return walk_objects(t, tstate, th, e);
-	return walk_iframes(t, tstate, th, e);
+		return walk_objects(t, tstate, th, prev, e);
+	return walk_iframes(t, tstate, th, prev, e);
 }

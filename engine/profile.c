@@ -226,6 +226,9 @@ void profile_free(struct profile *p)
 	free(p->leaves);
 	free(p->leaf_slots);
 	free(p->threads);
+	for (size_t i = 0; i < p->paths_cap; i++)
+		free(p->paths[i].keys);
+	free(p->paths);
 	strtab_release(&p->strs);
 	free(p);
 }
@@ -262,9 +265,16 @@ void profile_set_timeline_cap(struct profile *p, size_t cap)
 	p->tl_cap = cap;
 }
 
+static void paths_forget(struct profile *p)
+{
+	for (size_t i = 0; i < p->paths_cap; i++)
+		p->paths[i].n = 0;
+}
+
 void profile_forget_pointers(struct profile *p)
 {
 	fmap_release(&p->cache);
+	paths_forget(p);
 }
 
 /* ---- the hot path ---- */
@@ -317,8 +327,10 @@ static uint32_t frame_id(struct profile *p, const struct py_frame *fr)
 	if (id == PROF_NONE)
 		return id;
 	/* A caller whose pointers never repeat would grow the cache forever. */
-	if (p->cache.n > 4 * p->nframes + 4096)
+	if (p->cache.n > 4 * p->nframes + 4096) {
 		fmap_release(&p->cache);
+		paths_forget(p);
+	}
 	struct fkey k = { q, f, fn, line, id };
 	if (fmap_put(p, &p->cache, &k) < 0)
 		return PROF_NONE;
@@ -432,6 +444,40 @@ void profile_tl_push(struct profile *p, struct timeline *tl, uint64_t ts, uint32
 	*tl_at(tl, tl->n++) = (struct tl_ent){ (uint32_t)dt, thread, node };
 }
 
+/* Thread t's last path, with room for n frames; NULL (no shortcut) on failure. */
+static struct lastpath *path_for(struct profile *p, uint32_t t, size_t n)
+{
+	if (t >= p->paths_cap) {
+		size_t ncap = p->paths_cap ? p->paths_cap : 4;
+		while (ncap <= t)
+			ncap *= 2;
+		struct lastpath *np = realloc(p->paths, ncap * sizeof(*np));
+		if (!np)
+			return NULL;
+		memset(np + p->paths_cap, 0, (ncap - p->paths_cap) * sizeof(*np));
+		p->paths = np;
+		p->paths_cap = ncap;
+		p->allocs++;
+	}
+	struct lastpath *lp = &p->paths[t];
+	if (n > lp->cap) {
+		struct fkey *nk = realloc(lp->keys, n * sizeof(*nk));
+		if (!nk) {
+			lp->n = 0;
+			return NULL;
+		}
+		lp->keys = nk;
+		lp->cap = n;
+		p->allocs++;
+	}
+	return lp;
+}
+
+static bool same_frame(const struct fkey *k, const struct py_frame *fr)
+{
+	return k->q == fr->qualname && k->f == fr->file && k->fn == fr->function && k->line == fr->line;
+}
+
 int profile_add(struct profile *p, uint64_t thread_id, pid_t os_tid, const char *thread_name,
 		const struct py_frame *frames, size_t nframes, uint64_t timestamp_us)
 {
@@ -440,12 +486,24 @@ int profile_add(struct profile *p, uint64_t thread_id, pid_t os_tid, const char 
 	uint32_t t = profile_thread_find(p, thread_id, os_tid, thread_name);
 	if (t == PROF_NONE)
 		return -PS_ENOMEM;
+	struct lastpath *lp = path_for(p, t, nframes);
 	uint32_t node = 0;
-	for (size_t i = nframes; i-- > 0;) {
-		uint32_t fid = frame_id(p, &frames[i]);
-		if (fid == PROF_NONE || (node = profile_child(p, node, fid)) == PROF_NONE)
+	size_t d = 0;
+	for (; lp && d < lp->n && d < nframes && same_frame(&lp->keys[d], &frames[nframes - 1 - d]); d++)
+		node = lp->keys[d].id;
+	for (; d < nframes; d++) {
+		const struct py_frame *fr = &frames[nframes - 1 - d];
+		uint32_t fid = frame_id(p, fr);
+		if (fid == PROF_NONE || (node = profile_child(p, node, fid)) == PROF_NONE) {
+			if (lp)
+				lp->n = 0;
 			return -PS_ENOMEM;
+		}
+		if (lp)
+			lp->keys[d] = (struct fkey){ fr->qualname, fr->file, fr->function, fr->line, node };
 	}
+	if (lp)
+		lp->n = nframes;
 	uint32_t l = profile_leaf(p, t, node);
 	if (l == PROF_NONE)
 		return -PS_ENOMEM;

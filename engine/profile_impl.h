@@ -35,6 +35,15 @@ struct leaf {
 	uint64_t count;
 };
 
+/* The last stack added for one thread, root first, as the caller's pointers,
+ * with the trie node each prefix reached (keys[d].id): a thread sampled again
+ * in the same place skips the interning and the trie walk for the part of
+ * its stack that did not change. */
+struct lastpath {
+	struct fkey *keys;
+	size_t n, cap;
+};
+
 struct tl_ent {
 	uint32_t dt, thread, node;
 };
@@ -63,6 +72,8 @@ struct profile {
 	size_t leaf_scap;
 	struct prof_thread *threads;
 	size_t nthreads, threads_cap;
+	struct lastpath *paths;    /* per thread index; forgotten with the caller's pointers */
+	size_t paths_cap;
 	uint32_t last_thread;
 	uint32_t max_depth;
 	uint64_t samples;

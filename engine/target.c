@@ -389,6 +389,9 @@ void target_detach(struct target *t)
 {
 	code_cache_clear(t);
 	pyobj_release(t);
+	free(t->chunk_buf);
+	t->chunk_buf = NULL;
+	t->chunk_cap = 0;
 	strtab_release(&t->strings);
 	maps_release(&t->maps);
 	remote_release(&t->mem);

@@ -68,6 +68,8 @@ struct target {
 	struct codecache codes;
 	struct strtab strings;
 	struct typecache *types;
+	uint8_t *chunk_buf;        /* the frame walk's copy of a data-stack chunk, reused */
+	size_t chunk_cap;
 };
 
 struct attach_opts {

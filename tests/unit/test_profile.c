@@ -172,6 +172,45 @@ static void check_row(const struct prof_row *r, const char *q, int line, uint64_
 	CHECK_INT(r->total, total);
 }
 
+/* The per-thread last-path shortcut: a stack that is a prefix of the last one,
+ * a longer one, and caller pointers whose text changed after
+ * profile_forget_pointers() (the target was detached and its strings freed). */
+static void test_lastpath(void)
+{
+	struct profile *p = profile_new();
+	struct py_frame m = fr("<module>", "<module>", "x.py", 1), a = fr("a", "a", "x.py", 2);
+	struct py_frame b = fr("b", "b", "x.py", 3);
+	uint64_t ts = T0;
+	char name[8] = "old";
+	struct py_frame v = { .qualname = name, .function = name, .file = "y.py", .line = 7 };
+	struct prof_row *rows;
+	size_t n;
+
+	add(p, MAIN_TID, (struct py_frame[]){ m, a, b }, 3, 1, &ts);
+	add(p, MAIN_TID, (struct py_frame[]){ m, a }, 2, 1, &ts);
+	add(p, MAIN_TID, (struct py_frame[]){ m, a, b, b }, 4, 1, &ts);
+	add(p, MAIN_TID, (struct py_frame[]){ m, a, v }, 3, 1, &ts);
+	profile_forget_pointers(p);
+	strcpy(name, "new");
+	add(p, MAIN_TID, (struct py_frame[]){ m, a, v }, 3, 1, &ts);
+	CHECK_INT(profile_top(p, PROF_BY_FUNCTION, &rows, &n), 0);
+	bool saw_old = false, saw_new = false;
+	for (size_t i = 0; i < n; i++) {
+		if (!strcmp(rows[i].qualname, "a"))
+			check_row(&rows[i], "a", 0, 1, 5);
+		if (!strcmp(rows[i].qualname, "b"))
+			check_row(&rows[i], "b", 0, 2, 2);
+		saw_old |= !strcmp(rows[i].qualname, "old");
+		saw_new |= !strcmp(rows[i].qualname, "new");
+	}
+	CHECK(saw_old && saw_new);
+	free(rows);
+	struct profile_stats st;
+	profile_stats(p, &st);
+	CHECK_INT(st.stacks, 5);
+	profile_free(p);
+}
+
 static void test_top(void)
 {
 	struct profile *p = sample_profile();
@@ -532,6 +571,7 @@ int main(void)
 	strtab_init(&target_strs);
 	test_counts();
 	test_top();
+	test_lastpath();
 	test_merge();
 	test_folded();
 	test_speedscope();
