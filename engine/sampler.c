@@ -185,7 +185,7 @@ static int read_threads(struct sampler *sm, struct pyspy_err *e)
 		th->thread_id = rd64(b, L->tstate.thread_id);
 		th->os_tid = L->tstate.native_thread_id >= 0 ? (pid_t)rd64(b, L->tstate.native_thread_id) : 0;
 		th->gil = -1;
-		th->nframes = 0;
+		/* nframes is left as it was: frames_walk() reuses last tick's frames */
 		th->walk_error = 0;
 		ts = rd64(b, L->tstate.next);
 	}
