@@ -46,6 +46,7 @@ enum cmd_flags {
 	CMD_REPEATS = 1 << 1,      /* an empty line repeats it, as in gdb */
 	CMD_FILE_ARG = 1 << 2,     /* its argument is a file name: complete file names */
 	CMD_RAW_ARGS = 1 << 3,     /* one argument: the rest of the line as typed (quotes kept) */
+	CMD_STREAMS = 1 << 4,      /* output as it comes, never held back for the pager (scripts) */
 };
 
 /* Handler status: 0 done; 1 failed or partial; 2 cannot attach (for batch exit codes). */

@@ -42,9 +42,21 @@ static void page(const char *text, size_t len)
 	signal(SIGPIPE, old);
 }
 
+/* Does the line run a command whose output must not wait for the pager? */
+static bool streams(const char *line)
+{
+	char buf[256];
+	const char *w[1];
+	bool ambiguous;
+	if (command_split(line, buf, sizeof(buf), w, 1) != 1)
+		return false;
+	const struct command *c = command_find(w[0], &ambiguous);
+	return c && (c->flags & CMD_STREAMS);
+}
+
 int output_run(struct session *s, const char *line)
 {
-	if (!s->interactive || !s->set.pager || !isatty(STDOUT_FILENO))
+	if (!s->interactive || !s->set.pager || !isatty(STDOUT_FILENO) || streams(line))
 		return command_run(s, line);
 	char *buf = NULL;
 	size_t len = 0;
