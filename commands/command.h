@@ -81,6 +81,9 @@ int command_run(struct session *s, const char *line);
  * On ambiguity *ambiguous is set and NULL returned. */
 const struct command *command_find(const char *name, bool *ambiguous);
 
+/* The command a line would run (by its first word), or NULL. */
+const struct command *command_of_line(const char *line);
+
 /* Offer every command name and alias. */
 void command_complete_names(complete_add_fn add, void *ctx);
 

@@ -266,7 +266,7 @@ static void decode(struct vctx *c, raddr_t obj, int level, bool key, struct py_v
 	bool py2 = c->t->layout.str_model == STR_MODEL_PY2;
 	switch (k) {
 	case PYK_NONE: return;
-	case PYK_BOOL: case PYK_INT: case PYK_FLOAT: return d_number(c, obj, k, v);
+	case PYK_BOOL: case PYK_INT: case PYK_LONG: case PYK_FLOAT: return d_number(c, obj, k, v);
 	case PYK_STR: return d_str(c, obj, v);
 	case PYK_BYTES: return py2 ? d_str(c, obj, v) : as_repr(c, obj, v);
 	case PYK_LIST: case PYK_TUPLE: case PYK_DICT: break;

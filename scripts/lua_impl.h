@@ -96,6 +96,12 @@ double lv_opt_number(lua_State *L, int idx, const char *fn, const char *field, d
 const char *lv_opt_string(lua_State *L, int idx, const char *fn, const char *field, const char *def);
 /* Raise "native stacks are not available in this build" when native=true. */
 void lv_refuse_native(lua_State *L, int idx, const char *fn);
+/* Register metatable `name`: __index, __tostring, __gc and __close (when gc
+ * is set) and a "methods" table that lv_method() looks in. */
+void lv_new_class(lua_State *L, const char *name, lua_CFunction index, lua_CFunction tostring,
+		  lua_CFunction gc, const luaL_Reg *methods);
+/* For an __index function: push method k of the object at 1 (nil if none); returns 1. */
+int lv_method(lua_State *L, const char *k);
 /* Push nil and a message; returns 2. */
 int lv_fail(lua_State *L, const char *msg);
 

@@ -173,11 +173,8 @@ static int proc_index(lua_State *L)
 		unsigned long gen = 0;
 		const struct lua_host *h = lb_host(L);
 		lua_pushboolean(L, p->owned ? !p->closed : h->target(h->ctx, &gen) && gen == p->host_gen);
-	} else {
-		lua_getmetatable(L, 1);
-		lua_getfield(L, -1, "methods");
-		lua_getfield(L, -1, k);
-	}
+	} else
+		return lv_method(L, k);
 	return 1;
 }
 
@@ -297,25 +294,8 @@ static int thread_index(lua_State *L)
 	return 1;
 }
 
-static void make_meta(lua_State *L, const char *name, lua_CFunction index, lua_CFunction tostring)
-{
-	luaL_newmetatable(L, name);
-	lua_pushcfunction(L, index);
-	lua_setfield(L, -2, "__index");
-	lua_pushcfunction(L, tostring);
-	lua_setfield(L, -2, "__tostring");
-}
-
 void lproc_open(lua_State *L)
 {
-	make_meta(L, PROCESS_MT, proc_index, proc_tostring);
-	lua_pushcfunction(L, proc_gc);
-	lua_setfield(L, -2, "__gc");
-	lua_pushcfunction(L, proc_gc);
-	lua_setfield(L, -2, "__close");
-	luaL_newlib(L, proc_methods);
-	lua_setfield(L, -2, "methods");
-	lua_pop(L, 1);
-	make_meta(L, THREAD_MT, thread_index, thread_tostring);
-	lua_pop(L, 1);
+	lv_new_class(L, PROCESS_MT, proc_index, proc_tostring, proc_gc, proc_methods);
+	lv_new_class(L, THREAD_MT, thread_index, thread_tostring, NULL, NULL);
 }

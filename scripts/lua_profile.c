@@ -322,28 +322,14 @@ static int prof_index(lua_State *L)
 		lua_pushinteger(L, (lua_Integer)m->errors);
 	else if (!strcmp(k, "torn"))
 		lua_pushinteger(L, (lua_Integer)m->torn);
-	else {
-		lua_getmetatable(L, 1);
-		lua_getfield(L, -1, "methods");
-		lua_getfield(L, -1, k);
-	}
+	else
+		return lv_method(L, k);
 	return 1;
 }
 
 void lprofile_open(lua_State *L)
 {
-	luaL_newmetatable(L, PROFILE_MT);
-	lua_pushcfunction(L, prof_index);
-	lua_setfield(L, -2, "__index");
-	lua_pushcfunction(L, prof_tostring);
-	lua_setfield(L, -2, "__tostring");
-	lua_pushcfunction(L, prof_gc);
-	lua_setfield(L, -2, "__gc");
-	lua_pushcfunction(L, prof_gc);
-	lua_setfield(L, -2, "__close");
-	luaL_newlib(L, prof_methods);
-	lua_setfield(L, -2, "methods");
-	lua_pop(L, 1);
+	lv_new_class(L, PROFILE_MT, prof_index, prof_tostring, prof_gc, prof_methods);
 }
 
 /* process:sample{...} */

@@ -168,3 +168,33 @@ int lv_fail(lua_State *L, const char *msg)
 	lua_pushstring(L, msg);
 	return 2;
 }
+
+void lv_new_class(lua_State *L, const char *name, lua_CFunction index, lua_CFunction tostring,
+		  lua_CFunction gc, const luaL_Reg *methods)
+{
+	luaL_newmetatable(L, name);
+	lua_pushcfunction(L, index);
+	lua_setfield(L, -2, "__index");
+	lua_pushcfunction(L, tostring);
+	lua_setfield(L, -2, "__tostring");
+	if (gc) {
+		lua_pushcfunction(L, gc);
+		lua_setfield(L, -2, "__gc");
+		lua_pushcfunction(L, gc);
+		lua_setfield(L, -2, "__close");
+	}
+	if (methods) {
+		lua_newtable(L);
+		luaL_setfuncs(L, methods, 0);
+		lua_setfield(L, -2, "methods");
+	}
+	lua_pop(L, 1);
+}
+
+int lv_method(lua_State *L, const char *k)
+{
+	lua_getmetatable(L, 1);
+	lua_getfield(L, -1, "methods");
+	lua_getfield(L, -1, k);
+	return 1;
+}

@@ -45,12 +45,7 @@ static void page(const char *text, size_t len)
 /* Does the line run a command whose output must not wait for the pager? */
 static bool streams(const char *line)
 {
-	char buf[256];
-	const char *w[1];
-	bool ambiguous;
-	if (command_split(line, buf, sizeof(buf), w, 1) != 1)
-		return false;
-	const struct command *c = command_find(w[0], &ambiguous);
+	const struct command *c = command_of_line(line);
 	return c && (c->flags & CMD_STREAMS);
 }
 

@@ -178,12 +178,7 @@ static int run_piped(struct session *s)
 
 static bool repeats(const char *line)
 {
-	char buf[256];
-	const char *w[1];
-	bool ambiguous;
-	if (command_split(line, buf, sizeof(buf), w, 1) != 1)
-		return false;
-	const struct command *c = command_find(w[0], &ambiguous);
+	const struct command *c = command_of_line(line);
 	return c && (c->flags & CMD_REPEATS);
 }
 

@@ -43,7 +43,7 @@ T.check(L.small == 42 and L.negative == -7 and L.zero == 0 and L.a_long == 5, "s
 T.check(L.yes == true and L.no == false and L.none == nil, "True, False, None")
 T.check(L.f_half == 1.5 and L.f_big == 1e300 and L.f_inf == math.huge and L.f_nan ~= L.f_nan, "floats")
 T.check(L.huge == truth.hold_values.huge["short"] and type(L.huge) == "string", "an int past 64 bits is its repr: %s", tostring(L.huge))
-T.check(L.big64 == "18446744073709551617", "2**64+1 is its repr: %s", tostring(L.big64))
+T.check(L.big64 == "18446744073709551617" or L.big64 == "18446744073709551617L", "2**64+1 is its repr: %s", tostring(L.big64))
 
 -- str, in UTF-8
 T.check(L.s_ascii == "hello 'world'\n\ttab\\", "s_ascii = %q", tostring(L.s_ascii))
@@ -69,7 +69,7 @@ T.check(W.captured[1] == "captured" and W.first_arg == "first", "free variables 
 T.check(L.deep[1][1][1] == "[['bottom']]", "deep: %s", tostring(L.deep[1][1][1]))
 T.check(L.deep_dict.l1.l2.l3 == "{'l4': 1}", "deep_dict: %s", tostring(L.deep_dict.l1.l2.l3))
 T.check(L.self_list[1] == 1 and L.self_list[2] == "[1, [...]]", "self_list: %s", tostring(L.self_list[2]))
-T.check(L.self_dict.me == "{'k': 1, 'me': {...}}", "self_dict: %s", tostring(L.self_dict.me))
+T.check(L.self_dict.k == 1 and L.self_dict.me == truth.hold_values.self_dict.short, "self_dict: %s", tostring(L.self_dict.me))
 for _, name in ipairs{"a_set", "a_frozenset", "point", "slotted", "empty_set", "fresh_point"} do
   T.check(L[name] == truth.hold_values[name].short, "%s = %s, short repr %s", name, tostring(L[name]),
           truth.hold_values[name].short)
