@@ -215,6 +215,36 @@ static void push_locals(lua_State *L, struct target *t, const struct py_frame *f
 	free(vars);
 }
 
+struct stack_job {
+	struct target *t;
+	const struct py_thread *th;
+	bool with_locals;
+	const struct pyvalue_opts *vo;
+};
+
+/* Under lua_pcall: push the frames (and locals) of job->th, so that no Lua
+ * error unwinds past the snapshot and leaves the target paused. */
+static int push_stack(lua_State *L)
+{
+	const struct stack_job *job = lua_touserdata(L, 1);
+	lv_push_frames(L, job->th->frames, job->th->nframes);
+	for (size_t i = 0; job->with_locals && i < job->th->nframes; i++) {
+		lua_rawgeti(L, -1, (lua_Integer)i + 1);
+		push_locals(L, job->t, &job->th->frames[i], job->vo);
+		lua_setfield(L, -2, "locals");
+		lua_pop(L, 1);
+	}
+	return 1;
+}
+
+static const struct py_thread *find_thread(const struct snapshot *snap, uint64_t id)
+{
+	for (size_t i = 0; i < snap->nthreads; i++)
+		if (snap->threads[i].thread_id == id)
+			return &snap->threads[i];
+	return NULL;
+}
+
 /* t:stack{locals=false, native=false} -> {frame...} [, msg when partial] | nil, msg */
 static int thread_stack(lua_State *L)
 {
@@ -224,42 +254,34 @@ static int thread_stack(lua_State *L)
 	const struct lua_host *h = lb_host(L);
 	lv_check_opts(L, 2);
 	lv_refuse_native(L, 2, "stack");
-	bool with_locals = lv_opt_bool(L, 2, "stack", "locals", false);
-	struct pyvalue_opts vo = { .depth = 3, .max_items = 100 };
+	struct pyvalue_opts vo = { .depth = 3 };
+	struct stack_job job = { .t = t, .with_locals = lv_opt_bool(L, 2, "stack", "locals", false), .vo = &vo };
 	h->repr_opts(h->ctx, &vo.repr);
 	vo.depth = vo.repr.depth > 0 ? vo.repr.depth : 3;
 	vo.max_items = vo.repr.max_items;
 	unsigned flags = SNAP_FRAMES | h->snap_flags(h->ctx, t);
-	if (with_locals && (flags & SNAP_PAUSE))
+	if (job.with_locals && (flags & SNAP_PAUSE))
 		flags |= SNAP_KEEP_PAUSED;
 	struct snapshot snap;
 	struct pyspy_err e = { 0 };
 	if (snapshot_take(t, flags, &snap, &e) < 0)
 		return lv_fail(L, e.msg);
-	const struct py_thread *th = NULL;
-	for (size_t i = 0; i < snap.nthreads && !th; i++)
-		if (snap.threads[i].thread_id == u->thread_id)
-			th = &snap.threads[i];
-	if (!th) {
+	if (!(job.th = find_thread(&snap, u->thread_id))) {
 		snapshot_release(&snap);
 		lua_pushnil(L);
 		lua_pushfstring(L, "thread %d (%s) has exited", u->number, u->has_name ? u->name : "no name");
 		return 2;
 	}
-	lv_push_frames(L, th->frames, th->nframes);
-	for (size_t i = 0; with_locals && i < th->nframes; i++) {
-		lua_rawgeti(L, -1, (lua_Integer)i + 1);
-		push_locals(L, t, &th->frames[i], &vo);
-		lua_setfield(L, -2, "locals");
-		lua_pop(L, 1);
-	}
-	int nret = 1;
-	if (th->walk_error) {
-		lua_pushstring(L, th->walk_msg);
-		nret = 2;
-	}
+	lua_settop(L, 2);
+	lua_pushcfunction(L, push_stack);
+	lua_pushlightuserdata(L, &job);
+	int rc = lua_pcall(L, 1, 1, 0);
+	if (rc == LUA_OK && job.th->walk_error)
+		lua_pushstring(L, job.th->walk_msg);
 	snapshot_release(&snap);
-	return nret;
+	if (rc != LUA_OK)
+		return lua_error(L);
+	return lua_gettop(L) - 2;
 }
 
 static int thread_tostring(lua_State *L)

@@ -38,11 +38,12 @@ struct lsample {
 	char err[1024];
 };
 
-static int on_sample(void *ctx, const struct sample *s)
+/* Under lua_pcall: build the sample table and call on_sample with it, so that
+ * no error (not even running out of memory) unwinds through the sampler. */
+static int call_on_sample(lua_State *L)
 {
-	struct lsample *c = ctx;
-	lua_State *L = c->L;
-	lua_pushvalue(L, c->fn);
+	const struct sample *s = lua_touserdata(L, 2);
+	lua_settop(L, 1);
 	lua_createtable(L, 0, 3);
 	lua_pushnumber(L, (double)s->timestamp_us / 1e6);
 	lua_setfield(L, -2, "time");
@@ -50,7 +51,23 @@ static int on_sample(void *ctx, const struct sample *s)
 	lua_setfield(L, -2, "thread");
 	lv_push_frames(L, s->thread->frames, s->thread->nframes);
 	lua_setfield(L, -2, "frames");
-	if (lua_pcall(L, 1, 1, 0) != LUA_OK) {
+	lua_call(L, 1, 1);
+	return 1;
+}
+
+static int on_sample(void *ctx, const struct sample *s)
+{
+	struct lsample *c = ctx;
+	lua_State *L = c->L;
+	if (!lua_checkstack(L, 4)) {
+		snprintf(c->err, sizeof(c->err), "on_sample: out of Lua stack");
+		c->failed = true;
+		return 1;
+	}
+	lua_pushcfunction(L, call_on_sample);
+	lua_pushvalue(L, c->fn);
+	lua_pushlightuserdata(L, (void *)s);
+	if (lua_pcall(L, 2, 1, 0) != LUA_OK) {
 		const char *msg = lua_tostring(L, -1);
 		snprintf(c->err, sizeof(c->err), "on_sample: %s", msg ? msg : "(error object is not a string)");
 		c->failed = true;

@@ -209,6 +209,7 @@ int main(int argc, char **argv)
 			status = EXIT_PARTIAL;
 	}
 	if (o.script && !s.quit && status != EXIT_NOATTACH) {
+		repl_catch_sigint();   /* Ctrl-C stops the script with a message, exit 1 */
 		pyspy_interrupted = 0;
 		if (session_run_lua(&s, o.script, o.script_args, o.nscript_args) != CMD_OK && status == 0)
 			status = EXIT_PARTIAL;

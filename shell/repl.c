@@ -182,7 +182,7 @@ static bool repeats(const char *line)
 	return c && (c->flags & CMD_REPEATS);
 }
 
-static void install_sigint(void)
+void repl_catch_sigint(void)
 {
 	struct sigaction sa;
 	memset(&sa, 0, sizeof(sa));
@@ -197,7 +197,7 @@ int repl_run(struct session *s)
 	if (!isatty(STDIN_FILENO))
 		return run_piped(s);
 	the_session = s;
-	install_sigint();
+	repl_catch_sigint();
 	rl_readline_name = "pyspy";
 	rl_catch_signals = 0;
 	rl_signal_event_hook = on_signal_event;

@@ -3,6 +3,7 @@ arguments, and Ctrl-C in the interactive shell."""
 import os
 import re
 import shutil
+import signal
 import subprocess
 import tempfile
 
@@ -97,12 +98,31 @@ def t_errors(spy, interp):
         for w in want:
             if not re.search(w, r.out, re.M):
                 probs.append("info scripts lacks %r: %r" % (w, r.out[:600]))
+        probs += interrupt_script(spy, pid, tmp)
         if probs:
             raise Fail("; ".join(probs))
     finally:
         if target:
             target.kill()
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def interrupt_script(spy, pid, tmp):
+    """-x on a script that loops forever: SIGINT stops it, exit 1, 'interrupted'."""
+    loop = write(os.path.join(tmp, "loop.lua"), "print('looping')\nio.stdout:flush()\nwhile true do end\n")
+    p = subprocess.Popen([spy.binary, "-p", pid, "-x", loop], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        first = p.stdout.readline()
+        p.send_signal(signal.SIGINT)
+        out, err = p.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        p.communicate()
+        return ["-x loop.lua: SIGINT did not stop it within 60s"]
+    err = err.decode(errors="replace")
+    if first != b"looping\n" or p.returncode != 1 or not err.startswith("pyspy-sh: interrupted\nstack traceback:"):
+        return ["-x loop.lua + SIGINT: exit %s, stdout %r, stderr %r" % (p.returncode, first, err[:200])]
+    return []
 
 
 def t_ctrl_c(spy, interp):
