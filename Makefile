@@ -15,7 +15,8 @@ PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 WARN    := -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
            -Wmissing-prototypes -Wformat=2
 CFLAGS  ?= -O2 -g
-ALL_CFLAGS = $(WARN) $(CFLAGS) $(PKG_CFLAGS) -D_GNU_SOURCE -MMD -MP
+ALL_CFLAGS = $(WARN) $(CFLAGS) $(PKG_CFLAGS) -D_GNU_SOURCE -MMD -MP \
+             -DPYSPY_SCRIPTS_DIR='"$(PREFIX)/share/pyspy-sh/scripts"'
 LDFLAGS ?=
 ALL_LDFLAGS = -Wl,--as-needed $(LDFLAGS)
 ASAN    := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
@@ -24,7 +25,8 @@ ENGINE_SRC  := $(wildcard engine/*.c)
 LAYOUT_SRC  := $(filter-out layouts/gen_layout.c,$(wildcard layouts/*.c))
 COMMAND_SRC := $(wildcard commands/*.c)
 SHELL_SRC   := $(wildcard shell/*.c)
-SRC := $(ENGINE_SRC) $(LAYOUT_SRC) $(COMMAND_SRC) $(SHELL_SRC)
+SCRIPT_SRC  := $(wildcard scripts/*.c)
+SRC := $(ENGINE_SRC) $(LAYOUT_SRC) $(COMMAND_SRC) $(SCRIPT_SRC) $(SHELL_SRC)
 LIB_SRC := $(ENGINE_SRC) $(LAYOUT_SRC)
 
 OBJ      := $(SRC:%.c=build/%.o)

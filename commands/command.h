@@ -46,6 +46,7 @@ enum cmd_flags {
 	CMD_REPEATS = 1 << 1,      /* an empty line repeats it, as in gdb */
 	CMD_FILE_ARG = 1 << 2,     /* its argument is a file name: complete file names */
 	CMD_RAW_ARGS = 1 << 3,     /* one argument: the rest of the line as typed (quotes kept) */
+	CMD_STREAMS = 1 << 4,      /* output as it comes, never held back for the pager (scripts) */
 };
 
 /* Handler status: 0 done; 1 failed or partial; 2 cannot attach (for batch exit codes). */
@@ -79,6 +80,9 @@ int command_run(struct session *s, const char *line);
 /* The command called name, by exact name, alias or unique prefix; NULL if none.
  * On ambiguity *ambiguous is set and NULL returned. */
 const struct command *command_find(const char *name, bool *ambiguous);
+
+/* The command a line would run (by its first word), or NULL. */
+const struct command *command_of_line(const char *line);
 
 /* Offer every command name and alias. */
 void command_complete_names(complete_add_fn add, void *ctx);

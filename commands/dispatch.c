@@ -87,6 +87,16 @@ const struct command *command_find(const char *name, bool *ambiguous)
 	return found;
 }
 
+const struct command *command_of_line(const char *line)
+{
+	char buf[256];
+	const char *w[1];
+	bool ambiguous;
+	if (command_split(line, buf, sizeof(buf), w, 1) != 1)
+		return NULL;
+	return command_find(w[0], &ambiguous);
+}
+
 static void list_candidates(struct session *s, const char *prefix)
 {
 	size_t len = strlen(prefix);

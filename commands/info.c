@@ -1,17 +1,66 @@
 /*
  * info.c — `info`: what pyspy-sh knows about the attached process.
  */
+#include <dirent.h>
 #include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
 
+#include "../scripts/luabind.h"
 #include "command.h"
 #include "session.h"
 
-/* INFO */
+static int by_name(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Each script directory, in search order, and the .lua files in it. */
+static int info_scripts(struct session *s)
+{
+	struct script_dir dirs[SCRIPT_NDIRS];
+	script_dirs(dirs);
+	for (int i = 0; i < SCRIPT_NDIRS; i++) {
+		if (!dirs[i].path[0])
+			continue;
+		DIR *d = opendir(dirs[i].path);
+		fprintf(s->out, "%s (%s)%s\n", dirs[i].path, dirs[i].label, d ? "" : ": not there");
+		char *names[256];
+		size_t n = 0;
+		for (struct dirent *de; d && (de = readdir(d)) && n < 256;) {
+			size_t len = strlen(de->d_name);
+			if (len > 4 && !strcmp(de->d_name + len - 4, ".lua") && (names[n] = strdup(de->d_name)))
+				n++;
+		}
+		if (d)
+			closedir(d);
+		qsort(names, n, sizeof(*names), by_name);
+		for (size_t k = 0; k < n; k++) {
+			char path[PATH_MAX + 256], summary[256];
+			summary[0] = '\0';
+			if (snprintf(path, sizeof(path), "%s/%s", dirs[i].path, names[k]) < (int)sizeof(path))
+				script_summary(path, summary, sizeof(summary));
+			fprintf(s->out, "  %-18s %s\n", names[k], summary);
+			free(names[k]);
+		}
+	}
+	return CMD_OK;
+}
+
+/* INFO [scripts] */
 static int do_info(struct session *s, const struct cmd_args *a)
 {
 	struct target *t = &s->target;
 	struct snapshot snap;
-	(void)a;
+	if (a->argc && !strcmp(a->argv[0], "scripts"))
+		return info_scripts(s);
+	if (a->argc) {
+		cmd_error(s, "info: unexpected argument '%s'", a->argv[0]);
+		fprintf(s->err, "usage: info [scripts]\n");
+		return CMD_FAILED;
+	}
+	if (!s->attached)
+		return cmd_error(s, "info: no process attached (use 'attach PID' or start with -p PID)");
 	fprintf(s->out, "process:       %d (%s)\n", (int)t->pid, t->comm);
 	fprintf(s->out, "executable:    %s\n", t->exe);
 	fprintf(s->out, "python:        %s\n", t->version_str);
@@ -31,14 +80,16 @@ static int do_info(struct session *s, const struct cmd_args *a)
 
 const struct command cmd_info = {
 	.name = "info",
-	.usage = "info",
+	.usage = "info [scripts]",
 	.summary = "Describe the attached process and how it is being read.",
 	.help = "The pid and executable, the Python version, the module that holds the\n"
 		"interpreter, the interpreter state's address and how it was found (symbol,\n"
 		"ELF section or a validated scan), where the structure layout came from (the\n"
 		"target's own debug offsets, or the table generated from that version's\n"
-		"headers), the reading mode, and the number of Python threads.",
-	.max_args = 0,
-	.flags = CMD_NEEDS_TARGET,
+		"headers), the reading mode, and the number of Python threads.\n"
+		"\n"
+		"'info scripts' lists where Lua scripts are looked for ('-x NAME.lua',\n"
+		"'source NAME.lua'), in order, and the scripts found in each place.",
+	.max_args = 1,
 	.handler = do_info,
 };

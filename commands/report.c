@@ -193,41 +193,7 @@ static const struct cmd_opt out_opts[] = {
 	{ 0 },
 };
 
-enum out_format { FMT_NONE, FMT_FOLDED, FMT_SPEEDSCOPE, FMT_CHROME, FMT_SVG };
-
-static bool ends_with(const char *s, const char *suffix)
-{
-	size_t a = strlen(s), b = strlen(suffix);
-	return a >= b && !strcmp(s + a - b, suffix);
-}
-
-static enum out_format format_named(const char *name)
-{
-	if (!strcmp(name, "folded") || !strcmp(name, "collapsed"))
-		return FMT_FOLDED;
-	if (!strcmp(name, "speedscope"))
-		return FMT_SPEEDSCOPE;
-	if (!strcmp(name, "chrometrace") || !strcmp(name, "chrome"))
-		return FMT_CHROME;
-	if (!strcmp(name, "svg") || !strcmp(name, "flamegraph"))
-		return FMT_SVG;
-	return FMT_NONE;
-}
-
-static enum out_format format_of_path(const char *path)
-{
-	if (ends_with(path, ".svg"))
-		return FMT_SVG;
-	if (ends_with(path, ".trace.json") || ends_with(path, ".chrome.json"))
-		return FMT_CHROME;
-	if (ends_with(path, ".json"))
-		return FMT_SPEEDSCOPE;
-	if (ends_with(path, ".txt") || ends_with(path, ".folded") || ends_with(path, ".collapsed"))
-		return FMT_FOLDED;
-	return FMT_NONE;
-}
-
-static int write_profile(struct session *s, const char *cmd, const char *path, enum out_format fmt, const struct cmd_args *a)
+static int write_profile(struct session *s, const char *cmd, const char *path, enum prof_format fmt, const struct cmd_args *a)
 {
 	struct export_opts o = { .by = PROF_BY_LINE, .by_thread = s->profile_threads || a->set[OUT_THREADS] };
 	struct pyspy_err e = { 0 };
@@ -244,12 +210,7 @@ static int write_profile(struct session *s, const char *cmd, const char *path, e
 	o.title = a->set[OUT_TITLE] ? a->str[OUT_TITLE] : "pyspy-sh flame graph";
 	o.subtitle = subtitle;
 	o.orient = a->set[OUT_ICICLE] ? PROF_ICICLE : PROF_FLAME;
-	switch (fmt) {
-	case FMT_FOLDED: rc = profile_write_folded(s->profile, path, &o, &e); break;
-	case FMT_SPEEDSCOPE: rc = profile_write_speedscope(s->profile, path, &o, &e); break;
-	case FMT_CHROME: rc = profile_write_chrome(s->profile, path, &o, &e); break;
-	default: rc = profile_write_svg(s->profile, path, &o, &e); break;
-	}
+	rc = profile_write(s->profile, path, fmt, &o, &e);
 	if (rc < 0)
 		return cmd_error(s, "%s: %s (the profile is kept: save it elsewhere)", cmd, e.msg);
 	fprintf(s->out, "wrote %s (%llu samples)\n", path, (unsigned long long)profile_samples(s->profile));
@@ -259,7 +220,7 @@ static int write_profile(struct session *s, const char *cmd, const char *path, e
 /* FLAMEGRAPH path [--by function|line] [--threads] [--icicle] [--title TEXT] */
 static int do_flamegraph(struct session *s, const struct cmd_args *a)
 {
-	return write_profile(s, "flamegraph", a->argv[0], FMT_SVG, a);
+	return write_profile(s, "flamegraph", a->argv[0], PROF_FMT_SVG, a);
 }
 
 const struct command cmd_flamegraph = {
@@ -279,10 +240,10 @@ const struct command cmd_flamegraph = {
 /* SAVE path [--format FMT] [--by function|line] [--threads] */
 static int do_save(struct session *s, const struct cmd_args *a)
 {
-	enum out_format fmt = a->set[OUT_FORMAT] ? format_named(a->str[OUT_FORMAT]) : format_of_path(a->argv[0]);
-	if (fmt == FMT_NONE && a->set[OUT_FORMAT])
+	enum prof_format fmt = a->set[OUT_FORMAT] ? profile_format_named(a->str[OUT_FORMAT]) : profile_format_of_path(a->argv[0]);
+	if (fmt == PROF_FMT_NONE && a->set[OUT_FORMAT])
 		return cmd_error(s, "save: unknown format '%s' (folded, speedscope, chrometrace or svg)", a->str[OUT_FORMAT]);
-	if (fmt == FMT_NONE)
+	if (fmt == PROF_FMT_NONE)
 		return cmd_error(s, "save: cannot tell the format of '%s' from its name: use --format folded|speedscope|chrometrace|svg", a->argv[0]);
 	return write_profile(s, "save", a->argv[0], fmt, a);
 }

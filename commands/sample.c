@@ -73,13 +73,6 @@ struct sample_ctx {
 	void *tick_arg;
 };
 
-static int emit(void *arg, const struct sample *smp)
-{
-	struct sample_ctx *c = arg;
-	const struct py_thread *th = smp->thread;
-	return profile_add(c->p, th->thread_id, th->os_tid, th->name, th->frames, th->nframes, smp->timestamp_us) < 0;
-}
-
 static void progress(void *arg, const struct sampler_stats *st)
 {
 	struct sample_ctx *c = arg;
@@ -98,49 +91,17 @@ static void progress(void *arg, const struct sampler_stats *st)
 	fflush(c->s->err);
 }
 
-static void read_cmdline(pid_t pid, char *buf, size_t len)
-{
-	char path[64];
-	snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
-	buf[0] = '\0';
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return;
-	ssize_t n = read(fd, buf, len - 1);
-	close(fd);
-	if (n <= 0)
-		return;
-	for (ssize_t i = 0; i < n - 1; i++)
-		if (buf[i] == '\0')
-			buf[i] = ' ';
-	buf[n] = '\0';
-}
-
 int sample_into(struct session *s, const struct sample_request *rq, struct profile *p, struct sampler_stats *st)
 {
 	struct sampler_opts so = { .rate = rq->rate, .duration = rq->duration, .idle = rq->idle,
-				   .gil_only = rq->gil, .blocking = rq->blocking, .emit = emit, .progress = progress };
+				   .gil_only = rq->gil, .blocking = rq->blocking, .progress = progress };
 	struct sample_ctx ctx = { s, p, rq->duration, rq->tick, rq->tick_arg };
 	struct pyspy_err e = { 0 };
-	struct profile_meta *m = profile_meta(p);
-	struct timeval tv;
-	char cmd[1024];
 
 	so.ctx = &ctx;
-	m->pid = s->target.pid;
-	m->rate_hz = rq->rate;
-	gettimeofday(&tv, NULL);
-	m->start_us = (uint64_t)tv.tv_sec * 1000000u + (uint64_t)tv.tv_usec;
-	read_cmdline(s->target.pid, cmd, sizeof(cmd));
-	profile_set_command(p, cmd);
-	profile_set_python(p, s->target.version_str);
-	int rc = sampler_run(&s->target, &so, st, &e);
+	int rc = profile_sample(&s->target, &so, p, st, &e);
 	if (s->interactive && !rq->tick)
 		fputs("\r\033[K", s->err);
-	m->duration_us += (uint64_t)(st->elapsed_s * 1e6);
-	m->ticks += st->ticks;
-	m->errors += st->errors;
-	m->torn += st->torn;
 	if (rc < 0)
 		return cmd_engine_error(s, rc, e.msg);
 	return CMD_OK;

@@ -23,6 +23,7 @@ void session_init(struct session *s)
 
 void session_release(struct session *s)
 {
+	session_lua_close(s);
 	session_detach(s);
 	if (s->profile)
 		profile_free(s->profile);
@@ -69,6 +70,7 @@ int session_attach(struct session *s, int pid)
 	if (rc < 0)
 		return cmd_engine_error(s, rc, e.msg);
 	s->attached = true;
+	s->generation++;
 	s->cur_thread = 0;
 	s->cur_frame = 0;
 	return CMD_OK;
@@ -77,8 +79,10 @@ int session_attach(struct session *s, int pid)
 void session_detach(struct session *s)
 {
 	session_continue(s);
-	if (s->attached)
+	if (s->attached) {
 		target_detach(&s->target);
+		s->generation++;
+	}
 	s->attached = false;
 }
 
@@ -109,16 +113,24 @@ struct py_thread *session_thread(struct session *s, struct snapshot *snap)
 	return snap->nthreads ? &snap->threads[0] : NULL;
 }
 
+int session_hold(struct session *s, struct pyspy_err *e)
+{
+	if (s->held)
+		return 0;
+	if (!s->attached)
+		return err_set(e, PS_EARG, "no process attached");
+	int rc = pause_all(&s->hold, s->target.pid, e);
+	if (rc < 0)
+		return rc;
+	s->held = true;
+	return 0;
+}
+
 int session_stop(struct session *s)
 {
 	struct pyspy_err e = { 0 };
-	if (s->held)
-		return CMD_OK;
-	int rc = pause_all(&s->hold, s->target.pid, &e);
-	if (rc < 0)
-		return cmd_engine_error(s, rc, e.msg);
-	s->held = true;
-	return CMD_OK;
+	int rc = session_hold(s, &e);
+	return rc < 0 ? cmd_engine_error(s, rc, e.msg) : CMD_OK;
 }
 
 void session_continue(struct session *s)

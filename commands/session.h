@@ -45,6 +45,8 @@ struct session {
 	bool held;
 	struct profile *profile;   /* the last `sample`, kept for top, flamegraph, save */
 	bool profile_threads;      /* it was taken with --threads: split exports by thread */
+	unsigned long generation;  /* bumped by every attach and detach: scripts' handles check it */
+	struct luabind *lua;       /* the Lua interpreter, made by the first Lua command (lua.c) */
 };
 
 void session_init(struct session *s);
@@ -73,6 +75,8 @@ struct py_thread *session_thread(struct session *s, struct snapshot *snap);
 /* `stop`: hold every task of the target until session_continue() (or detach,
  * or pyspy-sh's exit — the kernel then lets the target run). */
 int session_stop(struct session *s);
+/* The same without printing: 0, or a negative code with e set. */
+int session_hold(struct session *s, struct pyspy_err *e);
 void session_continue(struct session *s);
 
 /* "active", "idle" or "stopped" (held by `stop`), for display. */
@@ -81,6 +85,12 @@ const char *thread_status(const struct py_thread *th);
 /* Run a file of commands; stops at the first failure.  missing_ok: a file that
  * does not exist is not an error (the init file). */
 int session_source(struct session *s, const char *path, bool missing_ok);
+
+/* Run a Lua script (lua.c): arg[0] = path, args after; the path is looked up
+ * as `-x` and `source` do.  Errors are reported; returns a cmd_status. */
+int session_run_lua(struct session *s, const char *path, const char *const *args, int nargs);
+/* Close the session's Lua interpreter, if one was made. */
+void session_lua_close(struct session *s);
 
 /* ANSI colour codes when colour is on for this session, else empty strings. */
 struct palette {

@@ -46,21 +46,39 @@ int session_source(struct session *s, const char *path, bool missing_ok)
 	return rc;
 }
 
-/* SOURCE file */
+static bool is_lua(const char *path)
+{
+	size_t n = strlen(path);
+	return n > 4 && !strcmp(path + n - 4, ".lua");
+}
+
+/* SOURCE file [args...] */
 static int do_source(struct session *s, const struct cmd_args *a)
 {
+	if (is_lua(a->argv[0]))
+		return session_run_lua(s, a->argv[0], a->argv + 1, a->argc - 1);
+	if (a->argc > 1) {
+		cmd_error(s, "source: unexpected argument '%s'", a->argv[1]);
+		fprintf(s->err, "usage: %s\n", "source FILE [ARGS...]");
+		return CMD_FAILED;
+	}
 	return session_source(s, a->argv[0], false);
 }
 
 const struct command cmd_source = {
 	.name = "source",
-	.usage = "source FILE",
-	.summary = "Run the commands in FILE, one per line.",
+	.usage = "source FILE [ARGS...]",
+	.summary = "Run the commands in FILE, one per line, or the Lua script FILE.lua.",
 	.help = "Blank lines and lines starting with '#' are skipped.  The first command\n"
 		"that fails stops the file.  ~/.pyspyinit is sourced this way at start-up\n"
-		"(unless pyspy-sh is started with -nx).",
+		"(unless pyspy-sh is started with -nx).\n"
+		"\n"
+		"A file whose name ends in .lua is run as a Lua script instead, with ARGS\n"
+		"as its arg table and '...'; a name not found in the current directory is\n"
+		"looked up in the script directories ('info scripts' lists them), so the\n"
+		"shipped scripts run by name: 'source record.lua 5 200 out'.",
 	.min_args = 1,
-	.max_args = 1,
-	.flags = CMD_FILE_ARG,
+	.max_args = CMD_MAX_ARGS,
+	.flags = CMD_FILE_ARG | CMD_STREAMS,
 	.handler = do_source,
 };

@@ -253,3 +253,48 @@ out:
 	prof_tree_release(&c.tree);
 	return rc;
 }
+
+/* ---- choosing a format ---- */
+
+static bool ends_with(const char *s, const char *suffix)
+{
+	size_t a = strlen(s), b = strlen(suffix);
+	return a >= b && !strcmp(s + a - b, suffix);
+}
+
+enum prof_format profile_format_named(const char *name)
+{
+	if (!strcmp(name, "folded") || !strcmp(name, "collapsed"))
+		return PROF_FMT_FOLDED;
+	if (!strcmp(name, "speedscope"))
+		return PROF_FMT_SPEEDSCOPE;
+	if (!strcmp(name, "chrometrace") || !strcmp(name, "chrome"))
+		return PROF_FMT_CHROME;
+	if (!strcmp(name, "svg") || !strcmp(name, "flamegraph"))
+		return PROF_FMT_SVG;
+	return PROF_FMT_NONE;
+}
+
+enum prof_format profile_format_of_path(const char *path)
+{
+	if (ends_with(path, ".svg"))
+		return PROF_FMT_SVG;
+	if (ends_with(path, ".trace.json") || ends_with(path, ".chrome.json"))
+		return PROF_FMT_CHROME;
+	if (ends_with(path, ".json"))
+		return PROF_FMT_SPEEDSCOPE;
+	if (ends_with(path, ".txt") || ends_with(path, ".folded") || ends_with(path, ".collapsed"))
+		return PROF_FMT_FOLDED;
+	return PROF_FMT_NONE;
+}
+
+int profile_write(const struct profile *p, const char *path, enum prof_format fmt,
+		  const struct export_opts *o, struct pyspy_err *e)
+{
+	switch (fmt) {
+	case PROF_FMT_FOLDED: return profile_write_folded(p, path, o, e);
+	case PROF_FMT_SPEEDSCOPE: return profile_write_speedscope(p, path, o, e);
+	case PROF_FMT_CHROME: return profile_write_chrome(p, path, o, e);
+	default: return profile_write_svg(p, path, o, e);
+	}
+}

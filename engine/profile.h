@@ -230,6 +230,30 @@ int profile_write_chrome(const struct profile *p, const char *path, const struct
 int profile_write_svg(const struct profile *p, const char *path, const struct export_opts *o,
 		      struct pyspy_err *e);
 
+/* The format a name selects ("folded", "speedscope", "chrometrace", "svg" and
+ * their aliases) or a path's ending implies (.txt .folded .collapsed, .json,
+ * .trace.json .chrome.json, .svg); PROF_FMT_NONE when neither says. */
+enum prof_format { PROF_FMT_NONE, PROF_FMT_FOLDED, PROF_FMT_SPEEDSCOPE, PROF_FMT_CHROME, PROF_FMT_SVG };
+enum prof_format profile_format_named(const char *name);
+enum prof_format profile_format_of_path(const char *path);
+/* Write p to path in format fmt (PROF_FMT_NONE: svg), as the writers above. */
+int profile_write(const struct profile *p, const char *path, enum prof_format fmt,
+		  const struct export_opts *o, struct pyspy_err *e);
+
+/* ---- sampling into a profile (profile_sample.c) ---- */
+
+struct sampler_opts;
+struct sampler_stats;
+/*
+ * Run the sampler on t and count every sample in p, filling p's metadata
+ * (pid, command line, Python version, start; duration, ticks, errors and torn
+ * add up).  o->emit, if set, sees each sample after it is counted (non-zero
+ * stops, the sample stays counted); o->progress as for sampler_run().
+ * Returns what sampler_run() returns.
+ */
+int profile_sample(struct target *t, const struct sampler_opts *o, struct profile *p,
+		   struct sampler_stats *st, struct pyspy_err *e);
+
 /* ---- plumbing shared by the exporters (export_file.c) ---- */
 
 /* Body of an export: write to f, return 0 or a negative code (with e set). */

@@ -359,6 +359,8 @@ int pyobj_int(struct target *t, raddr_t obj, uint64_t *mag, bool *negative, stru
 	for (uint64_t i = ndigits; i-- > 0;) {
 		uint32_t d = 0;
 		memcpy(&d, buf + hdr + i * (uint64_t)dsize, (size_t)dsize);
+		if (v >> (64 - bits))      /* the shift would lose high bits */
+			return err_set(e, PS_ECORRUPT, "int at 0x%" PRIx64 " does not fit in 64 bits", obj);
 		v = (v << bits) | d;
 	}
 	*mag = v;

@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "pyobj.h"
+#include "pyvalue.h"
 #include "repr_impl.h"
 #include "reprfmt.h"
 
@@ -247,7 +248,6 @@ static void r_other(struct rctx *c, raddr_t obj, const struct type_info *ti, int
 
 void repr_obj(struct rctx *c, raddr_t obj, int level)
 {
-	const struct py_layout *L = &c->t->layout;
 	const struct type_info *ti;
 	struct pyspy_err e = { 0 };
 
@@ -264,29 +264,21 @@ void repr_obj(struct rctx *c, raddr_t obj, int level)
 	}
 	if (pyobj_type(c->t, obj, &ti, &e) < 0)
 		return repr_unreadable(c, &e);
-	uint64_t f = ti->flags;
-	if (static_named(ti, "NoneType"))
-		strbuf_addstr(&c->sb, "None");
-	else if (static_named(ti, "bool"))
-		r_bool(c, obj, ti);
-	else if (f & (L->tpflags.long_subclass | L->tpflags.int_subclass))
-		r_int(c, obj, ti, c->py2 && (f & L->tpflags.long_subclass));
-	else if (static_named(ti, "float"))
-		r_float(c, obj);
-	else if (f & L->tpflags.unicode_subclass)
-		r_str(c, obj);
-	else if (f & L->tpflags.bytes_subclass)
-		r_bytes(c, obj);
-	else if (f & L->tpflags.list_subclass)
-		repr_sequence(c, obj, level, false);
-	else if (f & L->tpflags.tuple_subclass)
-		repr_sequence(c, obj, level, true);
-	else if (f & L->tpflags.dict_subclass)
-		repr_dict(c, obj, level);
-	else if (static_named(ti, "set") || static_named(ti, "frozenset"))
-		repr_set(c, obj, level, ti->name[0] == 'f');
-	else
-		r_other(c, obj, ti, level);
+	switch (pyobj_kind(c->t, ti)) {
+	case PYK_NONE: strbuf_addstr(&c->sb, "None"); break;
+	case PYK_BOOL: r_bool(c, obj, ti); break;
+	case PYK_INT: r_int(c, obj, ti, false); break;
+	case PYK_LONG: r_int(c, obj, ti, true); break;
+	case PYK_FLOAT: r_float(c, obj); break;
+	case PYK_STR: r_str(c, obj); break;
+	case PYK_BYTES: r_bytes(c, obj); break;
+	case PYK_LIST: repr_sequence(c, obj, level, false); break;
+	case PYK_TUPLE: repr_sequence(c, obj, level, true); break;
+	case PYK_DICT: repr_dict(c, obj, level); break;
+	case PYK_SET: repr_set(c, obj, level, false); break;
+	case PYK_FROZENSET: repr_set(c, obj, level, true); break;
+	case PYK_OTHER: r_other(c, obj, ti, level); break;
+	}
 }
 
 int repr_value(struct target *t, raddr_t obj, const struct repr_opts *o, struct strbuf *out, struct pyspy_err *e)

@@ -2,6 +2,7 @@
  * main.c — pyspy-sh's command line.
  *
  *   pyspy-sh [-p PID] [--nonblocking] [-nx] [-ex CMD]... [--batch] [-- PROGRAM ARGS...]
+ *   pyspy-sh -p PID [-ex CMD]... -x SCRIPT.lua [-- SCRIPT ARGS...]
  *
  * Batch use is the fast path (a one-shot `bt --all` should cost a few
  * milliseconds, fork and exec included), so nothing interactive — readline,
@@ -37,12 +38,16 @@ struct options {
 	int nonblocking;
 	int no_init;
 	char **launch;             /* the program after "--", or NULL */
+	const char *script;        /* -x: a Lua script to run after the -ex commands, then exit */
+	const char *const *script_args;  /* with -p, what follows "--" */
+	int nscript_args;
 };
 
 static void usage(FILE *f)
 {
 	fputs("usage: pyspy-sh [-p PID] [options] [-ex COMMAND]... [--batch]\n"
 	      "       pyspy-sh [options] [-ex COMMAND]... [--batch] -- PROGRAM [ARGS...]\n"
+	      "       pyspy-sh -p PID [options] [-ex COMMAND]... -x SCRIPT.lua [-- SCRIPT ARGS...]\n"
 	      "\n"
 	      "Look inside a running CPython process (2.7, 3.6 to 3.13) without changing it:\n"
 	      "its threads, their Python stacks, and more.  Without --batch an interactive\n"
@@ -53,6 +58,8 @@ static void usage(FILE *f)
 	      "  -p, --pid PID        attach to this process\n"
 	      "  -ex, --ex COMMAND    run COMMAND (repeatable, in order)\n"
 	      "  --batch              exit after the -ex commands\n"
+	      "  -x, --script FILE    run the Lua script FILE after the -ex commands, then exit\n"
+	      "                       (found by name in the script directories: 'info scripts')\n"
 	      "  --nonblocking        never pause the target (reads may be inconsistent)\n"
 	      "  -nx, --nx            do not read ~/.pyspyinit\n"
 	      "  -h, --help           this text\n"
@@ -112,12 +119,21 @@ static int parse_options(int argc, char **argv, struct options *o)
 				return bad_usage("%s needs a command", a);
 			o->ex[o->nex++] = val;
 			i++;
+		} else if (!strcmp(a, "-x") || !strcmp(a, "--script")) {
+			if (!val)
+				return bad_usage("%s needs a Lua script", a);
+			o->script = val;
+			i++;
 		} else if (!strcmp(a, "--batch") || !strcmp(a, "-batch")) {
 			o->batch = 1;
 		} else if (!strcmp(a, "--nonblocking")) {
 			o->nonblocking = 1;
 		} else if (!strcmp(a, "-nx") || !strcmp(a, "--nx") || !strcmp(a, "-n")) {
 			o->no_init = 1;
+		} else if (!strcmp(a, "--") && o->script && o->pid) {
+			o->script_args = (const char *const *)argv + i + 1;
+			o->nscript_args = argc - i - 1;
+			break;
 		} else if (!strcmp(a, "--")) {
 			if (i + 1 >= argc)
 				return bad_usage("%s", "-- needs a program to start");
@@ -169,7 +185,7 @@ int main(int argc, char **argv)
 		return rc;
 	}
 	session_init(&s);
-	s.interactive = !o.batch && isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);
+	s.interactive = !o.batch && !o.script && isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);
 	s.set.colour = s.interactive && !getenv("NO_COLOR");
 	s.set.nonblocking = o.nonblocking;
 	s.set.locate = locate_from_env();
@@ -177,7 +193,7 @@ int main(int argc, char **argv)
 		rc = o.launch ? launch_and_attach(&s, o.launch, &child) : session_attach(&s, (int)o.pid);
 		if (rc != CMD_OK)
 			status = EXIT_NOATTACH;
-		if (rc != CMD_OK && o.batch)
+		if (rc != CMD_OK && (o.batch || o.script))
 			goto out;
 	}
 	if (!o.no_init)
@@ -192,7 +208,13 @@ int main(int argc, char **argv)
 		if (rc != CMD_OK && status == 0)
 			status = EXIT_PARTIAL;
 	}
-	if (!o.batch && !s.quit) {
+	if (o.script && !s.quit && status != EXIT_NOATTACH) {
+		repl_catch_sigint();   /* Ctrl-C stops the script with a message, exit 1 */
+		pyspy_interrupted = 0;
+		if (session_run_lua(&s, o.script, o.script_args, o.nscript_args) != CMD_OK && status == 0)
+			status = EXIT_PARTIAL;
+	}
+	if (!o.batch && !o.script && !s.quit) {
 		rc = repl_run(&s);
 		if (rc != CMD_OK && status == 0 && !isatty(STDIN_FILENO))
 			status = EXIT_PARTIAL;

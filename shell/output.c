@@ -42,9 +42,16 @@ static void page(const char *text, size_t len)
 	signal(SIGPIPE, old);
 }
 
+/* Does the line run a command whose output must not wait for the pager? */
+static bool streams(const char *line)
+{
+	const struct command *c = command_of_line(line);
+	return c && (c->flags & CMD_STREAMS);
+}
+
 int output_run(struct session *s, const char *line)
 {
-	if (!s->interactive || !s->set.pager || !isatty(STDOUT_FILENO))
+	if (!s->interactive || !s->set.pager || !isatty(STDOUT_FILENO) || streams(line))
 		return command_run(s, line);
 	char *buf = NULL;
 	size_t len = 0;

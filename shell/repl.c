@@ -178,16 +178,11 @@ static int run_piped(struct session *s)
 
 static bool repeats(const char *line)
 {
-	char buf[256];
-	const char *w[1];
-	bool ambiguous;
-	if (command_split(line, buf, sizeof(buf), w, 1) != 1)
-		return false;
-	const struct command *c = command_find(w[0], &ambiguous);
+	const struct command *c = command_of_line(line);
 	return c && (c->flags & CMD_REPEATS);
 }
 
-static void install_sigint(void)
+void repl_catch_sigint(void)
 {
 	struct sigaction sa;
 	memset(&sa, 0, sizeof(sa));
@@ -202,7 +197,7 @@ int repl_run(struct session *s)
 	if (!isatty(STDIN_FILENO))
 		return run_piped(s);
 	the_session = s;
-	install_sigint();
+	repl_catch_sigint();
 	rl_readline_name = "pyspy";
 	rl_catch_signals = 0;
 	rl_signal_event_hook = on_signal_event;

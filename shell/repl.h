@@ -10,4 +10,8 @@ struct session;
  * CMD_FAILED if any command read from a non-terminal failed. */
 int repl_run(struct session *s);
 
+/* Make Ctrl-C set pyspy_interrupted (stopping the running command or script)
+ * instead of ending pyspy-sh; repl_run() does this itself on a terminal. */
+void repl_catch_sigint(void);
+
 #endif

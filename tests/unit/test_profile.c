@@ -562,6 +562,25 @@ static void bench_add(size_t cap, const char *what)
 	profile_free(p);
 }
 
+/* The format a name or a file name selects (shared by `save` and prof:save). */
+static void test_formats(void)
+{
+	CHECK_INT(profile_format_named("folded"), PROF_FMT_FOLDED);
+	CHECK_INT(profile_format_named("collapsed"), PROF_FMT_FOLDED);
+	CHECK_INT(profile_format_named("speedscope"), PROF_FMT_SPEEDSCOPE);
+	CHECK_INT(profile_format_named("chrome"), PROF_FMT_CHROME);
+	CHECK_INT(profile_format_named("flamegraph"), PROF_FMT_SVG);
+	CHECK_INT(profile_format_named("png"), PROF_FMT_NONE);
+	CHECK_INT(profile_format_of_path("a/b.svg"), PROF_FMT_SVG);
+	CHECK_INT(profile_format_of_path("x.trace.json"), PROF_FMT_CHROME);
+	CHECK_INT(profile_format_of_path("x.chrome.json"), PROF_FMT_CHROME);
+	CHECK_INT(profile_format_of_path("x.json"), PROF_FMT_SPEEDSCOPE);
+	CHECK_INT(profile_format_of_path("x.folded"), PROF_FMT_FOLDED);
+	CHECK_INT(profile_format_of_path("x.txt"), PROF_FMT_FOLDED);
+	CHECK_INT(profile_format_of_path("x.zzz"), PROF_FMT_NONE);
+	CHECK_INT(profile_format_of_path("json"), PROF_FMT_NONE);
+}
+
 int main(void)
 {
 	if (!mkdtemp(tmpdir)) {
@@ -579,6 +598,7 @@ int main(void)
 	test_svg();
 	test_atomic_failure();
 	test_no_alloc();
+	test_formats();
 	bench_add(0, "no timeline");
 	bench_add(PROF_TIMELINE_CAP_DEFAULT, "with timeline");
 	strtab_release(&target_strs);

@@ -1,0 +1,85 @@
+/*
+ * profile_sample.c — sampling straight into a profile.
+ *
+ * The sampler (sampler.c) knows nothing of profiles, and the profile store
+ * knows nothing of timing: this file is where the two meet.  It fills the
+ * profile's metadata (pid, command line, Python version, wall-clock start,
+ * and the run's duration and counters), counts every sample, and then hands
+ * the sample on to the caller's own emit, if any — the shell's `sample` has
+ * none, Lua's on_sample does.  Both `sample` and `pyspy.sample()` come here,
+ * so the two can never disagree about what a profile holds.
+ */
+#include <fcntl.h>
+#include <string.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include "profile.h"
+#include "sampler.h"
+
+struct chain {
+	struct profile *p;
+	const struct sampler_opts *user;
+};
+
+static int count_then_emit(void *arg, const struct sample *smp)
+{
+	struct chain *c = arg;
+	const struct py_thread *th = smp->thread;
+	if (profile_add(c->p, th->thread_id, th->os_tid, th->name, th->frames, th->nframes, smp->timestamp_us) < 0)
+		return 1;
+	return c->user->emit ? c->user->emit(c->user->ctx, smp) : 0;
+}
+
+static void pass_progress(void *arg, const struct sampler_stats *st)
+{
+	struct chain *c = arg;
+	if (c->user->progress)
+		c->user->progress(c->user->ctx, st);
+}
+
+/* The target's command line, NULs turned to spaces ("" when unreadable). */
+static void read_cmdline(pid_t pid, char *buf, size_t len)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
+	buf[0] = '\0';
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	ssize_t n = read(fd, buf, len - 1);
+	close(fd);
+	if (n <= 0)
+		return;
+	for (ssize_t i = 0; i < n - 1; i++)
+		if (buf[i] == '\0')
+			buf[i] = ' ';
+	buf[n] = '\0';
+}
+
+int profile_sample(struct target *t, const struct sampler_opts *o, struct profile *p,
+		   struct sampler_stats *st, struct pyspy_err *e)
+{
+	struct chain c = { p, o };
+	struct sampler_opts so = *o;
+	struct profile_meta *m = profile_meta(p);
+	struct timeval tv;
+	char cmd[1024];
+
+	so.emit = count_then_emit;
+	so.progress = pass_progress;
+	so.ctx = &c;
+	m->pid = t->pid;
+	m->rate_hz = o->rate;
+	gettimeofday(&tv, NULL);
+	m->start_us = (uint64_t)tv.tv_sec * 1000000u + (uint64_t)tv.tv_usec;
+	read_cmdline(t->pid, cmd, sizeof(cmd));
+	profile_set_command(p, cmd);
+	profile_set_python(p, t->version_str);
+	int rc = sampler_run(t, &so, st, e);
+	m->duration_us += (uint64_t)(st->elapsed_s * 1e6);
+	m->ticks += st->ticks;
+	m->errors += st->errors;
+	m->torn += st->torn;
+	return rc;
+}
