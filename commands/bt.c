@@ -5,45 +5,116 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../engine/native.h"
 #include "command.h"
 #include "json.h"
 #include "session.h"
 #include "values.h"
 
-enum { OPT_ALL, OPT_JSON, OPT_LOCALS };
+enum { OPT_ALL, OPT_JSON, OPT_LOCALS, OPT_NATIVE, OPT_NATIVE_ALL };
 
 static const struct cmd_opt bt_opts[] = {
 	[OPT_ALL] = { "all", 'a', OPT_BOOL, NULL, "every thread, not just the selected one" },
 	[OPT_JSON] = { "json", 0, OPT_BOOL, NULL, "one JSON document, for programs" },
 	[OPT_LOCALS] = { "locals", 'l', OPT_BOOL, NULL, "with each frame's arguments and local variables" },
+	[OPT_NATIVE] = { "native", 'n', OPT_BOOL, NULL, "merge the C stack with the Python stack (pauses the target)" },
+	[OPT_NATIVE_ALL] = { "native-all", 0, OPT_BOOL, NULL, "like --native, keeping the interpreter's own call frames" },
 	{ 0 },
 };
 
-static void text_thread(struct session *s, const struct py_thread *th, size_t limit, bool locals)
+/* One thread's native view: the merged stack, or why there is none. */
+struct native_view {
+	struct merged_frame *m;    /* NULL: show the Python stack */
+	size_t n;
+	const char *status;        /* "in syscall nanosleep", or NULL */
+	char statusbuf[64];
+	char error[600];           /* why the merge (or the unwind) failed; "" when it did not */
+};
+
+static void text_native_frame(struct session *s, size_t i, const struct native_frame *f)
 {
 	const struct palette *c = session_palette(s);
-	fprintf(s->out, "%sThread %d%s (OS tid %d, %s%s): ", c->thread, th->number, c->reset, (int)th->os_tid,
-		thread_status(th), th->gil == 1 ? ", gil" : "");
+	const struct native_sym *y = &f->sym;
+	fprintf(s->out, "  #%-2zu [native] %s", i, c->func);
+	if (y->function)
+		fputs(y->function, s->out);
+	else
+		fprintf(s->out, "0x%llx", (unsigned long long)f->ip);
+	fprintf(s->out, "%s in %s", c->reset, y->library ? y->library : "??");
+	if (y->file)
+		fprintf(s->out, " (%s%s%s:%s%d%s)", c->file, y->file, c->reset, c->line, y->line, c->reset);
+	fputc('\n', s->out);
+}
+
+static void text_py_frame(struct session *s, size_t i, const struct py_frame *f, bool locals)
+{
+	const struct palette *c = session_palette(s);
+	fprintf(s->out, "  #%-2zu %s%s%s (%s%s%s:%s%d%s)\n", i, c->func, f->qualname, c->reset,
+		c->file, f->file, c->reset, c->line, f->line, c->reset);
+	if (locals)
+		values_print_frame(s, f, "      ", false);
+}
+
+static void text_thread(struct session *s, const struct py_thread *th, size_t limit, bool locals,
+			const struct native_view *nv)
+{
+	const struct palette *c = session_palette(s);
+	fprintf(s->out, "%sThread %d%s (OS tid %d, %s%s%s%s): ", c->thread, th->number, c->reset, (int)th->os_tid,
+		thread_status(th), th->gil == 1 ? ", gil" : "", nv && nv->status ? ", " : "",
+		nv && nv->status ? nv->status : "");
 	if (th->name)
 		fprintf(s->out, "\"%s\"\n", th->name);
 	else
 		fputs("(no name)\n", s->out);
-	for (size_t i = 0; i < th->nframes && i < limit; i++) {
-		const struct py_frame *f = &th->frames[i];
-		fprintf(s->out, "  #%-2zu %s%s%s (%s%s%s:%s%d%s)\n", i, c->func, f->qualname, c->reset,
-			c->file, f->file, c->reset, c->line, f->line, c->reset);
-		if (locals)
-			values_print_frame(s, f, "      ", false);
+	if (nv && nv->error[0])
+		fprintf(s->out, "  (%s; showing the Python stack)\n", nv->error);
+	size_t total = nv && nv->m ? nv->n : th->nframes;
+	for (size_t i = 0; i < total && i < limit; i++) {
+		if (nv && nv->m && nv->m[i].kind == FRAME_NATIVE)
+			text_native_frame(s, i, nv->m[i].native);
+		else
+			text_py_frame(s, i, nv && nv->m ? nv->m[i].py : &th->frames[i], locals);
 	}
-	if (th->nframes > limit)
-		fprintf(s->out, "  (%zu more frames)\n", th->nframes - limit);
+	if (total > limit)
+		fprintf(s->out, "  (%zu more frames)\n", total - limit);
 	if (th->nframes == 0 && !th->walk_error)
 		fputs("  (no Python frames)\n", s->out);
 	if (th->walk_error)
 		fprintf(s->out, "  (stack cut short: %s)\n", th->walk_msg);
 }
 
-static void json_thread(struct session *s, const struct py_thread *th, size_t limit, bool locals)
+static void json_py_frame(struct session *s, const struct py_frame *f, bool locals)
+{
+	FILE *o = s->out;
+	fputs("{\"kind\": \"python\", \"function\": ", o);
+	json_str(o, f->function);
+	fputs(", \"qualname\": ", o);
+	json_str(o, f->qualname);
+	fputs(", \"file\": ", o);
+	json_str(o, f->file);
+	fprintf(o, ", \"line\": %d", f->line);
+	if (locals)
+		values_print_frame(s, f, "", true);
+	fputc('}', o);
+}
+
+static void json_native_frame(FILE *o, const struct native_frame *f)
+{
+	fputs("{\"kind\": \"native\", \"function\": ", o);
+	json_str(o, f->sym.function);
+	fputs(", \"library\": ", o);
+	json_str(o, f->sym.library);
+	fputs(", \"file\": ", o);
+	json_str(o, f->sym.file);
+	if (f->sym.line > 0)
+		fprintf(o, ", \"line\": %d", f->sym.line);
+	else
+		fputs(", \"line\": null", o);
+	fprintf(o, ", \"address\": \"0x%llx\"}", (unsigned long long)f->ip);
+}
+
+static void json_thread(struct session *s, const struct py_thread *th, size_t limit, bool locals,
+			const struct native_view *nv)
 {
 	FILE *o = s->out;
 	fprintf(o, "{\"number\": %d, \"thread_id\": %" PRIu64 ", \"os_tid\": ", th->number, th->thread_id);
@@ -53,20 +124,23 @@ static void json_thread(struct session *s, const struct py_thread *th, size_t li
 		fputs("null", o);
 	fputs(", \"name\": ", o);
 	json_str(o, th->name);
-	fprintf(o, ", \"active\": %s, \"gil\": %s, \"frames\": [", th->active ? "true" : "false",
+	fprintf(o, ", \"active\": %s, \"gil\": %s", th->active ? "true" : "false",
 		th->gil < 0 ? "null" : th->gil ? "true" : "false");
-	for (size_t i = 0; i < th->nframes && i < limit; i++) {
-		const struct py_frame *f = &th->frames[i];
-		fputs(i ? ", {\"function\": " : "{\"function\": ", o);
-		json_str(o, f->function);
-		fputs(", \"qualname\": ", o);
-		json_str(o, f->qualname);
-		fputs(", \"file\": ", o);
-		json_str(o, f->file);
-		fprintf(o, ", \"line\": %d", f->line);
-		if (locals)
-			values_print_frame(s, f, "", true);
-		fputc('}', o);
+	if (nv) {
+		fputs(", \"native_status\": ", o);
+		json_str(o, nv->status);
+		fputs(", \"native_error\": ", o);
+		json_str(o, nv->error[0] ? nv->error : NULL);
+	}
+	fputs(", \"frames\": [", o);
+	size_t total = nv && nv->m ? nv->n : th->nframes;
+	for (size_t i = 0; i < total && i < limit; i++) {
+		if (i)
+			fputs(", ", o);
+		if (nv && nv->m && nv->m[i].kind == FRAME_NATIVE)
+			json_native_frame(o, nv->m[i].native);
+		else
+			json_py_frame(s, nv && nv->m ? nv->m[i].py : &th->frames[i], locals);
 	}
 	fputc(']', o);
 	if (th->walk_error) {
@@ -74,6 +148,21 @@ static void json_thread(struct session *s, const struct py_thread *th, size_t li
 		json_str(o, th->walk_msg);
 	}
 	fputc('}', o);
+}
+
+/* Unwind and merge one thread; failures end up in nv->error, never fatal. */
+static void native_view_fill(struct session *s, const struct py_thread *th, bool all,
+			     struct native_stack *ns, struct native_view *nv)
+{
+	struct pyspy_err e = { 0 };
+	memset(nv, 0, sizeof(*nv));
+	if (native_unwind(&s->target, th->os_tid, ns, &e) < 0) {
+		snprintf(nv->error, sizeof(nv->error), "no native stack: %s", e.msg);
+		return;
+	}
+	nv->status = native_status_text(ns, nv->statusbuf, sizeof(nv->statusbuf));
+	if (native_merge(&s->target, th, ns, all, &nv->m, &nv->n, &e) < 0)
+		snprintf(nv->error, sizeof(nv->error), "%s", e.msg);
 }
 
 /* BT [N] [--all] [--json] */
@@ -89,9 +178,18 @@ static int do_bt(struct session *s, const struct cmd_args *a)
 		limit = (size_t)n;
 	}
 	bool locals = a->set[OPT_LOCALS];
-	int rc = session_snapshot(s, SNAP_ALL | (locals ? SNAP_KEEP_PAUSED : 0), &snap);
+	bool native = a->set[OPT_NATIVE] || a->set[OPT_NATIVE_ALL];
+	unsigned flags = SNAP_ALL | (locals || native ? SNAP_KEEP_PAUSED : 0);
+	if (native && !s->held)
+		flags |= SNAP_PAUSE;   /* libunwind reads a stopped task's registers: pause even when nonblocking */
+	int rc = session_snapshot(s, flags, &snap);
 	if (rc != CMD_OK)
 		return rc;
+	if (native && !snap.paused && !s->held) {
+		snapshot_release(&snap);
+		return cmd_error(s, "bt: --native needs to pause the target, which failed");
+	}
+	struct native_stack ns = { 0 };
 	struct py_thread *one = a->set[OPT_ALL] ? NULL : session_thread(s, &snap);
 	bool partial = false;
 	if (a->set[OPT_JSON]) {
@@ -105,21 +203,27 @@ static int do_bt(struct session *s, const struct cmd_args *a)
 		if (one && th != one)
 			continue;
 		partial |= th->walk_error != 0;
+		struct native_view nv;
+		if (native)
+			native_view_fill(s, th, a->set[OPT_NATIVE_ALL], &ns, &nv);
 		if (a->set[OPT_JSON]) {
 			if (shown)
 				fputs(", ", s->out);
-			json_thread(s, th, limit, locals);
+			json_thread(s, th, limit, locals, native ? &nv : NULL);
 		} else {
 			if (shown)
 				fputc('\n', s->out);
-			text_thread(s, th, limit, locals);
+			text_thread(s, th, limit, locals, native ? &nv : NULL);
 		}
+		if (native)
+			free(nv.m);
 		shown++;
 	}
 	if (a->set[OPT_JSON])
 		fputs("]}\n", s->out);
 	else if (!shown)
 		fputs("(no Python threads)\n", s->out);
+	native_stack_release(&ns);
 	snapshot_release(&snap);
 	return partial ? CMD_FAILED : CMD_OK;
 }

@@ -25,6 +25,7 @@
 #include "strtab.h"
 
 struct code_info;
+struct native_state;
 
 /* How the interpreter state was found, for `info` and tests. */
 enum locate_method {
@@ -68,6 +69,7 @@ struct target {
 	struct codecache codes;
 	struct strtab strings;
 	struct typecache *types;
+	struct native_state *native; /* native.c: unwinder and symbolizer, made on first use */
 };
 
 struct attach_opts {
