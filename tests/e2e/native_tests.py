@@ -1,0 +1,272 @@
+"""Native stacks through the real binary (imported by run.py): `bt --native`
+and `sample --native` on every interpreter, against tests/targets/native.py.
+
+What is checked, per interpreter:
+  native_bt       the Python frames of the merged stack are exactly the
+                  target's own (function, file, line, innermost first); the C
+                  functions a callback goes through sit between the Python
+                  callee and its caller: sorted's implementation, libc's qsort,
+                  functools.reduce; the sleeping thread's innermost frame is
+                  libc's sleep call and its status names the system call; the
+                  lock waiter sits in a futex wait.
+  native_text     the same stack as text, and --native-all shows more frames
+                  (the evaluation function itself).
+  native_sample   `sample 2s --native` on a zlib.compress loop: most samples
+                  end in zlib's code, under the Python caller.
+  native_args     --native with --nonblocking is refused with a clear message.
+
+C function names come from the symbol tables.  A stripped interpreter (the
+system python3: only exported symbols) cannot name its static functions
+(builtin_sorted, functools_reduce): there the interpreter's C frames are
+hidden, and for those two threads only the merge and the Python order are
+checked (README.md says so too).
+"""
+import json
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+
+import run as base
+
+NATIVE = os.path.join(base.TARGETS, "native.py")
+
+# accepted C names between the Python callee and its caller, per callback thread
+BETWEEN = {
+    "sorted-key": ("blocking_key", "sort_caller", ("builtin_sorted", "list_sort", "list_sort_impl", "listsort")),
+    "qsort": ("py_compare", "qsort_caller", ("qsort", "qsort_r", "__qsort_r", "msort_with_tmp")),
+    "reduce": ("blocking_add", "reduce_caller", ("functools_reduce", "builtin_reduce")),
+}
+SLEEP_CALLS = ("clock_nanosleep", "nanosleep", "__select", "select", "__clock_nanosleep", "pselect6")
+SLEEP_STATUS = ("in syscall clock_nanosleep", "in syscall nanosleep", "in syscall select", "in syscall pselect6")
+FROM_INTERP = ("sorted-key", "reduce")   # their C functions live in the interpreter's own module
+
+
+def stripped(interp):
+    """True when the interpreter's ELF file has no .symtab (static functions unnamed)."""
+    exe = os.path.realpath(interp.path)
+    lib = None
+    try:
+        out = subprocess.check_output(["ldd", exe]).decode(errors="replace")
+        m = re.search(r"(/\S*libpython\S*)", out)
+        lib = m.group(1) if m else None
+    except (OSError, subprocess.CalledProcessError):
+        pass
+    try:
+        sections = subprocess.check_output(["readelf", "-S", "-W", lib or exe]).decode(errors="replace")
+    except (OSError, subprocess.CalledProcessError):
+        return True
+    return ".symtab" not in sections
+
+
+def start(interp, tmpdir, *args):
+    target = base.Target(interp, NATIVE, list(args), tmpdir)
+    target.wait_ready()
+    if not args:
+        if target.truth.get("errors"):
+            raise base.Fail("target: %s" % target.truth["errors"])
+        target.wait_tasks(target.truth["expected_tasks"])
+        base.settle(target.pid, [t["os_tid"] for t in target.truth["threads"]])
+    return target
+
+
+def fn_of(f):
+    return f.get("function") if f.get("kind") == "python" else None
+
+
+def check_python_frames(name, truth_frames, frames, version):
+    py = [f for f in frames if f.get("kind") == "python"]
+    probs = base.compare_frames(truth_frames, py, version, "thread %s (Python frames of the merged stack)" % name)
+    return probs
+
+
+def check_between(name, frames, interp_stripped):
+    callee, caller, names = BETWEEN[name]
+    idx = [i for i, f in enumerate(frames) if fn_of(f) in (callee, caller)]
+    if len(idx) != 2 or fn_of(frames[idx[0]]) != callee:
+        return ["thread %s: %s then %s not found in order" % (name, callee, caller)]
+    mid = frames[idx[0] + 1:idx[1]]
+    if any(f.get("kind") != "native" for f in mid):
+        return ["thread %s: Python frames between %s and %s: %r" % (name, callee, caller, mid)]
+    got = [f.get("function") for f in mid]
+    if interp_stripped and name in FROM_INTERP:
+        return []
+    if not any(g in names for g in got):
+        return ["thread %s: C frames between %s and %s are %r, expected one of %r" % (name, callee, caller, got, names)]
+    if any(not f.get("library") for f in mid):
+        return ["thread %s: a native frame has no library: %r" % (name, mid)]
+    return []
+
+
+def check_sleep(t, frames):
+    if not frames or frames[0].get("kind") != "native":
+        return ["MainThread: innermost frame is not native: %r" % frames[:1]]
+    f0 = frames[0]
+    probs = []
+    if f0.get("function") not in SLEEP_CALLS or not (f0.get("library") or "").startswith("libc"):
+        probs.append("MainThread: innermost frame %r is not libc's sleep call" % f0)
+    if t.get("native_status") not in SLEEP_STATUS:
+        probs.append("MainThread: status %r, expected a sleep syscall" % t.get("native_status"))
+    first_py = next((f for f in frames if f.get("kind") == "python"), None)
+    if not first_py or first_py.get("function") != "idle_forever":
+        probs.append("MainThread: the first Python frame is %r, expected idle_forever" % first_py)
+    return probs
+
+
+def check_lock(t, frames):
+    probs = []
+    if t.get("native_status") != "in syscall futex":
+        probs.append("lock-waiter: status %r, expected 'in syscall futex'" % t.get("native_status"))
+    if not frames or frames[0].get("kind") != "native" or not (frames[0].get("library") or "").startswith("libc"):
+        probs.append("lock-waiter: innermost frame %r is not in libc" % frames[:1])
+    return probs
+
+
+def t_native_bt(ctx):
+    interp, spy, target = ctx
+    r = spy.batch(target.pid, "bt --all --native --json")
+    if r.rc != base.EXIT_OK:
+        raise base.Fail("expected exit 0: %s" % r.describe())
+    doc = base.parse_json_doc(r)
+    by = dict((t.get("name"), t) for t in doc["threads"])
+    is_stripped = stripped(interp)
+    probs = []
+    for tt in target.truth["threads"]:
+        t = by.get(tt["name"])
+        if t is None:
+            probs.append("thread %s missing" % tt["name"])
+            continue
+        if t.get("native_error"):
+            probs.append("thread %s: %s" % (tt["name"], t["native_error"]))
+            continue
+        frames = t["frames"]
+        if any(f.get("kind") not in ("python", "native") for f in frames):
+            probs.append("thread %s: a frame without a kind" % tt["name"])
+        probs += check_python_frames(tt["name"], tt["frames"], frames, interp.version)
+        if tt["name"] in BETWEEN:
+            probs += check_between(tt["name"], frames, is_stripped)
+        elif tt["name"] == "MainThread":
+            probs += check_sleep(t, frames)
+        elif tt["name"] == "lock-waiter":
+            probs += check_lock(t, frames)
+    if probs:
+        raise base.Fail("; ".join(probs[:6]))
+
+
+def thread_block(text, name):
+    for block in text.split("\n\n"):
+        if block.startswith("Thread ") and block.split("\n", 1)[0].endswith('"%s"' % name):
+            return block
+    raise base.Fail("no listing of thread %r in %r" % (name, text[:600]))
+
+
+def t_native_text(ctx):
+    interp, spy, target = ctx
+    base.settle(target.pid, [t["os_tid"] for t in target.truth["threads"]])
+    halves = []
+    for cmd in ("bt --all --native", "bt --all --native-all"):
+        r = spy.batch(target.pid, cmd)
+        if r.rc != base.EXIT_OK:
+            raise base.Fail("expected exit 0: %s" % r.describe())
+        halves.append(r.out)
+    native, native_all = thread_block(halves[0], "sorted-key"), thread_block(halves[1], "sorted-key")
+    for text in (native, native_all):
+        if "blocking_key (" not in text or "sort_caller (" not in text:
+            raise base.Fail("the sorted-key listing lacks blocking_key/sort_caller: %r" % text[:600])
+        if text.index("blocking_key (") > text.index("sort_caller ("):
+            raise base.Fail("blocking_key is listed after sort_caller: %r" % text[:600])
+    eval_name = "PyEval_EvalFrameEx" if interp.version < (3, 0) else "_PyEval_EvalFrameDefault"
+    if "[native] %s in " % eval_name not in native_all or "[native] %s in " % eval_name in native:
+        raise base.Fail("--native-all should show %s and --native should not: %r" % (eval_name, native_all[:800]))
+    if not re.search(r"^\s+#\d+\s+\[native\] \S+ in \S+", native, re.M):
+        raise base.Fail("no '[native] FUNCTION in LIBRARY' line: %r" % native[:600])
+    main = thread_block(halves[0], "MainThread")
+    if "in syscall" not in main.split("\n", 1)[0]:
+        raise base.Fail("MainThread's header does not show its system call: %r" % main[:200])
+
+
+FOLDED_LINE = re.compile(r"^(.+) (\d+)$")
+
+
+def t_native_sample(ctx):
+    interp, spy, _ = ctx
+    tmpdir = tempfile.mkdtemp(prefix="pyspy-e2e-")
+    target = None
+    try:
+        target = start(interp, tmpdir, "zlib")
+        out = os.path.join(tmpdir, "p.txt")
+        r = spy.run(["-p", target.pid, "-ex", "sample 2s --native --rate 50", "-ex", "save %s" % out, "--batch"])
+        if r.rc != base.EXIT_OK:
+            raise base.Fail("expected exit 0: %s" % r.describe())
+        total = hits = 0
+        with open(out, encoding="utf-8") as f:
+            for line in f:
+                m = FOLDED_LINE.match(line.rstrip("\n"))
+                if not m:
+                    raise base.Fail("folded line is not 'frames COUNT': %r" % line[:200])
+                frames, count = m.group(1).split(";"), int(m.group(2))
+                total += count
+                leaf = frames[-1]
+                in_zlib = "(libz.so" in leaf or re.match(r"^(deflate|zlib_|compress|longest_match|fill_window)", leaf)
+                caller = any(fr.startswith("compress_loop (") for fr in frames)
+                if in_zlib and caller:
+                    hits += count
+        if total < 20:
+            raise base.Fail("only %d samples: %s" % (total, r.out[:300]))
+        if hits * 10 < total * 6:
+            raise base.Fail("%d of %d samples end in zlib under compress_loop, expected most; %s"
+                            % (hits, total, open(out).read()[:600]))
+    finally:
+        if target is not None:
+            target.kill()
+        shutil.rmtree(tmpdir, ignore_errors=True)
+
+
+def t_native_args(spy, interp):
+    tmpdir = tempfile.mkdtemp(prefix="pyspy-e2e-")
+    target = None
+    try:
+        target = start(interp, tmpdir, "zlib")
+        r = spy.run(["-p", target.pid, "-ex", "sample 1s --native --nonblocking", "--batch"])
+        if r.rc == base.EXIT_OK or "--native pauses the target" not in r.err:
+            raise base.Fail("sample --native --nonblocking should be refused: %s" % r.describe())
+    finally:
+        if target is not None:
+            target.kill()
+        shutil.rmtree(tmpdir, ignore_errors=True)
+
+
+def group(res, interp, spy):
+    names = ["%s[%s]" % (n, interp.label) for n in ("native_bt", "native_text", "native_sample")]
+    if not any(res.wanted(n) for n in names):
+        return
+    if interp.missing:
+        for n in names:
+            if res.wanted(n):
+                res.skip(n, interp.missing)
+        return
+    tmpdir = tempfile.mkdtemp(prefix="pyspy-e2e-")
+    target = None
+    try:
+        try:
+            target = start(interp, tmpdir)
+        except base.Fail as e:
+            for n in names[:2]:
+                if res.wanted(n):
+                    res.fail(n, "native target: %s" % e)
+            target = None
+        if target is not None:
+            res.run(names[0], t_native_bt, (interp, spy, target))
+            res.run(names[1], t_native_text, (interp, spy, target))
+    finally:
+        if target is not None:
+            target.kill()
+        shutil.rmtree(tmpdir, ignore_errors=True)
+    res.run(names[2], t_native_sample, (interp, spy, None))
+
+
+def run_once(res, spy, interps):
+    usable = [i for i in interps if not i.missing]
+    if usable:
+        res.run("native_args", t_native_args, spy, usable[-1])
