@@ -16,9 +16,13 @@
  * evaluation function, the interpreter's module, plumbing.  The thread's
  * status comes from the innermost frames: a `syscall` instruction just
  * before the stopped program counter means the task sits in that system call
- * (the number is in orig_rax, which the kernel keeps), take_gil or
- * PyEval_RestoreThread near the top means it waits for the GIL, and the
- * collector's functions anywhere mean it is collecting garbage.
+ * (the number is in orig_rax, which the kernel keeps); take_gil or
+ * PyEval_RestoreThread near the top means it waits for the GIL, and so does
+ * a condition-variable wait called from the interpreter's own code (CPython
+ * on Linux uses condition variables only for the GIL; this is what finds
+ * take_gil in a stripped binary) or, on 2.7, a lock acquired straight from
+ * the evaluation loop; the collector's functions anywhere mean it is
+ * collecting garbage (these have no exported name in a stripped binary).
  */
 #include "native.h"
 
@@ -186,10 +190,17 @@ static int state_get(struct target *t, struct native_state **out, struct pyspy_e
 
 /* ---- naming and classifying frames ---- */
 
+/* `name` is fn, or a compiler-made part or copy of it (fn.cold, fn.constprop.1). */
+static bool is_fn(const char *name, const char *fn)
+{
+	size_t n = strlen(fn);
+	return name && strncmp(name, fn, n) == 0 && (name[n] == '\0' || name[n] == '.');
+}
+
 static bool name_in(const char *name, const char *const *list)
 {
 	for (; *list; list++)
-		if (strcmp(name, *list) == 0)
+		if (is_fn(name, *list))
 			return true;
 	return false;
 }
@@ -200,13 +211,6 @@ static bool has_prefix(const char *name, const char *const *list)
 		if (strncmp(name, *list, strlen(*list)) == 0)
 			return true;
 	return false;
-}
-
-/* `name` is fn, or a compiler-split part of it (fn.cold, fn.part.0). */
-static bool is_fn(const char *name, const char *fn)
-{
-	size_t n = strlen(fn);
-	return name && strncmp(name, fn, n) == 0 && (name[n] == '\0' || name[n] == '.');
 }
 
 static const char *const start_names[] = {
@@ -241,6 +245,9 @@ static unsigned classify(struct target *t, const struct native_sym *s, const cha
 
 static const char *const gil_names[] = { "take_gil", "PyEval_RestoreThread", "PyEval_AcquireThread",
 					 "_PyEval_AcquireLock", NULL };
+static const char *const cond_names[] = { "pthread_cond_timedwait", "pthread_cond_wait",
+					  "__pthread_cond_timedwait", "__pthread_cond_wait",
+					  "pthread_cond_clockwait", NULL };
 static const char *const gc_names[] = { "collect", "gc_collect_main", "collect_with_callback",
 					"collect_generations", "gc_collect_region", "gc_collect_full",
 					"gc_collect_young", "gc_collect_increment", "gc_collect_impl",
@@ -275,11 +282,20 @@ static void find_status(struct target *t, struct native_stack *s, const struct u
 			s->status = NSTAT_GC;
 			return;
 		}
-	for (size_t i = 0; i < s->n && i < 8; i++)
-		if (s->frames[i].sym.function && name_in(s->frames[i].sym.function, gil_names)) {
+	for (size_t i = 0; i < s->n && i < 8; i++) {
+		const char *fn = s->frames[i].sym.function;
+		/* 2.7 takes the GIL, a plain lock, straight from the evaluation loop */
+		bool lock_in_eval = fn && is_fn(fn, "PyThread_acquire_lock") && i + 1 < s->n &&
+				    (s->frames[i + 1].flags & NATIVE_EVAL);
+		/* CPython on Linux waits on a condition variable only for the GIL (its
+		 * locks are semaphores): this names take_gil in a stripped binary */
+		bool cond_in_interp = fn && i < 3 && i + 1 < s->n && name_in(fn, cond_names) &&
+				      (s->frames[i + 1].flags & NATIVE_INTERP);
+		if ((fn && name_in(fn, gil_names)) || lock_in_eval || cond_in_interp) {
 			s->status = NSTAT_GIL;
 			return;
 		}
+	}
 	if (regs->rip >= 2 && remote_read(&t->mem, regs->rip - 2, insn, 2, NULL) == 0 &&
 	    insn[0] == 0x0f && insn[1] == 0x05 && (long long)regs->orig_rax >= 0) {
 		s->status = NSTAT_SYSCALL;

@@ -8,11 +8,15 @@ What is checked, per interpreter:
                   callee and its caller: sorted's implementation, libc's qsort,
                   functools.reduce; the sleeping thread's innermost frame is
                   libc's sleep call and its status names the system call; the
-                  lock waiter sits in a futex wait.
+                  lock waiter sits in a futex wait; the thread whose weakref
+                  callback runs inside gc.collect is "collecting garbage".
   native_text     the same stack as text, and --native-all shows more frames
                   (the evaluation function itself).
   native_sample   `sample 2s --native` on a zlib.compress loop: most samples
                   end in zlib's code, under the Python caller.
+  native_gil      a thread spinning in Python while the main thread keeps the
+                  GIL in a ctypes PyDLL call is "waiting for the GIL"; the
+                  holder shows libc's sleep under its Python caller.
   native_args     --native with --nonblocking is refused with a clear message.
 
 C function names come from the symbol tables.  A stripped interpreter (the
@@ -37,10 +41,12 @@ BETWEEN = {
     "sorted-key": ("blocking_key", "sort_caller", ("builtin_sorted", "list_sort", "list_sort_impl", "listsort")),
     "qsort": ("py_compare", "qsort_caller", ("qsort", "qsort_r", "__qsort_r", "msort_with_tmp")),
     "reduce": ("blocking_add", "reduce_caller", ("functools_reduce", "builtin_reduce")),
+    "gc": ("blocking_callback", "gc_caller", ("collect", "gc_collect_main", "gc_collect", "gc_collect_impl",
+                                              "handle_weakrefs", "collect_with_callback")),
 }
 SLEEP_CALLS = ("clock_nanosleep", "nanosleep", "__select", "select", "__clock_nanosleep", "pselect6")
 SLEEP_STATUS = ("in syscall clock_nanosleep", "in syscall nanosleep", "in syscall select", "in syscall pselect6")
-FROM_INTERP = ("sorted-key", "reduce")   # their C functions live in the interpreter's own module
+FROM_INTERP = ("sorted-key", "reduce", "gc")   # their C functions live in the interpreter's own module
 
 
 def stripped(interp):
@@ -146,6 +152,8 @@ def t_native_bt(ctx):
         probs += check_python_frames(tt["name"], tt["frames"], frames, interp.version)
         if tt["name"] in BETWEEN:
             probs += check_between(tt["name"], frames, is_stripped)
+        if tt["name"] == "gc" and not is_stripped and t.get("native_status") != "collecting garbage":
+            probs.append("gc: status %r, expected 'collecting garbage'" % t.get("native_status"))
         elif tt["name"] == "MainThread":
             probs += check_sleep(t, frames)
         elif tt["name"] == "lock-waiter":
@@ -184,6 +192,37 @@ def t_native_text(ctx):
     main = thread_block(halves[0], "MainThread")
     if "in syscall" not in main.split("\n", 1)[0]:
         raise base.Fail("MainThread's header does not show its system call: %r" % main[:200])
+
+
+def t_native_gil(ctx):
+    interp, spy, _ = ctx
+    tmpdir = tempfile.mkdtemp(prefix="pyspy-e2e-")
+    target = None
+    try:
+        target = start(interp, tmpdir, "gil")
+        target.wait_tasks(2)
+        base.settle(target.pid, target.tasks())
+        r = spy.batch(target.pid, "bt --all --native --json")
+        if r.rc != base.EXIT_OK:
+            raise base.Fail("expected exit 0: %s" % r.describe())
+        by = dict((t.get("name"), t) for t in base.parse_json_doc(r)["threads"])
+        main, waiter = by.get("MainThread"), by.get("gil-waiter")
+        if not main or not waiter:
+            raise base.Fail("threads MainThread and gil-waiter expected, got %r" % sorted(by))
+        probs = []
+        if waiter.get("native_status") != "waiting for the GIL":
+            probs.append("gil-waiter status %r, expected 'waiting for the GIL'" % waiter.get("native_status"))
+        if main.get("gil") is not True:
+            probs.append("MainThread should hold the GIL, gil=%r" % main.get("gil"))
+        names = [f.get("function") for f in main["frames"]]
+        if "sleep" not in names or "hold_gil" not in names or names.index("sleep") > names.index("hold_gil"):
+            probs.append("MainThread: libc sleep not under hold_gil: %r" % names)
+        if probs:
+            raise base.Fail("; ".join(probs))
+    finally:
+        if target is not None:
+            target.kill()
+        shutil.rmtree(tmpdir, ignore_errors=True)
 
 
 FOLDED_LINE = re.compile(r"^(.+) (\d+)$")
@@ -238,7 +277,7 @@ def t_native_args(spy, interp):
 
 
 def group(res, interp, spy):
-    names = ["%s[%s]" % (n, interp.label) for n in ("native_bt", "native_text", "native_sample")]
+    names = ["%s[%s]" % (n, interp.label) for n in ("native_bt", "native_text", "native_sample", "native_gil")]
     if not any(res.wanted(n) for n in names):
         return
     if interp.missing:
@@ -264,6 +303,7 @@ def group(res, interp, spy):
             target.kill()
         shutil.rmtree(tmpdir, ignore_errors=True)
     res.run(names[2], t_native_sample, (interp, spy, None))
+    res.run(names[3], t_native_gil, (interp, spy, None))
 
 
 def run_once(res, spy, interps):

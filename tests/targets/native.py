@@ -12,10 +12,15 @@ Threads, each blocked at a known point (all daemon; the test kills the process):
   sorted-key   sort_caller -> sorted (C) -> blocking_key -> Lock.acquire
   qsort        qsort_caller -> ctypes -> libc qsort (C) -> py_compare -> Lock.acquire
   reduce       reduce_caller -> functools.reduce (C) -> blocking_add -> Lock.acquire
+  gc           gc_caller -> gc.collect (C) -> a weakref callback -> Lock.acquire
 
 Ground truth, as in stacks.py: a recorder thread polls sys._current_frames()
 until every thread sits on a "# BLOCK" line and two polls agree, writes the
 frames (innermost first) and ends.
+
+With "gil" a thread spins in Python while the main thread sleeps in a ctypes
+PyDLL call, which keeps the GIL: the spinning thread ends up waiting for the
+GIL for good.  {"pid"} is written before the main thread takes the GIL.
 
 With "zlib" the process instead writes {"pid", "file", "caller"} and then
 compresses a large buffer forever in compress_loop: nearly all its time is
@@ -29,7 +34,9 @@ import time
 import json
 import ctypes
 import functools
+import gc
 import threading
+import weakref
 import linecache
 
 PY3 = sys.version_info[0] >= 3
@@ -104,6 +111,24 @@ def reduce_caller():
     return functools.reduce(blocking_add, [1, 2, 3])
 
 
+class Node(object):
+    pass
+
+
+def blocking_callback(ref):
+    LOCK.acquire()  # BLOCK
+
+
+def gc_caller():
+    register()
+    node = Node()
+    node.cycle = node
+    ref = weakref.ref(node, blocking_callback)
+    del node
+    gc.collect()
+    return ref
+
+
 # ---------------------------------------------------------------- recorder
 
 def walk(frame):
@@ -159,6 +184,26 @@ def start(name, target):
     return name
 
 
+# ---------------------------------------------------------------- gil mode
+
+def gil_spin():
+    while True:
+        pass
+
+
+def hold_gil():
+    ctypes.PyDLL("libc.so.6").sleep(BIG)   # PyDLL: the GIL stays held during the call
+
+
+def gil_mode(truth_path, ready):
+    t = threading.Thread(target=gil_spin, name="gil-waiter")
+    t.daemon = True
+    t.start()
+    time.sleep(0.3)
+    write_ready(truth_path, ready, {"pid": os.getpid(), "expected_tasks": 2})
+    hold_gil()
+
+
 # ---------------------------------------------------------------- zlib mode
 
 def compress_loop(data):
@@ -176,17 +221,20 @@ def zlib_mode(truth_path, ready):
 
 def main():
     if len(sys.argv) not in (3, 4):
-        sys.stderr.write("usage: native.py TRUTH_JSON READY(fd|path) [zlib]\n")
+        sys.stderr.write("usage: native.py TRUTH_JSON READY(fd|path) [zlib|gil]\n")
         sys.exit(64)
     truth_path, ready = sys.argv[1], sys.argv[2]
     if sys.argv[3:] == ["zlib"]:
         zlib_mode(truth_path, ready)
         return
+    if sys.argv[3:] == ["gil"]:
+        gil_mode(truth_path, ready)
+        return
     register()
     ORDER.append(threading.current_thread().ident)
     names = ["MainThread"]
     for name, fn in (("lock-waiter", lock_waiter), ("sorted-key", sort_caller),
-                     ("qsort", qsort_caller), ("reduce", reduce_caller)):
+                     ("qsort", qsort_caller), ("reduce", reduce_caller), ("gc", gc_caller)):
         names.append(start(name, fn))
     rec = threading.Thread(target=recorder, args=(truth_path, ready, names), name="recorder")
     rec.daemon = True
