@@ -165,7 +165,7 @@ static void native_view_fill(struct session *s, const struct py_thread *th, bool
 		snprintf(nv->error, sizeof(nv->error), "%s", e.msg);
 }
 
-/* BT [N] [--all] [--json] */
+/* BT [N] [--all] [--locals] [--native|--native-all] [--json] */
 static int do_bt(struct session *s, const struct cmd_args *a)
 {
 	struct snapshot snap;
@@ -233,7 +233,7 @@ static const char *const bt_aliases[] = { "backtrace", "where", NULL };
 const struct command cmd_bt = {
 	.name = "bt",
 	.aliases = bt_aliases,
-	.usage = "bt [N] [--all] [--locals] [--json]",
+	.usage = "bt [N] [--all] [--locals] [--native|--native-all] [--json]",
 	.summary = "Show the Python stack of the selected thread, or of every thread.",
 	.help = "Frames are listed innermost first, as '#I  QUALNAME (FILE:LINE)'; QUALNAME is\n"
 		"the qualified name on Python 3.11 and later and the function name before.\n"
@@ -243,9 +243,19 @@ const struct command cmd_bt = {
 		"The target is paused while it is read unless 'nonblocking' is set (or\n"
 		"--nonblocking was given at start).\n"
 		"With --json the output is one document: {\"pid\", \"python\", \"threads\": [{\"number\",\n"
-		"\"thread_id\", \"os_tid\", \"name\", \"active\", \"gil\", \"frames\": [{\"function\",\n"
-		"\"qualname\", \"file\", \"line\"}]}]}.  A stack that could not be read whole is\n"
-		"shown as far as it goes, with the reason, and the command reports failure.",
+		"\"thread_id\", \"os_tid\", \"name\", \"active\", \"gil\", \"frames\": [{\"kind\": \"python\",\n"
+		"\"function\", \"qualname\", \"file\", \"line\"}]}]}.  A stack that could not be read\n"
+		"whole is shown as far as it goes, with the reason, and the command reports\n"
+		"failure.\n"
+		"--native merges each thread's C stack in, as '#I  [native] FUNCTION in LIBRARY\n"
+		"(FILE:LINE)' lines: every call of the interpreter's evaluation function is\n"
+		"replaced by the Python frames it runs, and its call plumbing is left out\n"
+		"(--native-all keeps it).  The thread header adds 'waiting for the GIL',\n"
+		"'collecting garbage' or 'in syscall NAME'.  In JSON native frames are\n"
+		"{\"kind\": \"native\", \"function\", \"library\", \"file\", \"line\", \"address\"} and\n"
+		"threads gain \"native_status\" and \"native_error\".  When the two stacks cannot\n"
+		"be matched the Python stack is shown with 'native merge failed: ...'.\n"
+		"Native mode always pauses the target (registers are read with ptrace).",
 	.opts = bt_opts,
 	.max_args = 1,
 	.flags = CMD_NEEDS_TARGET | CMD_REPEATS,
