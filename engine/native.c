@@ -39,6 +39,7 @@
 #define MAX_NATIVE_FRAMES 1024
 #define PAGE 4096u
 #define CACHE_PAGES 64
+#define UPT_SLOTS 32
 
 struct page {
 	uint64_t base;             /* 0: empty */
@@ -46,11 +47,22 @@ struct page {
 	uint8_t data[PAGE];
 };
 
+/* libunwind-ptrace remembers the unwind table of one module per handle and
+ * rereads /proc/PID/maps and re-maps the ELF file whenever the next address
+ * is in another module; a stack alternates between libc, libpython and
+ * extensions, so keep a handle per module. */
+struct upt_slot {
+	char *path;
+	void *upt;
+};
+
 struct native_state {
 	unw_addr_space_t as;
 	unw_accessors_t acc;
 	struct symbolizer *sym;
 	struct page *pages;
+	struct upt_slot upts[UPT_SLOTS];
+	size_t nupts;
 };
 
 /* The unwind in progress.  The accessors cannot rely on their argument:
@@ -72,7 +84,35 @@ void native_state_free(struct native_state *ns)
 		unw_destroy_addr_space(ns->as);
 	symbolize_free(ns->sym);
 	free(ns->pages);
+	for (size_t i = 0; i < ns->nupts; i++) {
+		_UPT_destroy(ns->upts[i].upt);
+		free(ns->upts[i].path);
+	}
 	free(ns);
+}
+
+/* The libunwind-ptrace handle for the module holding ip (the unwind's own
+ * handle when the module is unknown or the slots are full). */
+static void *upt_for(struct unwind_ctx *c, unw_word_t ip)
+{
+	struct native_state *ns = c->ns;
+	const struct map_region *r = maps_find(&c->t->maps, ip);
+	if (!r || !r->path)
+		return c->upt;
+	for (size_t i = 0; i < ns->nupts; i++)
+		if (strcmp(ns->upts[i].path, r->path) == 0)
+			return ns->upts[i].upt;
+	if (ns->nupts == UPT_SLOTS)
+		return c->upt;
+	struct upt_slot slot = { strdup(r->path), _UPT_create(c->t->pid) };
+	if (!slot.path || !slot.upt) {
+		free(slot.path);
+		if (slot.upt)
+			_UPT_destroy(slot.upt);
+		return c->upt;
+	}
+	ns->upts[ns->nupts++] = slot;
+	return slot.upt;
 }
 
 /* ---- accessors ---- */
@@ -80,7 +120,7 @@ void native_state_free(struct native_state *ns)
 static int acc_find_proc_info(unw_addr_space_t as, unw_word_t ip, unw_proc_info_t *pi, int need, void *arg)
 {
 	(void)arg;
-	return _UPT_find_proc_info(as, ip, pi, need, current->upt);
+	return _UPT_find_proc_info(as, ip, pi, need, upt_for(current, ip));
 }
 
 static void acc_put_unwind_info(unw_addr_space_t as, unw_proc_info_t *pi, void *arg)

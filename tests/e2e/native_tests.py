@@ -25,7 +25,7 @@ system python3: only exported symbols) cannot name its static functions
 hidden, and for those two threads only the merge and the Python order are
 checked (README.md says so too).
 """
-import json
+import contextlib
 import os
 import re
 import shutil
@@ -33,6 +33,7 @@ import subprocess
 import tempfile
 
 import run as base
+from profile_tests import FOLDED_LINE
 
 NATIVE = os.path.join(base.TARGETS, "native.py")
 
@@ -75,6 +76,20 @@ def start(interp, tmpdir, *args):
         target.wait_tasks(target.truth["expected_tasks"])
         base.settle(target.pid, [t["os_tid"] for t in target.truth["threads"]])
     return target
+
+
+@contextlib.contextmanager
+def mode_target(interp, mode):
+    """native.py started in one of its single-purpose modes ("zlib", "gil"), killed after."""
+    tmpdir = tempfile.mkdtemp(prefix="pyspy-e2e-")
+    target = None
+    try:
+        target = start(interp, tmpdir, mode)
+        yield target, tmpdir
+    finally:
+        if target is not None:
+            target.kill()
+        shutil.rmtree(tmpdir, ignore_errors=True)
 
 
 def fn_of(f):
@@ -196,10 +211,7 @@ def t_native_text(ctx):
 
 def t_native_gil(ctx):
     interp, spy, _ = ctx
-    tmpdir = tempfile.mkdtemp(prefix="pyspy-e2e-")
-    target = None
-    try:
-        target = start(interp, tmpdir, "gil")
+    with mode_target(interp, "gil") as (target, _):
         target.wait_tasks(2)
         base.settle(target.pid, target.tasks())
         r = spy.batch(target.pid, "bt --all --native --json")
@@ -219,21 +231,11 @@ def t_native_gil(ctx):
             probs.append("MainThread: libc sleep not under hold_gil: %r" % names)
         if probs:
             raise base.Fail("; ".join(probs))
-    finally:
-        if target is not None:
-            target.kill()
-        shutil.rmtree(tmpdir, ignore_errors=True)
-
-
-FOLDED_LINE = re.compile(r"^(.+) (\d+)$")
 
 
 def t_native_sample(ctx):
     interp, spy, _ = ctx
-    tmpdir = tempfile.mkdtemp(prefix="pyspy-e2e-")
-    target = None
-    try:
-        target = start(interp, tmpdir, "zlib")
+    with mode_target(interp, "zlib") as (target, tmpdir):
         out = os.path.join(tmpdir, "p.txt")
         r = spy.run(["-p", target.pid, "-ex", "sample 2s --native --rate 50", "-ex", "save %s" % out, "--batch"])
         if r.rc != base.EXIT_OK:
@@ -256,24 +258,13 @@ def t_native_sample(ctx):
         if hits * 10 < total * 6:
             raise base.Fail("%d of %d samples end in zlib under compress_loop, expected most; %s"
                             % (hits, total, open(out).read()[:600]))
-    finally:
-        if target is not None:
-            target.kill()
-        shutil.rmtree(tmpdir, ignore_errors=True)
 
 
 def t_native_args(spy, interp):
-    tmpdir = tempfile.mkdtemp(prefix="pyspy-e2e-")
-    target = None
-    try:
-        target = start(interp, tmpdir, "zlib")
+    with mode_target(interp, "zlib") as (target, _):
         r = spy.run(["-p", target.pid, "-ex", "sample 1s --native --nonblocking", "--batch"])
         if r.rc == base.EXIT_OK or "--native pauses the target" not in r.err:
             raise base.Fail("sample --native --nonblocking should be refused: %s" % r.describe())
-    finally:
-        if target is not None:
-            target.kill()
-        shutil.rmtree(tmpdir, ignore_errors=True)
 
 
 def group(res, interp, spy):
