@@ -165,61 +165,71 @@ static void native_view_fill(struct session *s, const struct py_thread *th, bool
 		snprintf(nv->error, sizeof(nv->error), "%s", e.msg);
 }
 
+struct bt_view {
+	size_t limit;
+	bool locals, native, native_all, json;
+};
+
+/* One thread, as text or JSON; false when what it shows is partial. */
+static bool show_thread(struct session *s, const struct py_thread *th, const struct bt_view *v,
+			struct native_stack *ns, int shown)
+{
+	struct native_view nv;
+	if (v->native)
+		native_view_fill(s, th, v->native_all, ns, &nv);
+	if (v->json) {
+		if (shown)
+			fputs(", ", s->out);
+		json_thread(s, th, v->limit, v->locals, v->native ? &nv : NULL);
+	} else {
+		if (shown)
+			fputc('\n', s->out);
+		text_thread(s, th, v->limit, v->locals, v->native ? &nv : NULL);
+	}
+	bool whole = th->walk_error == 0 && !(v->native && nv.error[0]);
+	if (v->native)
+		free(nv.m);
+	return whole;
+}
+
 /* BT [N] [--all] [--locals] [--native|--native-all] [--json] */
 static int do_bt(struct session *s, const struct cmd_args *a)
 {
 	struct snapshot snap;
-	size_t limit = SIZE_MAX;
+	struct bt_view v = { SIZE_MAX, a->set[OPT_LOCALS], a->set[OPT_NATIVE] || a->set[OPT_NATIVE_ALL],
+			     a->set[OPT_NATIVE_ALL], a->set[OPT_JSON] };
 	if (a->argc == 1) {
 		char *end;
 		long n = strtol(a->argv[0], &end, 10);
 		if (*end || n <= 0)
 			return cmd_error(s, "bt: frame count must be a positive number, not '%s'", a->argv[0]);
-		limit = (size_t)n;
+		v.limit = (size_t)n;
 	}
-	bool locals = a->set[OPT_LOCALS];
-	bool native = a->set[OPT_NATIVE] || a->set[OPT_NATIVE_ALL];
-	unsigned flags = SNAP_ALL | (locals || native ? SNAP_KEEP_PAUSED : 0);
-	if (native && !s->held)
+	unsigned flags = SNAP_ALL | (v.locals || v.native ? SNAP_KEEP_PAUSED : 0);
+	if (v.native && !s->held)
 		flags |= SNAP_PAUSE;   /* libunwind reads a stopped task's registers: pause even when nonblocking */
 	int rc = session_snapshot(s, flags, &snap);
 	if (rc != CMD_OK)
 		return rc;
-	if (native && !snap.paused && !s->held) {
+	if (v.native && !snap.paused && !s->held) {
 		snapshot_release(&snap);
 		return cmd_error(s, "bt: --native needs to pause the target, which failed");
 	}
 	struct native_stack ns = { 0 };
 	struct py_thread *one = a->set[OPT_ALL] ? NULL : session_thread(s, &snap);
 	bool partial = false;
-	if (a->set[OPT_JSON]) {
+	if (v.json) {
 		fprintf(s->out, "{\"pid\": %d, \"python\": ", (int)s->target.pid);
 		json_str(s->out, s->target.version_str);
 		fputs(", \"threads\": [", s->out);
 	}
 	int shown = 0;
 	for (size_t i = 0; i < snap.nthreads; i++) {
-		struct py_thread *th = &snap.threads[i];
-		if (one && th != one)
+		if (one && &snap.threads[i] != one)
 			continue;
-		partial |= th->walk_error != 0;
-		struct native_view nv;
-		if (native)
-			native_view_fill(s, th, a->set[OPT_NATIVE_ALL], &ns, &nv);
-		if (a->set[OPT_JSON]) {
-			if (shown)
-				fputs(", ", s->out);
-			json_thread(s, th, limit, locals, native ? &nv : NULL);
-		} else {
-			if (shown)
-				fputc('\n', s->out);
-			text_thread(s, th, limit, locals, native ? &nv : NULL);
-		}
-		if (native)
-			free(nv.m);
-		shown++;
+		partial |= !show_thread(s, &snap.threads[i], &v, &ns, shown++);
 	}
-	if (a->set[OPT_JSON])
+	if (v.json)
 		fputs("]}\n", s->out);
 	else if (!shown)
 		fputs("(no Python threads)\n", s->out);
@@ -254,7 +264,8 @@ const struct command cmd_bt = {
 		"'collecting garbage' or 'in syscall NAME'.  In JSON native frames are\n"
 		"{\"kind\": \"native\", \"function\", \"library\", \"file\", \"line\", \"address\"} and\n"
 		"threads gain \"native_status\" and \"native_error\".  When the two stacks cannot\n"
-		"be matched the Python stack is shown with 'native merge failed: ...'.\n"
+		"be matched the Python stack is shown with 'native merge failed: ...' and the\n"
+		"command reports failure.\n"
 		"Native mode always pauses the target (registers are read with ptrace).",
 	.opts = bt_opts,
 	.max_args = 1,

@@ -352,7 +352,11 @@ const char *native_status_text(const struct native_stack *s, char *buf, size_t l
 	case NSTAT_GC:
 		return "collecting garbage";
 	case NSTAT_SYSCALL:
-		if (s->syscall_name)
+		/* a sleep interrupted by an earlier pause resumes as restart_syscall:
+		 * say which call it continues */
+		if (s->syscall == 219 && s->n && s->frames[0].sym.function)
+			snprintf(buf, len, "in syscall restart_syscall (%s)", s->frames[0].sym.function);
+		else if (s->syscall_name)
 			snprintf(buf, len, "in syscall %s", s->syscall_name);
 		else
 			snprintf(buf, len, "in syscall %ld", s->syscall);
