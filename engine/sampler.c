@@ -286,6 +286,20 @@ static int with_native(struct sampler *sm, const struct py_thread *th, struct py
 	return 0;
 }
 
+/* Native: one unwind of the main thread before the clock starts, so that
+ * reporting the modules and loading the first debug information (tens of
+ * milliseconds, more on a cold disk) is not taken out of the sampling time. */
+static void native_warm_up(struct target *t)
+{
+	struct pause pz;
+	struct native_stack ns = { 0 };
+	if (pause_all(&pz, t->pid, NULL) < 0)
+		return;
+	native_unwind(t, t->pid, &ns, NULL);
+	pause_release(&pz);
+	native_stack_release(&ns);
+}
+
 static int tick(struct sampler *sm, uint64_t t0, struct pyspy_err *e)
 {
 	struct pause pz = { 0 };
@@ -366,6 +380,8 @@ int sampler_run(struct target *t, const struct sampler_opts *o, struct sampler_s
 		return err_set(e, PS_EARG, "sampling rate must be positive");
 	if (o->native && !o->blocking)
 		return err_set(e, PS_EARG, "native sampling pauses the target: it needs blocking mode");
+	if (o->native)
+		native_warm_up(t);
 	uint64_t interval = (uint64_t)(1e9 / o->rate);
 	uint64_t t0 = now_ns(), due = t0, next_progress = t0 + 250000000ull;
 	uint64_t end = o->duration > 0 ? t0 + (uint64_t)(o->duration * 1e9) : UINT64_MAX;

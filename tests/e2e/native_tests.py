@@ -17,6 +17,9 @@ What is checked, per interpreter:
   native_gil      a thread spinning in Python while the main thread keeps the
                   GIL in a ctypes PyDLL call is "waiting for the GIL"; the
                   holder shows libc's sleep under its Python caller.
+  native_stacks   every thread of tests/targets/stacks.py (deep recursion,
+                  generators, closures, a raw thread) merges and keeps exactly
+                  its Python frames.
   native_args     --native with --nonblocking is refused with a clear message.
 
 C function names come from the symbol tables.  A stripped interpreter (the
@@ -33,7 +36,7 @@ import subprocess
 import tempfile
 
 import run as base
-from profile_tests import FOLDED_LINE
+from profile_tests import read_folded
 
 NATIVE = os.path.join(base.TARGETS, "native.py")
 
@@ -81,17 +84,30 @@ def start(interp, tmpdir, *args):
 
 
 @contextlib.contextmanager
-def mode_target(interp, mode):
-    """native.py started in one of its single-purpose modes ("zlib", "gil"), killed after."""
+def running(make):
+    """A target made by make(tmpdir), killed (and its directory removed) after."""
     tmpdir = tempfile.mkdtemp(prefix="pyspy-e2e-")
     target = None
     try:
-        target = start(interp, tmpdir, mode)
+        target = make(tmpdir)
         yield target, tmpdir
     finally:
         if target is not None:
             target.kill()
         shutil.rmtree(tmpdir, ignore_errors=True)
+
+
+def mode_target(interp, mode):
+    """native.py in one of its single-purpose modes ("zlib", "gil")."""
+    return running(lambda tmpdir: start(interp, tmpdir, mode))
+
+
+def start_stacks(interp, tmpdir):
+    target = base.Target(interp, base.STACKS, [], tmpdir)
+    target.wait_ready()
+    target.wait_tasks(target.truth["expected_tasks"])
+    base.settle(target.pid, [t["os_tid"] for t in target.truth["threads"]])
+    return target
 
 
 def fn_of(f):
@@ -243,23 +259,39 @@ def t_native_sample(ctx):
         if r.rc != base.EXIT_OK:
             raise base.Fail("expected exit 0: %s" % r.describe())
         total = hits = 0
-        with open(out, encoding="utf-8") as f:
-            for line in f:
-                m = FOLDED_LINE.match(line.rstrip("\n"))
-                if not m:
-                    raise base.Fail("folded line is not 'frames COUNT': %r" % line[:200])
-                frames, count = m.group(1).split(";"), int(m.group(2))
-                total += count
-                leaf = frames[-1]
-                in_zlib = "(libz.so" in leaf or re.match(r"^(deflate|zlib_|compress|longest_match|fill_window)", leaf)
-                caller = any(fr.startswith("compress_loop (") for fr in frames)
-                if in_zlib and caller:
-                    hits += count
+        for frames, count in read_folded(out):
+            total += count
+            leaf = frames[-1]
+            in_zlib = "(libz.so" in leaf or re.match(r"^(deflate|zlib_|compress|longest_match|fill_window)", leaf)
+            if in_zlib and any(fr.startswith("compress_loop (") for fr in frames):
+                hits += count
         if total < 20:
             raise base.Fail("only %d samples: %s" % (total, r.out[:300]))
         if hits * 10 < total * 6:
             raise base.Fail("%d of %d samples end in zlib under compress_loop, expected most; %s"
                             % (hits, total, open(out).read()[:600]))
+
+
+def t_native_stacks(ctx):
+    """Every thread of the stacks target (deep recursion, generator, closure,
+    raw thread, unicode names...) merges, and keeps exactly its Python frames."""
+    interp, spy, _ = ctx
+    with running(lambda tmpdir: start_stacks(interp, tmpdir)) as (target, _):
+        r = spy.batch(target.pid, "bt --all --native --json")
+        if r.rc != base.EXIT_OK:
+            raise base.Fail("expected exit 0: %s" % r.describe())
+        got = dict((t.get("thread_id"), t) for t in base.parse_json_doc(r)["threads"])
+        probs = []
+        for tt in target.truth["threads"]:
+            t = got.get(tt["thread_id"])
+            if t is None:
+                probs.append("%s missing" % base.tlabel(tt))
+            elif t.get("native_error"):
+                probs.append("%s: %s" % (base.tlabel(tt), t["native_error"]))
+            else:
+                probs += check_python_frames(base.tlabel(tt), tt["frames"], t["frames"], interp.version)
+        if probs:
+            raise base.Fail("; ".join(probs[:5]))
 
 
 def t_native_args(spy, interp):
@@ -270,7 +302,8 @@ def t_native_args(spy, interp):
 
 
 def group(res, interp, spy):
-    names = ["%s[%s]" % (n, interp.label) for n in ("native_bt", "native_text", "native_sample", "native_gil")]
+    names = ["%s[%s]" % (n, interp.label) for n in ("native_bt", "native_text", "native_sample", "native_gil",
+                                                     "native_stacks")]
     if not any(res.wanted(n) for n in names):
         return
     if interp.missing:
@@ -282,7 +315,8 @@ def group(res, interp, spy):
     target = None
     try:
         try:
-            target = start(interp, tmpdir)
+            if res.wanted(names[0]) or res.wanted(names[1]):
+                target = start(interp, tmpdir)
         except base.Fail as e:
             for n in names[:2]:
                 if res.wanted(n):
@@ -297,6 +331,7 @@ def group(res, interp, spy):
         shutil.rmtree(tmpdir, ignore_errors=True)
     res.run(names[2], t_native_sample, (interp, spy, None))
     res.run(names[3], t_native_gil, (interp, spy, None))
+    res.run(names[4], t_native_stacks, (interp, spy, None))
 
 
 def run_once(res, spy, interps):

@@ -25,21 +25,26 @@ def start(interp, tmpdir, *args):
     return target
 
 
-def check_folded(path, truth, samples):
-    total, leaf_hits = 0, 0
+def read_folded(path):
+    """(frames root first, count) for each line of a folded-stacks file."""
     with open(path, encoding="utf-8") as f:
         for line in f:
             m = FOLDED_LINE.match(line.rstrip("\n"))
             if not m:
                 raise base.Fail("folded line is not 'frames COUNT': %r" % line[:200])
-            frames, count = m.group(1).split(";"), int(m.group(2))
-            total += count
-            # the loop's two lines (the while test and the body) share the time
-            leaf = re.match(r"^hot_leaf \((.*):(\d+)\)$", frames[-1])
-            if leaf and leaf.group(1) == truth["file"] and int(leaf.group(2)) in (truth["leaf_line"] - 1, truth["leaf_line"]):
-                leaf_hits += count
-                if len(frames) < 30:
-                    raise base.Fail("hot_leaf stack has %d frames, expected at least 30" % len(frames))
+            yield m.group(1).split(";"), int(m.group(2))
+
+
+def check_folded(path, truth, samples):
+    total, leaf_hits = 0, 0
+    for frames, count in read_folded(path):
+        total += count
+        # the loop's two lines (the while test and the body) share the time
+        leaf = re.match(r"^hot_leaf \((.*):(\d+)\)$", frames[-1])
+        if leaf and leaf.group(1) == truth["file"] and int(leaf.group(2)) in (truth["leaf_line"] - 1, truth["leaf_line"]):
+            leaf_hits += count
+            if len(frames) < 30:
+                raise base.Fail("hot_leaf stack has %d frames, expected at least 30" % len(frames))
     if total != samples:
         raise base.Fail("folded counts add up to %d, the profile has %d samples" % (total, samples))
     if leaf_hits * 10 < total * 8:
