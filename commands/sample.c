@@ -218,7 +218,8 @@ const struct command cmd_sample = {
 		"'top', 'flamegraph' and 'save' until the next 'sample'.\n"
 		"--native adds each thread's C frames (C extensions, the libc call it waits\n"
 		"in, GIL waits) between its Python frames, as 'bt --native' shows them; a\n"
-		"C frame is labelled 'SYMBOL (LIBRARY)' in top and the exports.  It has to\n"
+		"C frame is labelled 'SYMBOL (LIBRARY)' in top and the exports (a function\n"
+		"without a symbol 'LIBRARY+0xOFFSET (LIBRARY)', where it starts).  It has to\n"
 		"pause the target at every tick to read its registers, so it implies\n"
 		"--blocking and costs the target more than Python-only sampling.",
 	.opts = sample_opts,

@@ -383,6 +383,24 @@ static int push(struct native_stack *s, uint64_t ip)
 	return 0;
 }
 
+/* Name the frame just pushed.  An outer frame's pc is a return address: name
+ * the call before it.  A function without a symbol still has an unwind table
+ * entry, whose start tells it apart from its unnamed neighbours. */
+static void name_frame(struct unwind_ctx *c, unw_cursor_t *cur, struct native_frame *f, bool outer)
+{
+	const char *evalname = c->t->layout.version < 0x03000000 ? "PyEval_EvalFrameEx" : "_PyEval_EvalFrameDefault";
+	symbolize_addr(c->ns->sym, outer ? f->ip - 1 : f->ip, &f->sym);
+	if (outer && f->sym.start)
+		f->sym.offset++;
+	unw_proc_info_t pi;
+	if (!f->sym.start && f->sym.library && unw_get_proc_info(cur, &pi) == 0 && pi.start_ip &&
+	    pi.start_ip <= f->ip) {
+		f->sym.start = pi.start_ip;
+		f->sym.offset = f->ip - pi.start_ip;
+	}
+	f->flags = classify(c->t, &f->sym, evalname);
+}
+
 static int walk(struct unwind_ctx *c, struct native_stack *out)
 {
 	unw_cursor_t cur;
@@ -401,6 +419,7 @@ static int walk(struct unwind_ctx *c, struct native_stack *out)
 		}
 		if (push(out, ip) < 0)
 			return -PS_ENOMEM;
+		name_frame(c, &cur, &out->frames[out->n - 1], out->n > 1);
 		rc = unw_step(&cur);
 		if (rc == 0)
 			break;
@@ -411,19 +430,6 @@ static int walk(struct unwind_ctx *c, struct native_stack *out)
 		}
 	}
 	return 0;
-}
-
-static void name_frames(struct target *t, struct native_state *ns, struct native_stack *out)
-{
-	const char *evalname = t->layout.version < 0x03000000 ? "PyEval_EvalFrameEx" : "_PyEval_EvalFrameDefault";
-	for (size_t i = 0; i < out->n; i++) {
-		struct native_frame *f = &out->frames[i];
-		/* an outer frame's pc is a return address: name the call before it */
-		symbolize_addr(ns->sym, i ? f->ip - 1 : f->ip, &f->sym);
-		if (i && f->sym.start)
-			f->sym.offset++;
-		f->flags = classify(t, &f->sym, evalname);
-	}
 }
 
 int native_unwind(struct target *t, pid_t tid, struct native_stack *out, struct pyspy_err *e)
@@ -462,7 +468,6 @@ int native_unwind(struct target *t, pid_t tid, struct native_stack *out, struct 
 		if (rc == -PS_ENOMEM)
 			return err_set(e, PS_ENOMEM, "out of memory");
 	}
-	name_frames(t, ns, out);
 	find_status(t, out, &c.regs);
 	if (out->n == 0)
 		return err_set(e, PS_EIO, "task %d: %s", (int)tid, out->msg[0] ? out->msg : "no native frames");

@@ -93,6 +93,20 @@ int native_merge(struct target *t, const struct py_thread *th, const struct nati
 	return 0;
 }
 
+/* "libz.so.1+0x5a20" (where the function starts in its module) for a
+ * function without a name, "??" when even that is unknown. */
+static const char *unnamed(struct target *t, const struct native_sym *s)
+{
+	char buf[300];
+	int n;
+	if (s->start && s->library && s->start >= s->module_base)
+		n = snprintf(buf, sizeof(buf), "%s+0x%llx", s->library, (unsigned long long)(s->start - s->module_base));
+	else
+		n = snprintf(buf, sizeof(buf), "??");
+	const char *out = strtab_intern(&t->strings, buf, n < 0 ? 0 : (size_t)n >= sizeof(buf) ? sizeof(buf) - 1 : (size_t)n);
+	return out ? out : "??";
+}
+
 size_t native_as_py_frames(struct target *t, const struct merged_frame *m, size_t n,
 			   struct py_frame *buf, size_t cap)
 {
@@ -104,9 +118,7 @@ size_t native_as_py_frames(struct target *t, const struct merged_frame *m, size_
 			continue;
 		}
 		const struct native_sym *s = &m[i].native->sym;
-		const char *fn = s->function ? s->function : strtab_intern(&t->strings, unknown, 2);
-		if (!fn)
-			fn = unknown;
+		const char *fn = s->function ? s->function : unnamed(t, s);
 		buf[k++] = (struct py_frame){
 			.function = fn,
 			.qualname = fn,

@@ -11,7 +11,8 @@
  *
  * A symbol is only trusted when it contains the address: in a stripped
  * binary the nearest exported symbol before a static function is a different
- * function, and naming it would be a guess.  Such frames stay unnamed.
+ * function, and naming it would be a guess.  Such frames stay unnamed (the
+ * unwinder can still tell where their function starts: native.c).
  */
 #include "symbolize.h"
 
@@ -166,7 +167,9 @@ static const char *intern(struct symbolizer *s, const char *str)
 
 static void lookup(struct symbolizer *s, Dwfl_Module *m, uint64_t addr, struct native_sym *out)
 {
-	const char *path = dwfl_module_info(m, NULL, NULL, NULL, NULL, NULL, NULL, NULL);
+	Dwarf_Addr base = 0;
+	const char *path = dwfl_module_info(m, NULL, &base, NULL, NULL, NULL, NULL, NULL);
+	out->module_base = base;
 	if (path) {
 		const char *slash = strrchr(path, '/');
 		out->path = intern(s, path);

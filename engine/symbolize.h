@@ -27,7 +27,10 @@ struct native_sym {
 	const char *file;          /* source file from DWARF; NULL without debug information */
 	int line;                  /* 0 when unknown */
 	uint64_t offset;           /* address minus the symbol's start (0 when unknown) */
-	uint64_t start;            /* the symbol's start address; 0 when unknown */
+	uint64_t start;            /* the function's start address: the symbol's, or for an
+				      unnamed function the start of its unwind table entry
+				      (filled by native.c); 0 when unknown */
+	uint64_t module_base;      /* where the module is loaded (its lowest address); 0: no module */
 };
 
 /* Report pid's modules.  Strings are interned into `strings`, which must

@@ -6,7 +6,8 @@
  * Python caller), plumbing hidden and kept with `all` (the evaluation frame
  * just outside its run), a count mismatch refused with a message rather than
  * guessed, an unwind cut short refused, and the conversion for the profile
- * store ("symbol" with the library as file, line -1; "??" when unnamed).
+ * store ("symbol" with the library as file, line -1; "LIBRARY+0xOFFSET" for
+ * an unnamed function whose start is known, "??" when nothing is).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -52,13 +53,13 @@ static void check_names(const struct merged_frame *m, size_t n, const char *cons
 
 /* sort_caller -> sorted (C) -> key -> sleep (C) */
 static struct native_frame cstack[] = {
-	{ 0x1, { "clock_nanosleep", "libc.so.6", NULL, NULL, 0, 0, 0 }, 0 },
-	{ 0x2, { "time_sleep", "libpython", NULL, NULL, 0, 0, 0 }, NATIVE_INTERP },
-	{ 0x3, { "cfunction_vectorcall_O", "libpython", NULL, NULL, 0, 0, 0 }, PL },
-	{ 0x4, { "_PyEval_EvalFrameDefault", "libpython", NULL, NULL, 0, 0, 0 }, EV },
-	{ 0x5, { "builtin_sorted", "libpython", NULL, NULL, 0, 0, 0 }, NATIVE_INTERP },
-	{ 0x6, { "_PyEval_EvalFrameDefault", "libpython", NULL, NULL, 0, 0, 0 }, EV },
-	{ 0x7, { "main", "python", NULL, NULL, 0, 0, 0 }, NATIVE_PLUMBING },
+	{ 0x1, { .function = "clock_nanosleep", .library = "libc.so.6" }, 0 },
+	{ 0x2, { .function = "time_sleep", .library = "libpython" }, NATIVE_INTERP },
+	{ 0x3, { .function = "cfunction_vectorcall_O", .library = "libpython" }, PL },
+	{ 0x4, { .function = "_PyEval_EvalFrameDefault", .library = "libpython" }, EV },
+	{ 0x5, { .function = "builtin_sorted", .library = "libpython" }, NATIVE_INTERP },
+	{ 0x6, { .function = "_PyEval_EvalFrameDefault", .library = "libpython" }, EV },
+	{ 0x7, { .function = "main", .library = "python" }, NATIVE_PLUMBING },
 };
 
 static void test_object_model(void)
@@ -139,6 +140,14 @@ static void test_unnamed(void)
 	CHECK_INT((long long)native_as_py_frames(&t, &m, 1, &out, 1), 1);
 	CHECK_STR(out.function, "??");
 	CHECK_STR(out.file, "??");
+	/* no symbol, but the unwinder knows where the function starts */
+	struct native_frame g = nf(NULL, "libz.so.1", 0);
+	g.sym.module_base = 0x7f0000000000;
+	g.sym.start = 0x7f0000005d80;
+	m.native = &g;
+	CHECK_INT((long long)native_as_py_frames(&t, &m, 1, &out, 1), 1);
+	CHECK_STR(out.function, "libz.so.1+0x5d80");
+	CHECK_STR(out.file, "libz.so.1");
 	strtab_release(&t.strings);
 }
 
