@@ -168,9 +168,9 @@ def native_sampling(binary, seconds):
     print("native sampling: busy loop 30 frames deep, 1 thread; `sample %gs --rate R --native` against" % seconds)
     print("`--blocking` (Python frames only, also pausing each tick): samples/s achieved, pyspy-sh CPU per")
     print("sample (us, whole process incl. attach and symbol loading), target slowdown, peak RSS, and")
-    print("samples whose native merge failed (kept Python-only)")
+    print("samples whose native merge failed (mfail: kept Python-only, never guessed)")
     print("%-9s %-9s %7s %10s %8s %8s %7s %6s" % ("python", "mode", "rate", "samples/s", "us/smp", "slowdown",
-                                                 "rss MB", "nofail"))
+                                                 "rss MB", "mfail"))
     for name, python in interpreters():
         fd, path = tempfile.mkstemp(prefix="pyspy-busy-")
         os.close(fd)
