@@ -434,7 +434,7 @@ static int walk(struct unwind_ctx *c, struct native_stack *out)
 
 int native_unwind(struct target *t, pid_t tid, struct native_stack *out, struct pyspy_err *e)
 {
-	struct native_state *ns;
+	struct native_state *ns = NULL;
 	struct unwind_ctx c = { .t = t };
 	out->n = 0;
 	out->error = 0;
@@ -447,7 +447,6 @@ int native_unwind(struct target *t, pid_t tid, struct native_stack *out, struct 
 #endif
 	if (tid <= 0)
 		return err_set(e, PS_EARG, "the thread's OS tid is not known");
-	ns = NULL;
 	int rc = state_get(t, &ns, e);
 	if (rc < 0)
 		return rc;
