@@ -21,6 +21,9 @@ What is checked, per interpreter:
                   generators, closures, a raw thread) merges and keeps exactly
                   its Python frames.
   native_args     --native with --nonblocking is refused with a clear message.
+  native_readonly under strace, native bt and sample make no write to the target
+                  (no PTRACE_POKE*, PTRACE_SETREGS*, process_vm_writev), and
+                  every thread is still there and asleep afterwards.
 
 C function names come from the symbol tables.  A stripped interpreter (the
 system python3: only exported symbols) cannot name its static functions
@@ -334,7 +337,40 @@ def group(res, interp, spy):
     res.run(names[4], t_native_stacks, (interp, spy, None))
 
 
+WRITES = re.compile(r"PTRACE_POKE|PTRACE_SET(FP)?REGS|PTRACE_SETREGSET|process_vm_writev")
+
+
+def t_native_readonly(spy, interp):
+    """Under strace: native bt and sample never write to the target (no POKE,
+    no SETREGS, no process_vm_writev), and leave every thread as it was."""
+    if not shutil.which("strace"):
+        raise base.Skip("strace is not installed")
+    with running(lambda tmpdir: start(interp, tmpdir)) as (target, tmpdir):
+        log = os.path.join(tmpdir, "strace.txt")
+        argv = ["strace", "-f", "-o", log, "-e", "trace=ptrace,process_vm_writev,pwrite64",
+                spy.binary, "-p", str(target.pid), "-ex", "bt --all --native-all",
+                "-ex", "sample 500ms --native --idle --rate 50", "--batch"]
+        cp = subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            timeout=base.RUN_TIMEOUT)
+        if cp.returncode != 0:
+            raise base.Fail("strace pyspy-sh exit %d: %s" % (cp.returncode, cp.stderr.decode(errors="replace")[-400:]))
+        with open(log) as f:
+            calls = f.read()
+        if "PTRACE_SEIZE" not in calls:
+            raise base.Fail("strace saw no PTRACE_SEIZE: the trace did not cover pyspy-sh")
+        bad = [l for l in calls.splitlines() if WRITES.search(l)]
+        if bad:
+            raise base.Fail("writes to the target: %s" % bad[:3])
+        tids = [t["os_tid"] for t in target.truth["threads"]]
+        if target.tasks() != sorted(tids):
+            raise base.Fail("threads changed: %s, were %s" % (target.tasks(), sorted(tids)))
+        states = base.settle(target.pid, tids)
+        if any(st not in ("S", "D") for st in states.values()):
+            raise base.Fail("task states after native reads: %s" % states)
+
+
 def run_once(res, spy, interps):
     usable = [i for i in interps if not i.missing]
     if usable:
         res.run("native_args", t_native_args, spy, usable[-1])
+        res.run("native_readonly", t_native_readonly, spy, usable[-1])
