@@ -75,15 +75,28 @@ int native_merge(struct target *t, const struct py_thread *th, const struct nati
 		return fail(ns, evals, nruns, e);
 	}
 	size_t k = 0, run = 0, py = 0;
+	const struct native_frame *unnamed = NULL;   /* first unnamed frame of the hidden run */
 	for (size_t i = 0; i < ns->n; i++) {
 		const struct native_frame *f = &ns->frames[i];
+		bool shown = all || (f->flags & NATIVE_EVAL) || !(f->flags & NATIVE_PLUMBING);
+		if (!shown) {
+			if (!unnamed && !f->sym.function)
+				unnamed = f;
+			continue;
+		}
+		/* interpreter code that has no name (a stripped binary) is hidden with
+		 * the plumbing, but one frame of it stays between shown frames: it may
+		 * be the C function (sorted, reduce) that calls back into Python */
+		if (unnamed && !all)
+			m[k++] = (struct merged_frame){ FRAME_NATIVE, NULL, unnamed };
+		unnamed = NULL;
 		if (f->flags & NATIVE_EVAL) {
 			for (size_t j = 0; j < len[run]; j++)
 				m[k++] = (struct merged_frame){ FRAME_PYTHON, &th->frames[py++], NULL };
 			run++;
 			if (all)   /* the call that ran them, just outside them */
 				m[k++] = (struct merged_frame){ FRAME_NATIVE, NULL, f };
-		} else if (all || !(f->flags & NATIVE_PLUMBING)) {
+		} else {
 			m[k++] = (struct merged_frame){ FRAME_NATIVE, NULL, f };
 		}
 	}

@@ -129,6 +129,39 @@ static void test_entry_model(void)
 	CHECK(strstr(e.msg, "unwinding stopped") != NULL);
 }
 
+/* A stripped interpreter: its C functions have no names.  A hidden run of
+ * them leaves one frame between shown frames, none at the outer end. */
+static void test_stripped(void)
+{
+	struct target t = { 0 };
+	t.layout.frame_model = FRAME_MODEL_OBJECT;
+	struct native_frame c[] = {
+		nf("clock_nanosleep", "libc.so.6", 0),
+		nf(NULL, "python3", PL),
+		nf("_PyEval_EvalFrameDefault", "python3", EV),
+		nf(NULL, "python3", PL),
+		nf("PyObject_Call", "python3", PL),
+		nf(NULL, "python3", PL),
+		nf("_PyEval_EvalFrameDefault", "python3", EV),
+		nf(NULL, "python3", PL),
+		nf("start_thread", "libc.so.6", NATIVE_PLUMBING),
+	};
+	c[3].ip = 0x3333;
+	struct py_frame py[] = { pf("key", false), pf("sort_caller", false) };
+	struct py_thread th = { .frames = py, .nframes = 2 };
+	struct native_stack ns = { .frames = c, .n = 9 };
+	struct merged_frame *m;
+	size_t n;
+	struct pyspy_err e = { 0 };
+	CHECK_INT(native_merge(&t, &th, &ns, false, &m, &n, &e), 0);
+	static const char *const want[] = { "clock_nanosleep", NULL, "key", NULL, "sort_caller" };
+	CHECK_INT((long long)n, 5);
+	for (size_t i = 0; i < n && i < 5; i++)
+		CHECK_STR(name_of(&m[i]), want[i]);
+	CHECK(n == 5 && m[3].native == &c[3]);   /* the innermost of the run */
+	free(m);
+}
+
 static void test_unnamed(void)
 {
 	struct target t = { 0 };
@@ -155,6 +188,7 @@ int main(void)
 {
 	test_object_model();
 	test_entry_model();
+	test_stripped();
 	test_unnamed();
 	return unit_done();
 }
