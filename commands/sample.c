@@ -196,6 +196,8 @@ static int do_sample(struct session *s, const struct cmd_args *a)
 		fprintf(s->out, "; %.1f us CPU and %.1f reads per tick", cpu * 1e6 / (double)st.ticks,
 			(double)st.reads / (double)st.ticks);
 	fputc('\n', s->out);
+	if (st.errors && st.error_msg[0])
+		fprintf(s->out, "(last error: %s)\n", st.error_msg);
 	if (rq.native && st.native_failed)
 		fprintf(s->out, "(%llu samples kept only their Python frames: the native stack could not be unwound or merged)\n",
 			(unsigned long long)st.native_failed);

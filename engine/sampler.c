@@ -329,10 +329,12 @@ static int tick(struct sampler *sm, uint64_t t0, struct pyspy_err *e)
 			break;
 		}
 		if (rc < 0) {
-			if (sm->o->blocking)
+			if (sm->o->blocking) {
 				sm->st->errors++;
-			else
+				snprintf(sm->st->error_msg, sizeof(sm->st->error_msg), "%s", we.msg);
+			} else {
 				sm->st->torn++;
+			}
 			rc = 0;
 			continue;
 		}
@@ -419,6 +421,7 @@ int sampler_run(struct target *t, const struct sampler_opts *o, struct sampler_s
 		}
 		if (rc < 0 && rc != -PS_EINTR) {
 			st->errors++;
+			snprintf(st->error_msg, sizeof(st->error_msg), "%s", te.msg);
 			rc = 0;
 		}
 		if (o->progress && now >= next_progress) {

@@ -30,6 +30,7 @@ struct sampler_stats {
 	uint64_t native_failed;    /* native: stacks kept Python-only (unwind or merge failed) */
 	double elapsed_s;
 	char stop_msg[256];        /* why it stopped early, if it did ("pid 42 exited") */
+	char error_msg[512];       /* the last error counted in `errors`, for the summary */
 };
 
 struct sampler_opts {
