@@ -312,34 +312,22 @@ def t_native_args(spy, interp):
 def group(res, interp, spy):
     names = ["%s[%s]" % (n, interp.label) for n in ("native_bt", "native_text", "native_sample", "native_gil",
                                                      "native_stacks")]
-    if not any(res.wanted(n) for n in names):
-        return
+    wanted = [n for n in names if res.wanted(n)]
     if interp.missing:
-        for n in names:
-            if res.wanted(n):
-                res.skip(n, interp.missing)
+        for n in wanted:
+            res.skip(n, interp.missing)
         return
-    tmpdir = tempfile.mkdtemp(prefix="pyspy-e2e-")
-    target = None
-    try:
+    if names[0] in wanted or names[1] in wanted:
         try:
-            if res.wanted(names[0]) or res.wanted(names[1]):
-                target = start(interp, tmpdir)
-        except base.Fail as e:
+            with running(lambda tmpdir: start(interp, tmpdir)) as (target, _):
+                res.run(names[0], t_native_bt, (interp, spy, target))
+                res.run(names[1], t_native_text, (interp, spy, target))
+        except base.Fail as e:   # only start() raises here: res.run catches the tests' own
             for n in names[:2]:
-                if res.wanted(n):
+                if n in wanted:
                     res.fail(n, "native target: %s" % e)
-            target = None
-        if target is not None:
-            res.run(names[0], t_native_bt, (interp, spy, target))
-            res.run(names[1], t_native_text, (interp, spy, target))
-    finally:
-        if target is not None:
-            target.kill()
-        shutil.rmtree(tmpdir, ignore_errors=True)
-    res.run(names[2], t_native_sample, (interp, spy, None))
-    res.run(names[3], t_native_gil, (interp, spy, None))
-    res.run(names[4], t_native_stacks, (interp, spy, None))
+    for name, fn in zip(names[2:], (t_native_sample, t_native_gil, t_native_stacks)):
+        res.run(name, fn, (interp, spy, None))
 
 
 WRITES = re.compile(r"PTRACE_POKE|PTRACE_SET(FP)?REGS|PTRACE_SETREGSET|process_vm_writev")
