@@ -80,9 +80,12 @@ struct merged_frame {
  * Merge th's Python frames into ns's native frames, innermost first.  Each
  * evaluation-function frame is replaced by the Python frames it runs: one
  * frame per call up to 3.10, the frames from one entry frame to the next on
- * 3.11+.  With `all`, plumbing frames are kept.  *out is malloc'd (caller
- * frees).  When the counts do not agree the result is -PS_ETORN with the
- * reason in e ("native merge failed: ..."), and nothing is guessed.
+ * 3.11+.  Plumbing is dropped, except that a hidden run containing unnamed
+ * interpreter code (a stripped binary) keeps its innermost unnamed frame;
+ * with `all`, every frame is kept, evaluation frames just outside their
+ * Python frames.  *out is malloc'd (caller frees).  When the counts do not
+ * agree, or the unwind was cut short, the result is -PS_ETORN with the reason
+ * in e ("native merge failed: ..."), and nothing is guessed.
  */
 int native_merge(struct target *t, const struct py_thread *th, const struct native_stack *ns, bool all,
 		 struct merged_frame **out, size_t *n, struct pyspy_err *e);

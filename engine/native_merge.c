@@ -10,6 +10,11 @@
  * calls no longer recurse in C.  Both stacks are innermost first, so the
  * merge is a single pass that consumes one run per evaluation frame.
  *
+ * Without --native-all the interpreter's call plumbing goes; in a stripped
+ * interpreter its static functions have no names and are hidden with it, but
+ * one of each hidden run is kept, because among them may be the C function
+ * (sorted, functools.reduce) through which Python called back into Python.
+ *
  * The merge never guesses: if the number of evaluation frames differs from
  * the number of runs (an evaluation function that could not be named in a
  * stripped binary, an unwind cut short, a stack that changed while read) the
