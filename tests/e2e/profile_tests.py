@@ -173,7 +173,29 @@ def group(res, interp, spy):
         res.run(full, fn, (interp, spy))
 
 
+def t_blocking(spy, interp):
+    """--blocking pauses the target each tick; a paused task reads 't' in
+    /proc, so running threads must be judged by the state read before the
+    pause, or a blocking profile of a busy program comes back empty."""
+    tmpdir = tempfile.mkdtemp(prefix="pyspy-e2e-")
+    target = None
+    try:
+        target = start(interp, tmpdir)
+        r = spy.run(["-p", str(target.pid), "-ex", "sample 1s --blocking --rate 100", "-ex", "top -n 1", "--batch"])
+        m = re.search(r"^sampled pid \d+ .*?: \d+ ticks .*?, (\d+) samples", r.out, re.M)
+        if r.rc != 0 or not m or int(m.group(1)) < 50:
+            raise base.Fail("too few samples with --blocking: %s" % r.describe()[:400] + " " + r.out[:300])
+        rows = [l for l in r.out.splitlines() if re.match(r"^\s*[\d.]+% ", l)]
+        if not rows or "hot_leaf (" not in rows[0]:
+            raise base.Fail("top's first row is not hot_leaf: %r" % (rows[:1],))
+    finally:
+        if target:
+            target.kill()
+        shutil.rmtree(tmpdir, ignore_errors=True)
+
+
 def run_once(res, spy, interps):
     usable = [i for i in interps if not i.missing]
     if usable:
         res.run("profile_bad_args", t_bad_args, spy, usable[-1])
+        res.run("profile_blocking", t_blocking, spy, usable[-1])
