@@ -52,12 +52,11 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
+/* (Re-)read the process's modules.  Reporting again into the same Dwfl keeps
+ * the modules that are still mapped, with the ELF and DWARF already loaded. */
 static int report(struct symbolizer *s, struct pyspy_err *e)
 {
-	if (s->dwfl)
-		dwfl_end(s->dwfl);
-	s->dwfl = dwfl_begin(&callbacks);
-	if (!s->dwfl)
+	if (!s->dwfl && !(s->dwfl = dwfl_begin(&callbacks)))
 		return err_set(e, PS_ENOMEM, "cannot start libdwfl: %s", dwfl_errmsg(-1));
 	dwfl_report_begin(s->dwfl);
 	int rc = dwfl_linux_proc_report(s->dwfl, s->pid);
@@ -101,6 +100,9 @@ void symbolize_reset(struct symbolizer *s)
 	if (s->slots)
 		memset(s->slots, 0, s->cap * sizeof(*s->slots));
 	s->n = 0;
+	if (s->dwfl)
+		dwfl_end(s->dwfl);
+	s->dwfl = NULL;
 	report(s, NULL);
 }
 
@@ -206,7 +208,8 @@ void symbolize_addr(struct symbolizer *s, uint64_t addr, struct native_sym *out)
 	}
 	Dwfl_Module *m = s->dwfl ? dwfl_addrmodule(s->dwfl, addr) : NULL;
 	if (!m && now_ns() - s->last_refresh_ns > REFRESH_NS) {
-		symbolize_reset(s);
+		/* perhaps a library loaded since: the answers cached so far stay good */
+		report(s, NULL);
 		m = s->dwfl ? dwfl_addrmodule(s->dwfl, addr) : NULL;
 	}
 	if (m)
