@@ -318,7 +318,7 @@ static void find_status(struct target *t, struct native_stack *s, const struct u
 	s->syscall = -1;
 	s->syscall_name = NULL;
 	for (size_t i = 0; i < s->n; i++)
-		if (s->frames[i].sym.function && name_in(s->frames[i].sym.function, gc_names)) {
+		if ((s->frames[i].flags & NATIVE_INTERP) && name_in(s->frames[i].sym.function, gc_names)) {
 			s->status = NSTAT_GC;
 			return;
 		}
@@ -331,7 +331,8 @@ static void find_status(struct target *t, struct native_stack *s, const struct u
 		 * locks are semaphores): this names take_gil in a stripped binary */
 		bool cond_in_interp = fn && i < 3 && i + 1 < s->n && name_in(fn, cond_names) &&
 				      (s->frames[i + 1].flags & NATIVE_INTERP);
-		if ((fn && name_in(fn, gil_names)) || lock_in_eval || cond_in_interp) {
+		bool gil_fn = (s->frames[i].flags & NATIVE_INTERP) && name_in(fn, gil_names);
+		if (gil_fn || lock_in_eval || cond_in_interp) {
 			s->status = NSTAT_GIL;
 			return;
 		}
