@@ -156,13 +156,9 @@ static void native_view_fill(struct session *s, const struct py_thread *th, bool
 {
 	struct pyspy_err e = { 0 };
 	memset(nv, 0, sizeof(*nv));
-	if (native_unwind(&s->target, th->os_tid, ns, &e) < 0) {
-		snprintf(nv->error, sizeof(nv->error), "no native stack: %s", e.msg);
-		return;
-	}
-	nv->status = native_status_text(ns, nv->statusbuf, sizeof(nv->statusbuf));
-	if (native_merge(&s->target, th, ns, all, &nv->m, &nv->n, &e) < 0)
+	if (native_thread_stack(&s->target, th, all, ns, &nv->m, &nv->n, &e) < 0)
 		snprintf(nv->error, sizeof(nv->error), "%s", e.msg);
+	nv->status = native_status_text(ns, nv->statusbuf, sizeof(nv->statusbuf));
 }
 
 struct bt_view {

@@ -90,6 +90,13 @@ struct merged_frame {
 int native_merge(struct target *t, const struct py_thread *th, const struct native_stack *ns, bool all,
 		 struct merged_frame **out, size_t *n, struct pyspy_err *e);
 
+/* Both steps for one thread of a paused target: unwind th->os_tid into ns
+ * (reused between calls), then merge.  What a binding wants for "this
+ * thread's mixed stack".  A failure of either step is the result; ns keeps
+ * whatever was unwound (and its status) even when the merge fails. */
+int native_thread_stack(struct target *t, const struct py_thread *th, bool all, struct native_stack *ns,
+			struct merged_frame **out, size_t *n, struct pyspy_err *e);
+
 /* The merged frames as py_frames for the profile store: a native frame
  * becomes function = qualname = its symbol (or "0x..." when unnamed), file =
  * its library, line = -1, so profile labels read "symbol (library)".  Fills

@@ -111,6 +111,19 @@ int native_merge(struct target *t, const struct py_thread *th, const struct nati
 	return 0;
 }
 
+int native_thread_stack(struct target *t, const struct py_thread *th, bool all, struct native_stack *ns,
+			struct merged_frame **out, size_t *n, struct pyspy_err *e)
+{
+	*out = NULL;
+	*n = 0;
+	int rc = native_unwind(t, th->os_tid, ns, e);
+	if (rc < 0) {
+		err_wrap(e, "no native stack");
+		return rc;
+	}
+	return native_merge(t, th, ns, all, out, n, e);
+}
+
 /* "libz.so.1+0x5a20" (where the function starts in its module) for a
  * function without a name, "??" when even that is unknown. */
 static const char *unnamed(struct target *t, const struct native_sym *s)

@@ -264,8 +264,7 @@ static int with_native(struct sampler *sm, const struct py_thread *th, struct py
 {
 	struct merged_frame *m = NULL;
 	size_t n = 0;
-	if (native_unwind(sm->t, th->os_tid, &sm->ns, NULL) < 0 ||
-	    native_merge(sm->t, th, &sm->ns, sm->o->native_all, &m, &n, NULL) < 0) {
+	if (native_thread_stack(sm->t, th, sm->o->native_all, &sm->ns, &m, &n, NULL) < 0) {
 		sm->st->native_failed++;
 		return -1;
 	}
