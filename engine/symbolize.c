@@ -21,7 +21,7 @@
 #include <string.h>
 #include <time.h>
 
-#define REFRESH_NS 250000000ull
+#define REFRESH_NS 100000000ull   /* maps re-read at most 10 times a second */
 
 struct sym_slot {
 	uint64_t addr;             /* 0: empty */
@@ -212,7 +212,8 @@ void symbolize_addr(struct symbolizer *s, uint64_t addr, struct native_sym *out)
 		report(s, NULL);
 		m = s->dwfl ? dwfl_addrmodule(s->dwfl, addr) : NULL;
 	}
-	if (m)
-		lookup(s, m, addr, out);
+	if (!m)
+		return;   /* not cached: a later lookup may find a library mapped since */
+	lookup(s, m, addr, out);
 	cache_put(s, addr, out);
 }

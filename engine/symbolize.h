@@ -40,7 +40,7 @@ void symbolize_free(struct symbolizer *s);
 
 /* Look one address up.  A return address should be passed minus one so that
  * the call, not the next line, is named.  An address outside every known
- * module makes the symbolizer re-read the maps (at most a few times a second:
+ * module makes the symbolizer re-read the maps (at most ten times a second:
  * a library loaded since attach; modules already known keep what they have
  * loaded) before it answers "unknown".  Never fails: unknown parts are NULL. */
 void symbolize_addr(struct symbolizer *s, uint64_t addr, struct native_sym *out);

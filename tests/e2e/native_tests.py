@@ -21,6 +21,7 @@ What is checked, per interpreter:
                   generators, closures, a raw thread) merges and keeps exactly
                   its Python frames.
   native_args     --native with --nonblocking is refused with a clear message.
+  native_late_library  a library mapped after the first look is named.
   native_readonly under strace, native bt and sample make no write to the target
                   (no PTRACE_POKE*, PTRACE_SETREGS*, process_vm_writev), and
                   every thread is still there and asleep afterwards.
@@ -33,11 +34,13 @@ checks that one stands between the Python callee and its caller (README.md
 says so too).
 """
 import contextlib
+import json
 import os
 import re
 import shutil
 import subprocess
 import tempfile
+import time
 
 import run as base
 from profile_tests import read_folded
@@ -330,6 +333,38 @@ def group(res, interp, spy):
         res.run(name, fn, (interp, spy, None))
 
 
+def t_native_late_library(spy, interp):
+    """A library mapped after the first native look is still named: the
+    symbolizer re-reads the maps when an address falls outside them."""
+    with mode_target(interp, "late") as (target, _):
+        p = subprocess.Popen([spy.binary, "-p", str(target.pid)], stdin=subprocess.PIPE,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        try:
+            p.stdin.write(b"bt --native --json\n")
+            p.stdin.flush()
+            first = p.stdout.readline()     # the command has run: its output is flushed
+            open(target.truth["go"], "w").close()
+            deadline = time.time() + 60
+            while not os.path.exists(target.truth["phase2"]) and time.time() < deadline:
+                time.sleep(0.02)
+            base.settle(target.pid, target.tasks())
+            time.sleep(0.3)   # the symbolizer re-reads the maps at most every 100 ms
+            out, err = p.communicate(b"bt --native --json\n", timeout=base.RUN_TIMEOUT)
+        finally:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+        if not first.startswith(b"{") or not out.startswith(b"{"):
+            raise base.Fail("expected two JSON documents: %r / %r; stderr %r" % (first[:200], out[:200], err[-300:]))
+        frames = json.loads(out.decode())["threads"][0]["frames"]
+        names = [f.get("function") for f in frames]
+        if "late_wait" not in names:
+            raise base.Fail("late_wait not in the second stack: %r" % names)
+        native = frames[:names.index("late_wait")]
+        if not native or any(f.get("kind") != "native" or not f.get("library") for f in native):
+            raise base.Fail("native frames above late_wait without a library (maps not re-read?): %r" % native)
+
+
 WRITES = re.compile(r"PTRACE_POKE|PTRACE_SET(FP)?REGS|PTRACE_SETREGSET|process_vm_writev")
 
 
@@ -369,3 +404,5 @@ def run_once(res, spy, interps):
     if usable:
         res.run("native_args", t_native_args, spy, usable[-1])
         res.run("native_readonly", t_native_readonly, spy, usable[-1])
+        shared = [i for i in usable if i.label.startswith("pyenv-3")]
+        res.run("native_late_library", t_native_late_library, spy, (shared or usable)[-1])

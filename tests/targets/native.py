@@ -22,6 +22,10 @@ With "gil" a thread spins in Python while the main thread sleeps in a ctypes
 PyDLL call, which keeps the GIL: the spinning thread ends up waiting for the
 GIL for good.  {"pid"} is written before the main thread takes the GIL.
 
+With "late" the process waits (for TRUTH_JSON + ".go" to exist) before it
+imports socket, so a library is mapped after pyspy-sh first looked, then
+writes TRUTH_JSON + ".phase2" and blocks in a socket recv.
+
 With "zlib" the process instead writes {"pid", "file", "caller"} and then
 compresses a large buffer forever in compress_loop: nearly all its time is
 inside zlib's C code.
@@ -204,6 +208,25 @@ def gil_mode(truth_path, ready):
     hold_gil()
 
 
+# ---------------------------------------------------------------- late mode
+
+def late_wait():
+    import socket           # _socket is a shared library in most builds: mapped only now
+    a, b = socket.socketpair()
+    with open(PHASE2, "w") as f:
+        f.write("waiting\n")
+    a.recv(1)  # BLOCK
+
+
+def late_mode(truth_path, ready):
+    global PHASE2
+    go, PHASE2 = truth_path + ".go", truth_path + ".phase2"
+    write_ready(truth_path, ready, {"pid": os.getpid(), "go": go, "phase2": PHASE2})
+    while not os.path.exists(go):
+        time.sleep(0.02)
+    late_wait()
+
+
 # ---------------------------------------------------------------- zlib mode
 
 def compress_loop(data):
@@ -221,7 +244,7 @@ def zlib_mode(truth_path, ready):
 
 def main():
     if len(sys.argv) not in (3, 4):
-        sys.stderr.write("usage: native.py TRUTH_JSON READY(fd|path) [zlib|gil]\n")
+        sys.stderr.write("usage: native.py TRUTH_JSON READY(fd|path) [zlib|gil|late]\n")
         sys.exit(64)
     truth_path, ready = sys.argv[1], sys.argv[2]
     if sys.argv[3:] == ["zlib"]:
@@ -229,6 +252,9 @@ def main():
         return
     if sys.argv[3:] == ["gil"]:
         gil_mode(truth_path, ready)
+        return
+    if sys.argv[3:] == ["late"]:
+        late_mode(truth_path, ready)
         return
     register()
     ORDER.append(threading.current_thread().ident)
