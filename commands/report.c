@@ -61,7 +61,7 @@ static void print_top(struct session *s, const struct profile *p, enum prof_by b
 		double total = samples ? 100.0 * (double)r->total / (double)samples : 0;
 		fprintf(s->out, "%6.2f%% %6.2f%% %9.3f %9.3f  %s (%s", own, total, (double)r->own * per,
 			(double)r->total * per, r->qualname, r->file);
-		if (by == PROF_BY_LINE)
+		if (by == PROF_BY_LINE && r->line >= 0)   /* a native frame has no line */
 			fprintf(s->out, ":%d", r->line);
 		fputs(")\n", s->out);
 	}

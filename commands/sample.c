@@ -20,7 +20,7 @@
 #include "sample.h"
 #include "session.h"
 
-enum { OPT_RATE, OPT_IDLE, OPT_GIL, OPT_THREADS, OPT_NONBLOCKING, OPT_BLOCKING };
+enum { OPT_RATE, OPT_IDLE, OPT_GIL, OPT_THREADS, OPT_NONBLOCKING, OPT_BLOCKING, OPT_NATIVE, OPT_NATIVE_ALL };
 
 static const struct cmd_opt sample_opts[] = {
 	[OPT_RATE] = { "rate", 'r', OPT_STRING, "HZ", "samples per second (default 100; up to what the machine allows)" },
@@ -29,6 +29,8 @@ static const struct cmd_opt sample_opts[] = {
 	[OPT_THREADS] = { "threads", 't', OPT_BOOL, NULL, "keep threads apart: a root frame per thread in exports" },
 	[OPT_NONBLOCKING] = { "nonblocking", 0, OPT_BOOL, NULL, "never pause the target (the default)" },
 	[OPT_BLOCKING] = { "blocking", 0, OPT_BOOL, NULL, "pause the target for each sample" },
+	[OPT_NATIVE] = { "native", 'n', OPT_BOOL, NULL, "sample C frames too, merged with the Python frames (implies --blocking)" },
+	[OPT_NATIVE_ALL] = { "native-all", 0, OPT_BOOL, NULL, "like --native, keeping the interpreter's own call frames" },
 	{ 0 },
 };
 
@@ -94,7 +96,8 @@ static void progress(void *arg, const struct sampler_stats *st)
 int sample_into(struct session *s, const struct sample_request *rq, struct profile *p, struct sampler_stats *st)
 {
 	struct sampler_opts so = { .rate = rq->rate, .duration = rq->duration, .idle = rq->idle,
-				   .gil_only = rq->gil, .blocking = rq->blocking, .progress = progress };
+				   .gil_only = rq->gil, .blocking = rq->blocking || rq->native, .native = rq->native,
+				   .native_all = rq->native_all, .progress = progress };
 	struct sample_ctx ctx = { s, p, rq->duration, rq->tick, rq->tick_arg };
 	struct pyspy_err e = { 0 };
 
@@ -132,6 +135,10 @@ static int do_sample(struct session *s, const struct cmd_args *a)
 	rq.idle = a->set[OPT_IDLE];
 	rq.gil = a->set[OPT_GIL];
 	rq.blocking = a->set[OPT_BLOCKING];
+	rq.native = a->set[OPT_NATIVE] || a->set[OPT_NATIVE_ALL];
+	rq.native_all = a->set[OPT_NATIVE_ALL];
+	if (rq.native && a->set[OPT_NONBLOCKING])
+		return cmd_error(s, "sample: --native pauses the target at every tick: it cannot be --nonblocking");
 	struct profile *p = profile_new();
 	if (!p)
 		return cmd_error(s, "sample: out of memory");
@@ -150,6 +157,11 @@ static int do_sample(struct session *s, const struct cmd_args *a)
 		fprintf(s->out, "; %.1f us CPU and %.1f reads per tick", cpu * 1e6 / (double)st.ticks,
 			(double)st.reads / (double)st.ticks);
 	fputc('\n', s->out);
+	if (st.errors && st.error_msg[0])
+		fprintf(s->out, "(last error: %s)\n", st.error_msg);
+	if (rq.native && st.native_failed)
+		fprintf(s->out, "(%llu samples kept only their Python frames: the native stack could not be unwound or merged)\n",
+			(unsigned long long)st.native_failed);
 	if (!strcmp(st.stop_msg, "interrupted"))
 		fputs("(interrupted; the samples taken are kept)\n", s->out);
 	else if (st.stop_msg[0])
@@ -159,7 +171,7 @@ static int do_sample(struct session *s, const struct cmd_args *a)
 
 const struct command cmd_sample = {
 	.name = "sample",
-	.usage = "sample DURATION [--rate HZ] [--idle] [--gil] [--threads] [--blocking]",
+	.usage = "sample DURATION [--rate HZ] [--idle] [--gil] [--threads] [--blocking] [--native|--native-all]",
 	.summary = "Profile the target: sample its Python stacks for DURATION (500ms, 10s, 2m, unlimited).",
 	.help = "Each tick reads every thread's stack; by default only threads the kernel\n"
 		"shows running are kept (--idle keeps waiting ones too, --gil only the GIL\n"
@@ -168,7 +180,13 @@ const struct command cmd_sample = {
 		"(--blocking) slows it down and caps the rate, while a stack read as it\n"
 		"changes is detected and dropped, counted as 'torn'.  Ctrl-C stops early and\n"
 		"keeps the samples; so does the target exiting.  The profile stays for\n"
-		"'top', 'flamegraph' and 'save' until the next 'sample'.",
+		"'top', 'flamegraph' and 'save' until the next 'sample'.\n"
+		"--native adds each thread's C frames (C extensions, the libc call it waits\n"
+		"in, GIL waits) between its Python frames, as 'bt --native' shows them; a\n"
+		"C frame is labelled 'SYMBOL (LIBRARY)' in top and the exports (a function\n"
+		"without a symbol 'LIBRARY+0xOFFSET (LIBRARY)', where it starts).  It has to\n"
+		"pause the target at every tick to read its registers, so it implies\n"
+		"--blocking and costs the target more than Python-only sampling.",
 	.opts = sample_opts,
 	.min_args = 1,
 	.max_args = 1,

@@ -13,6 +13,7 @@ struct sampler_stats;
 struct sample_request {
 	double rate, duration;
 	bool idle, gil, blocking;
+	bool native, native_all;   /* merge C frames in; implies blocking */
 	/* instead of the progress line: called a few times a second; non-zero is ignored */
 	int (*tick)(void *arg, const struct sampler_stats *st);
 	void *tick_arg;

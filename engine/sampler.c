@@ -24,6 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "native.h"
 #include "pause.h"
 #include "procfs.h"
 
@@ -60,6 +61,10 @@ struct sampler {
 	struct statfd statfds[STATFD_SLOTS];
 	struct name_entry names[NAME_SLOTS];
 	uint64_t rng;
+	uint64_t prepause_ns;          /* blocking: when the states were read, before pausing */
+	struct native_stack ns;        /* native: reused tick after tick */
+	struct py_frame *merged;       /* native: the merged stack handed to emit */
+	size_t merged_cap;
 };
 
 static uint64_t now_ns(void)
@@ -85,7 +90,9 @@ static char task_state(struct sampler *sm, pid_t tid)
 	struct statfd *slot = &sm->statfds[(unsigned)tid % STATFD_SLOTS];
 	char buf[512];
 	uint64_t now = now_ns();
-	if (slot->tid == tid && slot->state && now - slot->read_ns < STATE_REFRESH_NS)
+	/* a paused task shows 't': blocking ticks use the state read just before the pause */
+	if (slot->tid == tid && slot->state &&
+	    (now - slot->read_ns < STATE_REFRESH_NS || (sm->o->blocking && slot->read_ns >= sm->prepause_ns)))
 		return slot->state;
 	if (slot->tid != tid) {
 		if (slot->fd > 0)
@@ -127,8 +134,21 @@ static const char *cached_name(struct sampler *sm, uint64_t thread_id)
 	return slot->name && slot->name[0] ? slot->name : NULL;
 }
 
+/* Blocking ticks: refresh the states of the threads seen so far before pausing. */
+static void states_before_pause(struct sampler *sm)
+{
+	sm->prepause_ns = now_ns();
+	for (int i = 0; i < STATFD_SLOTS; i++)
+		if (sm->statfds[i].tid) {
+			sm->statfds[i].read_ns = 0;
+			task_state(sm, sm->statfds[i].tid);
+		}
+}
+
 static void release(struct sampler *sm)
 {
+	native_stack_release(&sm->ns);
+	free(sm->merged);
 	for (size_t i = 0; i < sm->cap; i++)
 		free(sm->threads[i].frames);
 	free(sm->threads);
@@ -233,7 +253,50 @@ static bool wanted(struct sampler *sm, struct py_thread *th, raddr_t holder, boo
 		return true;
 	th->state = th->os_tid ? task_state(sm, th->os_tid) : 0;
 	th->active = th->state == 'R';
-	return th->active;
+	/* a thread first seen while paused: its state is not known, keep it */
+	return th->active || (sm->o->blocking && th->state == 't');
+}
+
+/* Native: th's stack merged with its C stack, as a py_thread copy whose
+ * frames are sm->merged.  Non-zero (and counted) when it cannot be had: the
+ * sample then keeps the Python stack alone. */
+static int with_native(struct sampler *sm, const struct py_thread *th, struct py_thread *out)
+{
+	struct merged_frame *m = NULL;
+	size_t n = 0;
+	if (native_thread_stack(sm->t, th, sm->o->native_all, &sm->ns, &m, &n, NULL) < 0) {
+		sm->st->native_failed++;
+		return -1;
+	}
+	if (n > sm->merged_cap) {
+		struct py_frame *nb = realloc(sm->merged, n * sizeof(*nb));
+		if (!nb) {
+			free(m);
+			sm->st->native_failed++;
+			return -1;
+		}
+		sm->merged = nb;
+		sm->merged_cap = n;
+	}
+	*out = *th;
+	out->frames = sm->merged;
+	out->nframes = native_as_py_frames(sm->t, m, n, sm->merged, sm->merged_cap);
+	free(m);
+	return 0;
+}
+
+/* Native: one unwind of the main thread before the clock starts, so that
+ * reporting the modules and loading the first debug information (tens of
+ * milliseconds, more on a cold disk) is not taken out of the sampling time. */
+static void native_warm_up(struct target *t)
+{
+	struct pause pz;
+	struct native_stack ns = { 0 };
+	if (pause_all(&pz, t->pid, NULL) < 0)
+		return;
+	native_unwind(t, t->pid, &ns, NULL);
+	pause_release(&pz);
+	native_stack_release(&ns);
 }
 
 static int tick(struct sampler *sm, uint64_t t0, struct pyspy_err *e)
@@ -241,6 +304,8 @@ static int tick(struct sampler *sm, uint64_t t0, struct pyspy_err *e)
 	struct pause pz = { 0 };
 	raddr_t holder = 0;
 	int rc = 0;
+	if (sm->o->blocking)
+		states_before_pause(sm);
 	if (sm->o->blocking && (rc = pause_all(&pz, sm->t->pid, e)) < 0)
 		return rc;
 	int n = read_threads(sm, e);
@@ -263,15 +328,20 @@ static int tick(struct sampler *sm, uint64_t t0, struct pyspy_err *e)
 			break;
 		}
 		if (rc < 0) {
-			if (sm->o->blocking)
+			if (sm->o->blocking) {
 				sm->st->errors++;
-			else
+				snprintf(sm->st->error_msg, sizeof(sm->st->error_msg), "%s", we.msg);
+			} else {
 				sm->st->torn++;
+			}
 			rc = 0;
 			continue;
 		}
 		th->name = (char *)cached_name(sm, th->thread_id);
+		struct py_thread merged;
 		struct sample smp = { ts_us, th };
+		if (sm->o->native && with_native(sm, th, &merged) == 0)
+			smp.thread = &merged;
 		sm->st->samples++;
 		if (sm->o->emit && sm->o->emit(sm->o->ctx, &smp) != 0) {
 			rc = 1;
@@ -309,6 +379,10 @@ int sampler_run(struct target *t, const struct sampler_opts *o, struct sampler_s
 	memset(st, 0, sizeof(*st));
 	if (!(o->rate > 0))
 		return err_set(e, PS_EARG, "sampling rate must be positive");
+	if (o->native && !o->blocking)
+		return err_set(e, PS_EARG, "native sampling pauses the target: it needs blocking mode");
+	if (o->native)
+		native_warm_up(t);
 	uint64_t interval = (uint64_t)(1e9 / o->rate);
 	uint64_t t0 = now_ns(), due = t0, next_progress = t0 + 250000000ull;
 	uint64_t end = o->duration > 0 ? t0 + (uint64_t)(o->duration * 1e9) : UINT64_MAX;
@@ -346,6 +420,7 @@ int sampler_run(struct target *t, const struct sampler_opts *o, struct sampler_s
 		}
 		if (rc < 0 && rc != -PS_EINTR) {
 			st->errors++;
+			snprintf(st->error_msg, sizeof(st->error_msg), "%s", te.msg);
 			rc = 0;
 		}
 		if (o->progress && now >= next_progress) {

@@ -27,8 +27,10 @@ struct sampler_stats {
 	uint64_t torn;             /* stacks that did not validate (read while changing) */
 	uint64_t late;             /* ticks that fell behind schedule by more than an interval */
 	uint64_t reads;            /* remote reads issued */
+	uint64_t native_failed;    /* native: stacks kept Python-only (unwind or merge failed) */
 	double elapsed_s;
 	char stop_msg[256];        /* why it stopped early, if it did ("pid 42 exited") */
+	char error_msg[512];       /* the last error counted in `errors`, for the summary */
 };
 
 struct sampler_opts {
@@ -37,6 +39,8 @@ struct sampler_opts {
 	bool idle;                 /* keep threads that are not running */
 	bool gil_only;             /* only the thread holding the GIL */
 	bool blocking;             /* pause the target for each tick */
+	bool native;               /* merge C frames in (native.h); needs blocking */
+	bool native_all;           /* with native: keep the interpreter's call plumbing */
 	int (*emit)(void *ctx, const struct sample *s);            /* non-zero: stop */
 	void (*progress)(void *ctx, const struct sampler_stats *st); /* a few times a second */
 	void *ctx;

@@ -25,6 +25,7 @@
 #include "../layouts/debug_offsets.h"
 #include "code.h"
 #include "elfsym.h"
+#include "native.h"
 #include "pyobj.h"
 
 #define SCAN_CHUNK 65536
@@ -387,6 +388,8 @@ fail:
 
 void target_detach(struct target *t)
 {
+	native_state_free(t->native);
+	t->native = NULL;
 	code_cache_clear(t);
 	pyobj_release(t);
 	free(t->chunk_buf);

@@ -25,6 +25,7 @@
 #include "strtab.h"
 
 struct code_info;
+struct native_state;
 
 /* How the interpreter state was found, for `info` and tests. */
 enum locate_method {
@@ -70,6 +71,7 @@ struct target {
 	struct typecache *types;
 	uint8_t *chunk_buf;        /* the frame walk's copy of a data-stack chunk, reused */
 	size_t chunk_cap;
+	struct native_state *native; /* native.c: unwinder and symbolizer, made on first use */
 };
 
 struct attach_opts {

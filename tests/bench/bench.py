@@ -8,7 +8,9 @@ For every installed interpreter (pyenv's and the system's python3):
     next to the same figures for spawning /bin/true (this machine's floor);
   - remote reads for `bt` of one thread 50 frames deep with the code cache
     warm (the second `bt` in one session; counted by the engine, PYSPY_STATS).
-Prints one table.  Numbers are measurements to report, never assertions.
+  - native sampling (`sample --native`) next to `--blocking`, which also pauses
+    the target every tick: samples/s, CPU per sample, target slowdown.
+Prints one table per part.  Numbers are measurements to report, never assertions.
 """
 import argparse
 import glob
@@ -118,8 +120,10 @@ def sample_run(binary, pid, rate, seconds, extra=""):
         raise RuntimeError("sample failed (status %d): %s" % (status, text.strip()[:200]))
     elapsed, samples = float(m.group(1)), int(m.group(4))
     cpu = (usage.ru_utime + usage.ru_stime) * 1e6
-    return {"per_s": samples / elapsed, "samples": samples, "cpu_us": cpu / max(samples, 1), "rss_mb": usage.ru_maxrss / 1024.0,
-            "errors": int(m.group(5)), "torn": int(m.group(6)), "reads": float(m.group(9) or 0)}
+    failed = re.search(r"^\((\d+) samples kept only their Python frames", text, re.M)
+    return {"per_s": samples / elapsed, "samples": samples, "cpu_us": cpu / max(samples, 1),
+            "rss_mb": usage.ru_maxrss / 1024.0, "errors": int(m.group(5)), "torn": int(m.group(6)),
+            "reads": float(m.group(9) or 0), "native_failed": int(failed.group(1)) if failed else 0}
 
 
 def is_311_plus(name):
@@ -220,18 +224,56 @@ def long_run(binary, seconds):
         os.unlink(path)
 
 
+def native_sampling(binary, seconds):
+    """`sample --native` next to `sample --blocking` (both pause the target each tick)."""
+    print()
+    print("native sampling: busy loop 30 frames deep, 1 thread; `sample %gs --rate R --native` against" % seconds)
+    print("`--blocking` (Python frames only, also pausing each tick): samples/s achieved, pyspy-sh CPU per")
+    print("sample (us, whole process incl. attach and symbol loading), target slowdown, peak RSS, and")
+    print("samples whose native merge failed (mfail: kept Python-only, never guessed)")
+    print("%-9s %-9s %7s %10s %8s %8s %7s %6s" % ("python", "mode", "rate", "samples/s", "us/smp", "slowdown",
+                                                 "rss MB", "mfail"))
+    for name, python in interpreters():
+        fd, path = tempfile.mkstemp(prefix="pyspy-busy-")
+        os.close(fd)
+        proc = subprocess.Popen([python, BUSY, path, "1", "30"])
+        try:
+            time.sleep(2.2)
+            base_from = os.path.getsize(path)
+            time.sleep(2.1)
+            base = loop_rate(path, base_from)
+            for rate in (100, 1000, 10000000):
+                for mode, flags in (("blocking", " --blocking"), ("native", " --native")):
+                    since = os.path.getsize(path)
+                    r = sample_run(binary, proc.pid, rate, seconds, flags)
+                    during = loop_rate(path, since)
+                    slow = 100.0 * (1 - during / base) if base else 0.0
+                    print("%-9s %-9s %7s %10.0f %8.1f %7.1f%% %7.1f %6d" % (
+                        name, mode, "max" if rate >= 10000000 else rate, r["per_s"], r["cpu_us"], slow,
+                        r["rss_mb"], r["native_failed"]))
+                    sys.stdout.flush()
+        except Exception as exc:
+            print("%-9s error: %s" % (name, exc))
+        finally:
+            proc.kill()
+            proc.wait()
+            os.unlink(path)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--binary", default=os.path.join(ROOT, "pyspy-sh"))
     ap.add_argument("--runs", type=int, default=40)
     ap.add_argument("--sample-seconds", type=float, default=2.0)
     ap.add_argument("--long-seconds", type=float, default=60.0, help="the 10 kHz RSS run (0: skip)")
-    ap.add_argument("--only", choices=("attach", "sampling", "long"), help="run one part")
+    ap.add_argument("--only", choices=("attach", "sampling", "long", "native"), help="run one part")
     args = ap.parse_args()
     if args.only == "sampling":
         return sampling(args.binary, args.sample_seconds)
     if args.only == "long":
         return long_run(args.binary, args.long_seconds)
+    if args.only == "native":
+        return native_sampling(args.binary, args.sample_seconds)
     print("whole-process cost of `pyspy-sh -p PID -ex 'bt --all' --batch` on a 10-thread target, 20 frames each,")
     print("spawn to exit, over %d runs: wall min / median ms, CPU (user+sys) median ms;" % args.runs)
     print("and remote reads for `bt` of one thread 50 frames deep with the code cache warm.")
@@ -264,6 +306,7 @@ def main():
         sampling(args.binary, args.sample_seconds)
         if args.long_seconds > 0:
             long_run(args.binary, args.long_seconds)
+        native_sampling(args.binary, args.sample_seconds)
 
 
 if __name__ == "__main__":

@@ -37,21 +37,26 @@ def start_script(interp, tmpdir, script, *args):
     return target
 
 
-def check_folded(path, truth, samples):
-    total, leaf_hits = 0, 0
+def read_folded(path):
+    """(frames root first, count) for each line of a folded-stacks file."""
     with open(path, encoding="utf-8") as f:
         for line in f:
             m = FOLDED_LINE.match(line.rstrip("\n"))
             if not m:
                 raise base.Fail("folded line is not 'frames COUNT': %r" % line[:200])
-            frames, count = m.group(1).split(";"), int(m.group(2))
-            total += count
-            # the loop's two lines (the while test and the body) share the time
-            leaf = re.match(r"^hot_leaf \((.*):(\d+)\)$", frames[-1])
-            if leaf and leaf.group(1) == truth["file"] and int(leaf.group(2)) in (truth["leaf_line"] - 1, truth["leaf_line"]):
-                leaf_hits += count
-                if len(frames) < 30:
-                    raise base.Fail("hot_leaf stack has %d frames, expected at least 30" % len(frames))
+            yield m.group(1).split(";"), int(m.group(2))
+
+
+def check_folded(path, truth, samples):
+    total, leaf_hits = 0, 0
+    for frames, count in read_folded(path):
+        total += count
+        # the loop's two lines (the while test and the body) share the time
+        leaf = re.match(r"^hot_leaf \((.*):(\d+)\)$", frames[-1])
+        if leaf and leaf.group(1) == truth["file"] and int(leaf.group(2)) in (truth["leaf_line"] - 1, truth["leaf_line"]):
+            leaf_hits += count
+            if len(frames) < 30:
+                raise base.Fail("hot_leaf stack has %d frames, expected at least 30" % len(frames))
     if total != samples:
         raise base.Fail("folded counts add up to %d, the profile has %d samples" % (total, samples))
     if leaf_hits * 10 < total * 8:
@@ -251,8 +256,30 @@ def group(res, interp, spy):
         res.run(full, fn, (interp, spy))
 
 
+def t_blocking(spy, interp):
+    """--blocking pauses the target each tick; a paused task reads 't' in
+    /proc, so running threads must be judged by the state read before the
+    pause, or a blocking profile of a busy program comes back empty."""
+    tmpdir = tempfile.mkdtemp(prefix="pyspy-e2e-")
+    target = None
+    try:
+        target = start(interp, tmpdir)
+        r = spy.run(["-p", str(target.pid), "-ex", "sample 1s --blocking --rate 100", "-ex", "top -n 1", "--batch"])
+        m = re.search(r"^sampled pid \d+ .*?: \d+ ticks .*?, (\d+) samples", r.out, re.M)
+        if r.rc != 0 or not m or int(m.group(1)) < 50:
+            raise base.Fail("too few samples with --blocking: %s" % r.describe()[:400] + " " + r.out[:300])
+        rows = [l for l in r.out.splitlines() if re.match(r"^\s*[\d.]+% ", l)]
+        if not rows or "hot_leaf (" not in rows[0]:
+            raise base.Fail("top's first row is not hot_leaf: %r" % (rows[:1],))
+    finally:
+        if target:
+            target.kill()
+        shutil.rmtree(tmpdir, ignore_errors=True)
+
+
 def run_once(res, spy, interps):
     usable = [i for i in interps if not i.missing]
     if usable:
         res.run("profile_bad_args", t_bad_args, spy, usable[-1])
         res.run("flamegraph_browser", t_flamegraph_browser, usable[-1], spy)
+        res.run("profile_blocking", t_blocking, spy, usable[-1])

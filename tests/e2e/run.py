@@ -1156,6 +1156,7 @@ def main():
     import tty_tests
     import profile_tests
     import lua_tests
+    import native_tests
     try:
         for it in interps:
             group_stacks(res, it, spy)
@@ -1163,10 +1164,12 @@ def main():
             values_tests.group(res, it, spy)
             profile_tests.group(res, it, spy)
             lua_tests.group(res, it, spy)
+            native_tests.group(res, it, spy)
         shell_tests.run_all(res, spy, interps)
         tty_tests.run_all(res, spy, interps)
         profile_tests.run_once(res, spy, interps)
         lua_tests.run_once(res, spy, interps)
+        native_tests.run_once(res, spy, interps)
         res.run("bad_pid", t_bad_pid, spy)
         res.run("not_python", t_not_python, spy)
         res.run("zombie", t_zombie, spy, interps)
