@@ -94,8 +94,9 @@ void lv_check_opts(lua_State *L, int idx);
 bool lv_opt_bool(lua_State *L, int idx, const char *fn, const char *field, bool def);
 double lv_opt_number(lua_State *L, int idx, const char *fn, const char *field, double def);
 const char *lv_opt_string(lua_State *L, int idx, const char *fn, const char *field, const char *def);
-/* Raise "native stacks are not available in this build" when native=true. */
-void lv_refuse_native(lua_State *L, int idx, const char *fn);
+/* A native frame of a merged stack: {kind="native", function, library, file, line, address}. */
+struct native_frame;
+void lv_push_native_frame(lua_State *L, const struct native_frame *f);
 /* Register metatable `name`: __index, __tostring, __gc and __close (when gc
  * is set) and a "methods" table that lv_method() looks in. */
 void lv_new_class(lua_State *L, const char *name, lua_CFunction index, lua_CFunction tostring,

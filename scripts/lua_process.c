@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "../engine/locals.h"
+#include "../engine/native.h"
 #include "lua_impl.h"
 
 /* ---- process ---- */
@@ -220,13 +221,38 @@ struct stack_job {
 	const struct py_thread *th;
 	bool with_locals;
 	const struct pyvalue_opts *vo;
+	const struct merged_frame *m;  /* native=true and the merge worked: the mixed stack */
+	size_t nm;
 };
+
+/* The merged stack: native frames as {kind="native", ...}, Python ones as usual. */
+static void push_merged(lua_State *L, const struct stack_job *job)
+{
+	lua_createtable(L, (int)job->nm, 0);
+	for (size_t i = 0; i < job->nm; i++) {
+		const struct merged_frame *mf = &job->m[i];
+		if (mf->kind == FRAME_NATIVE) {
+			lv_push_native_frame(L, mf->native);
+		} else {
+			lv_push_frame(L, mf->py->function, mf->py->qualname, mf->py->file, mf->py->line);
+			if (job->with_locals) {
+				push_locals(L, job->t, mf->py, job->vo);
+				lua_setfield(L, -2, "locals");
+			}
+		}
+		lua_rawseti(L, -2, (lua_Integer)i + 1);
+	}
+}
 
 /* Under lua_pcall: push the frames (and locals) of job->th, so that no Lua
  * error unwinds past the snapshot and leaves the target paused. */
 static int push_stack(lua_State *L)
 {
 	const struct stack_job *job = lua_touserdata(L, 1);
+	if (job->m) {
+		push_merged(L, job);
+		return 1;
+	}
 	lv_push_frames(L, job->th->frames, job->th->nframes);
 	for (size_t i = 0; job->with_locals && i < job->th->nframes; i++) {
 		lua_rawgeti(L, -1, (lua_Integer)i + 1);
@@ -245,7 +271,10 @@ static const struct py_thread *find_thread(const struct snapshot *snap, uint64_t
 	return NULL;
 }
 
-/* t:stack{locals=false, native=false} -> {frame...} [, msg when partial] | nil, msg */
+/* t:stack{locals=false, native=false, native_all=false} -> {frame...} [, msg when partial] | nil, msg
+ * native=true pauses the target (libunwind needs it stopped) and merges the
+ * C frames in; when they cannot be merged the Python stack comes back with
+ * the reason as the second result. */
 static int thread_stack(lua_State *L)
 {
 	struct lproc *p;
@@ -253,17 +282,18 @@ static int thread_stack(lua_State *L)
 	struct target *t = lproc_target(L, p);
 	const struct lua_host *h = lb_host(L);
 	lv_check_opts(L, 2);
-	lv_refuse_native(L, 2, "stack");
+	bool native_all = lv_opt_bool(L, 2, "stack", "native_all", false);
+	bool native = lv_opt_bool(L, 2, "stack", "native", false) || native_all;
 	struct pyvalue_opts vo = { .depth = 3 };
 	struct stack_job job = { .t = t, .with_locals = lv_opt_bool(L, 2, "stack", "locals", false), .vo = &vo };
 	h->repr_opts(h->ctx, &vo.repr);
 	vo.depth = vo.repr.depth > 0 ? vo.repr.depth : 3;
 	vo.max_items = vo.repr.max_items;
-	unsigned flags = SNAP_FRAMES | h->snap_flags(h->ctx, t);
-	if (job.with_locals && (flags & SNAP_PAUSE))
+	unsigned flags = SNAP_FRAMES | h->snap_flags(h->ctx, t) | (native ? SNAP_PAUSE : 0);
+	if ((job.with_locals || native) && (flags & SNAP_PAUSE))
 		flags |= SNAP_KEEP_PAUSED;
 	struct snapshot snap;
-	struct pyspy_err e = { 0 };
+	struct pyspy_err e = { 0 }, ne = { 0 };
 	if (snapshot_take(t, flags, &snap, &e) < 0)
 		return lv_fail(L, e.msg);
 	if (!(job.th = find_thread(&snap, u->thread_id))) {
@@ -272,12 +302,20 @@ static int thread_stack(lua_State *L)
 		lua_pushfstring(L, "thread %d (%s) has exited", u->number, u->has_name ? u->name : "no name");
 		return 2;
 	}
+	struct native_stack ns = { 0 };
+	struct merged_frame *m = NULL;
+	if (native && native_thread_stack(t, job.th, native_all, &ns, &m, &job.nm, &ne) == 0)
+		job.m = m;
 	lua_settop(L, 2);
 	lua_pushcfunction(L, push_stack);
 	lua_pushlightuserdata(L, &job);
 	int rc = lua_pcall(L, 1, 1, 0);
 	if (rc == LUA_OK && job.th->walk_error)
 		lua_pushstring(L, job.th->walk_msg);
+	else if (rc == LUA_OK && native && !job.m)
+		lua_pushstring(L, ne.msg[0] ? ne.msg : "native merge failed");
+	free(m);
+	native_stack_release(&ns);
 	snapshot_release(&snap);
 	if (rc != LUA_OK)
 		return lua_error(L);

@@ -94,19 +94,23 @@ static int check_on_sample(lua_State *L, int opts)
 	return lua_gettop(L);
 }
 
-/* process:sample{duration=1, rate=100, idle=, gil=, threads=, blocking=, native=, on_sample=}
+/* process:sample{duration=1, rate=100, idle=, gil=, threads=, blocking=, native=, native_all=, on_sample=}
+ * (native implies blocking: the unwinder needs the target paused)
  * -> profile [, why it stopped early] | nil, msg */
 int lprofile_sample(lua_State *L, int proc_idx, int opts)
 {
 	struct target *t = lproc_target(L, lproc_check(L, proc_idx));
 	lv_check_opts(L, opts);
-	lv_refuse_native(L, opts, "sample");
+	bool native_all = lv_opt_bool(L, opts, "sample", "native_all", false);
+	bool native = lv_opt_bool(L, opts, "sample", "native", false) || native_all;
 	struct sampler_opts so = {
 		.duration = lv_opt_number(L, opts, "sample", "duration", 1),
 		.rate = lv_opt_number(L, opts, "sample", "rate", 100),
 		.idle = lv_opt_bool(L, opts, "sample", "idle", false),
 		.gil_only = lv_opt_bool(L, opts, "sample", "gil", false),
-		.blocking = lv_opt_bool(L, opts, "sample", "blocking", false),
+		.blocking = lv_opt_bool(L, opts, "sample", "blocking", false) || native,
+		.native = native,
+		.native_all = native_all,
 	};
 	bool by_thread = lv_opt_bool(L, opts, "sample", "threads", false);
 	luaL_argcheck(L, so.duration >= 0 && so.duration <= 30 * 86400.0, opts,

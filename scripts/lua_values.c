@@ -12,6 +12,7 @@
  * Options are tables ({locals=true, rate=200}); a field of the wrong type
  * is the caller's mistake and raises, naming the function and the field.
  */
+#include "../engine/native.h"
 #include "lua_impl.h"
 
 void lv_push_value(lua_State *L, const struct py_value *v)
@@ -66,6 +67,7 @@ static void set_int(lua_State *L, const char *k, lua_Integer v)
 void lv_push_frame(lua_State *L, const char *function, const char *qualname, const char *file, int line)
 {
 	lua_createtable(L, 0, 5);
+	set_str(L, "kind", "python");
 	set_str(L, "function", function);
 	set_str(L, "qualname", qualname);
 	set_str(L, "file", file);
@@ -156,10 +158,16 @@ const char *lv_opt_string(lua_State *L, int idx, const char *fn, const char *fie
 	return v;
 }
 
-void lv_refuse_native(lua_State *L, int idx, const char *fn)
+void lv_push_native_frame(lua_State *L, const struct native_frame *f)
 {
-	if (lv_opt_bool(L, idx, fn, "native", false))
-		luaL_error(L, "%s: native stacks are not available in this build", fn);
+	lua_createtable(L, 0, 6);
+	set_str(L, "kind", "native");
+	set_str(L, "function", f->sym.function);
+	set_str(L, "library", f->sym.library);
+	set_str(L, "file", f->sym.file);
+	if (f->sym.line > 0)
+		set_int(L, "line", f->sym.line);
+	set_int(L, "address", (lua_Integer)f->ip);
 }
 
 int lv_fail(lua_State *L, const char *msg)

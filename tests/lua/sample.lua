@@ -48,6 +48,22 @@ T.check(ok == nil and err:find("cannot write '/nonexistent%-dir/x.txt'") ~= nil,
 T.raises(function() return prof:save(dir .. "/x.zzz") end, "bad argument #1 to 'save' %(cannot tell the format", "save(x.zzz)")
 T.raises(function() return prof:save(dir .. "/x", "png") end, "bad argument #2 to 'save' %(unknown format 'png'", "save(x, png)")
 
+-- native=true: C frames (named by library, no line) merged under and around
+-- the Python ones; hot_leaf stays the innermost Python frame
+local nseen, nleaf, clib = 0, 0, 0
+local np = assert(pyspy.sample{duration = 0.5, rate = 50, native = true, on_sample = function(s)
+  nseen = nseen + 1
+  local inner_py
+  for _, f in ipairs(s.frames) do
+    if f.file and f.file:find("%.py$") then inner_py = inner_py or f["function"]
+    elseif f.line == nil and f.file then clib = clib + 1 end
+  end
+  if inner_py == "hot_leaf" then nleaf = nleaf + 1 end
+end})
+T.check(np:count() >= 3 and nseen == np:count(), "native sample: %d samples, on_sample saw %d", np:count(), nseen)
+T.check(nleaf * 10 >= nseen * 8, "native sample: hot_leaf is the innermost Python frame in %d of %d", nleaf, nseen)
+T.check(clib > 0, "native sample: no C frame named by its library")
+
 -- merge adds the counts
 local more = assert(pyspy.sample{duration = 0.2, rate = 100})
 local a, b = prof:count(), more:count()
@@ -66,7 +82,7 @@ T.check(stopped:count() == 1, "on_sample returning false: %d samples", stopped:c
 T.raises(function() return pyspy.sample{rate = 0} end, "bad argument #1 to '[%w.]*sample' %(field 'rate'", "rate 0")
 T.raises(function() return pyspy.sample{duration = "1s"} end, "field 'duration': number expected, got string", "duration '1s'")
 T.raises(function() return pyspy.sample{on_sample = 1} end, "field 'on_sample': function expected, got number", "on_sample 1")
-T.raises(function() return pyspy.sample{native = true} end, "native stacks are not available in this build", "native")
+T.raises(function() return pyspy.sample{native = 1} end, "field 'native': boolean expected, got number", "native 1")
 T.raises(function() return pyspy.sample(5) end, "bad argument #1 to '[%w.]*sample' %(table expected, got number%)", "sample(5)")
 
 -- a closed profile refuses

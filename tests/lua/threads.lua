@@ -35,6 +35,34 @@ for _, want in ipairs(truth.threads) do
   end
 end
 
+-- native=true: the same Python frames, in order, with C frames merged in
+-- (each named by its library), and no "merge failed" message
+local fresh = {}
+for _, t in ipairs(assert(pyspy.threads())) do fresh[t.id] = t end
+for _, want in ipairs(truth.threads) do
+  local t = fresh[want.thread_id]
+  if t then
+    local frames, why = t:stack{native = true}
+    T.check(frames ~= nil and why == nil, "thread %s: stack{native=true}: %s", tostring(want.name), tostring(why))
+    local py, native = {}, 0
+    for _, f in ipairs(frames or {}) do
+      if f.kind == "python" then py[#py + 1] = f
+      elseif T.check(f.kind == "native" and type(f.library) == "string" and type(f.address) == "number",
+                     "thread %s: a frame of kind %s, library %s", tostring(want.name), tostring(f.kind), tostring(f.library)) then
+        native = native + 1
+      end
+    end
+    T.check(native > 0, "thread %s: no native frames in a native stack", tostring(want.name))
+    T.check(#py == #want.frames, "thread %s: %d Python frames in the native stack, truth %d", tostring(want.name), #py, #want.frames)
+    for i, wf in ipairs(want.frames) do
+      local f = py[i] or {}
+      T.check(f["function"] == wf["function"] and f.file == wf.file and f.line == wf.line,
+              "thread %s native stack, Python frame %d: %s (%s:%s), truth %s (%s:%s)", tostring(want.name), i - 1,
+              tostring(f["function"]), tostring(f.file), tostring(f.line), wf["function"], wf.file, wf.line)
+    end
+  end
+end
+
 -- a thread from an older threads() call refuses, with a clear message
 local old = threads[1]
 local again = assert(pyspy.threads())
@@ -46,7 +74,8 @@ T.check(old.id == again[1].id, "an old handle's fields stay readable")
 T.raises(function() return again[1]:stack(5) end, "bad argument #1 to 'stack' %(table expected, got number%)", "stack(5)")
 T.raises(function() return again[1]:stack{locals = "yes"} end,
          "bad argument #1 to 'stack' %(field 'locals': boolean expected, got string%)", "stack{locals='yes'}")
-T.raises(function() return again[1]:stack{native = true} end, "native stacks are not available in this build", "native")
+T.raises(function() return again[1]:stack{native = "yes"} end,
+         "bad argument #1 to 'stack' %(field 'native': boolean expected, got string%)", "stack{native='yes'}")
 T.raises(function() return pyspy.attach("x") end, "bad argument #1 to '[%w.]*attach' %(number expected, got string%)", "attach('x')")
 T.raises(function() return pyspy.sleep({}) end, "bad argument #1 to '[%w.]*sleep' %(number expected, got table%)", "sleep({})")
 T.raises(function() return pyspy.cmd() end, "bad argument #1 to '[%w.]*cmd' %(string expected, got no value%)", "cmd()")
