@@ -5,6 +5,7 @@
 #   make demo       install, build, start the demo target and open pyspy-sh on it
 #   make bench      measure attach + bt and remote reads per walk
 #   make asan       build ./pyspy-sh-asan with AddressSanitizer and UBSan
+#   make fuzz       build the libFuzzer harnesses (clang) and run each for FUZZ_SECONDS
 #   make install    install the binary, scripts, man page, bash completion (PREFIX, DESTDIR)
 #   make layouts    regenerate layouts/*.generated.c from the installed CPython headers
 
@@ -34,7 +35,7 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=build/tests/%)
 
 PYTHON_TEST ?= $(shell command -v python3 2>/dev/null || echo /usr/bin/python3)
 
-.PHONY: all asan test unit e2e demo bench deps layouts clean install uninstall
+.PHONY: all asan test unit e2e demo bench deps layouts clean install uninstall fuzz fuzz-build
 
 PREFIX  ?= /usr/local
 DESTDIR ?=
@@ -64,6 +65,33 @@ build-asan/%.o: %.c
 build/tests/%: tests/unit/%.c $(LIB_SRC:%.c=build/%.o)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -Ilayouts -Iengine -o $@ $< $(LIB_SRC:%.c=build/%.o) $(PKG_LIBS)
+
+# Fuzzing: the engine built again with clang, libFuzzer, ASan and UBSan; one
+# binary per harness in tests/fuzz/.  capture records seeds from a live target.
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 15
+FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZ_NAMES   := linetable pyobj frames elf
+FUZZ_LIB_OBJ := $(LIB_SRC:%.c=build-fuzz/%.o) build-fuzz/tests/fuzz/fakemem.o
+FUZZ_BIN     := $(FUZZ_NAMES:%=build-fuzz/fuzz_%)
+
+build-fuzz/%.o: %.c
+	@mkdir -p $(dir $@)
+	@echo "  CC  $< (fuzz)"; $(FUZZ_CC) $(ALL_CFLAGS) -O1 $(FUZZ_SAN) -fsanitize=fuzzer-no-link -c -o $@ $<
+
+.PRECIOUS: build-fuzz/%.o
+
+build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_LIB_OBJ)
+	@echo "  LD  $@"; $(FUZZ_CC) $(ALL_CFLAGS) -O1 $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $< $(FUZZ_LIB_OBJ) $(PKG_LIBS)
+
+build/tests/capture: tests/fuzz/capture.c $(LIB_SRC:%.c=build/%.o)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(LIB_SRC:%.c=build/%.o) $(PKG_LIBS)
+
+fuzz-build: $(FUZZ_BIN)
+
+fuzz:
+	$(PYTHON_TEST) tests/fuzz/run_fuzz.py --seconds $(FUZZ_SECONDS)
 
 deps:
 	@sh tests/install-deps.sh
@@ -100,6 +128,6 @@ uninstall:
 	rm -rf $(DATADIR)
 
 clean:
-	rm -rf build build-asan pyspy-sh pyspy-sh-asan
+	rm -rf build build-asan build-fuzz pyspy-sh pyspy-sh-asan
 
--include $(OBJ:.o=.d) $(ASAN_OBJ:.o=.d)
+-include $(OBJ:.o=.d) $(ASAN_OBJ:.o=.d) $(FUZZ_LIB_OBJ:.o=.d)

@@ -385,6 +385,18 @@ fail:
 	return rc;
 }
 
+void target_init_offline(struct target *t, const struct py_layout *layout)
+{
+	memset(t, 0, sizeof(*t));
+	t->pthread_tid_offset = -1;
+	remote_init(&t->mem, 0);
+	strtab_init(&t->strings);
+	t->layout = *layout;
+	pyversion_from_hex((uint32_t)layout->version, &t->version);
+	pyversion_format(&t->version, t->version_str, sizeof(t->version_str));
+	read_sizes(t);
+}
+
 void target_detach(struct target *t)
 {
 	code_cache_clear(t);

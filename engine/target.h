@@ -79,6 +79,11 @@ struct attach_opts {
 int target_attach(struct target *t, pid_t pid, const struct attach_opts *opts, struct pyspy_err *e);
 void target_detach(struct target *t);
 
+/* A target with no process behind it, for tests and fuzz harnesses: the given
+ * layout, every size derived from it, reads through t->mem (set its backend).
+ * Release with target_detach(). */
+void target_init_offline(struct target *t, const struct py_layout *layout);
+
 /* Read a pointer in the target, refusing values that are not plausible user-space pointers. */
 int target_read_ptr(struct target *t, raddr_t addr, raddr_t *out, struct pyspy_err *e);
 
