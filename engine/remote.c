@@ -6,6 +6,7 @@
  * A short read is a failure: a half-filled buffer would be read as data.
  */
 #include "remote.h"
+#include "procfs.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -150,12 +151,14 @@ void remote_release(struct remote *r)
 
 static int read_error(struct remote *r, int err, raddr_t addr, size_t len, struct pyspy_err *e)
 {
+	char what[64];
 	switch (err) {
 	case ESRCH:
 		return err_set(e, PS_EGONE, "pid %d has exited", (int)r->pid);
 	case EPERM:
 	case EACCES:
-		return err_set(e, PS_EPERM, "permission denied reading pid %d: run as root or grant CAP_SYS_PTRACE", (int)r->pid);
+		snprintf(what, sizeof(what), "reading pid %d", (int)r->pid);
+		return procfs_perm_error(e, r->pid, what);
 	case ENOMEM:
 	case EFAULT:
 	case EIO:

@@ -310,7 +310,7 @@ int sampler_run(struct target *t, const struct sampler_opts *o, struct sampler_s
 	if (!(o->rate > 0))
 		return err_set(e, PS_EARG, "sampling rate must be positive");
 	uint64_t interval = (uint64_t)(1e9 / o->rate);
-	uint64_t t0 = now_ns(), due = t0, next_progress = t0 + 250000000ull;
+	uint64_t t0 = now_ns(), due = t0, next_progress = t0 + 250000000ull, next_exec_check = t0;
 	uint64_t end = o->duration > 0 ? t0 + (uint64_t)(o->duration * 1e9) : UINT64_MAX;
 	unsigned long reads0 = t->mem.nreads;
 	int rc = 0;
@@ -343,6 +343,16 @@ int sampler_run(struct target *t, const struct sampler_opts *o, struct sampler_s
 			snprintf(st->stop_msg, sizeof(st->stop_msg), "pid %d exited", (int)t->pid);
 			rc = st->samples || st->ticks > 1 ? 0 : err_set(e, PS_EGONE, "pid %d has exited", (int)t->pid);
 			break;
+		}
+		/* a failed tick may mean an exec: same pid, another program */
+		if (rc < 0 && now >= next_exec_check) {
+			struct pyspy_err xe;
+			next_exec_check = now + 50000000ull;
+			if (target_check_exec(t, &xe) < 0) {
+				snprintf(st->stop_msg, sizeof(st->stop_msg), "%.200s", xe.msg);
+				rc = st->samples ? 0 : err_set(e, PS_EGONE, "%s", xe.msg);
+				break;
+			}
 		}
 		if (rc < 0 && rc != -PS_EINTR) {
 			st->errors++;

@@ -65,6 +65,8 @@ struct target {
 	size_t iframe_len;         /* bytes of a frame struct to read */
 	int pthread_tid_offset;    /* ≤3.7: where glibc keeps the tid in struct pthread; -1 unknown */
 
+	uint64_t image_id;         /* procfs_image_id() at attach: an exec changes it */
+
 	struct codecache codes;
 	struct strtab strings;
 	struct typecache *types;
@@ -78,6 +80,11 @@ struct attach_opts {
  * PS_ENOPROC, PS_EGONE (zombie/exited), PS_EPERM, PS_ENOTPY, PS_EUNSUP. */
 int target_attach(struct target *t, pid_t pid, const struct attach_opts *opts, struct pyspy_err *e);
 void target_detach(struct target *t);
+
+/* Whether the process has exec'd another program since attach (same pid, a
+ * new address space: nothing read from it means what the layout says).
+ * Returns 0 if not, else -PS_EGONE with a message naming the new program. */
+int target_check_exec(struct target *t, struct pyspy_err *e);
 
 /* A target with no process behind it, for tests and fuzz harnesses: the given
  * layout, every size derived from it, reads through t->mem (set its backend).
