@@ -52,7 +52,7 @@ int parse_duration(const char *s, double *seconds)
 	else if (*end && strcmp(end, "s"))
 		return -1;
 	if (v > 30 * 86400.0)
-		return -1;
+		return -2;
 	*seconds = v;
 	return 0;
 }
@@ -162,7 +162,10 @@ static int do_sample(struct session *s, const struct cmd_args *a)
 {
 	struct sample_request rq = { .rate = 100 };
 	struct sampler_stats st;
-	if (parse_duration(a->argv[0], &rq.duration) < 0)
+	int d = parse_duration(a->argv[0], &rq.duration);
+	if (d == -2)
+		return cmd_error(s, "sample: '%s' is longer than 30 days (use 'unlimited' and Ctrl-C)", a->argv[0]);
+	if (d < 0)
 		return cmd_error(s, "sample: '%s' is not a duration (like 500ms, 10s, 2m or unlimited)", a->argv[0]);
 	if (a->set[OPT_RATE] && sample_parse_rate(s, a->str[OPT_RATE], &rq.rate) != CMD_OK)
 		return CMD_FAILED;

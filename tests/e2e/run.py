@@ -1155,6 +1155,7 @@ def main():
     import shell_tests
     import tty_tests
     import profile_tests
+    import safety_tests
     try:
         for it in interps:
             group_stacks(res, it, spy)
@@ -1164,6 +1165,7 @@ def main():
         shell_tests.run_all(res, spy, interps)
         tty_tests.run_all(res, spy, interps)
         profile_tests.run_once(res, spy, interps)
+        safety_tests.run_once(res, spy, interps)
         res.run("bad_pid", t_bad_pid, spy)
         res.run("not_python", t_not_python, spy)
         res.run("zombie", t_zombie, spy, interps)
