@@ -275,7 +275,7 @@ int procfs_check(pid_t pid, struct pyspy_err *e)
 	if (st == 0)
 		return err_set(e, PS_ENOPROC, "no process with pid %d", (int)pid);
 	if (pid == getpid())
-		return err_set(e, PS_EARG, "pid %d is pyspy-sh itself", (int)pid);
+		return err_set(e, PS_ENOTPY, "pid %d is pyspy-sh itself", (int)pid);
 	snprintf(path, sizeof(path), "/proc/%d/mem", (int)pid);
 	if (access(path, R_OK) < 0 && (errno == EACCES || errno == EPERM)) {
 		char what[128];

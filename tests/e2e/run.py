@@ -1156,6 +1156,7 @@ def main():
     import tty_tests
     import profile_tests
     import safety_tests
+    import badinput_tests
     try:
         for it in interps:
             group_stacks(res, it, spy)
@@ -1166,6 +1167,7 @@ def main():
         tty_tests.run_all(res, spy, interps)
         profile_tests.run_once(res, spy, interps)
         safety_tests.run_once(res, spy, interps)
+        badinput_tests.run_once(res, spy, interps)
         res.run("bad_pid", t_bad_pid, spy)
         res.run("not_python", t_not_python, spy)
         res.run("zombie", t_zombie, spy, interps)
