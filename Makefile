@@ -1,7 +1,8 @@
 # pyspy-sh — build, test, demo, benchmark.
 #
 #   make            build ./pyspy-sh
-#   make test       install what the tests need (apt), build, run every test
+#   make test       install what the tests need (apt), build, run every test:
+#                   unit, end to end, fuzz (FUZZ_SECONDS each), end to end on the ASan build
 #   make demo       install, build, start the demo target and open pyspy-sh on it
 #   make bench      measure attach + bt and remote reads per walk
 #   make asan       build ./pyspy-sh-asan with AddressSanitizer and UBSan
@@ -103,7 +104,7 @@ e2e: pyspy-sh
 	$(PYTHON_TEST) tests/e2e/run.py --binary ./pyspy-sh
 
 test: deps
-	@$(MAKE) --no-print-directory all $(UNIT_BIN)
+	@$(MAKE) --no-print-directory all asan $(UNIT_BIN)
 	@$(PYTHON_TEST) tests/run_all.py
 
 demo: deps

@@ -90,8 +90,11 @@ def strace_run(spy, tmp, pid, commands, inject=False, nonblocking=False):
     for c in commands:
         argv += ["-ex", c]
     argv.append("--batch")
+    env = dict(os.environ)
+    # LeakSanitizer stops the process with ptrace to scan it; under strace it cannot
+    env["ASAN_OPTIONS"] = ":".join(filter(None, [env.get("ASAN_OPTIONS", ""), "detect_leaks=0"]))
     cp = subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                        timeout=base.RUN_TIMEOUT)
+                        timeout=base.RUN_TIMEOUT, env=env)
     r = base.Run(argv, cp.returncode, cp.stdout, cp.stderr)
     base.sane(r)
     if r.rc != 0:
