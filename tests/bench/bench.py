@@ -9,6 +9,12 @@ For every installed interpreter (pyenv's and the system's python3):
   - remote reads for `bt` of one thread 50 frames deep with the code cache
     warm (the second `bt` in one session; counted by the engine, PYSPY_STATS).
 Prints one table.  Numbers are measurements to report, never assertions.
+
+`--only churn` instead samples tests/targets/churn.py (threads created and
+ended, recursion, string churn) nonblocking at the maximum rate for
+--churn-seconds (default 60) on the oldest and the newest interpreter, and
+reports ticks, samples, errors, torn samples and pyspy-sh's peak RSS (from
+wait4's rusage of that one child).
 """
 import argparse
 import glob
@@ -158,13 +164,55 @@ def sampling(binary, seconds):
                 os.unlink(path)
 
 
+CHURN = os.path.join(ROOT, "tests", "targets", "churn.py")
+CHURN_SUMMARY = re.compile(r"for ([\d.]+)s at \S+ Hz: (\d+) ticks .*?, (\d+) samples, (\d+) errors, (\d+) torn, (\d+) late")
+
+
+def churn(binary, seconds):
+    found = interpreters()
+    picks = [found[0], found[-1]] if len(found) > 1 else found
+    cmd = "sample %gs --rate 10000000 --idle" % seconds
+    print("churn: `pyspy-sh -p PID -ex '%s' --batch` on tests/targets/churn.py" % cmd)
+    print("%-9s %8s %9s %10s %7s %7s %9s %s" % ("python", "seconds", "ticks", "samples", "errors", "torn", "RSS MiB", "exit"))
+    for name, python in picks:
+        fd, ready = tempfile.mkstemp(prefix="pyspy-bench-")
+        os.close(fd)
+        os.unlink(ready)
+        truth = ready + ".json"
+        proc = subprocess.Popen([python, CHURN, truth, ready])
+        try:
+            deadline = time.time() + 30
+            while not os.path.exists(ready) and time.time() < deadline:
+                time.sleep(0.02)
+            out = tempfile.TemporaryFile()
+            argv = [binary, "-nx", "-p", str(proc.pid), "-ex", cmd, "--batch"]
+            pid = os.posix_spawn(binary, argv, os.environ, file_actions=[
+                (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0), (os.POSIX_SPAWN_DUP2, out.fileno(), 1)])
+            _, status, ru = os.wait4(pid, 0)
+            out.seek(0)
+            m = CHURN_SUMMARY.search(out.read().decode(errors="replace"))
+            fields = m.groups() if m else ("?",) * 6
+            print("%-9s %8s %9s %10s %7s %7s %9.1f %d" % ((name,) + fields[:5] + (ru.ru_maxrss / 1024.0,
+                                                                                   os.waitstatus_to_exitcode(status))))
+        finally:
+            proc.kill()
+            proc.wait()
+            for f in (ready, truth):
+                if os.path.exists(f):
+                    os.unlink(f)
+        sys.stdout.flush()
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--binary", default=os.path.join(ROOT, "pyspy-sh"))
     ap.add_argument("--runs", type=int, default=40)
     ap.add_argument("--sample-seconds", type=float, default=2.0)
-    ap.add_argument("--only", choices=("attach", "sampling"), help="run one part")
+    ap.add_argument("--only", choices=("attach", "sampling", "churn"), help="run one part")
+    ap.add_argument("--churn-seconds", type=float, default=60.0)
     args = ap.parse_args()
+    if args.only == "churn":
+        return churn(args.binary, args.churn_seconds)
     if args.only == "sampling":
         return sampling(args.binary, args.sample_seconds)
     print("whole-process cost of `pyspy-sh -p PID -ex 'bt --all' --batch` on a 10-thread target, 20 frames each,")

@@ -403,7 +403,8 @@ def t_churn(ctx):
         raise Fail("churn sample: %s; stdout %r" % (r.describe(), r.out[:300]))
     if st["samples"] < 1000:
         raise Fail("only %d samples in %.1fs at the maximum rate" % (st["samples"], st["seconds"]))
-    limit_mb = 400 if "asan" in os.path.basename(spy.binary) else 64
+    # ASan's quarantine holds freed memory back (256 MB by default): a loose bound there
+    limit_mb = 1024 if "asan" in os.path.basename(spy.binary) else 128
     if st["peak_rss_kb"] > limit_mb * 1024:
         raise Fail("peak RSS %d KiB exceeds %d MiB" % (st["peak_rss_kb"], limit_mb))
     print("  churn[%s]: %.1fs, %d ticks, %d samples, %d errors, %d torn, peak RSS %.1f MiB" % (
