@@ -85,9 +85,9 @@ build-fuzz/%.o: %.c
 build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_LIB_OBJ)
 	@echo "  LD  $@"; $(FUZZ_CC) $(ALL_CFLAGS) -O1 $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $< $(FUZZ_LIB_OBJ) $(PKG_LIBS)
 
-build/tests/capture: tests/fuzz/capture.c $(LIB_SRC:%.c=build/%.o)
+build/tests/capture: tests/fuzz/capture.c tests/fuzz/fakemem.c $(LIB_SRC:%.c=build/%.o)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -o $@ $< $(LIB_SRC:%.c=build/%.o) $(PKG_LIBS)
+	$(CC) $(ALL_CFLAGS) -o $@ tests/fuzz/capture.c tests/fuzz/fakemem.c $(LIB_SRC:%.c=build/%.o) $(PKG_LIBS)
 
 fuzz-build: $(FUZZ_BIN)
 

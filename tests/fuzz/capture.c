@@ -24,6 +24,7 @@
 #include "../../engine/pyobj.h"
 #include "../../engine/repr.h"
 #include "../../engine/snapshot.h"
+#include "fakemem.h"
 
 struct rec_region {
 	raddr_t addr;
@@ -95,23 +96,6 @@ static int rec_write(const struct rec *r, const struct target *t, raddr_t root, 
 	return fclose(f);
 }
 
-static void repr_locals(struct target *t, const struct py_frame *f)
-{
-	struct py_var *vars = NULL;
-	size_t n = 0;
-	struct pyspy_err e;
-	struct repr_opts o = REPR_OPTS_DEFAULT;
-	if (locals_read(t, f, &vars, &n, &e) < 0)
-		return;
-	for (size_t i = 0; i < n && i < 16; i++) {
-		struct strbuf sb;
-		strbuf_init(&sb, 0);
-		repr_value(t, vars[i].value, &o, &sb, &e);
-		strbuf_release(&sb);
-	}
-	free(vars);
-}
-
 static int capture_frames(struct target *t, struct rec *r, const char *dir, const char *prefix)
 {
 	raddr_t ts;
@@ -124,16 +108,13 @@ static int capture_frames(struct target *t, struct rec *r, const char *dir, cons
 	t->mem.backend_ctx = r;
 	for (; ts && k < 4; k++) {
 		uint8_t *b = calloc(1, t->tstate_len);
+		struct py_thread th;
 		rec_reset(r, t);
-		if (remote_read(&t->mem, ts, b, t->tstate_len, &e) < 0)
+		/* no thread names: the walk of sys.modules would make every seed
+		 * ~50 KB; the pyobj corpus covers dicts */
+		fakemem_walk_thread(t, ts, b, &th, 0);
+		if (!r->n)
 			return -1;
-		struct py_thread th = { 0 };
-		frames_walk(t, b, &th, &e);
-		for (size_t i = 0; i < th.nframes && i < 3; i++)
-			if (th.frames[i].ci)
-				repr_locals(t, &th.frames[i]);
-		/* not thread_name(): its walk of sys.modules would make every
-		 * seed ~50 KB; the pyobj corpus covers dicts */
 		snprintf(path, sizeof(path), "%s/%s-thread%d", dir, prefix, k);
 		if (rec_write(r, t, ts, path) < 0)
 			return -1;

@@ -9,6 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../../engine/locals.h"
+#include "../../engine/repr.h"
+
 static uint64_t le(const uint8_t *p, int n)
 {
 	uint64_t v = 0;
@@ -64,4 +67,48 @@ void fakemem_target(struct target *t, struct fakemem *m)
 	target_init_offline(t, layout_tables[m->layout]);
 	t->mem.backend = fakemem_read;
 	t->mem.backend_ctx = m;
+}
+
+static uint64_t rd64(const uint8_t *b, int32_t off)
+{
+	uint64_t v;
+	memcpy(&v, b + off, sizeof(v));
+	return v;
+}
+
+static void repr_locals(struct target *t, const struct py_frame *f)
+{
+	struct py_var *vars = NULL;
+	size_t n = 0;
+	struct pyspy_err e;
+	struct repr_opts o = REPR_OPTS_DEFAULT;
+	if (locals_read(t, f, &vars, &n, &e) < 0)
+		return;
+	for (size_t i = 0; i < n && i < 16; i++) {
+		struct strbuf sb;
+		strbuf_init(&sb, 0);
+		repr_value(t, vars[i].value, &o, &sb, &e);
+		strbuf_release(&sb);
+	}
+	free(vars);
+}
+
+void fakemem_walk_thread(struct target *t, raddr_t tstate, uint8_t *ts, struct py_thread *th, int names)
+{
+	struct pyspy_err e;
+	memset(th, 0, sizeof(*th));
+	if (remote_read(&t->mem, tstate, ts, t->tstate_len, &e) < 0)
+		return;
+	frames_walk(t, ts, th, &e);
+	for (size_t i = 0; i < th->nframes && i < 3; i++)
+		if (th->frames[i].ci)
+			repr_locals(t, &th->frames[i]);
+	if (!names)
+		return;
+	char name[256];
+	raddr_t interp = t->interp;
+	t->interp = rd64(ts, t->layout.tstate.interp);
+	if (t->interp)
+		thread_name(t, rd64(ts, t->layout.tstate.thread_id), name, sizeof(name));
+	t->interp = interp;
 }

@@ -20,7 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../../engine/target.h"
+#include "../../engine/snapshot.h"
 
 #define FAKEMEM_MAX_REGIONS 4096
 
@@ -46,5 +46,14 @@ int fakemem_read(void *ctx, raddr_t addr, void *buf, size_t len);
 
 /* A target with m's layout whose reads go to m.  Release with target_detach(). */
 void fakemem_target(struct target *t, struct fakemem *m);
+
+/*
+ * What the frame harness does to one thread, and what capture.c records:
+ * read the thread state at tstate, walk its frames, read and repr the locals
+ * of the innermost three.  With names, also look the thread's name up (the
+ * harness does; the recorder does not, see capture.c).  Fills th (the caller
+ * frees th->frames) and the thread-state bytes into ts (t->tstate_len).
+ */
+void fakemem_walk_thread(struct target *t, raddr_t tstate, uint8_t *ts, struct py_thread *th, int names);
 
 #endif
