@@ -46,6 +46,30 @@ static int push_frame(struct py_thread *th, const struct py_frame *f)
 
 #define LINE_UNKNOWN INT32_MIN
 
+/*
+ * Brent's cycle detection over a frame chain: O(1) memory, and a loop is
+ * caught within about twice its length plus the tail before it.  A chain
+ * read from a running target can loop for a while (a frame freed and reused
+ * mid-walk) and then break; without this such a walk emitted a stack of
+ * thousands of repeated frames as a valid sample (found by the churn test).
+ */
+struct loopcheck {
+	raddr_t mark;
+	size_t power, steps;
+};
+
+static bool chain_loops(struct loopcheck *lc, raddr_t addr)
+{
+	if (lc->power && addr == lc->mark)
+		return true;
+	if (++lc->steps >= lc->power) {
+		lc->mark = addr;
+		lc->power = lc->power ? lc->power * 2 : 1;
+		lc->steps = 0;
+	}
+	return false;
+}
+
 static void fill_from_code(struct target *t, struct py_frame *f, raddr_t code, int byte_offset, struct pyspy_err *e)
 {
 	struct code_info *ci;
@@ -69,6 +93,7 @@ static int walk_objects(struct target *t, const uint8_t *ts, struct py_thread *t
 	const struct py_layout *L = &t->layout;
 	uint8_t buf[512];
 	raddr_t addr = rd64(ts, L->tstate.frame);
+	struct loopcheck lc = { 0 };
 
 	while (addr) {
 		struct py_frame f = { 0 };
@@ -77,6 +102,8 @@ static int walk_objects(struct target *t, const uint8_t *ts, struct py_thread *t
 			return err_set(e, PS_EINTR, "interrupted");
 		if (th->nframes >= MAX_FRAMES)
 			return err_set(e, PS_ECORRUPT, "more than %d frames: the chain loops or is corrupt", MAX_FRAMES);
+		if (chain_loops(&lc, addr))
+			return err_set(e, PS_ETORN, "the frame chain loops at 0x%" PRIx64 " (read while it changed)", addr);
 		if ((rc = remote_read(&t->mem, addr, buf, t->iframe_len, e)) < 0)
 			return rc;
 		int32_t lasti;
@@ -148,6 +175,7 @@ static int walk_iframes(struct target *t, const uint8_t *ts, struct py_thread *t
 	size_t seen = 0;
 	raddr_t addr;
 	int rc = 0;
+	struct loopcheck lc = { 0 };
 
 	addr = 0;
 	if (L->frame_model == FRAME_MODEL_CFRAME) {
@@ -169,6 +197,10 @@ static int walk_iframes(struct target *t, const uint8_t *ts, struct py_thread *t
 		}
 		if (seen >= MAX_FRAMES) {
 			rc = err_set(e, PS_ECORRUPT, "more than %d frames: the chain loops or is corrupt", MAX_FRAMES);
+			break;
+		}
+		if (chain_loops(&lc, addr)) {
+			rc = err_set(e, PS_ETORN, "the frame chain loops at 0x%" PRIx64 " (read while it changed)", addr);
 			break;
 		}
 		const uint8_t *b = iframe_bytes(t, &cc, addr, buf, e);
