@@ -158,6 +158,11 @@ static int copy_chunk(struct target *t, const uint8_t *ts, struct chunk_copy *cc
 	return cframe_ptr ? remote_read_ptr(&t->mem, cframe_ptr, current, e) : 0;
 }
 
+static bool in_chunk(const struct chunk_copy *cc, raddr_t addr)
+{
+	return cc->data && addr >= cc->start && addr < cc->end;
+}
+
 static const uint8_t *iframe_bytes(struct target *t, const struct chunk_copy *cc, raddr_t addr, uint8_t *buf, struct pyspy_err *e)
 {
 	/* written so a garbage addr near 2^64 cannot wrap around into the copy */
@@ -209,6 +214,13 @@ static int walk_iframes(struct target *t, const uint8_t *ts, struct py_thread *t
 			break;
 		}
 		raddr_t previous = rd64(b, L->iframe.previous);
+		/* a chunk is a stack: a caller in the same chunk sits below its callee.
+		 * A link that points up was read while the stack changed */
+		if (in_chunk(&cc, addr) && in_chunk(&cc, previous) && previous >= addr) {
+			rc = err_set(e, PS_ETORN, "frame 0x%" PRIx64 " links up its stack to 0x%" PRIx64 " (read while it changed)",
+				     addr, previous);
+			break;
+		}
 		int owner = L->iframe.owner >= 0 ? b[L->iframe.owner] : 0;
 		if ((L->owner_cstack >= 0 && owner == L->owner_cstack) ||
 		    (L->owner_interpreter >= 0 && owner == L->owner_interpreter)) {

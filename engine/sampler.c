@@ -222,6 +222,14 @@ static void fill_tids(struct sampler *sm, size_t n)
 	}
 }
 
+static bool frames_all_known(const struct py_thread *th)
+{
+	for (size_t i = 0; i < th->nframes; i++)
+		if (!th->frames[i].ci)
+			return false;
+	return true;
+}
+
 static bool wanted(struct sampler *sm, struct py_thread *th, raddr_t holder, bool have_holder)
 {
 	if (have_holder) {
@@ -262,6 +270,10 @@ static int tick(struct sampler *sm, uint64_t t0, struct pyspy_err *e)
 			*e = we;
 			break;
 		}
+		/* `bt` shows a frame whose code object cannot be read as ???; in a
+		 * sample it means the walk left the live stack: drop it as torn */
+		if (rc == 0 && !frames_all_known(th))
+			rc = -PS_ETORN;
 		if (rc < 0) {
 			if (sm->o->blocking)
 				sm->st->errors++;

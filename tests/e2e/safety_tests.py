@@ -377,8 +377,9 @@ def churn(binary, interp, seconds, tmpdir):
     target = base.Target(interp, CHURN, [], tmpdir)
     try:
         target.wait_ready()
+        folded = os.path.join(tmpdir, "churn.txt")
         argv = [binary, "-nx", "-p", str(target.pid), "-ex", "sample %gs --rate 10000000 --idle" % seconds,
-                "-ex", "top -n 3", "--batch"]
+                "-ex", "save %s" % folded, "--batch"]
         r, peak = wait4_run(argv, seconds + base.RUN_TIMEOUT, tmpdir)
         m = SUMMARY.search(r.out)
         stats = None
@@ -386,6 +387,8 @@ def churn(binary, interp, seconds, tmpdir):
             stats = dict(zip(("seconds", "ticks", "samples", "errors", "torn", "late"),
                              [float(m.group(1))] + [int(g) for g in m.groups()[1:]]))
             stats["peak_rss_kb"] = peak
+            with open(folded, encoding="utf-8", errors="replace") as f:
+                stats["deepest"] = max([line.count(";") + 1 for line in f] or [0])
         return r, stats
     finally:
         target.kill()
@@ -403,12 +406,17 @@ def t_churn(ctx):
         raise Fail("churn sample: %s; stdout %r" % (r.describe(), r.out[:300]))
     if st["samples"] < 1000:
         raise Fail("only %d samples in %.1fs at the maximum rate" % (st["samples"], st["seconds"]))
+    # the target never exceeds the default recursion limit (1000): a deeper
+    # sample is a torn walk (a looping chain) that was not caught
+    if st["deepest"] > 1000:
+        raise Fail("a sample has %d frames: a torn frame chain was kept as a sample" % st["deepest"])
     # ASan's quarantine holds freed memory back (256 MB by default): a loose bound there
     limit_mb = 1024 if "asan" in os.path.basename(spy.binary) else 128
     if st["peak_rss_kb"] > limit_mb * 1024:
         raise Fail("peak RSS %d KiB exceeds %d MiB" % (st["peak_rss_kb"], limit_mb))
-    print("  churn[%s]: %.1fs, %d ticks, %d samples, %d errors, %d torn, peak RSS %.1f MiB" % (
-        interp.label, st["seconds"], st["ticks"], st["samples"], st["errors"], st["torn"], st["peak_rss_kb"] / 1024.0))
+    print("  churn[%s]: %.1fs, %d ticks, %d samples, %d errors, %d torn, deepest %d frames, peak RSS %.1f MiB" % (
+        interp.label, st["seconds"], st["ticks"], st["samples"], st["errors"], st["torn"], st["deepest"],
+        st["peak_rss_kb"] / 1024.0))
 
 
 # ------------------------------------------------------------------ registration
