@@ -11,6 +11,9 @@
  * Frames CPython itself hides are hidden here too: shim frames owned by the C
  * stack (3.12+) and "incomplete" frames that have not reached their first
  * traceable instruction (3.11+), exactly as sys._current_frames() does.
+ * A chain read from a running target may be torn: a walk that loops, or a
+ * chunk frame whose caller sits above it, fails with PS_ETORN rather than
+ * handing back a stack that never existed.
  */
 #include <inttypes.h>
 #include <stdint.h>

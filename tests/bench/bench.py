@@ -12,7 +12,7 @@ Prints one table.  Numbers are measurements to report, never assertions.
 
 `--only churn` instead samples tests/targets/churn.py (threads created and
 ended, recursion, string churn) nonblocking at the maximum rate for
---churn-seconds (default 60) on the oldest and the newest interpreter, and
+--churn-seconds (default 60) on the oldest and the newest pyenv interpreter, and
 reports ticks, samples, errors, torn samples and pyspy-sh's peak RSS (from
 wait4's rusage of that one child).
 """
@@ -170,7 +170,8 @@ CHURN_SUMMARY = re.compile(r"for ([\d.]+)s at \S+ Hz: (\d+) ticks .*?, (\d+) sam
 
 def churn(binary, seconds):
     found = interpreters()
-    picks = [found[0], found[-1]] if len(found) > 1 else found
+    pyenv = [f for f in found if f[0] != "system"] or found
+    picks = [pyenv[0], pyenv[-1]] if len(pyenv) > 1 else pyenv
     cmd = "sample %gs --rate 10000000 --idle" % seconds
     print("churn: `pyspy-sh -p PID -ex '%s' --batch` on tests/targets/churn.py" % cmd)
     print("%-9s %8s %9s %10s %7s %7s %9s %s" % ("python", "seconds", "ticks", "samples", "errors", "torn", "RSS MiB", "exit"))

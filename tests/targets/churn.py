@@ -14,11 +14,12 @@ reused, all while a nonblocking sampler reads.  Writes TRUTH_JSON ({"pid",
 "file"}) and "ready\\n" to READY (a descriptor number or a path), then runs
 until killed.  Python 2.7 - 3.13 compatible.
 """
-import json
 import os
 import random
 import sys
 import threading
+
+from announce import announce
 
 ALPHABETS = (u"abcdefgh", u"\xe9\xe8\xfc\xdf", u"\u4e2d\u6587\u5b57", u"\U0001f600\U0001f680")
 
@@ -63,14 +64,7 @@ def main():
         t = threading.Thread(target=spawner, args=(i,), name="spawner-%d" % i)
         t.daemon = True
         t.start()
-    with open(truth, "w") as f:
-        json.dump({"pid": os.getpid(), "file": os.path.abspath(__file__)}, f)
-    if ready.isdigit():
-        os.write(int(ready), b"ready\n")
-        os.close(int(ready))
-    else:
-        with open(ready, "w") as f:
-            f.write("ready\n")
+    announce(truth, ready, __file__)
     rnd = random.Random(12345)
     while True:
         down(rnd, rnd.randint(1, 60), u"")

@@ -9,10 +9,11 @@ collects samples), then os.execv()s PROGRAM (default: /bin/sleep 60): the
 same pid now runs another program, in a new address space.  The safety tests
 sample and bt across that moment.  Python 2.7 - 3.13 compatible.
 """
-import json
 import os
 import sys
 import time
+
+from announce import announce
 
 
 def busy(seconds):
@@ -26,14 +27,7 @@ def busy(seconds):
 def main():
     truth, ready, delay = sys.argv[1], sys.argv[2], float(sys.argv[3])
     argv = sys.argv[4:] or ["/bin/sleep", "60"]
-    with open(truth, "w") as f:
-        json.dump({"pid": os.getpid(), "file": os.path.abspath(__file__)}, f)
-    if ready.isdigit():
-        os.write(int(ready), b"ready\n")
-        os.close(int(ready))
-    else:
-        with open(ready, "w") as f:
-            f.write("ready\n")
+    announce(truth, ready, __file__)
     busy(delay)
     sys.stdout.flush()
     os.execv(argv[0], argv)
