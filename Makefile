@@ -1,10 +1,12 @@
 # pyspy-sh — build, test, demo, benchmark.
 #
 #   make            build ./pyspy-sh
-#   make test       install what the tests need (apt), build, run every test
+#   make test       install what the tests need (apt), build, run every test:
+#                   unit, end to end, fuzz (FUZZ_SECONDS each), end to end on the ASan build
 #   make demo       install, build, start the demo target and open pyspy-sh on it
 #   make bench      measure attach + bt and remote reads per walk
 #   make asan       build ./pyspy-sh-asan with AddressSanitizer and UBSan
+#   make fuzz       build the libFuzzer harnesses (clang) and run each for FUZZ_SECONDS
 #   make install    install the binary, scripts, man page, bash completion (PREFIX, DESTDIR)
 #   make layouts    regenerate layouts/*.generated.c from the installed CPython headers
 
@@ -36,7 +38,7 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=build/tests/%)
 
 PYTHON_TEST ?= $(shell command -v python3 2>/dev/null || echo /usr/bin/python3)
 
-.PHONY: all asan test unit e2e demo bench deps test-deps layouts clean install uninstall
+.PHONY: all asan test unit e2e demo bench deps test-deps layouts clean install uninstall fuzz fuzz-build
 
 PREFIX  ?= /usr/local
 DESTDIR ?=
@@ -67,6 +69,33 @@ build/tests/%: tests/unit/%.c $(LIB_SRC:%.c=build/%.o)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -Ilayouts -Iengine -o $@ $< $(LIB_SRC:%.c=build/%.o) $(PKG_LIBS)
 
+# Fuzzing: the engine built again with clang, libFuzzer, ASan and UBSan; one
+# binary per harness in tests/fuzz/.  capture records seeds from a live target.
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 15
+FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZ_NAMES   := linetable pyobj frames elf
+FUZZ_LIB_OBJ := $(LIB_SRC:%.c=build-fuzz/%.o) build-fuzz/tests/fuzz/fakemem.o
+FUZZ_BIN     := $(FUZZ_NAMES:%=build-fuzz/fuzz_%)
+
+build-fuzz/%.o: %.c
+	@mkdir -p $(dir $@)
+	@echo "  CC  $< (fuzz)"; $(FUZZ_CC) $(ALL_CFLAGS) -O1 $(FUZZ_SAN) -fsanitize=fuzzer-no-link -c -o $@ $<
+
+.PRECIOUS: build-fuzz/%.o
+
+build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_LIB_OBJ)
+	@echo "  LD  $@"; $(FUZZ_CC) $(ALL_CFLAGS) -O1 $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $< $(FUZZ_LIB_OBJ) $(PKG_LIBS)
+
+build/tests/capture: tests/fuzz/capture.c tests/fuzz/fakemem.c $(LIB_SRC:%.c=build/%.o)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ tests/fuzz/capture.c tests/fuzz/fakemem.c $(LIB_SRC:%.c=build/%.o) $(PKG_LIBS)
+
+fuzz-build: $(FUZZ_BIN)
+
+fuzz:
+	$(PYTHON_TEST) tests/fuzz/run_fuzz.py --seconds $(FUZZ_SECONDS)
+
 deps:
 	@sh tests/install-deps.sh
 
@@ -80,7 +109,7 @@ e2e: pyspy-sh
 	$(PYTHON_TEST) tests/e2e/run.py --binary ./pyspy-sh
 
 test: test-deps
-	@$(MAKE) --no-print-directory all $(UNIT_BIN)
+	@$(MAKE) --no-print-directory all asan $(UNIT_BIN)
 	@$(PYTHON_TEST) tests/run_all.py
 
 demo: deps
@@ -105,6 +134,6 @@ uninstall:
 	rm -rf $(DATADIR)
 
 clean:
-	rm -rf build build-asan pyspy-sh pyspy-sh-asan
+	rm -rf build build-asan build-fuzz pyspy-sh pyspy-sh-asan
 
--include $(OBJ:.o=.d) $(ASAN_OBJ:.o=.d)
+-include $(OBJ:.o=.d) $(ASAN_OBJ:.o=.d) $(FUZZ_LIB_OBJ:.o=.d)

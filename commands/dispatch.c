@@ -187,7 +187,7 @@ static int parse_args(struct session *s, const struct command *c, const char **w
 				errno = 0;
 				a->num[k] = strtol(words[i], &end, 10);
 				if (*end || end == words[i] || errno)
-					return -usage_error(s, c, "option '--%s' wants a number", o->name);
+					return -usage_error(s, c, "option '%s' wants a number, not '%s'", w, words[i]);
 			}
 			continue;
 		}

@@ -48,8 +48,10 @@ static int select_frame(struct session *s, long index, bool relative)
 		bool top = want < 0;
 		want = top ? 0 : (long)th->nframes - 1;
 		if (!relative) {
+			/* th points into snap: take the count before releasing it (ASan found this) */
+			size_t last = th->nframes - 1;
 			snapshot_release(&snap);
-			return cmd_error(s, "no frame %ld: the stack has frames 0 to %zu", index, th->nframes - 1);
+			return cmd_error(s, "no frame %ld: the stack has frames 0 to %zu", index, last);
 		}
 		/* as gdb: say so, stay where we are, and fail (a script stops here) */
 		cmd_error(s, "%s", top ? "bottom (innermost) frame selected; you cannot go down"

@@ -103,7 +103,7 @@ static int top_live(struct session *s, const struct cmd_args *a, enum prof_by by
 	struct sampler_stats st;
 	struct termios saved, raw;
 	bool tty = isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &saved) == 0;
-	if (a->set[TOP_RATE] && sample_parse_rate(s, a->str[TOP_RATE], &rq.rate) != CMD_OK)
+	if (a->set[TOP_RATE] && sample_parse_rate(s, "top", a->str[TOP_RATE], &rq.rate) != CMD_OK)
 		return CMD_FAILED;
 	struct profile *p = profile_new();
 	if (!p)

@@ -54,7 +54,7 @@ int parse_duration(const char *s, double *seconds)
 	else if (*end && strcmp(end, "s"))
 		return -1;
 	if (v > 30 * 86400.0)
-		return -1;
+		return -2;
 	*seconds = v;
 	return 0;
 }
@@ -110,13 +110,13 @@ int sample_into(struct session *s, const struct sample_request *rq, struct profi
 	return CMD_OK;
 }
 
-int sample_parse_rate(struct session *s, const char *text, double *rate)
+int sample_parse_rate(struct session *s, const char *cmd, const char *text, double *rate)
 {
 	char *end;
 	errno = 0;
 	double v = strtod(text, &end);
 	if (end == text || *end || errno || !(v >= 1) || v > 10000000)
-		return cmd_error(s, "sample: rate '%s' must be a number of samples per second from 1 to 10000000", text);
+		return cmd_error(s, "%s: rate '%s' must be a number of samples per second from 1 to 10000000", cmd, text);
 	*rate = v;
 	return CMD_OK;
 }
@@ -126,9 +126,12 @@ static int do_sample(struct session *s, const struct cmd_args *a)
 {
 	struct sample_request rq = { .rate = 100 };
 	struct sampler_stats st;
-	if (parse_duration(a->argv[0], &rq.duration) < 0)
+	int d = parse_duration(a->argv[0], &rq.duration);
+	if (d == -2)
+		return cmd_error(s, "sample: '%s' is longer than 30 days (use 'unlimited' and Ctrl-C)", a->argv[0]);
+	if (d < 0)
 		return cmd_error(s, "sample: '%s' is not a duration (like 500ms, 10s, 2m or unlimited)", a->argv[0]);
-	if (a->set[OPT_RATE] && sample_parse_rate(s, a->str[OPT_RATE], &rq.rate) != CMD_OK)
+	if (a->set[OPT_RATE] && sample_parse_rate(s, "sample", a->str[OPT_RATE], &rq.rate) != CMD_OK)
 		return CMD_FAILED;
 	if (a->set[OPT_BLOCKING] && a->set[OPT_NONBLOCKING])
 		return cmd_error(s, "sample: --blocking and --nonblocking contradict each other");

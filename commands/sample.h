@@ -19,9 +19,11 @@ struct sample_request {
 	void *tick_arg;
 };
 
-/* "500ms", "10s", "2m", "1h", "unlimited" (0).  0 or -1. */
+/* "500ms", "10s", "2m", "1h", "unlimited" (0).  0, -1 (not a duration) or
+ * -2 (longer than 30 days). */
 int parse_duration(const char *s, double *seconds);
-int sample_parse_rate(struct session *s, const char *text, double *rate);
+/* A --rate value for command `cmd` (its name starts the error message). */
+int sample_parse_rate(struct session *s, const char *cmd, const char *text, double *rate);
 
 /* Sample into p (fills its metadata).  Returns a cmd_status. */
 int sample_into(struct session *s, const struct sample_request *rq, struct profile *p, struct sampler_stats *st);

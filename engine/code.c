@@ -207,7 +207,11 @@ static int read_vars(struct target *t, struct code_info *c, struct code_vars *v,
 	v->kinds = calloc(CODE_MAX_VARS, 1);
 	if (!v->names || !v->kinds)
 		return err_set(e, PS_ENOMEM, "out of memory");
-	v->nargs = c->argcount + c->kwonlyargcount + !!(c->flags & 0x4) + !!(c->flags & 0x8);
+	/* counts come from remote memory: add them in 64 bits (found by fuzzing) */
+	int64_t nargs = (int64_t)c->argcount + c->kwonlyargcount + !!(c->flags & 0x4) + !!(c->flags & 0x8);
+	if (c->argcount < 0 || c->kwonlyargcount < 0 || nargs > CODE_MAX_VARS)
+		return err_set(e, PS_ECORRUPT, "code has an implausible argument count %" PRId64, nargs);
+	v->nargs = (int)nargs;
 	if (L->code.localsplusnames >= 0) {
 		if ((rc = remote_read_ptr(&t->mem, c->addr + (raddr_t)L->code.localsplusnames, &p[0], e)) < 0 ||
 		    (rc = remote_read_ptr(&t->mem, c->addr + (raddr_t)L->code.localspluskinds, &p[1], e)) < 0 ||

@@ -121,49 +121,70 @@ static uint32_t sysv_hash(const char *name)
 	return h;
 }
 
+/* Section data is used where the file has it, and a hostile file can place
+ * a section at any offset: read its words and symbols through memcpy, never
+ * through a cast pointer that may be misaligned. */
+static uint32_t word32(const void *base, size_t i)
+{
+	uint32_t v;
+	memcpy(&v, (const uint8_t *)base + i * 4, sizeof(v));
+	return v;
+}
+
+static uint64_t word64(const void *base, size_t i)
+{
+	uint64_t v;
+	memcpy(&v, (const uint8_t *)base + i * 8, sizeof(v));
+	return v;
+}
+
+static void sym_at(const void *base, size_t i, Elf64_Sym *out)
+{
+	memcpy(out, (const uint8_t *)base + i * sizeof(Elf64_Sym), sizeof(*out));
+}
+
 /* Whether dynamic symbol i is `name` and defined; fills value/size if so. */
 static int dynsym_match(struct elfsym *s, uint32_t i, const char *name, uint64_t *value, uint64_t *size)
 {
-	const Elf64_Sym *syms = s->dynsym;
-	if ((uint64_t)(i + 1) * sizeof(Elf64_Sym) > s->dynsym_size)
+	Elf64_Sym sym;
+	if (((uint64_t)i + 1) * sizeof(Elf64_Sym) > s->dynsym_size)
 		return -1;
-	const Elf64_Sym *sym = &syms[i];
-	if (sym->st_name >= s->dynstr_size || sym->st_shndx == SHN_UNDEF)
+	sym_at(s->dynsym, i, &sym);
+	if (sym.st_name >= s->dynstr_size || sym.st_shndx == SHN_UNDEF)
 		return -1;
-	const char *sn = (const char *)s->dynstr + sym->st_name;
-	size_t maxlen = s->dynstr_size - sym->st_name;
+	const char *sn = (const char *)s->dynstr + sym.st_name;
+	size_t maxlen = s->dynstr_size - sym.st_name;
 	if (strnlen(sn, maxlen) == maxlen || strcmp(sn, name) != 0)
 		return -1;
-	*value = sym->st_value;
+	*value = sym.st_value;
 	if (size)
-		*size = sym->st_size;
+		*size = sym.st_size;
 	return 0;
 }
 
 static int find_gnu(struct elfsym *s, const char *name, uint64_t *value, uint64_t *size)
 {
-	const uint32_t *w = s->gnuhash;
+	const void *w = s->gnuhash;
 	size_t nwords = s->gnuhash_size / 4;
 	if (nwords < 4)
 		return -1;
-	uint32_t nbuckets = w[0], symoffset = w[1], bloom_size = w[2], bloom_shift = w[3];
+	uint32_t nbuckets = word32(w, 0), symoffset = word32(w, 1), bloom_size = word32(w, 2), bloom_shift = word32(w, 3);
 	size_t buckets_at = 4 + (size_t)bloom_size * 2;   /* 64-bit bloom words */
-	if (nbuckets == 0 || buckets_at + nbuckets > nwords)
+	/* found by fuzzing: a zero bloom size divided by zero, a shift of 32 or more is undefined */
+	if (nbuckets == 0 || bloom_size == 0 || bloom_shift >= 32 || buckets_at + nbuckets > nwords)
 		return -1;
-	const uint64_t *bloom = (const uint64_t *)(w + 4);
 	uint32_t h = gnu_hash(name);
-	uint64_t word = bloom[(h / 64) % bloom_size];
+	uint64_t word = word64((const uint8_t *)w + 16, (h / 64) % bloom_size);
 	if (!((word >> (h % 64)) & (word >> ((h >> bloom_shift) % 64)) & 1))
 		return -1;
-	uint32_t i = w[buckets_at + h % nbuckets];
+	uint32_t i = word32(w, buckets_at + h % nbuckets);
 	if (i < symoffset)
 		return -1;
-	const uint32_t *chain = w + buckets_at + nbuckets;
 	for (;; i++) {
-		size_t ci = i - symoffset;
-		if (buckets_at + nbuckets + ci >= nwords)
+		size_t ci = (size_t)i - symoffset;
+		if (buckets_at + nbuckets + ci >= nwords || i == UINT32_MAX)
 			return -1;
-		uint32_t ch = chain[ci];
+		uint32_t ch = word32(w, buckets_at + nbuckets + ci);
 		if ((ch | 1) == (h | 1) && dynsym_match(s, i, name, value, size) == 0)
 			return 0;
 		if (ch & 1)
@@ -173,15 +194,16 @@ static int find_gnu(struct elfsym *s, const char *name, uint64_t *value, uint64_
 
 static int find_sysv(struct elfsym *s, const char *name, uint64_t *value, uint64_t *size)
 {
-	const uint32_t *w = s->sysvhash;
+	const void *w = s->sysvhash;
 	size_t nwords = s->sysvhash_size / 4;
 	if (nwords < 2)
 		return -1;
-	uint32_t nbucket = w[0], nchain = w[1];
+	uint32_t nbucket = word32(w, 0), nchain = word32(w, 1);
 	if (nbucket == 0 || 2 + (size_t)nbucket + nchain > nwords)
 		return -1;
 	uint32_t steps = 0;
-	for (uint32_t i = w[2 + sysv_hash(name) % nbucket]; i && i < nchain && steps++ < nchain; i = w[2 + nbucket + i])
+	for (uint32_t i = word32(w, 2 + sysv_hash(name) % nbucket); i && i < nchain && steps++ < nchain;
+	     i = word32(w, 2 + (size_t)nbucket + i))
 		if (dynsym_match(s, i, name, value, size) == 0)
 			return 0;
 	return -1;
@@ -195,16 +217,19 @@ static int find_symtab(struct elfsym *s, const char *name, uint64_t *value, uint
 		if (!s->symtab || !s->strtab)
 			return -1;
 	}
-	const Elf64_Sym *syms = s->symtab;
 	size_t n = s->symtab_size / sizeof(Elf64_Sym);
+	size_t want = strlen(name) + 1;
 	for (size_t i = 0; i < n; i++) {
-		if (syms[i].st_shndx == SHN_UNDEF || syms[i].st_name >= s->strtab_size)
+		Elf64_Sym sym;
+		sym_at(s->symtab, i, &sym);
+		if (sym.st_shndx == SHN_UNDEF || sym.st_name >= s->strtab_size)
 			continue;
-		const char *sn = (const char *)s->strtab + syms[i].st_name;
-		if (strncmp(sn, name, s->strtab_size - syms[i].st_name) == 0) {
-			*value = syms[i].st_value;
+		/* the whole name and its NUL must lie in the table: not a prefix cut by its end */
+		const char *sn = (const char *)s->strtab + sym.st_name;
+		if (s->strtab_size - sym.st_name >= want && memcmp(sn, name, want) == 0) {
+			*value = sym.st_value;
 			if (size)
-				*size = syms[i].st_size;
+				*size = sym.st_size;
 			return 0;
 		}
 	}

@@ -11,6 +11,9 @@
  * Frames CPython itself hides are hidden here too: shim frames owned by the C
  * stack (3.12+) and "incomplete" frames that have not reached their first
  * traceable instruction (3.11+), exactly as sys._current_frames() does.
+ * A chain read from a running target may be torn: a walk that loops, or a
+ * chunk frame whose caller sits above it, fails with PS_ETORN rather than
+ * handing back a stack that never existed.
  */
 #include <inttypes.h>
 #include <stdint.h>
@@ -45,6 +48,30 @@ static int push_frame(struct py_thread *th, const struct py_frame *f)
 }
 
 #define LINE_UNKNOWN INT32_MIN
+
+/*
+ * Brent's cycle detection over a frame chain: O(1) memory, and a loop is
+ * caught within about twice its length plus the tail before it.  A chain
+ * read from a running target can loop for a while (a frame freed and reused
+ * mid-walk) and then break; without this such a walk emitted a stack of
+ * thousands of repeated frames as a valid sample (found by the churn test).
+ */
+struct loopcheck {
+	raddr_t mark;
+	size_t power, steps;
+};
+
+static bool chain_loops(struct loopcheck *lc, raddr_t addr)
+{
+	if (lc->power && addr == lc->mark)
+		return true;
+	if (++lc->steps >= lc->power) {
+		lc->mark = addr;
+		lc->power = lc->power ? lc->power * 2 : 1;
+		lc->steps = 0;
+	}
+	return false;
+}
 
 /*
  * The sampler walks the same thread again and again, into the same
@@ -96,6 +123,7 @@ static int walk_objects(struct target *t, const uint8_t *ts, struct py_thread *t
 	const struct py_layout *L = &t->layout;
 	uint8_t buf[512];
 	raddr_t addr = rd64(ts, L->tstate.frame);
+	struct loopcheck lc = { 0 };
 
 	while (addr) {
 		struct py_frame f = { 0 };
@@ -104,6 +132,8 @@ static int walk_objects(struct target *t, const uint8_t *ts, struct py_thread *t
 			return err_set(e, PS_EINTR, "interrupted");
 		if (th->nframes >= MAX_FRAMES)
 			return err_set(e, PS_ECORRUPT, "more than %d frames: the chain loops or is corrupt", MAX_FRAMES);
+		if (chain_loops(&lc, addr))
+			return err_set(e, PS_ETORN, "the frame chain loops at 0x%" PRIx64 " (read while it changed)", addr);
 		if ((rc = remote_read(&t->mem, addr, buf, t->iframe_len, e)) < 0)
 			return rc;
 		int32_t lasti;
@@ -173,6 +203,11 @@ static int copy_chunk(struct target *t, const uint8_t *ts, struct chunk_copy *cc
 	return cframe_ptr ? remote_read_ptr(&t->mem, cframe_ptr, current, e) : 0;
 }
 
+static bool in_chunk(const struct chunk_copy *cc, raddr_t addr)
+{
+	return cc->data && addr >= cc->start && addr < cc->end;
+}
+
 static const uint8_t *iframe_bytes(struct target *t, const struct chunk_copy *cc, raddr_t addr, uint8_t *buf, struct pyspy_err *e)
 {
 	/* written so a garbage addr near 2^64 cannot wrap around into the copy */
@@ -190,6 +225,7 @@ static int walk_iframes(struct target *t, const uint8_t *ts, struct py_thread *t
 	size_t seen = 0;
 	raddr_t addr;
 	int rc = 0;
+	struct loopcheck lc = { 0 };
 
 	addr = 0;
 	if (L->frame_model == FRAME_MODEL_CFRAME) {
@@ -213,12 +249,23 @@ static int walk_iframes(struct target *t, const uint8_t *ts, struct py_thread *t
 			rc = err_set(e, PS_ECORRUPT, "more than %d frames: the chain loops or is corrupt", MAX_FRAMES);
 			break;
 		}
+		if (chain_loops(&lc, addr)) {
+			rc = err_set(e, PS_ETORN, "the frame chain loops at 0x%" PRIx64 " (read while it changed)", addr);
+			break;
+		}
 		const uint8_t *b = iframe_bytes(t, &cc, addr, buf, e);
 		if (!b) {
 			rc = -e->code;
 			break;
 		}
 		raddr_t previous = rd64(b, L->iframe.previous);
+		/* a chunk is a stack: a caller in the same chunk sits below its callee.
+		 * A link that points up was read while the stack changed */
+		if (in_chunk(&cc, addr) && in_chunk(&cc, previous) && previous >= addr) {
+			rc = err_set(e, PS_ETORN, "frame 0x%" PRIx64 " links up its stack to 0x%" PRIx64 " (read while it changed)",
+				     addr, previous);
+			break;
+		}
 		int owner = L->iframe.owner >= 0 ? b[L->iframe.owner] : 0;
 		if ((L->owner_cstack >= 0 && owner == L->owner_cstack) ||
 		    (L->owner_interpreter >= 0 && owner == L->owner_interpreter)) {

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static int add_region(struct maps *m, size_t *cap, const struct map_region *r)
@@ -31,6 +32,34 @@ static int add_region(struct maps *m, size_t *cap, const struct map_region *r)
 	return 0;
 }
 
+/*
+ * The one message for "not allowed to look at this process": what failed,
+ * then how to fix it, naming the owner when it is another user, and the
+ * Yama ptrace_scope setting when it is what stands in the way.
+ */
+int procfs_perm_error(struct pyspy_err *e, pid_t pid, const char *what)
+{
+	char path[64], hint[160] = "";
+	struct stat st;
+	snprintf(path, sizeof(path), "/proc/%d", (int)pid);
+	bool other = stat(path, &st) == 0 && st.st_uid != geteuid();
+	FILE *f = fopen("/proc/sys/kernel/yama/ptrace_scope", "re");
+	int scope = 0;
+	if (f) {
+		if (fscanf(f, "%d", &scope) != 1)
+			scope = 0;
+		fclose(f);
+	}
+	if (scope > 0 && !other)
+		snprintf(hint, sizeof(hint), "; or allow ptrace of your own processes: sysctl kernel.yama.ptrace_scope=0 (it is %d)", scope);
+	if (other)
+		return err_set(e, PS_EPERM, "permission denied %s: pid %d belongs to uid %u; run pyspy-sh as root (sudo) or as that user, "
+			       "or grant it CAP_SYS_PTRACE (setcap cap_sys_ptrace+ep pyspy-sh)%s",
+			       what, (int)pid, (unsigned)st.st_uid, hint);
+	return err_set(e, PS_EPERM, "permission denied %s: run pyspy-sh as root or grant it CAP_SYS_PTRACE "
+		       "(setcap cap_sys_ptrace+ep pyspy-sh)%s", what, hint);
+}
+
 int maps_read(pid_t pid, struct maps *m, struct pyspy_err *e)
 {
 	char path[64], *line = NULL;
@@ -42,8 +71,11 @@ int maps_read(pid_t pid, struct maps *m, struct pyspy_err *e)
 	snprintf(path, sizeof(path), "/proc/%d/maps", (int)pid);
 	f = fopen(path, "re");
 	if (!f) {
-		if (errno == EACCES || errno == EPERM)
-			return err_set(e, PS_EPERM, "permission denied reading '%s': run as root or grant CAP_SYS_PTRACE", path);
+		if (errno == EACCES || errno == EPERM) {
+			char what[96];
+			snprintf(what, sizeof(what), "reading '%s'", path);
+			return procfs_perm_error(e, pid, what);
+		}
 		return err_set(e, PS_ENOPROC, "no process with pid %d", (int)pid);
 	}
 	while (getline(&line, &linecap, f) > 0) {
@@ -207,6 +239,22 @@ int procfs_exe(pid_t pid, char *buf, size_t len)
 	return 0;
 }
 
+uint64_t procfs_image_id(pid_t pid)
+{
+	char path[64];
+	uint8_t buf[1024];
+	snprintf(path, sizeof(path), "/proc/%d/auxv", (int)pid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	ssize_t n = read(fd, buf, sizeof(buf));
+	close(fd);
+	uint64_t h = 0xcbf29ce484222325ull;     /* FNV-1a */
+	for (ssize_t i = 0; i < n; i++)
+		h = (h ^ buf[i]) * 0x100000001b3ull;
+	return n > 0 ? h : 0;
+}
+
 void procfs_path(pid_t pid, const char *path, char *buf, size_t len)
 {
 	snprintf(buf, len, "/proc/%d/root%s", (int)pid, path);
@@ -227,9 +275,12 @@ int procfs_check(pid_t pid, struct pyspy_err *e)
 	if (st == 0)
 		return err_set(e, PS_ENOPROC, "no process with pid %d", (int)pid);
 	if (pid == getpid())
-		return err_set(e, PS_EARG, "pid %d is pyspy-sh itself", (int)pid);
+		return err_set(e, PS_ENOTPY, "pid %d is pyspy-sh itself", (int)pid);
 	snprintf(path, sizeof(path), "/proc/%d/mem", (int)pid);
-	if (access(path, R_OK) < 0 && (errno == EACCES || errno == EPERM))
-		return err_set(e, PS_EPERM, "permission denied reading pid %d (%s): run as root or grant CAP_SYS_PTRACE", (int)pid, comm);
+	if (access(path, R_OK) < 0 && (errno == EACCES || errno == EPERM)) {
+		char what[128];
+		snprintf(what, sizeof(what), "reading pid %d (%s)", (int)pid, comm);
+		return procfs_perm_error(e, pid, what);
+	}
 	return 0;
 }

@@ -46,8 +46,16 @@ char procfs_state(pid_t pid);
 void procfs_comm(pid_t pid, char *buf, size_t len);
 int procfs_exe(pid_t pid, char *buf, size_t len);
 
+/* A fingerprint of the program image the process runs (its auxiliary
+ * vector: entry point, stack and vDSO addresses, the file executed), which
+ * every exec replaces; 0 when unreadable. */
+uint64_t procfs_image_id(pid_t pid);
+
 /* "/proc/PID/root" + path: how to open a file the target sees at path. */
 void procfs_path(pid_t pid, const char *path, char *buf, size_t len);
+
+/* Record PS_EPERM for pid: "permission denied WHAT: " and how to fix it. */
+int procfs_perm_error(struct pyspy_err *e, pid_t pid, const char *what);
 
 /* Check that pid exists and can be inspected: PS_ENOPROC, PS_EGONE (zombie), PS_EPERM. */
 int procfs_check(pid_t pid, struct pyspy_err *e);

@@ -6,6 +6,7 @@
  * A short read is a failure: a half-filled buffer would be read as data.
  */
 #include "remote.h"
+#include "procfs.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -110,7 +111,7 @@ void remote_prefetch_begin(struct remote *r)
 		remote[i].iov_len = pf->want[i].len;
 		at += pf->want[i].len;
 	}
-	if (pf->nwant && r->memfd < 0) {
+	if (pf->nwant && r->memfd < 0 && !r->backend) {
 		r->nreads++;
 		r->nbytes += total;
 		ssize_t got = process_vm_readv(r->pid, local, (unsigned long)pf->nwant, remote, (unsigned long)pf->nwant, 0);
@@ -150,12 +151,14 @@ void remote_release(struct remote *r)
 
 static int read_error(struct remote *r, int err, raddr_t addr, size_t len, struct pyspy_err *e)
 {
+	char what[64];
 	switch (err) {
 	case ESRCH:
 		return err_set(e, PS_EGONE, "pid %d has exited", (int)r->pid);
 	case EPERM:
 	case EACCES:
-		return err_set(e, PS_EPERM, "permission denied reading pid %d: run as root or grant CAP_SYS_PTRACE", (int)r->pid);
+		snprintf(what, sizeof(what), "reading pid %d", (int)r->pid);
+		return procfs_perm_error(e, r->pid, what);
 	case ENOMEM:
 	case EFAULT:
 	case EIO:
@@ -195,6 +198,10 @@ int remote_read(struct remote *r, raddr_t addr, void *buf, size_t len, struct py
 	r->nbytes += len;
 	if (len == 0)
 		return 0;
+	if (__builtin_expect(r->backend != NULL, 0)) {
+		int err = r->backend(r->backend_ctx, addr, buf, len);
+		return err ? read_error(r, err, addr, len, e) : 0;
+	}
 	if (r->memfd < 0) {
 		ssize_t got = process_vm_readv(r->pid, &local, 1, &remote, 1, 0);
 		if (got == (ssize_t)len)
@@ -212,7 +219,7 @@ int remote_readv(struct remote *r, const struct remote_iov *iov, int n, struct p
 	struct iovec local[16], remote[16];
 	size_t total = 0;
 
-	if (n > 16 || r->memfd >= 0 || (r->pf && r->pf->active)) {
+	if (n > 16 || r->memfd >= 0 || r->backend || (r->pf && r->pf->active)) {
 		for (int i = 0; i < n; i++) {
 			int rc = remote_read(r, iov[i].addr, iov[i].buf, iov[i].len, e);
 			if (rc < 0)

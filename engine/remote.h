@@ -21,12 +21,22 @@ typedef uint64_t raddr_t;
 
 struct remote_prefetch;
 
+/*
+ * A test backend: when set, every read goes to it instead of the target.
+ * Only the fuzz harnesses (memory made of fuzz bytes) and their seed recorder
+ * (a live target, recorded) set it; pyspy-sh never does.  Returns 0 when all
+ * len bytes were copied, else an errno value (EFAULT: not mapped).
+ */
+typedef int (*remote_backend_fn)(void *ctx, raddr_t addr, void *buf, size_t len);
+
 struct remote {
 	pid_t pid;
 	int memfd;                 /* /proc/PID/mem, opened only if process_vm_readv is missing */
 	unsigned long nreads;      /* syscalls issued, for the benchmark */
 	unsigned long nbytes;      /* bytes asked for */
 	struct remote_prefetch *pf;   /* the sampler's per-tick read-ahead, or NULL */
+	remote_backend_fn backend;    /* NULL except in tests: see above */
+	void *backend_ctx;
 };
 
 /* One piece of a vectored read. */

@@ -242,6 +242,14 @@ static void fill_tids(struct sampler *sm, size_t n)
 	}
 }
 
+static bool frames_all_known(const struct py_thread *th)
+{
+	for (size_t i = 0; i < th->nframes; i++)
+		if (!th->frames[i].ci)
+			return false;
+	return true;
+}
+
 static bool wanted(struct sampler *sm, struct py_thread *th, raddr_t holder, bool have_holder)
 {
 	if (have_holder) {
@@ -327,6 +335,10 @@ static int tick(struct sampler *sm, uint64_t t0, struct pyspy_err *e)
 			*e = we;
 			break;
 		}
+		/* `bt` shows a frame whose code object cannot be read as ???; in a
+		 * sample it means the walk left the live stack: drop it as torn */
+		if (rc == 0 && !frames_all_known(th))
+			rc = -PS_ETORN;
 		if (rc < 0) {
 			if (sm->o->blocking) {
 				sm->st->errors++;
@@ -384,7 +396,7 @@ int sampler_run(struct target *t, const struct sampler_opts *o, struct sampler_s
 	if (o->native)
 		native_warm_up(t);
 	uint64_t interval = (uint64_t)(1e9 / o->rate);
-	uint64_t t0 = now_ns(), due = t0, next_progress = t0 + 250000000ull;
+	uint64_t t0 = now_ns(), due = t0, next_progress = t0 + 250000000ull, next_exec_check = t0;
 	uint64_t end = o->duration > 0 ? t0 + (uint64_t)(o->duration * 1e9) : UINT64_MAX;
 	unsigned long reads0 = t->mem.nreads;
 	int rc = 0;
@@ -417,6 +429,16 @@ int sampler_run(struct target *t, const struct sampler_opts *o, struct sampler_s
 			snprintf(st->stop_msg, sizeof(st->stop_msg), "pid %d exited", (int)t->pid);
 			rc = st->samples || st->ticks > 1 ? 0 : err_set(e, PS_EGONE, "pid %d has exited", (int)t->pid);
 			break;
+		}
+		/* a failed tick may mean an exec: same pid, another program */
+		if (rc < 0 && now >= next_exec_check) {
+			struct pyspy_err xe;
+			next_exec_check = now + 50000000ull;
+			if (target_check_exec(t, &xe) < 0) {
+				snprintf(st->stop_msg, sizeof(st->stop_msg), "%.200s", xe.msg);
+				rc = st->samples ? 0 : err_set(e, PS_EGONE, "%s", xe.msg);
+				break;
+			}
 		}
 		if (rc < 0 && rc != -PS_EINTR) {
 			st->errors++;

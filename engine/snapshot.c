@@ -292,6 +292,8 @@ out:
 	if (rc < 0) {
 		if (!remote_alive(t->pid))
 			rc = err_set(e, PS_EGONE, "pid %d has exited", (int)t->pid);
+		else if (target_check_exec(t, e) < 0)
+			rc = -PS_EGONE;
 		snapshot_release(s);
 	}
 	return rc;

@@ -367,6 +367,7 @@ int target_attach(struct target *t, pid_t pid, const struct attach_opts *opts, s
 		goto fail;
 	procfs_comm(pid, t->comm, sizeof(t->comm));
 	procfs_exe(pid, t->exe, sizeof(t->exe));
+	t->image_id = procfs_image_id(pid);
 	if ((rc = maps_read(pid, &t->maps, e)) < 0)
 		goto fail;
 	if ((rc = find_module(t, &es, e)) < 0)
@@ -384,6 +385,29 @@ fail:
 	elfsym_close(&es);
 	target_detach(t);
 	return rc;
+}
+
+int target_check_exec(struct target *t, struct pyspy_err *e)
+{
+	char exe[PATH_MAX];
+	uint64_t id;
+	if (!t->pid || !t->image_id || !(id = procfs_image_id(t->pid)) || id == t->image_id)
+		return 0;
+	procfs_exe(t->pid, exe, sizeof(exe));
+	return err_set(e, PS_EGONE, "pid %d exec'd %s: it is no longer the Python program attached to (attach again to read it)",
+		       (int)t->pid, exe[0] ? exe : "another program");
+}
+
+void target_init_offline(struct target *t, const struct py_layout *layout)
+{
+	memset(t, 0, sizeof(*t));
+	t->pthread_tid_offset = -1;
+	remote_init(&t->mem, 0);
+	strtab_init(&t->strings);
+	t->layout = *layout;
+	pyversion_from_hex((uint32_t)layout->version, &t->version);
+	pyversion_format(&t->version, t->version_str, sizeof(t->version_str));
+	read_sizes(t);
 }
 
 void target_detach(struct target *t)

@@ -66,6 +66,8 @@ struct target {
 	size_t iframe_len;         /* bytes of a frame struct to read */
 	int pthread_tid_offset;    /* ≤3.7: where glibc keeps the tid in struct pthread; -1 unknown */
 
+	uint64_t image_id;         /* procfs_image_id() at attach: an exec changes it */
+
 	struct codecache codes;
 	struct strtab strings;
 	struct typecache *types;
@@ -82,6 +84,16 @@ struct attach_opts {
  * PS_ENOPROC, PS_EGONE (zombie/exited), PS_EPERM, PS_ENOTPY, PS_EUNSUP. */
 int target_attach(struct target *t, pid_t pid, const struct attach_opts *opts, struct pyspy_err *e);
 void target_detach(struct target *t);
+
+/* Whether the process has exec'd another program since attach (same pid, a
+ * new address space: nothing read from it means what the layout says).
+ * Returns 0 if not, else -PS_EGONE with a message naming the new program. */
+int target_check_exec(struct target *t, struct pyspy_err *e);
+
+/* A target with no process behind it, for tests and fuzz harnesses: the given
+ * layout, every size derived from it, reads through t->mem (set its backend).
+ * Release with target_detach(). */
+void target_init_offline(struct target *t, const struct py_layout *layout);
 
 /* Read a pointer in the target, refusing values that are not plausible user-space pointers. */
 int target_read_ptr(struct target *t, raddr_t addr, raddr_t *out, struct pyspy_err *e);

@@ -117,6 +117,8 @@ struct conv {
 	int failed;
 };
 
+static int fail(struct conv *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 static int fail(struct conv *c, const char *fmt, ...)
 {
 	va_list ap;
@@ -504,6 +506,8 @@ int layout_from_debug_offsets(const void *blob, size_t len, struct py_layout *ou
 }
 
 /* Append to a bounded string; keeps it terminated when it no longer fits. */
+static void append(char *buf, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
 static void append(char *buf, size_t len, const char *fmt, ...)
 {
 	size_t used;

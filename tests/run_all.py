@@ -1,5 +1,8 @@
 #!/usr/bin/env python3
-"""Run every test of pyspy-sh: the C unit tests, then the end-to-end suite.
+"""Run every test of pyspy-sh: the C unit tests, the end-to-end suite, the
+fuzz harnesses for a bounded time (tests/fuzz/run_fuzz.py, FUZZ_SECONDS each),
+and the end-to-end suite once more against the ASan/UBSan build
+(./pyspy-sh-asan, when `make asan` built it; PYSPY_SKIP_ASAN=1 leaves it out).
 
 Each part prints its own lines and ends with 'N passed, N failed[, N skipped]';
 this adds them up and ends with one such line for the whole run, exiting
@@ -14,10 +17,10 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SUMMARY = re.compile(r"^(?:\w+: )?(\d+) passed, (\d+) failed(?:, (\d+) skipped)?\s*$")
 
 
-def run(name, argv):
+def run(name, argv, env=None):
     print("== %s" % name, flush=True)
     proc = subprocess.Popen(argv, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            universal_newlines=True, errors="replace")
+                            universal_newlines=True, errors="replace", env=env)
     last = None
     for line in proc.stdout:
         sys.stdout.write(line)
@@ -43,11 +46,20 @@ def main():
     for name in sorted(os.listdir(unit_dir)) if os.path.isdir(unit_dir) else []:
         path = os.path.join(unit_dir, name)
         if name.startswith("test_") and os.access(path, os.X_OK):
-            parts.append(("unit " + name, [path]))
-    parts.append(("end to end", [sys.executable, "tests/e2e/run.py", "--binary", binary]))
+            parts.append(("unit " + name, [path], None))
+    parts.append(("end to end", [sys.executable, "tests/e2e/run.py", "--binary", binary], None))
+    parts.append(("fuzz", [sys.executable, "tests/fuzz/run_fuzz.py"], None))
+    asan = os.path.join(ROOT, "pyspy-sh-asan")
+    if os.access(asan, os.X_OK) and not os.environ.get("PYSPY_SKIP_ASAN"):
+        env = dict(os.environ)
+        # leaks are checked (LeakSanitizer works here: pyspy-sh is not itself
+        # traced, except under strace, where the test turns it off)
+        env.setdefault("ASAN_OPTIONS", "detect_leaks=1:abort_on_error=0:halt_on_error=1")
+        env.setdefault("UBSAN_OPTIONS", "print_stacktrace=1:halt_on_error=1")
+        parts.append(("end to end (asan)", [sys.executable, "tests/e2e/run.py", "--binary", asan], env))
     totals = [0, 0, 0]
-    for name, argv in parts:
-        for i, n in enumerate(run(name, argv)):
+    for name, argv, env in parts:
+        for i, n in enumerate(run(name, argv, env)):
             totals[i] += n
     print("%d passed, %d failed, %d skipped" % tuple(totals))
     return 1 if totals[1] else 0

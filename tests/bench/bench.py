@@ -8,9 +8,19 @@ For every installed interpreter (pyenv's and the system's python3):
     next to the same figures for spawning /bin/true (this machine's floor);
   - remote reads for `bt` of one thread 50 frames deep with the code cache
     warm (the second `bt` in one session; counted by the engine, PYSPY_STATS).
+  - sampling a busy loop 30 frames deep (1 and 4 threads) at rising rates:
+    samples/s, CPU per sample (also as a multiple of one 64-byte remote read),
+    target slowdown, peak RSS, torn and errors, then a table of the profiling
+    issue's goals, met or not; and a long run at 10 kHz for peak RSS;
   - native sampling (`sample --native`) next to `--blocking`, which also pauses
     the target every tick: samples/s, CPU per sample, target slowdown.
 Prints one table per part.  Numbers are measurements to report, never assertions.
+
+`--only churn` instead samples tests/targets/churn.py (threads created and
+ended, recursion, string churn) nonblocking at the maximum rate for
+--churn-seconds (default 60) on the oldest and the newest pyenv interpreter, and
+reports ticks, samples, errors, torn samples and pyspy-sh's peak RSS (from
+wait4's rusage of that one child).
 """
 import argparse
 import glob
@@ -260,14 +270,57 @@ def native_sampling(binary, seconds):
             os.unlink(path)
 
 
+CHURN = os.path.join(ROOT, "tests", "targets", "churn.py")
+CHURN_SUMMARY = re.compile(r"for ([\d.]+)s at \S+ Hz: (\d+) ticks .*?, (\d+) samples, (\d+) errors, (\d+) torn, (\d+) late")
+
+
+def churn(binary, seconds):
+    found = interpreters()
+    pyenv = [f for f in found if f[0] != "system"] or found
+    picks = [pyenv[0], pyenv[-1]] if len(pyenv) > 1 else pyenv
+    cmd = "sample %gs --rate 10000000 --idle" % seconds
+    print("churn: `pyspy-sh -p PID -ex '%s' --batch` on tests/targets/churn.py" % cmd)
+    print("%-9s %8s %9s %10s %7s %7s %9s %s" % ("python", "seconds", "ticks", "samples", "errors", "torn", "RSS MiB", "exit"))
+    for name, python in picks:
+        fd, ready = tempfile.mkstemp(prefix="pyspy-bench-")
+        os.close(fd)
+        os.unlink(ready)
+        truth = ready + ".json"
+        proc = subprocess.Popen([python, CHURN, truth, ready])
+        try:
+            deadline = time.time() + 30
+            while not os.path.exists(ready) and time.time() < deadline:
+                time.sleep(0.02)
+            out = tempfile.TemporaryFile()
+            argv = [binary, "-nx", "-p", str(proc.pid), "-ex", cmd, "--batch"]
+            pid = os.posix_spawn(binary, argv, os.environ, file_actions=[
+                (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0), (os.POSIX_SPAWN_DUP2, out.fileno(), 1)])
+            _, status, ru = os.wait4(pid, 0)
+            out.seek(0)
+            m = CHURN_SUMMARY.search(out.read().decode(errors="replace"))
+            fields = m.groups() if m else ("?",) * 6
+            print("%-9s %8s %9s %10s %7s %7s %9.1f %d" % ((name,) + fields[:5] + (ru.ru_maxrss / 1024.0,
+                                                                                   os.waitstatus_to_exitcode(status))))
+        finally:
+            proc.kill()
+            proc.wait()
+            for f in (ready, truth):
+                if os.path.exists(f):
+                    os.unlink(f)
+        sys.stdout.flush()
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--binary", default=os.path.join(ROOT, "pyspy-sh"))
     ap.add_argument("--runs", type=int, default=40)
     ap.add_argument("--sample-seconds", type=float, default=2.0)
     ap.add_argument("--long-seconds", type=float, default=60.0, help="the 10 kHz RSS run (0: skip)")
-    ap.add_argument("--only", choices=("attach", "sampling", "long", "native"), help="run one part")
+    ap.add_argument("--churn-seconds", type=float, default=60.0)
+    ap.add_argument("--only", choices=("attach", "sampling", "long", "native", "churn"), help="run one part")
     args = ap.parse_args()
+    if args.only == "churn":
+        return churn(args.binary, args.churn_seconds)
     if args.only == "sampling":
         return sampling(args.binary, args.sample_seconds)
     if args.only == "long":

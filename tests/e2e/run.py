@@ -1157,6 +1157,8 @@ def main():
     import profile_tests
     import lua_tests
     import native_tests
+    import safety_tests
+    import badinput_tests
     try:
         for it in interps:
             group_stacks(res, it, spy)
@@ -1170,6 +1172,8 @@ def main():
         profile_tests.run_once(res, spy, interps)
         lua_tests.run_once(res, spy, interps)
         native_tests.run_once(res, spy, interps)
+        safety_tests.run_once(res, spy, interps)
+        badinput_tests.run_once(res, spy, interps)
         res.run("bad_pid", t_bad_pid, spy)
         res.run("not_python", t_not_python, spy)
         res.run("zombie", t_zombie, spy, interps)
