@@ -41,7 +41,7 @@ CASES = [
     ("sample 1s --rate abc", ["sample: rate 'abc' " + RATE]),
     ("sample 1s --rate 1e99", ["sample: rate '1e99' " + RATE]),
     ("sample 1s --rate", ["sample: option '--rate' needs a value",
-                          "usage: sample DURATION [--rate HZ] [--idle] [--gil] [--threads] [--blocking]"]),
+                          "usage: sample DURATION [--rate HZ] [--idle] [--gil] [--threads] [--blocking] [--native|--native-all]"]),
     ("sample 1s --bogus", None),
     ("save {tmp}/x.unknownext", ["save: cannot tell the format of '{tmp}/x.unknownext' from its name: "
                                  "use --format folded|speedscope|chrometrace|svg"]),
@@ -85,7 +85,7 @@ CASES = [
     ("attach 0", ["attach: '0' is not a process id"]),
     ("attach -1", ["attach: '-1' is not a process id"]),
     ("attach abc", ["attach: 'abc' is not a process id"]),
-    ("info extra", ["info: unexpected argument 'extra'", "usage: info"]),
+    ("info extra", ["info: unexpected argument 'extra'", "usage: info [scripts]"]),
     ("attach 1 2", ["attach: unexpected argument '2'", "usage: attach PID"]),
 ]
 
