@@ -12,7 +12,11 @@
  * Pacing is absolute (tick k is due at start + k*interval, plus a little
  * random jitter so the sampler does not lock onto periodic work in the
  * target); a tick that is more than one interval late is counted and the
- * schedule moves on rather than bursting to catch up.
+ * schedule moves on rather than bursting to catch up.  A sleep wakes late —
+ * tens of microseconds on a virtual machine even with the timer slack at its
+ * minimum — so the sampler learns how late, sleeps until that much before the
+ * deadline and spins the rest: a requested rate is the achieved rate, up to
+ * the rate one tick's work allows, at the price of that short spin per tick.
  */
 #include "sampler.h"
 
@@ -21,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -61,6 +66,7 @@ struct sampler {
 	struct statfd statfds[STATFD_SLOTS];
 	struct name_entry names[NAME_SLOTS];
 	uint64_t rng;
+	uint64_t oversleep;            /* how late a sleep wakes, averaged (ns) */
 	uint64_t prepause_ns;          /* blocking: when the states were read, before pausing */
 	struct native_stack ns;        /* native: reused tick after tick */
 	struct py_frame *merged;       /* native: the merged stack handed to emit */
@@ -378,11 +384,25 @@ static uint64_t jittered(struct sampler *sm, uint64_t interval)
 	return interval + (uint64_t)((int64_t)(sm->rng % (uint64_t)span) - span / 2);
 }
 
-static void wait_until(uint64_t due)
+/* Sleep until due.  When the interval is short next to how late sleeps wake,
+ * sleep until that much earlier and spin the rest; otherwise a late wake-up
+ * costs nothing (the next deadline does not move), so just sleep. */
+static void wait_until(struct sampler *sm, uint64_t due, uint64_t interval)
 {
-	struct timespec ts = { (time_t)(due / 1000000000ull), (long)(due % 1000000000ull) };
-	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR && !pyspy_interrupted)
-		;
+	uint64_t now = now_ns(), margin = 0;
+	if (interval < sm->oversleep + sm->oversleep / 4 + 5000)
+		margin = sm->oversleep + sm->oversleep / 2 + 2000;
+	if (due > now + margin) {
+		uint64_t wake = due - margin;
+		struct timespec ts = { (time_t)(wake / 1000000000ull), (long)(wake % 1000000000ull) };
+		while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR && !pyspy_interrupted)
+			;
+		now = now_ns();
+		uint64_t late = now > wake ? now - wake : 0;
+		sm->oversleep = (sm->oversleep * 7 + (late < interval ? late : interval)) / 8;
+	}
+	while (now < due && !pyspy_interrupted)
+		now = now_ns();
 }
 
 int sampler_run(struct target *t, const struct sampler_opts *o, struct sampler_stats *st, struct pyspy_err *e)
@@ -396,6 +416,8 @@ int sampler_run(struct target *t, const struct sampler_opts *o, struct sampler_s
 	if (o->native)
 		native_warm_up(t);
 	uint64_t interval = (uint64_t)(1e9 / o->rate);
+	int slack = prctl(PR_GET_TIMERSLACK, 0, 0, 0, 0);
+	prctl(PR_SET_TIMERSLACK, 1ul, 0, 0, 0);
 	uint64_t t0 = now_ns(), due = t0, next_progress = t0 + 250000000ull, next_exec_check = t0;
 	uint64_t end = o->duration > 0 ? t0 + (uint64_t)(o->duration * 1e9) : UINT64_MAX;
 	unsigned long reads0 = t->mem.nreads;
@@ -409,7 +431,7 @@ int sampler_run(struct target *t, const struct sampler_opts *o, struct sampler_s
 		if (now >= end)
 			break;
 		if (due > now)
-			wait_until(due), now = now_ns();
+			wait_until(&sm, due, interval), now = now_ns();
 		else if (now - due > interval && st->ticks)
 			st->late++, due = now;
 		if (pyspy_interrupted || now >= end)
@@ -458,6 +480,8 @@ int sampler_run(struct target *t, const struct sampler_opts *o, struct sampler_s
 	st->reads = t->mem.nreads - reads0;
 	if (ahead)
 		remote_prefetch_disable(&t->mem);
+	if (slack > 0)
+		prctl(PR_SET_TIMERSLACK, (unsigned long)slack, 0, 0, 0);
 	release(&sm);
 	return rc;
 }
