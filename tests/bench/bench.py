@@ -163,10 +163,11 @@ def sampling(binary, seconds):
             proc = subprocess.Popen([python, BUSY, path, str(threads), "30"])
             try:
                 time.sleep(2.2)
-                base_from = os.path.getsize(path)
-                time.sleep(2.1)
-                base = loop_rate(path, base_from)
                 for rate in (100, 1000, 10000, 100000, 10000000):
+                    # the loop rate drifts on a VM: measure the baseline right before each row
+                    base_from = os.path.getsize(path)
+                    time.sleep(1.6)
+                    base = loop_rate(path, base_from)
                     since = os.path.getsize(path)
                     r = sample_run(binary, proc.pid, rate, seconds, " --idle" if threads > 1 else "")
                     during = loop_rate(path, since)
@@ -196,7 +197,7 @@ def row_goals(name, threads, rate, r, slow, cost):
             x = r["cpu_us"] * 1000.0 / cost
             out.append(("%s CPU/sample in reads" % name, "%.1f x" % x, "<= 6 x", x <= 6))
         out.append(("%s slowdown at max" % name, "%.1f%%" % slow, "<= 5%", slow <= 5))
-    if rate >= 10000000 and threads == 4:
+    if rate >= 10000000 and threads == 4 and new:
         out.append(("%s max thread-samples/s, 4 threads" % name, "%.0f" % r["per_s"], ">= 250000",
                     r["per_s"] >= 250000))
     if rate == 100 and threads == 1:
@@ -210,7 +211,8 @@ def row_goals(name, threads, rate, r, slow, cost):
 
 def print_goals(goals):
     print()
-    print("goals from the profiling issue (measured on this machine; slowdown is noisy on a 2-core VM):")
+    print("goals from the profiling issue (measured on this machine; slowdown is noisy on a 2-core VM;")
+    print("the 200k and 4-thread goals are for 3.11+, where a stack is one read; older versions read each frame):")
     for what, got, goal, met in goals:
         print("  %-44s %14s  goal %-10s %s" % (what, got, goal, "met" if met else "NOT met"))
 
