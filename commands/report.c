@@ -54,7 +54,8 @@ static void print_top(struct session *s, const struct profile *p, enum prof_by b
 	fprintf(s->out, "%llu samples from pid %d over %.2fs (%llu ticks, %llu errors, %llu torn)\n",
 		(unsigned long long)samples, (int)m->pid, (double)m->duration_us / 1e6, (unsigned long long)m->ticks,
 		(unsigned long long)m->errors, (unsigned long long)m->torn);
-	fprintf(s->out, "%7s %7s %9s %9s  %s\n", "own%", "total%", "own(s)", "total(s)", "function (file:line)");
+	fprintf(s->out, "%7s %7s %9s %9s  %s\n", "own%", "total%", "own(s)", "total(s)",
+		by == PROF_BY_LINE ? "function (file:line)" : "function (file)");
 	for (size_t i = 0; i < n && (long)i < limit; i++) {
 		const struct prof_row *r = &rows[i];
 		double own = samples ? 100.0 * (double)r->own / (double)samples : 0;
