@@ -7,6 +7,7 @@ share within 5 points, and `sample 2s --rate 200` must give 400 +- 10%
 samples.  The speedscope file is checked by speedscope_check.py.  Also: an unwritable output path keeps the profile, a target that
 exits mid-sample keeps the samples, and bad arguments get clear errors.
 """
+import contextlib
 import json
 import os
 import re
@@ -25,8 +26,18 @@ SUMMARY = re.compile(r"^sampled pid \d+ for ([\d.]+)s at (\d+) Hz: (\d+) ticks .
 FOLDED_LINE = re.compile(r"^(.+) (\d+)$")
 
 
-def start(interp, tmpdir, *args):
-    return start_script(interp, tmpdir, BUSY, *args)
+@contextlib.contextmanager
+def running(interp, script, *args):
+    """A started target (truth loaded) and its temporary directory, both gone afterwards."""
+    tmpdir = tempfile.mkdtemp(prefix="pyspy-e2e-")
+    target = None
+    try:
+        target = start_script(interp, tmpdir, script, *args)
+        yield target, tmpdir
+    finally:
+        if target:
+            target.kill()
+        shutil.rmtree(tmpdir, ignore_errors=True)
 
 
 def start_script(interp, tmpdir, script, *args):
@@ -65,10 +76,7 @@ def check_folded(path, truth, samples):
 
 def t_profile(ctx):
     interp, spy = ctx
-    tmpdir = tempfile.mkdtemp(prefix="pyspy-e2e-")
-    target = None
-    try:
-        target = start(interp, tmpdir)
+    with running(interp, BUSY) as (target, tmpdir):
         out = os.path.join(tmpdir, "p")
         r = spy.run(["-p", str(target.pid), "-ex", "sample 1s --rate 200", "-ex", "top -n 3",
                      "-ex", "save %s.txt" % out, "-ex", "save %s.json" % out,
@@ -105,10 +113,6 @@ def t_profile(ctx):
         titles = " ".join(t.firstChild.data for t in svg.getElementsByTagName("title") if t.firstChild)
         if "hot_leaf" not in titles:
             raise base.Fail("flame graph has no hot_leaf frame")
-    finally:
-        if target:
-            target.kill()
-        shutil.rmtree(tmpdir, ignore_errors=True)
 
 
 def spent(target):
@@ -134,10 +138,7 @@ def sample_count(spy, target):
 def t_accuracy(ctx):
     """Shares within 5 points of the window the target measured; 2 s at 200 Hz gives 400 +- 10%."""
     interp, spy = ctx
-    tmpdir = tempfile.mkdtemp(prefix="pyspy-e2e-")
-    target = None
-    try:
-        target = start_script(interp, tmpdir, SHARES)
+    with running(interp, SHARES) as (target, tmpdir):
         sample_count(spy, target)
         before = spent(target)
         r = spy.run(["-p", str(target.pid), "-ex", "sample 2s --rate 1000", "-ex", "top -n 10", "--batch"])
@@ -152,19 +153,12 @@ def t_accuracy(ctx):
             if name not in got or abs(got[name] - want[name]) > 5:
                 raise base.Fail("%s: %s%% of samples, the target spent %.1f%% of that window there (top: %s)"
                                 % (name, got.get(name, "no"), want[name], got))
-    finally:
-        if target:
-            target.kill()
-        shutil.rmtree(tmpdir, ignore_errors=True)
 
 
 def t_flamegraph_browser(interp, spy):
     """Zoom, reset, search and tooltips of a real flame graph in headless Chromium."""
     svg_browser.find_chromium()
-    tmpdir = tempfile.mkdtemp(prefix="pyspy-e2e-")
-    target = None
-    try:
-        target = start(interp, tmpdir)
+    with running(interp, BUSY) as (target, tmpdir):
         svg = os.path.join(tmpdir, "flame.svg")
         # --idle: the sleeping thread is a second stack beside hot_leaf's, so zooming has something to hide
         r = spy.run(["-p", str(target.pid), "-ex", "sample 1s --rate 200 --idle", "-ex", "flamegraph " + svg,
@@ -172,18 +166,11 @@ def t_flamegraph_browser(interp, spy):
         if r.rc != 0:
             raise base.Fail("exit %d: %s" % (r.rc, r.describe()))
         svg_browser.check(svg, target.truth["leaf"], tmpdir)
-    finally:
-        if target:
-            target.kill()
-        shutil.rmtree(tmpdir, ignore_errors=True)
 
 
 def t_unwritable(ctx):
     interp, spy = ctx
-    tmpdir = tempfile.mkdtemp(prefix="pyspy-e2e-")
-    target = None
-    try:
-        target = start(interp, tmpdir)
+    with running(interp, BUSY) as (target, tmpdir):
         good = os.path.join(tmpdir, "after.txt")
         r = spy.run(["-p", str(target.pid), "-ex", "sample 300ms --rate 100",
                      "-ex", "save /nonexistent-dir/x.txt", "-ex", "save %s" % good, "--batch"])
@@ -192,33 +179,20 @@ def t_unwritable(ctx):
             raise base.Fail("stderr lacks %r: %r" % (want, r.err[:300]))
         if r.rc != 1 or not os.path.getsize(good):
             raise base.Fail("exit %d (want 1) or the later save to a good path failed" % r.rc)
-    finally:
-        if target:
-            target.kill()
-        shutil.rmtree(tmpdir, ignore_errors=True)
 
 
 def t_exit_mid_sample(ctx):
     interp, spy = ctx
-    tmpdir = tempfile.mkdtemp(prefix="pyspy-e2e-")
-    target = None
-    try:
-        target = start(interp, tmpdir, "exit-after=1.0")
+    with running(interp, BUSY, "exit-after=1.0") as (target, tmpdir):
         out = os.path.join(tmpdir, "kept.txt")
         r = spy.run(["-p", str(target.pid), "-ex", "sample 20s --rate 100", "-ex", "save %s" % out, "--batch"])
         if "(stopped early: pid %d exited; the samples taken are kept)" % target.pid not in r.out:
             raise base.Fail("no 'stopped early' line: %r" % r.out[:400])
         if not os.path.exists(out) or not os.path.getsize(out):
             raise base.Fail("the samples taken before the exit were not saved")
-    finally:
-        if target:
-            target.kill()
-        shutil.rmtree(tmpdir, ignore_errors=True)
 
 
 def t_bad_args(spy, interp):
-    tmpdir = tempfile.mkdtemp(prefix="pyspy-e2e-")
-    target = None
     cases = [
         ("sample", "pyspy-sh: sample: missing argument\nusage: "),
         ("sample 0s", "pyspy-sh: sample: '0s' is not a duration (like 500ms, 10s, 2m or unlimited)\n"),
@@ -230,8 +204,7 @@ def t_bad_args(spy, interp):
         ("flamegraph x.svg", "pyspy-sh: flamegraph: no profile yet: run 'sample DURATION' first\n"),
         ("top --by file", "pyspy-sh: top: --by takes 'function' or 'line', not 'file'\n"),
     ]
-    try:
-        target = start(interp, tmpdir)
+    with running(interp, BUSY) as (target, tmpdir):
         for cmd, want in cases:
             r = spy.run(["-p", str(target.pid), "-ex", cmd, "--batch"])
             if r.rc != 1 or not r.err.startswith(want):
@@ -239,10 +212,6 @@ def t_bad_args(spy, interp):
         r = spy.run(["-p", str(target.pid), "-ex", "sample 200ms", "-ex", "save %s/x.zzz" % tmpdir, "--batch"])
         if "use --format folded|speedscope|chrometrace|svg" not in r.err or r.rc != 1:
             raise base.Fail("unknown extension: exit %d, %r" % (r.rc, r.err[:200]))
-    finally:
-        if target:
-            target.kill()
-        shutil.rmtree(tmpdir, ignore_errors=True)
 
 
 def group(res, interp, spy):
@@ -260,10 +229,7 @@ def t_blocking(spy, interp):
     """--blocking pauses the target each tick; a paused task reads 't' in
     /proc, so running threads must be judged by the state read before the
     pause, or a blocking profile of a busy program comes back empty."""
-    tmpdir = tempfile.mkdtemp(prefix="pyspy-e2e-")
-    target = None
-    try:
-        target = start(interp, tmpdir)
+    with running(interp, BUSY) as (target, tmpdir):
         r = spy.run(["-p", str(target.pid), "-ex", "sample 1s --blocking --rate 100", "-ex", "top -n 1", "--batch"])
         m = re.search(r"^sampled pid \d+ .*?: \d+ ticks .*?, (\d+) samples", r.out, re.M)
         if r.rc != 0 or not m or int(m.group(1)) < 50:
@@ -271,10 +237,6 @@ def t_blocking(spy, interp):
         rows = [l for l in r.out.splitlines() if re.match(r"^\s*[\d.]+% ", l)]
         if not rows or "hot_leaf (" not in rows[0]:
             raise base.Fail("top's first row is not hot_leaf: %r" % (rows[:1],))
-    finally:
-        if target:
-            target.kill()
-        shutil.rmtree(tmpdir, ignore_errors=True)
 
 
 def run_once(res, spy, interps):
