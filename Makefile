@@ -17,13 +17,13 @@ PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 WARN    := -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
            -Wmissing-prototypes -Wformat=2
 CFLAGS  ?= -O2 -g
-ALL_CFLAGS = $(WARN) $(CFLAGS) $(PKG_CFLAGS) -D_GNU_SOURCE -MMD -MP \
+ALL_CFLAGS = $(WARN) $(CFLAGS) $(PKG_CFLAGS) -I. -D_GNU_SOURCE -MMD -MP \
              -DPYSPY_SCRIPTS_DIR='"$(PREFIX)/share/pyspy-sh/scripts"'
 LDFLAGS ?=
 ALL_LDFLAGS = -Wl,--as-needed $(LDFLAGS)
 ASAN    := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
-ENGINE_SRC  := $(wildcard engine/*.c)
+ENGINE_SRC  := $(wildcard engine/*.c engine/*/*.c)
 LAYOUT_SRC  := $(filter-out layouts/gen_layout.c,$(wildcard layouts/*.c))
 COMMAND_SRC := $(wildcard commands/*.c)
 SHELL_SRC   := $(wildcard shell/*.c)
@@ -67,7 +67,7 @@ build-asan/%.o: %.c
 
 build/tests/%: tests/unit/%.c $(LIB_SRC:%.c=build/%.o)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -Ilayouts -Iengine -o $@ $< $(LIB_SRC:%.c=build/%.o) $(PKG_LIBS)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(LIB_SRC:%.c=build/%.o) $(PKG_LIBS)
 
 # Fuzzing: the engine built again with clang, libFuzzer, ASan and UBSan; one
 # binary per harness in tests/fuzz/.  capture records seeds from a live target.

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../engine/native.h"
+#include "engine/native/native.h"
 #include "command.h"
 #include "json.h"
 #include "session.h"

@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../engine/repr.h"
+#include "engine/values/repr.h"
 #include "../scripts/luabind.h"
 #include "command.h"
 #include "session.h"

@@ -11,7 +11,7 @@
 #include <termios.h>
 #include <unistd.h>
 
-#include "../engine/sampler.h"
+#include "engine/profile/sampler.h"
 #include "command.h"
 #include "sample.h"
 #include "session.h"

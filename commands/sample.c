@@ -15,7 +15,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 
-#include "../engine/sampler.h"
+#include "engine/profile/sampler.h"
 #include "command.h"
 #include "sample.h"
 #include "session.h"

@@ -12,9 +12,9 @@
 #include <stdbool.h>
 #include <stdio.h>
 
-#include "../engine/pause.h"
-#include "../engine/profile.h"
-#include "../engine/target.h"
+#include "engine/os/pause.h"
+#include "engine/profile/profile.h"
+#include "engine/python/target.h"
 
 struct settings {
 	bool nonblocking;          /* read without pausing the target */
@@ -64,7 +64,7 @@ int cmd_engine_error(struct session *s, int code, const char *msg);
 
 
 
-#include "../engine/snapshot.h"
+#include "engine/python/snapshot.h"
 
 /* Take a snapshot with the session's settings (pausing unless nonblocking).
  * Prints the failure and returns its cmd_status; warns when pausing failed. */

@@ -10,10 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../engine/locals.h"
-#include "../engine/pyobj.h"
-#include "../engine/repr.h"
-#include "../engine/strbuf.h"
+#include "engine/values/locals.h"
+#include "engine/python/pyobj.h"
+#include "engine/values/repr.h"
+#include "engine/strbuf.h"
 #include "command.h"
 #include "json.h"
 #include "session.h"

@@ -17,9 +17,9 @@
 #include <lauxlib.h>
 #include <lua.h>
 
-#include "../engine/profile.h"
-#include "../engine/pyvalue.h"
-#include "../engine/snapshot.h"
+#include "engine/profile/profile.h"
+#include "engine/values/pyvalue.h"
+#include "engine/python/snapshot.h"
 #include "luabind.h"
 
 #define PROCESS_MT "pyspy.process"

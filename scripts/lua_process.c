@@ -19,8 +19,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../engine/locals.h"
-#include "../engine/native.h"
+#include "engine/values/locals.h"
+#include "engine/native/native.h"
 #include "lua_impl.h"
 
 /* ---- process ---- */

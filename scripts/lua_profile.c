@@ -18,7 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../engine/sampler.h"
+#include "engine/profile/sampler.h"
 #include "lua_impl.h"
 
 static struct lprofile *prof_check(lua_State *L, int idx)

@@ -12,7 +12,7 @@
  * Options are tables ({locals=true, rate=200}); a field of the wrong type
  * is the caller's mistake and raises, naming the function and the field.
  */
-#include "../engine/native.h"
+#include "engine/native/native.h"
 #include "lua_impl.h"
 
 void lv_push_value(lua_State *L, const struct py_value *v)

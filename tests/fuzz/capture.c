@@ -19,11 +19,11 @@
 #include <string.h>
 #include <sys/uio.h>
 
-#include "../../engine/code.h"
-#include "../../engine/locals.h"
-#include "../../engine/pyobj.h"
-#include "../../engine/repr.h"
-#include "../../engine/snapshot.h"
+#include "engine/python/code.h"
+#include "engine/values/locals.h"
+#include "engine/python/pyobj.h"
+#include "engine/values/repr.h"
+#include "engine/python/snapshot.h"
 #include "fakemem.h"
 
 struct rec_region {

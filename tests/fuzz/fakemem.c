@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../engine/locals.h"
-#include "../../engine/repr.h"
+#include "engine/values/locals.h"
+#include "engine/values/repr.h"
 
 static uint64_t le(const uint8_t *p, int n)
 {

@@ -20,7 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../../engine/snapshot.h"
+#include "engine/python/snapshot.h"
 
 #define FAKEMEM_MAX_REGIONS 4096
 

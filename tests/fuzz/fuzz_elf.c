@@ -14,8 +14,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "../../engine/elfsym.h"
-#include "../../engine/pyversion.h"
+#include "engine/os/elfsym.h"
+#include "engine/python/pyversion.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../engine/linetable.h"
+#include "engine/python/linetable.h"
 
 static const enum linetable_model models[4] = {
 	LINETABLE_LNOTAB, LINETABLE_LNOTAB_PY2, LINETABLE_310, LINETABLE_LOCATIONS,

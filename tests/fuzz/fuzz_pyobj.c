@@ -11,8 +11,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "../../engine/pyobj.h"
-#include "../../engine/repr.h"
+#include "engine/python/pyobj.h"
+#include "engine/values/repr.h"
 #include "fakemem.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -20,9 +20,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "debug_offsets.h"
-#include "layout.h"
-#include "layout_fields.h"
+#include "layouts/debug_offsets.h"
+#include "layouts/layout.h"
+#include "layouts/layout_fields.h"
 
 #define LIBPY313 "/root/.pyenv/versions/3.13.0/lib/libpython3.13.so.1.0"
 

@@ -16,7 +16,7 @@
 #include <limits.h>
 #include <stdlib.h>
 
-#include "linetable.h"
+#include "engine/python/linetable.h"
 #include "unit.h"
 
 static const char *const versions[] = {

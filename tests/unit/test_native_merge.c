@@ -12,8 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "native.h"
-#include "target.h"
+#include "engine/native/native.h"
+#include "engine/python/target.h"
 #include "unit.h"
 
 static struct native_frame nf(const char *fn, const char *lib, unsigned flags)

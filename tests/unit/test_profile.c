@@ -19,9 +19,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "profile.h"
+#include "engine/profile/profile.h"
 #include "jsonread.h"
-#include "strtab.h"
+#include "engine/strtab.h"
 #include "unit.h"
 
 /* ---- synthetic stacks: strings interned like the target's strtab ---- */

@@ -3,7 +3,7 @@
  */
 #include <string.h>
 
-#include "pyversion.h"
+#include "engine/python/pyversion.h"
 #include "unit.h"
 
 static void fmt_is(const struct pyversion *v, const char *want)

@@ -12,8 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "reprfmt.h"
-#include "strbuf.h"
+#include "engine/values/reprfmt.h"
+#include "engine/strbuf.h"
 #include "unit.h"
 
 static void check_float(double v, const char *want)

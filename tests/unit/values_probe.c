@@ -21,10 +21,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../../engine/locals.h"
-#include "../../engine/repr.h"
-#include "../../engine/snapshot.h"
-#include "../../engine/strbuf.h"
+#include "engine/values/locals.h"
+#include "engine/values/repr.h"
+#include "engine/python/snapshot.h"
+#include "engine/strbuf.h"
 
 static const struct py_frame *find_frame(const struct snapshot *s, const char *fn)
 {

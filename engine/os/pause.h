@@ -1,0 +1,31 @@
+/*
+ * pause.h — holding every task of a target still, safely.
+ *
+ * PTRACE_SEIZE + PTRACE_INTERRUPT stops each task without sending a signal, so
+ * if pyspy-sh dies while holding them the kernel detaches and the target simply
+ * runs on (a SIGSTOP-based pause would leave it stopped).  Nothing is written:
+ * no POKE, no SETREGS.
+ */
+#ifndef PYSPY_PAUSE_H
+#define PYSPY_PAUSE_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "engine/error.h"
+
+struct pause {
+	pid_t pid;
+	pid_t *tids;               /* the tasks we hold */
+	size_t n, cap;
+};
+
+/* Stop every task of pid.  Tasks that exit meanwhile are skipped; tasks that
+ * appear meanwhile are caught by a second pass.  Fails with PS_EPERM,
+ * PS_EGONE, or PS_EIO when a task will not stop (after a bounded wait). */
+int pause_all(struct pause *p, pid_t pid, struct pyspy_err *e);
+
+/* Let them all run again.  Safe to call twice. */
+void pause_release(struct pause *p);
+
+#endif

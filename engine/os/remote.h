@@ -1,0 +1,77 @@
+/*
+ * remote.h — reading another process's memory.
+ *
+ * Everything pyspy-sh knows about a target comes through here.  Reads use
+ * process_vm_readv (one syscall, no stop of the target); where the kernel lacks
+ * it, /proc/PID/mem with pread.  Nothing here can write: pyspy-sh is read-only.
+ * The errno of a failed read is translated into the engine's codes (ESRCH: the
+ * process is gone, EPERM: permission, EFAULT: bad address).
+ */
+#ifndef PYSPY_REMOTE_H
+#define PYSPY_REMOTE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "engine/error.h"
+
+/* An address in the target.  Never a local pointer type. */
+typedef uint64_t raddr_t;
+
+struct remote_prefetch;
+
+/*
+ * A test backend: when set, every read goes to it instead of the target.
+ * Only the fuzz harnesses (memory made of fuzz bytes) and their seed recorder
+ * (a live target, recorded) set it; pyspy-sh never does.  Returns 0 when all
+ * len bytes were copied, else an errno value (EFAULT: not mapped).
+ */
+typedef int (*remote_backend_fn)(void *ctx, raddr_t addr, void *buf, size_t len);
+
+struct remote {
+	pid_t pid;
+	int memfd;                 /* /proc/PID/mem, opened only if process_vm_readv is missing */
+	unsigned long nreads;      /* syscalls issued, for the benchmark */
+	unsigned long nbytes;      /* bytes asked for */
+	struct remote_prefetch *pf;   /* the sampler's per-tick read-ahead, or NULL */
+	remote_backend_fn backend;    /* NULL except in tests: see above */
+	void *backend_ctx;
+};
+
+/* One piece of a vectored read. */
+struct remote_iov {
+	raddr_t addr;
+	void *buf;
+	size_t len;
+};
+
+void remote_init(struct remote *r, pid_t pid);
+void remote_release(struct remote *r);
+
+/* Read exactly len bytes at addr, or fail. */
+int remote_read(struct remote *r, raddr_t addr, void *buf, size_t len, struct pyspy_err *e);
+
+/* Read several pieces in one syscall; all of them, or fail. */
+int remote_readv(struct remote *r, const struct remote_iov *iov, int n, struct pyspy_err *e);
+
+/* Read one pointer-sized value. */
+int remote_read_ptr(struct remote *r, raddr_t addr, raddr_t *out, struct pyspy_err *e);
+
+/*
+ * Read-ahead for the sampler.  Between remote_prefetch_begin() and
+ * remote_prefetch_end(), reads inside what was fetched at begin are served
+ * from memory; every read that had to go to the target is remembered, and the
+ * next begin fetches all of those again in ONE vectored syscall.  A steady
+ * sampler thus reads the target once per tick; the data is as fresh as the
+ * syscall at the tick's start.  Outside begin/end every read is a syscall.
+ */
+int remote_prefetch_enable(struct remote *r);
+void remote_prefetch_begin(struct remote *r);
+void remote_prefetch_end(struct remote *r);
+void remote_prefetch_disable(struct remote *r);
+
+/* Whether the process still exists (and is not a zombie). */
+int remote_alive(pid_t pid);
+
+#endif

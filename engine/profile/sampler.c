@@ -1,0 +1,487 @@
+/*
+ * sampler.c — the sampling loop.
+ *
+ * One tick: read the thread-state list (head pointer, then each PyThreadState
+ * in one read), drop the threads the options exclude (idle ones, by the
+ * kernel's scheduler state read from a cached /proc fd with one pread; or all
+ * but the GIL holder), walk the rest with the same frame walker `bt` uses, and
+ * hand each stack to emit.  Everything a tick needs is allocated once and
+ * reused: thread structs and their frame buffers, the tstate buffers, the
+ * stat fds, the name cache.
+ *
+ * Pacing is absolute (tick k is due at start + k*interval, plus a little
+ * random jitter so the sampler does not lock onto periodic work in the
+ * target); a tick that is more than one interval late is counted and the
+ * schedule moves on rather than bursting to catch up.  A sleep wakes late —
+ * tens of microseconds on a virtual machine even with the timer slack at its
+ * minimum — so the sampler learns how late, sleeps until that much before the
+ * deadline and spins the rest: a requested rate is the achieved rate, up to
+ * the rate one tick's work allows, at the price of that short spin per tick.
+ */
+#include "sampler.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "engine/native/native.h"
+#include "engine/os/pause.h"
+#include "engine/os/procfs.h"
+
+#define MAX_SAMPLED_THREADS 4096
+#define STATFD_SLOTS 256
+#define NAME_SLOTS 256
+
+struct statfd {
+	pid_t tid;
+	int fd;
+	char state;                /* as last read */
+	uint64_t read_ns;          /* when */
+};
+
+/* A thread's scheduler state is re-read at most this often: at rates up to
+ * 5 kHz that is every tick; above, one pread per thread per tick would cost
+ * more than the whole stack read, and 200 us is finer than anyone reads a
+ * profile. */
+#define STATE_REFRESH_NS 200000ull
+
+struct name_entry {
+	uint64_t thread_id;
+	char *name;
+	pid_t os_tid;              /* ≤3.10: the kernel tid found for it, 0 if not yet */
+};
+
+struct sampler {
+	struct target *t;
+	const struct sampler_opts *o;
+	struct sampler_stats *st;
+	struct py_thread *threads;     /* reused tick after tick */
+	size_t cap;
+	uint8_t *tsbufs;
+	struct statfd statfds[STATFD_SLOTS];
+	struct name_entry names[NAME_SLOTS];
+	uint64_t rng;
+	uint64_t oversleep;            /* how late a sleep wakes, averaged (ns) */
+	uint64_t prepause_ns;          /* blocking: when the states were read, before pausing */
+	struct native_stack ns;        /* native: reused tick after tick */
+	struct py_frame *merged;       /* native: the merged stack handed to emit */
+	size_t merged_cap;
+};
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static uint64_t rd64(const uint8_t *b, int32_t off)
+{
+	uint64_t v;
+	memcpy(&v, b + off, sizeof(v));
+	return v;
+}
+
+/* ---- caches ---- */
+
+static uint64_t now_ns(void);
+
+static char task_state(struct sampler *sm, pid_t tid)
+{
+	struct statfd *slot = &sm->statfds[(unsigned)tid % STATFD_SLOTS];
+	char buf[512];
+	uint64_t now = now_ns();
+	/* a paused task shows 't': blocking ticks use the state read just before the pause */
+	if (slot->tid == tid && slot->state &&
+	    (now - slot->read_ns < STATE_REFRESH_NS || (sm->o->blocking && slot->read_ns >= sm->prepause_ns)))
+		return slot->state;
+	if (slot->tid != tid) {
+		if (slot->fd > 0)
+			close(slot->fd);
+		snprintf(buf, sizeof(buf), "/proc/%d/task/%d/stat", (int)sm->t->pid, (int)tid);
+		slot->fd = open(buf, O_RDONLY | O_CLOEXEC);
+		slot->tid = slot->fd > 0 ? tid : 0;
+		if (slot->fd <= 0)
+			return 0;
+	}
+	ssize_t n = pread(slot->fd, buf, sizeof(buf) - 1, 0);
+	if (n <= 0) {
+		close(slot->fd);
+		slot->fd = 0;
+		slot->tid = 0;
+		return 0;
+	}
+	buf[n] = '\0';
+	char *p = strrchr(buf, ')');
+	slot->state = p && p[1] == ' ' ? p[2] : 0;
+	slot->read_ns = now;
+	return slot->state;
+}
+
+static const char *cached_name(struct sampler *sm, uint64_t thread_id)
+{
+	struct name_entry *slot = &sm->names[(thread_id >> 12) % NAME_SLOTS];
+	char buf[256];
+	if (slot->name && slot->thread_id == thread_id)
+		return slot->name;
+	free(slot->name);
+	slot->name = NULL;
+	slot->thread_id = thread_id;
+	slot->os_tid = 0;
+	if (thread_name(sm->t, thread_id, buf, sizeof(buf)) == 0)
+		slot->name = strdup(buf);
+	else
+		slot->name = strdup("");
+	return slot->name && slot->name[0] ? slot->name : NULL;
+}
+
+/* Blocking ticks: refresh the states of the threads seen so far before pausing. */
+static void states_before_pause(struct sampler *sm)
+{
+	sm->prepause_ns = now_ns();
+	for (int i = 0; i < STATFD_SLOTS; i++)
+		if (sm->statfds[i].tid) {
+			sm->statfds[i].read_ns = 0;
+			task_state(sm, sm->statfds[i].tid);
+		}
+}
+
+static void release(struct sampler *sm)
+{
+	native_stack_release(&sm->ns);
+	free(sm->merged);
+	for (size_t i = 0; i < sm->cap; i++)
+		free(sm->threads[i].frames);
+	free(sm->threads);
+	free(sm->tsbufs);
+	for (int i = 0; i < STATFD_SLOTS; i++)
+		if (sm->statfds[i].fd > 0)
+			close(sm->statfds[i].fd);
+	for (int i = 0; i < NAME_SLOTS; i++)
+		free(sm->names[i].name);
+}
+
+/* ---- one tick ---- */
+
+static int grow(struct sampler *sm, size_t want)
+{
+	if (want <= sm->cap)
+		return 0;
+	size_t ncap = sm->cap ? sm->cap * 2 : 16;
+	while (ncap < want)
+		ncap *= 2;
+	struct py_thread *nt = realloc(sm->threads, ncap * sizeof(*nt));
+	if (!nt)
+		return -1;
+	memset(nt + sm->cap, 0, (ncap - sm->cap) * sizeof(*nt));
+	sm->threads = nt;
+	uint8_t *nb = realloc(sm->tsbufs, ncap * sm->t->tstate_len);
+	if (!nb)
+		return -1;
+	sm->tsbufs = nb;
+	sm->cap = ncap;
+	return 0;
+}
+
+/* Read the thread-state list; returns the count or a negative code. */
+static int read_threads(struct sampler *sm, struct pyspy_err *e)
+{
+	struct target *t = sm->t;
+	const struct py_layout *L = &t->layout;
+	raddr_t ts;
+	size_t n = 0;
+	int rc = target_read_ptr(t, t->interp + (raddr_t)L->interp.tstate_head, &ts, e);
+	if (rc < 0)
+		return rc;
+	while (ts && n < MAX_SAMPLED_THREADS) {
+		if (grow(sm, n + 1) < 0)
+			return err_set(e, PS_ENOMEM, "out of memory");
+		uint8_t *b = sm->tsbufs + n * t->tstate_len;
+		if ((rc = remote_read(&t->mem, ts, b, t->tstate_len, e)) < 0)
+			return rc;
+		if (rd64(b, L->tstate.interp) != t->interp)
+			return err_set(e, PS_ETORN, "thread list changed while read");
+		struct py_thread *th = &sm->threads[n++];
+		th->tstate = ts;
+		th->thread_id = rd64(b, L->tstate.thread_id);
+		th->os_tid = L->tstate.native_thread_id >= 0 ? (pid_t)rd64(b, L->tstate.native_thread_id) : 0;
+		th->gil = -1;
+		/* nframes is left as it was: frames_walk() reuses last tick's frames */
+		th->walk_error = 0;
+		ts = rd64(b, L->tstate.next);
+	}
+	return (int)n;
+}
+
+/*
+ * 2.7–3.10 only: kernel tids from glibc's struct pthread.  Finding them lists
+ * /proc/PID/task and reads every struct pthread, so it is done only when a
+ * thread id has no remembered tid (a new thread), never on a steady tick.
+ */
+static void fill_tids(struct sampler *sm, size_t n)
+{
+	bool missing = false;
+	for (size_t i = 0; i < n; i++) {
+		struct name_entry *slot = &sm->names[(sm->threads[i].thread_id >> 12) % NAME_SLOTS];
+		if (slot->thread_id == sm->threads[i].thread_id && slot->os_tid)
+			sm->threads[i].os_tid = slot->os_tid;
+		else
+			missing = true;
+	}
+	if (!missing)
+		return;
+	struct snapshot fake = { .threads = sm->threads, .nthreads = n };
+	pid_t *tids;
+	size_t ntids;
+	if (procfs_tasks(sm->t->pid, &tids, &ntids, NULL) < 0)
+		return;
+	map_tids_from_pthread(sm->t, &fake, tids, ntids);
+	free(tids);
+	for (size_t i = 0; i < n; i++) {
+		cached_name(sm, sm->threads[i].thread_id);   /* claims the slot for this thread id */
+		sm->names[(sm->threads[i].thread_id >> 12) % NAME_SLOTS].os_tid = sm->threads[i].os_tid;
+	}
+}
+
+static bool frames_all_known(const struct py_thread *th)
+{
+	for (size_t i = 0; i < th->nframes; i++)
+		if (!th->frames[i].ci)
+			return false;
+	return true;
+}
+
+static bool wanted(struct sampler *sm, struct py_thread *th, raddr_t holder, bool have_holder)
+{
+	if (have_holder) {
+		th->gil = th->tstate == holder;
+		if (sm->o->gil_only && !th->gil)
+			return false;
+	}
+	if (sm->o->idle)
+		return true;
+	th->state = th->os_tid ? task_state(sm, th->os_tid) : 0;
+	th->active = th->state == 'R';
+	/* a thread first seen while paused: its state is not known, keep it */
+	return th->active || (sm->o->blocking && th->state == 't');
+}
+
+/* Native: th's stack merged with its C stack, as a py_thread copy whose
+ * frames are sm->merged.  Non-zero (and counted) when it cannot be had: the
+ * sample then keeps the Python stack alone. */
+static int with_native(struct sampler *sm, const struct py_thread *th, struct py_thread *out)
+{
+	struct merged_frame *m = NULL;
+	size_t n = 0;
+	if (native_thread_stack(sm->t, th, sm->o->native_all, &sm->ns, &m, &n, NULL) < 0) {
+		sm->st->native_failed++;
+		return -1;
+	}
+	if (n > sm->merged_cap) {
+		struct py_frame *nb = realloc(sm->merged, n * sizeof(*nb));
+		if (!nb) {
+			free(m);
+			sm->st->native_failed++;
+			return -1;
+		}
+		sm->merged = nb;
+		sm->merged_cap = n;
+	}
+	*out = *th;
+	out->frames = sm->merged;
+	out->nframes = native_as_py_frames(sm->t, m, n, sm->merged, sm->merged_cap);
+	free(m);
+	return 0;
+}
+
+/* Native: one unwind of the main thread before the clock starts, so that
+ * reporting the modules and loading the first debug information (tens of
+ * milliseconds, more on a cold disk) is not taken out of the sampling time. */
+static void native_warm_up(struct target *t)
+{
+	struct pause pz;
+	struct native_stack ns = { 0 };
+	if (pause_all(&pz, t->pid, NULL) < 0)
+		return;
+	native_unwind(t, t->pid, &ns, NULL);
+	pause_release(&pz);
+	native_stack_release(&ns);
+}
+
+static int tick(struct sampler *sm, uint64_t t0, struct pyspy_err *e)
+{
+	struct pause pz = { 0 };
+	raddr_t holder = 0;
+	int rc = 0;
+	if (sm->o->blocking)
+		states_before_pause(sm);
+	if (sm->o->blocking && (rc = pause_all(&pz, sm->t->pid, e)) < 0)
+		return rc;
+	int n = read_threads(sm, e);
+	if (n < 0) {
+		pause_release(&pz);
+		return n;
+	}
+	bool have_holder = gil_holder(sm->t, &holder) == 0;
+	if (sm->t->layout.tstate.native_thread_id < 0)
+		fill_tids(sm, (size_t)n);
+	uint64_t ts_us = (now_ns() - t0) / 1000;
+	for (int i = 0; i < n; i++) {
+		struct py_thread *th = &sm->threads[i];
+		if (!wanted(sm, th, holder, have_holder))
+			continue;
+		struct pyspy_err we;
+		rc = frames_walk(sm->t, sm->tsbufs + (size_t)i * sm->t->tstate_len, th, &we);
+		if (rc == -PS_EGONE || rc == -PS_EINTR) {
+			*e = we;
+			break;
+		}
+		/* `bt` shows a frame whose code object cannot be read as ???; in a
+		 * sample it means the walk left the live stack: drop it as torn */
+		if (rc == 0 && !frames_all_known(th))
+			rc = -PS_ETORN;
+		if (rc < 0) {
+			if (sm->o->blocking) {
+				sm->st->errors++;
+				snprintf(sm->st->error_msg, sizeof(sm->st->error_msg), "%s", we.msg);
+			} else {
+				sm->st->torn++;
+			}
+			rc = 0;
+			continue;
+		}
+		th->name = (char *)cached_name(sm, th->thread_id);
+		struct py_thread merged;
+		struct sample smp = { ts_us, th };
+		if (sm->o->native && with_native(sm, th, &merged) == 0)
+			smp.thread = &merged;
+		sm->st->samples++;
+		if (sm->o->emit && sm->o->emit(sm->o->ctx, &smp) != 0) {
+			rc = 1;
+			break;
+		}
+	}
+	pause_release(&pz);
+	return rc;
+}
+
+/* ---- the loop ---- */
+
+static uint64_t jittered(struct sampler *sm, uint64_t interval)
+{
+	/* xorshift; ±10% of the interval, mean zero */
+	sm->rng ^= sm->rng << 13;
+	sm->rng ^= sm->rng >> 7;
+	sm->rng ^= sm->rng << 17;
+	int64_t span = (int64_t)(interval / 5);
+	if (span <= 0)
+		return interval;
+	return interval + (uint64_t)((int64_t)(sm->rng % (uint64_t)span) - span / 2);
+}
+
+/* Sleep until due.  When the interval is short next to how late sleeps wake,
+ * sleep until that much earlier and spin the rest; otherwise a late wake-up
+ * costs nothing (the next deadline does not move), so just sleep. */
+static void wait_until(struct sampler *sm, uint64_t due, uint64_t interval)
+{
+	uint64_t now = now_ns(), margin = 0;
+	if (interval < sm->oversleep + sm->oversleep / 4 + 5000)
+		margin = sm->oversleep + sm->oversleep / 2 + 2000;
+	if (due > now + margin) {
+		uint64_t wake = due - margin;
+		struct timespec ts = { (time_t)(wake / 1000000000ull), (long)(wake % 1000000000ull) };
+		while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR && !pyspy_interrupted)
+			;
+		now = now_ns();
+		uint64_t late = now > wake ? now - wake : 0;
+		sm->oversleep = (sm->oversleep * 7 + (late < interval ? late : interval)) / 8;
+	}
+	while (now < due && !pyspy_interrupted)
+		now = now_ns();
+}
+
+int sampler_run(struct target *t, const struct sampler_opts *o, struct sampler_stats *st, struct pyspy_err *e)
+{
+	struct sampler sm = { .t = t, .o = o, .st = st, .rng = 0x9e3779b97f4a7c15ull ^ (uint64_t)getpid() };
+	memset(st, 0, sizeof(*st));
+	if (!(o->rate > 0))
+		return err_set(e, PS_EARG, "sampling rate must be positive");
+	if (o->native && !o->blocking)
+		return err_set(e, PS_EARG, "native sampling pauses the target: it needs blocking mode");
+	if (o->native)
+		native_warm_up(t);
+	uint64_t interval = (uint64_t)(1e9 / o->rate);
+	int slack = prctl(PR_GET_TIMERSLACK, 0, 0, 0, 0);
+	prctl(PR_SET_TIMERSLACK, 1ul, 0, 0, 0);
+	uint64_t t0 = now_ns(), due = t0, next_progress = t0 + 250000000ull, next_exec_check = t0;
+	uint64_t end = o->duration > 0 ? t0 + (uint64_t)(o->duration * 1e9) : UINT64_MAX;
+	unsigned long reads0 = t->mem.nreads;
+	int rc = 0;
+	/* blocking ticks pause the target, so reading ahead at the tick's start would
+	 * read it before the pause: only nonblocking sampling reads ahead */
+	bool ahead = !o->blocking && remote_prefetch_enable(&t->mem) == 0;
+
+	while (!pyspy_interrupted) {
+		uint64_t now = now_ns();
+		if (now >= end)
+			break;
+		if (due > now)
+			wait_until(&sm, due, interval), now = now_ns();
+		else if (now - due > interval && st->ticks)
+			st->late++, due = now;
+		if (pyspy_interrupted || now >= end)
+			break;
+		due += jittered(&sm, interval);
+		st->ticks++;
+		struct pyspy_err te = { 0 };
+		remote_prefetch_begin(&t->mem);
+		rc = tick(&sm, t0, &te);
+		remote_prefetch_end(&t->mem);
+		if (rc > 0) {
+			snprintf(st->stop_msg, sizeof(st->stop_msg), "stopped by the sample callback");
+			rc = 0;
+			break;
+		}
+		if (rc < 0 && (rc == -PS_EGONE || !remote_alive(t->pid))) {
+			snprintf(st->stop_msg, sizeof(st->stop_msg), "pid %d exited", (int)t->pid);
+			rc = st->samples || st->ticks > 1 ? 0 : err_set(e, PS_EGONE, "pid %d has exited", (int)t->pid);
+			break;
+		}
+		/* a failed tick may mean an exec: same pid, another program */
+		if (rc < 0 && now >= next_exec_check) {
+			struct pyspy_err xe;
+			next_exec_check = now + 50000000ull;
+			if (target_check_exec(t, &xe) < 0) {
+				snprintf(st->stop_msg, sizeof(st->stop_msg), "%.200s", xe.msg);
+				rc = st->samples ? 0 : err_set(e, PS_EGONE, "%s", xe.msg);
+				break;
+			}
+		}
+		if (rc < 0 && rc != -PS_EINTR) {
+			st->errors++;
+			snprintf(st->error_msg, sizeof(st->error_msg), "%s", te.msg);
+			rc = 0;
+		}
+		if (o->progress && now >= next_progress) {
+			st->elapsed_s = (double)(now - t0) / 1e9;
+			st->reads = t->mem.nreads - reads0;
+			o->progress(o->ctx, st);
+			next_progress = now + 250000000ull;
+		}
+	}
+	if (pyspy_interrupted && !st->stop_msg[0])
+		snprintf(st->stop_msg, sizeof(st->stop_msg), "interrupted");
+	st->elapsed_s = (double)(now_ns() - t0) / 1e9;
+	st->reads = t->mem.nreads - reads0;
+	if (ahead)
+		remote_prefetch_disable(&t->mem);
+	if (slack > 0)
+		prctl(PR_SET_TIMERSLACK, (unsigned long)slack, 0, 0, 0);
+	release(&sm);
+	return rc;
+}

@@ -1,0 +1,54 @@
+/*
+ * sampler.h — sampling a target's Python stacks at a steady rate.
+ *
+ * The sampler knows nothing of profiles, Lua or terminals: each sample (one
+ * thread's stack at one moment) goes to an `emit` callback, which the shell
+ * wires to the profile store and Lua to its on_sample function.  It stops at
+ * the duration, when emit returns non-zero, on Ctrl-C (pyspy_interrupted), or
+ * when the target exits — keeping everything emitted so far in each case.
+ */
+#ifndef PYSPY_SAMPLER_H
+#define PYSPY_SAMPLER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "engine/python/snapshot.h"
+
+struct sample {
+	uint64_t timestamp_us;     /* since the sampler started */
+	const struct py_thread *thread;   /* thread_id, os_tid, name, active, gil, frames */
+};
+
+struct sampler_stats {
+	uint64_t ticks;            /* times the target was looked at */
+	uint64_t samples;          /* thread stacks emitted */
+	uint64_t errors;           /* ticks or stacks that could not be read */
+	uint64_t torn;             /* stacks that did not validate (read while changing) */
+	uint64_t late;             /* ticks that fell behind schedule by more than an interval */
+	uint64_t reads;            /* remote reads issued */
+	uint64_t native_failed;    /* native: stacks kept Python-only (unwind or merge failed) */
+	double elapsed_s;
+	char stop_msg[256];        /* why it stopped early, if it did ("pid 42 exited") */
+	char error_msg[512];       /* the last error counted in `errors`, for the summary */
+};
+
+struct sampler_opts {
+	double rate;               /* ticks per second, > 0 */
+	double duration;           /* seconds; 0 = until interrupted */
+	bool idle;                 /* keep threads that are not running */
+	bool gil_only;             /* only the thread holding the GIL */
+	bool blocking;             /* pause the target for each tick */
+	bool native;               /* merge C frames in (native.h); needs blocking */
+	bool native_all;           /* with native: keep the interpreter's call plumbing */
+	int (*emit)(void *ctx, const struct sample *s);            /* non-zero: stop */
+	void (*progress)(void *ctx, const struct sampler_stats *st); /* a few times a second */
+	void *ctx;
+};
+
+/* Sample until done.  Returns 0 (including a stop by emit, Ctrl-C or the
+ * target exiting — see stats.stop_msg), or a negative code when not even one
+ * tick could be taken. */
+int sampler_run(struct target *t, const struct sampler_opts *o, struct sampler_stats *st, struct pyspy_err *e);
+
+#endif

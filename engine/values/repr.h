@@ -1,0 +1,57 @@
+/*
+ * repr.h — Python-like text for a value in the target.
+ *
+ * repr_value() prints what Python's repr() would, for the types a user looks
+ * at most: None, bool, int of any size (2.7 long with its 'L'), float (the
+ * shortest round-trip digits), str (every PEP 393 kind; 2.7 str and unicode),
+ * bytes, list, tuple, dict, set and frozenset.  Any other object prints as
+ *
+ *     <ClassName object at 0x7f3a2c1b4e50> {x=1, y=2}
+ *
+ * the type's tp_name (the short name for classes written in Python), its
+ * address, and, when opts->attrs is set, the instance attributes it keeps in
+ * its __dict__ (or inline/split values) and __slots__, as name=repr pairs in
+ * storage order; the braces are left out when there are none.
+ *
+ * Everything is bounded by the options, so the cost follows what is shown,
+ * not the size of the value:
+ *   width      characters of the whole text; longer text is cut to width-3
+ *              characters plus "...".  A 1 MB str costs width characters read.
+ *   depth      container levels shown (the top value is level 1); a non-empty
+ *              list, tuple, dict, set or instance below that prints as [...],
+ *              (...), {...}, {...} or its bare <Foo object at ..> head.
+ *   max_items  items shown per container; the rest is ", ...(N more)".
+ * Zero means "no limit" for each.  A container met again inside itself prints
+ * as at the depth limit ([[...]] for a list that holds itself, as Python does).
+ * A part that cannot be read prints as <unreadable: reason> in its place; the
+ * rest of the value is still shown.
+ *
+ * Known approximations: the quote of a str cut short is chosen from the part
+ * read; str.isprintable() is approximated without the Unicode database
+ * (reprfmt.c); an int of more than 4096 internal digits prints as
+ * <int of N bits>; subclasses of builtin containers print as the builtin.
+ */
+#ifndef PYSPY_REPR_H
+#define PYSPY_REPR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "engine/strbuf.h"
+#include "engine/python/target.h"
+
+struct repr_opts {
+	size_t width;              /* max characters of the text, 0 = no limit */
+	int depth;                 /* container levels shown, 0 = no limit */
+	size_t max_items;          /* items per container, 0 = no limit */
+	bool attrs;                /* show instance attributes after <Foo object at 0x..> */
+};
+
+#define REPR_OPTS_DEFAULT { .width = 200, .depth = 3, .max_items = 100, .attrs = true }
+
+/* Append the repr of obj (0 prints as <unbound>) to out.  Returns 0, also when
+ * parts were unreadable (they are marked in the text); a negative code only when
+ * the process is gone or memory ran out, with what was made so far appended. */
+int repr_value(struct target *t, raddr_t obj, const struct repr_opts *o, struct strbuf *out, struct pyspy_err *e);
+
+#endif
