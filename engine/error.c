@@ -10,10 +10,23 @@
 volatile sig_atomic_t pyspy_interrupted;
 
 static const char *const texts[] = {
-#define PS_TEXT(code, text) text,
+#define PS_TEXT(code, text, fatal) text,
 	PYSPY_ERRORS(PS_TEXT)
 #undef PS_TEXT
 };
+
+static const unsigned char fatal_codes[] = {
+#define PS_FATAL(code, text, fatal) fatal,
+	PYSPY_ERRORS(PS_FATAL)
+#undef PS_FATAL
+};
+
+int err_is_fatal(int code)
+{
+	if (code < 0)
+		code = -code;
+	return code < PS_NCODES && fatal_codes[code];
+}
 
 const char *err_text(int code)
 {

@@ -13,23 +13,30 @@
 #include <signal.h>
 #include <stddef.h>
 
+/*
+ * X(code, text, fatal): `fatal` says whether the failure ends a whole walk
+ * (printing a value, decoding locals) rather than only the part being read:
+ * the process is gone, memory ran out, or the user pressed Ctrl-C.  A bad
+ * address or torn data spoils one object, which is shown as unreadable, and
+ * the walk goes on.  err_is_fatal() is the one place this policy is read.
+ */
 #define PYSPY_ERRORS(X) \
-	X(PS_OK, "success") \
-	X(PS_ENOPROC, "no such process") \
-	X(PS_EPERM, "permission denied") \
-	X(PS_ENOTPY, "not a Python process") \
-	X(PS_EUNSUP, "unsupported Python version") \
-	X(PS_EFAULT, "bad remote address") \
-	X(PS_EGONE, "process exited") \
-	X(PS_ETORN, "inconsistent data") \
-	X(PS_ENOMEM, "out of memory") \
-	X(PS_EIO, "input/output error") \
-	X(PS_EARG, "bad argument") \
-	X(PS_ECORRUPT, "corrupt data") \
-	X(PS_EINTR, "interrupted")
+	X(PS_OK, "success", 0) \
+	X(PS_ENOPROC, "no such process", 1) \
+	X(PS_EPERM, "permission denied", 0) \
+	X(PS_ENOTPY, "not a Python process", 0) \
+	X(PS_EUNSUP, "unsupported Python version", 0) \
+	X(PS_EFAULT, "bad remote address", 0) \
+	X(PS_EGONE, "process exited", 1) \
+	X(PS_ETORN, "inconsistent data", 0) \
+	X(PS_ENOMEM, "out of memory", 1) \
+	X(PS_EIO, "input/output error", 0) \
+	X(PS_EARG, "bad argument", 0) \
+	X(PS_ECORRUPT, "corrupt data", 0) \
+	X(PS_EINTR, "interrupted", 1)
 
 enum pyspy_code {
-#define PS_ENUM(code, text) code,
+#define PS_ENUM(code, text, fatal) code,
 	PYSPY_ERRORS(PS_ENUM)
 #undef PS_ENUM
 	PS_NCODES
@@ -50,6 +57,9 @@ int err_wrap(struct pyspy_err *e, const char *fmt, ...)
 
 /* The generic text of a code ("no such process"). */
 const char *err_text(int code);
+
+/* Whether a failure (a code, either sign) ends a walk: see PYSPY_ERRORS. */
+int err_is_fatal(int code);
 
 /* Set (by the shell's SIGINT handler) to ask long engine loops to stop;
  * they return PS_EINTR with what they have.  The shell clears it. */

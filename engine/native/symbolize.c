@@ -21,6 +21,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "engine/os/clock.h"
 #define REFRESH_NS 100000000ull   /* maps re-read at most 10 times a second */
 
 struct sym_slot {
@@ -45,13 +46,6 @@ static const Dwfl_Callbacks callbacks = {
 	.debuginfo_path = &debuginfo_path,
 };
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 /* (Re-)read the process's modules.  Reporting again into the same Dwfl keeps
  * the modules that are still mapped, with the ELF and DWARF already loaded. */
 static int report(struct symbolizer *s, struct pyspy_err *e)
@@ -61,7 +55,7 @@ static int report(struct symbolizer *s, struct pyspy_err *e)
 	dwfl_report_begin(s->dwfl);
 	int rc = dwfl_linux_proc_report(s->dwfl, s->pid);
 	dwfl_report_end(s->dwfl, NULL, NULL);
-	s->last_refresh_ns = now_ns();
+	s->last_refresh_ns = clock_now_ns();
 	if (rc != 0)
 		return err_set(e, PS_EIO, "cannot read the modules of pid %d: %s", (int)s->pid,
 			       rc > 0 ? strerror(rc) : dwfl_errmsg(-1));
@@ -207,7 +201,7 @@ void symbolize_addr(struct symbolizer *s, uint64_t addr, struct native_sym *out)
 		return;
 	}
 	Dwfl_Module *m = s->dwfl ? dwfl_addrmodule(s->dwfl, addr) : NULL;
-	if (!m && now_ns() - s->last_refresh_ns > REFRESH_NS) {
+	if (!m && clock_now_ns() - s->last_refresh_ns > REFRESH_NS) {
 		/* perhaps a library loaded since: the answers cached so far stay good */
 		report(s, NULL);
 		m = s->dwfl ? dwfl_addrmodule(s->dwfl, addr) : NULL;

@@ -16,6 +16,7 @@
 #include <sys/wait.h>
 #include <time.h>
 
+#include "clock.h"
 #include "procfs.h"
 
 #define STOP_WAIT_NS (500L * 1000 * 1000)
@@ -28,17 +29,10 @@ static int held(const struct pause *p, pid_t tid)
 	return 0;
 }
 
-static long now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000L + ts.tv_nsec;
-}
-
 /* Wait until tid reports its stop.  0 stopped, 1 gone, -1 timed out. */
 static int wait_stop(pid_t tid)
 {
-	long deadline = now_ns() + STOP_WAIT_NS;
+	uint64_t deadline = clock_now_ns() + STOP_WAIT_NS;
 	for (int spins = 0;; spins++) {
 		int status;
 		pid_t r = waitpid(tid, &status, __WALL | WNOHANG);
@@ -56,7 +50,7 @@ static int wait_stop(pid_t tid)
 		}
 		if (r < 0)
 			return errno == ECHILD ? 1 : -1;
-		if (now_ns() > deadline)
+		if (clock_now_ns() > deadline)
 			return -1;
 		if (spins > 50) {
 			struct timespec ts = { 0, 20000 };
@@ -107,7 +101,7 @@ int pause_all(struct pause *p, pid_t pid, struct pyspy_err *e)
 		for (size_t i = before; i < p->n && rc == 0; i++) {
 			int w = wait_stop(p->tids[i]);
 			if (w < 0)
-				rc = err_set(e, PS_EIO, "task %d of pid %d did not stop within %ld ms", (int)p->tids[i], (int)pid, STOP_WAIT_NS / 1000000);
+				rc = err_set(e, PS_EIO, "task %d of pid %d did not stop within %d ms", (int)p->tids[i], (int)pid, (int)(STOP_WAIT_NS / 1000000));
 		}
 		if (rc < 0) {
 			pause_release(p);

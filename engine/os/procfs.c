@@ -195,8 +195,20 @@ static char stat_state(const char *path)
 	if (got <= 0)
 		return 0;
 	buf[got] = '\0';
-	char *p = strrchr(buf, ')');
+	return procfs_stat_state(buf);
+}
+
+char procfs_stat_state(const char *stat)
+{
+	/* the name in parentheses may itself hold ") ": the state follows the last one */
+	const char *p = strrchr(stat, ')');
 	return (p && p[1] == ' ') ? p[2] : 0;
+}
+
+bool procfs_alive(pid_t pid)
+{
+	char st = procfs_state(pid);
+	return st && st != 'Z' && st != 'X';
 }
 
 char procfs_task_state(pid_t pid, pid_t tid)

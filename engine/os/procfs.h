@@ -14,7 +14,7 @@
 #include <sys/types.h>
 
 #include "engine/error.h"
-#include "remote.h"
+#include "rbuf.h"
 
 struct map_region {
 	raddr_t start, end;
@@ -43,6 +43,10 @@ char procfs_task_state(pid_t pid, pid_t tid);
 
 /* The process's state letter, its name (comm) and its executable path. */
 char procfs_state(pid_t pid);
+/* The state letter in the text of a /proc/.../stat file, 0 if there is none. */
+char procfs_stat_state(const char *stat);
+/* Whether pid exists and is neither a zombie nor dead. */
+bool procfs_alive(pid_t pid);
 void procfs_comm(pid_t pid, char *buf, size_t len);
 int procfs_exe(pid_t pid, char *buf, size_t len);
 

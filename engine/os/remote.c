@@ -264,19 +264,3 @@ int remote_read_ptr(struct remote *r, raddr_t addr, raddr_t *out, struct pyspy_e
 	*out = rc < 0 ? 0 : v;
 	return rc;
 }
-
-int remote_alive(pid_t pid)
-{
-	char path[64], buf[512];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	f = fopen(path, "r");
-	if (!f)
-		return 0;
-	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	char *p = strrchr(buf, ')');
-	return p && p[1] == ' ' && p[2] != 'Z' && p[2] != 'X';
-}

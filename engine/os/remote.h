@@ -15,9 +15,7 @@
 #include <sys/types.h>
 
 #include "engine/error.h"
-
-/* An address in the target.  Never a local pointer type. */
-typedef uint64_t raddr_t;
+#include "rbuf.h"
 
 struct remote_prefetch;
 
@@ -70,8 +68,5 @@ int remote_prefetch_enable(struct remote *r);
 void remote_prefetch_begin(struct remote *r);
 void remote_prefetch_end(struct remote *r);
 void remote_prefetch_disable(struct remote *r);
-
-/* Whether the process still exists (and is not a zombie). */
-int remote_alive(pid_t pid);
 
 #endif

@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "engine/native/native.h"
+#include "engine/os/clock.h"
 #include "engine/os/pause.h"
 #include "engine/os/procfs.h"
 
@@ -73,29 +74,13 @@ struct sampler {
 	size_t merged_cap;
 };
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-static uint64_t rd64(const uint8_t *b, int32_t off)
-{
-	uint64_t v;
-	memcpy(&v, b + off, sizeof(v));
-	return v;
-}
-
 /* ---- caches ---- */
-
-static uint64_t now_ns(void);
 
 static char task_state(struct sampler *sm, pid_t tid)
 {
 	struct statfd *slot = &sm->statfds[(unsigned)tid % STATFD_SLOTS];
 	char buf[512];
-	uint64_t now = now_ns();
+	uint64_t now = clock_now_ns();
 	/* a paused task shows 't': blocking ticks use the state read just before the pause */
 	if (slot->tid == tid && slot->state &&
 	    (now - slot->read_ns < STATE_REFRESH_NS || (sm->o->blocking && slot->read_ns >= sm->prepause_ns)))
@@ -117,8 +102,7 @@ static char task_state(struct sampler *sm, pid_t tid)
 		return 0;
 	}
 	buf[n] = '\0';
-	char *p = strrchr(buf, ')');
-	slot->state = p && p[1] == ' ' ? p[2] : 0;
+	slot->state = procfs_stat_state(buf);
 	slot->read_ns = now;
 	return slot->state;
 }
@@ -143,7 +127,7 @@ static const char *cached_name(struct sampler *sm, uint64_t thread_id)
 /* Blocking ticks: refresh the states of the threads seen so far before pausing. */
 static void states_before_pause(struct sampler *sm)
 {
-	sm->prepause_ns = now_ns();
+	sm->prepause_ns = clock_now_ns();
 	for (int i = 0; i < STATFD_SLOTS; i++)
 		if (sm->statfds[i].tid) {
 			sm->statfds[i].read_ns = 0;
@@ -204,16 +188,16 @@ static int read_threads(struct sampler *sm, struct pyspy_err *e)
 		uint8_t *b = sm->tsbufs + n * t->tstate_len;
 		if ((rc = remote_read(&t->mem, ts, b, t->tstate_len, e)) < 0)
 			return rc;
-		if (rd64(b, L->tstate.interp) != t->interp)
+		if (rbuf_u64(b, L->tstate.interp) != t->interp)
 			return err_set(e, PS_ETORN, "thread list changed while read");
 		struct py_thread *th = &sm->threads[n++];
 		th->tstate = ts;
-		th->thread_id = rd64(b, L->tstate.thread_id);
-		th->os_tid = L->tstate.native_thread_id >= 0 ? (pid_t)rd64(b, L->tstate.native_thread_id) : 0;
+		th->thread_id = rbuf_u64(b, L->tstate.thread_id);
+		th->os_tid = L->tstate.native_thread_id >= 0 ? (pid_t)rbuf_u64(b, L->tstate.native_thread_id) : 0;
 		th->gil = -1;
 		/* nframes is left as it was: frames_walk() reuses last tick's frames */
 		th->walk_error = 0;
-		ts = rd64(b, L->tstate.next);
+		ts = rbuf_u64(b, L->tstate.next);
 	}
 	return (int)n;
 }
@@ -330,7 +314,7 @@ static int tick(struct sampler *sm, uint64_t t0, struct pyspy_err *e)
 	bool have_holder = gil_holder(sm->t, &holder) == 0;
 	if (sm->t->layout.tstate.native_thread_id < 0)
 		fill_tids(sm, (size_t)n);
-	uint64_t ts_us = (now_ns() - t0) / 1000;
+	uint64_t ts_us = (clock_now_ns() - t0) / 1000;
 	for (int i = 0; i < n; i++) {
 		struct py_thread *th = &sm->threads[i];
 		if (!wanted(sm, th, holder, have_holder))
@@ -389,7 +373,7 @@ static uint64_t jittered(struct sampler *sm, uint64_t interval)
  * costs nothing (the next deadline does not move), so just sleep. */
 static void wait_until(struct sampler *sm, uint64_t due, uint64_t interval)
 {
-	uint64_t now = now_ns(), margin = 0;
+	uint64_t now = clock_now_ns(), margin = 0;
 	if (interval < sm->oversleep + sm->oversleep / 4 + 5000)
 		margin = sm->oversleep + sm->oversleep / 2 + 2000;
 	if (due > now + margin) {
@@ -397,12 +381,12 @@ static void wait_until(struct sampler *sm, uint64_t due, uint64_t interval)
 		struct timespec ts = { (time_t)(wake / 1000000000ull), (long)(wake % 1000000000ull) };
 		while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR && !pyspy_interrupted)
 			;
-		now = now_ns();
+		now = clock_now_ns();
 		uint64_t late = now > wake ? now - wake : 0;
 		sm->oversleep = (sm->oversleep * 7 + (late < interval ? late : interval)) / 8;
 	}
 	while (now < due && !pyspy_interrupted)
-		now = now_ns();
+		now = clock_now_ns();
 }
 
 int sampler_run(struct target *t, const struct sampler_opts *o, struct sampler_stats *st, struct pyspy_err *e)
@@ -418,7 +402,7 @@ int sampler_run(struct target *t, const struct sampler_opts *o, struct sampler_s
 	uint64_t interval = (uint64_t)(1e9 / o->rate);
 	int slack = prctl(PR_GET_TIMERSLACK, 0, 0, 0, 0);
 	prctl(PR_SET_TIMERSLACK, 1ul, 0, 0, 0);
-	uint64_t t0 = now_ns(), due = t0, next_progress = t0 + 250000000ull, next_exec_check = t0;
+	uint64_t t0 = clock_now_ns(), due = t0, next_progress = t0 + 250000000ull, next_exec_check = t0;
 	uint64_t end = o->duration > 0 ? t0 + (uint64_t)(o->duration * 1e9) : UINT64_MAX;
 	unsigned long reads0 = t->mem.nreads;
 	int rc = 0;
@@ -427,11 +411,11 @@ int sampler_run(struct target *t, const struct sampler_opts *o, struct sampler_s
 	bool ahead = !o->blocking && remote_prefetch_enable(&t->mem) == 0;
 
 	while (!pyspy_interrupted) {
-		uint64_t now = now_ns();
+		uint64_t now = clock_now_ns();
 		if (now >= end)
 			break;
 		if (due > now)
-			wait_until(&sm, due, interval), now = now_ns();
+			wait_until(&sm, due, interval), now = clock_now_ns();
 		else if (now - due > interval && st->ticks)
 			st->late++, due = now;
 		if (pyspy_interrupted || now >= end)
@@ -447,7 +431,7 @@ int sampler_run(struct target *t, const struct sampler_opts *o, struct sampler_s
 			rc = 0;
 			break;
 		}
-		if (rc < 0 && (rc == -PS_EGONE || !remote_alive(t->pid))) {
+		if (rc < 0 && (rc == -PS_EGONE || !procfs_alive(t->pid))) {
 			snprintf(st->stop_msg, sizeof(st->stop_msg), "pid %d exited", (int)t->pid);
 			rc = st->samples || st->ticks > 1 ? 0 : err_set(e, PS_EGONE, "pid %d has exited", (int)t->pid);
 			break;
@@ -476,7 +460,7 @@ int sampler_run(struct target *t, const struct sampler_opts *o, struct sampler_s
 	}
 	if (pyspy_interrupted && !st->stop_msg[0])
 		snprintf(st->stop_msg, sizeof(st->stop_msg), "interrupted");
-	st->elapsed_s = (double)(now_ns() - t0) / 1e9;
+	st->elapsed_s = (double)(clock_now_ns() - t0) / 1e9;
 	st->reads = t->mem.nreads - reads0;
 	if (ahead)
 		remote_prefetch_disable(&t->mem);

@@ -16,13 +16,6 @@
 
 #define CODE_TABLE_MAX (1u << 20)
 
-static uint64_t rd64(const uint8_t *b, int32_t off)
-{
-	uint64_t v;
-	memcpy(&v, b + off, sizeof(v));
-	return v;
-}
-
 static int rd_int(const uint8_t *b, int32_t off)
 {
 	int32_t v;
@@ -70,7 +63,7 @@ static int read_code(struct target *t, raddr_t addr, struct code_info *ci, struc
 		len = sizeof(buf);
 	if ((rc = remote_read(&t->mem, addr, buf, len, e)) < 0)
 		return rc;
-	if (t->code_type && rd64(buf, L->object.type) != t->code_type)
+	if (t->code_type && rbuf_u64(buf, L->object.type) != t->code_type)
 		return err_set(e, PS_ECORRUPT, "object at 0x%" PRIx64 " is not a code object", addr);
 	ci->addr = addr;
 	ci->firstlineno = rd_int(buf, L->code.firstlineno);
@@ -80,15 +73,15 @@ static int read_code(struct target *t, raddr_t addr, struct code_info *ci, struc
 	ci->posonlyargcount = rd_int(buf, L->code.posonlyargcount);
 	ci->nlocals = rd_int(buf, L->code.nlocals);
 	ci->flags = rd_int(buf, L->code.flags);
-	if ((rc = pyobj_str_intern(t, rd64(buf, L->code.name), &ci->name, e)) < 0)
+	if ((rc = pyobj_str_intern(t, rbuf_u64(buf, L->code.name), &ci->name, e)) < 0)
 		return err_wrap(e, "code object 0x%" PRIx64 " name", addr);
-	if ((rc = pyobj_str_intern(t, rd64(buf, L->code.filename), &ci->file, e)) < 0)
+	if ((rc = pyobj_str_intern(t, rbuf_u64(buf, L->code.filename), &ci->file, e)) < 0)
 		return err_wrap(e, "code object 0x%" PRIx64 " file name", addr);
 	ci->qualname = ci->name;
-	if (L->code.qualname >= 0 && pyobj_str_intern(t, rd64(buf, L->code.qualname), &ci->qualname, e) < 0)
+	if (L->code.qualname >= 0 && pyobj_str_intern(t, rbuf_u64(buf, L->code.qualname), &ci->qualname, e) < 0)
 		return err_wrap(e, "code object 0x%" PRIx64 " qualname", addr);
 	int32_t toff = L->linetable_model == LINETABLE_LNOTAB ? L->code.lnotab : L->code.linetable;
-	if (toff >= 0 && (rc = pyobj_bytes(t, rd64(buf, toff), &ci->table, &ci->table_len, CODE_TABLE_MAX, e)) < 0)
+	if (toff >= 0 && (rc = pyobj_bytes(t, rbuf_u64(buf, toff), &ci->table, &ci->table_len, CODE_TABLE_MAX, e)) < 0)
 		return err_wrap(e, "code object 0x%" PRIx64 " line table", addr);
 	for (int i = 0; i < 4; i++)
 		ci->memo_addr[i] = -2;

@@ -26,13 +26,6 @@
 #define MAX_FRAMES 16384
 #define MAX_CHUNK_COPY (1u << 20)
 
-static uint64_t rd64(const uint8_t *b, int32_t off)
-{
-	uint64_t v;
-	memcpy(&v, b + off, sizeof(v));
-	return v;
-}
-
 static int push_frame(struct py_thread *th, const struct py_frame *f)
 {
 	if (th->nframes == th->frames_cap) {
@@ -122,7 +115,7 @@ static int walk_objects(struct target *t, const uint8_t *ts, struct py_thread *t
 {
 	const struct py_layout *L = &t->layout;
 	uint8_t buf[512];
-	raddr_t addr = rd64(ts, L->tstate.frame);
+	raddr_t addr = rbuf_u64(ts, L->tstate.frame);
 	struct loopcheck lc = { 0 };
 
 	while (addr) {
@@ -142,10 +135,10 @@ static int walk_objects(struct target *t, const uint8_t *ts, struct py_thread *t
 		int byte_offset = lasti < 0 ? -1 : lasti >= (1 << 28) ? LINE_UNKNOWN
 				: L->linetable_model == LINETABLE_310 ? lasti * 2 : lasti;
 		f.addr = addr;
-		fill_from_code(t, th, prev, &f, rd64(buf, L->pyframe.code), byte_offset, e);
+		fill_from_code(t, th, prev, &f, rbuf_u64(buf, L->pyframe.code), byte_offset, e);
 		if (push_frame(th, &f) < 0)
 			return err_set(e, PS_ENOMEM, "out of memory");
-		addr = rd64(buf, L->pyframe.back);
+		addr = rbuf_u64(buf, L->pyframe.back);
 	}
 	return 0;
 }
@@ -188,8 +181,8 @@ static int copy_chunk(struct target *t, const uint8_t *ts, struct chunk_copy *cc
 	if (cframe_ptr)
 		iov[n++] = (struct remote_iov){ cframe_ptr, current, sizeof(*current) };
 	if (L->tstate.datastack_chunk >= 0 && L->tstate.datastack_top >= 0) {
-		raddr_t chunk = rd64(ts, L->tstate.datastack_chunk);
-		raddr_t top = rd64(ts, L->tstate.datastack_top);
+		raddr_t chunk = rbuf_u64(ts, L->tstate.datastack_chunk);
+		raddr_t top = rbuf_u64(ts, L->tstate.datastack_top);
 		if (chunk && top > chunk && top - chunk <= MAX_CHUNK_COPY && (cc->data = chunk_buffer(t, top - chunk))) {
 			cc->start = chunk;
 			cc->end = top;
@@ -229,13 +222,13 @@ static int walk_iframes(struct target *t, const uint8_t *ts, struct py_thread *t
 
 	addr = 0;
 	if (L->frame_model == FRAME_MODEL_CFRAME) {
-		raddr_t cframe = rd64(ts, L->tstate.cframe);
+		raddr_t cframe = rbuf_u64(ts, L->tstate.cframe);
 		if (!cframe)
 			return 0;
 		if ((rc = copy_chunk(t, ts, &cc, cframe + (raddr_t)L->cframe.current_frame, &addr, e)) < 0)
 			return rc;
 	} else {
-		addr = rd64(ts, L->tstate.current_frame);
+		addr = rbuf_u64(ts, L->tstate.current_frame);
 		if (addr)
 			copy_chunk(t, ts, &cc, 0, NULL, e);
 	}
@@ -258,7 +251,7 @@ static int walk_iframes(struct target *t, const uint8_t *ts, struct py_thread *t
 			rc = -e->code;
 			break;
 		}
-		raddr_t previous = rd64(b, L->iframe.previous);
+		raddr_t previous = rbuf_u64(b, L->iframe.previous);
 		/* a chunk is a stack: a caller in the same chunk sits below its callee.
 		 * A link that points up was read while the stack changed */
 		if (in_chunk(&cc, addr) && in_chunk(&cc, previous) && previous >= addr) {
@@ -275,8 +268,8 @@ static int walk_iframes(struct target *t, const uint8_t *ts, struct py_thread *t
 			addr = previous;
 			continue;
 		}
-		raddr_t code = rd64(b, L->iframe.code) & ~(raddr_t)L->stackref_mask;
-		raddr_t instr = rd64(b, L->iframe.instr);
+		raddr_t code = rbuf_u64(b, L->iframe.code) & ~(raddr_t)L->stackref_mask;
+		raddr_t instr = rbuf_u64(b, L->iframe.instr);
 		raddr_t code_start = code + (raddr_t)L->code.code_adaptive;
 		/* a code object is far smaller than 2^28 units; a larger offset is a torn read */
 		int units = instr < code_start ? -1 : instr - code_start < (1ull << 29) ? (int)((instr - code_start) / 2) : -2;

@@ -24,20 +24,6 @@ struct typecache {
 	struct type_info v[TYPECACHE_SLOTS];
 };
 
-static uint64_t rd64(const uint8_t *b, int32_t off)
-{
-	uint64_t v;
-	memcpy(&v, b + off, sizeof(v));
-	return v;
-}
-
-static uint32_t rd32(const uint8_t *b, int32_t off)
-{
-	uint32_t v;
-	memcpy(&v, b + off, sizeof(v));
-	return v;
-}
-
 int pyobj_type_at(struct target *t, raddr_t type, const struct type_info **out, struct pyspy_err *e)
 {
 	const struct py_layout *L = &t->layout;
@@ -57,12 +43,12 @@ int pyobj_type_at(struct target *t, raddr_t type, const struct type_info **out, 
 	if (rc < 0)
 		return rc;
 	memset(ti, 0, sizeof(*ti));
-	ti->flags = rd64(buf, L->type.flags);
-	ti->dictoffset = (int64_t)rd64(buf, L->type.dictoffset);
-	ti->basicsize = (int64_t)rd64(buf, L->type.basicsize);
+	ti->flags = rbuf_u64(buf, L->type.flags);
+	ti->dictoffset = (int64_t)rbuf_u64(buf, L->type.dictoffset);
+	ti->basicsize = (int64_t)rbuf_u64(buf, L->type.basicsize);
 	if (L->type.ht_cached_keys >= 0 && (ti->flags & (1ul << 9)) /* Py_TPFLAGS_HEAPTYPE */)
 		remote_read_ptr(&t->mem, type + (raddr_t)L->type.ht_cached_keys, &ti->cached_keys, NULL);
-	raddr_t name = rd64(buf, L->type.name);
+	raddr_t name = rbuf_u64(buf, L->type.name);
 	if (name && remote_read(&t->mem, name, ti->name, sizeof(ti->name) - 1, NULL) < 0)
 		remote_read(&t->mem, name, ti->name, 8, NULL);
 	ti->name[sizeof(ti->name) - 1] = '\0';
@@ -183,8 +169,8 @@ static int str_data(struct target *t, const uint8_t *head, size_t got, raddr_t o
 static int str_pep393(struct target *t, raddr_t obj, const uint8_t *head, size_t got, char *buf, size_t cap, size_t *outlen, struct pyspy_err *e)
 {
 	const struct py_layout *L = &t->layout;
-	uint32_t state = rd32(head, L->unicode.state);
-	int64_t length = (int64_t)rd64(head, L->unicode.length);
+	uint32_t state = rbuf_u32(head, L->unicode.state);
+	int64_t length = (int64_t)rbuf_u64(head, L->unicode.length);
 	int kind = (int)((state >> L->unicode.state_kind_shift) & 7);
 	int compact = (state >> L->unicode.state_compact_shift) & 1;
 	int ascii = (state >> L->unicode.state_ascii_shift) & 1;
@@ -218,7 +204,7 @@ static int str_py2(struct target *t, raddr_t obj, const uint8_t *head, size_t go
 	int rc;
 
 	if (flags & L->tpflags.bytes_subclass) {
-		int64_t length = (int64_t)rd64(head, L->object.var_size);
+		int64_t length = (int64_t)rbuf_u64(head, L->object.var_size);
 		if (length < 0)
 			return err_set(e, PS_ECORRUPT, "str at 0x%" PRIx64 " has a bad length", obj);
 		size_t count = (size_t)length < cap ? (size_t)length : cap - 1;
@@ -230,8 +216,8 @@ static int str_py2(struct target *t, raddr_t obj, const uint8_t *head, size_t go
 		buf[count] = '\0';
 		n = count;
 	} else {
-		int64_t length = (int64_t)rd64(head, L->unicode.length);
-		raddr_t at = rd64(head, L->unicode.py2_str);
+		int64_t length = (int64_t)rbuf_u64(head, L->unicode.length);
+		raddr_t at = rbuf_u64(head, L->unicode.py2_str);
 		int kind = L->unicode_size;
 		if (length < 0)
 			return err_set(e, PS_ECORRUPT, "unicode at 0x%" PRIx64 " has a bad length", obj);
@@ -266,7 +252,7 @@ int pyobj_str(struct target *t, raddr_t obj, char *buf, size_t cap, size_t *len,
 	int rc = read_head(t, obj, head, sizeof(head), need, &got, e);
 	if (rc < 0)
 		return rc;
-	rc = pyobj_type_at(t, rd64(head, L->object.type), &ti, e);
+	rc = pyobj_type_at(t, rbuf_u64(head, L->object.type), &ti, e);
 	if (rc < 0)
 		return rc;
 	if (L->str_model == STR_MODEL_PY2) {
@@ -299,7 +285,7 @@ int pyobj_bytes(struct target *t, raddr_t obj, uint8_t **out, size_t *len, size_
 	int rc = remote_read(&t->mem, obj, head, (size_t)L->bytes.sval, e);
 	if (rc < 0)
 		return rc;
-	int64_t n = (int64_t)rd64(head, L->object.var_size);
+	int64_t n = (int64_t)rbuf_u64(head, L->object.var_size);
 	if (n < 0 || (uint64_t)n > max)
 		return err_set(e, PS_ECORRUPT, "bytes at 0x%" PRIx64 " has a bad length %" PRId64, obj, n);
 	*out = malloc((size_t)n + 1);
@@ -330,7 +316,7 @@ int pyobj_int(struct target *t, raddr_t obj, uint64_t *mag, bool *negative, stru
 		rc = remote_read(&t->mem, obj, buf, (size_t)L->int_obj.ival + 8, e);
 		if (rc < 0)
 			return rc;
-		int64_t v = (int64_t)rd64(buf, L->int_obj.ival);
+		int64_t v = (int64_t)rbuf_u64(buf, L->int_obj.ival);
 		*negative = v < 0;
 		*mag = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
 		return 0;
@@ -343,11 +329,11 @@ int pyobj_int(struct target *t, raddr_t obj, uint64_t *mag, bool *negative, stru
 		return rc;
 	uint64_t ndigits;
 	if (L->long_model == LONG_MODEL_TAG) {
-		uint64_t tag = rd64(buf, L->long_obj.tag);
+		uint64_t tag = rbuf_u64(buf, L->long_obj.tag);
 		ndigits = tag >> 3;
 		*negative = (tag & 3) == 2;
 	} else {
-		int64_t size = (int64_t)rd64(buf, L->object.var_size);
+		int64_t size = (int64_t)rbuf_u64(buf, L->object.var_size);
 		*negative = size < 0;
 		ndigits = size < 0 ? (uint64_t)-size : (uint64_t)size;
 	}
@@ -396,8 +382,8 @@ static int visit_entries(struct target *t, const struct dict_scan *d, dict_visit
 		if (rc < 0)
 			return rc;
 		for (uint64_t j = 0; j < n; j++) {
-			raddr_t key = rd64(buf, (int32_t)(j * d->entry_size) + d->key_off);
-			raddr_t value = d->values ? vals[j] : rd64(buf, (int32_t)(j * d->entry_size) + d->value_off);
+			raddr_t key = rbuf_u64(buf, (int32_t)(j * d->entry_size) + d->key_off);
+			raddr_t value = d->values ? vals[j] : rbuf_u64(buf, (int32_t)(j * d->entry_size) + d->value_off);
 			if (key && value && (rc = fn(arg, key, value)) != 0)
 				return rc > 0 ? 0 : rc;
 		}
@@ -417,7 +403,7 @@ static int keys_scan(struct target *t, raddr_t keys, raddr_t values, struct dict
 		return rc;
 	uint64_t index_bytes;
 	memset(d, 0, sizeof(*d));
-	d->count = rd64(kb, L->dictkeys.nentries);
+	d->count = rbuf_u64(kb, L->dictkeys.nentries);
 	d->entry_size = (uint32_t)L->dictkeys.entry_size;
 	d->key_off = 8;
 	d->value_off = 16;
@@ -433,7 +419,7 @@ static int keys_scan(struct target *t, raddr_t keys, raddr_t values, struct dict
 			d->value_off = 8;
 		}
 	} else {
-		uint64_t size = rd64(kb, L->dictkeys.dk_size);
+		uint64_t size = rbuf_u64(kb, L->dictkeys.dk_size);
 		if (size > (1ull << 40))
 			return err_set(e, PS_ECORRUPT, "dict keys at 0x%" PRIx64 " have a bad size", keys);
 		index_bytes = size * (size <= 0xff ? 1 : size <= 0xffff ? 2 : size <= 0xffffffffull ? 4 : 8);
@@ -453,12 +439,12 @@ int pyobj_dict_foreach(struct target *t, raddr_t dict, dict_visit_fn fn, void *a
 		return rc;
 	if (L->dict_model == DICT_MODEL_PY2) {
 		memset(&d, 0, sizeof(d));
-		d.entries = rd64(db, L->dict.py2_table);
-		d.count = rd64(db, L->dict.py2_mask) + 1;
+		d.entries = rbuf_u64(db, L->dict.py2_table);
+		d.count = rbuf_u64(db, L->dict.py2_mask) + 1;
 		d.entry_size = (uint32_t)L->dict.py2_entry_size;
 		d.key_off = 8;
 		d.value_off = 16;
-	} else if ((rc = keys_scan(t, rd64(db, L->dict.keys), rd64(db, L->dict.values), &d, e)) < 0)
+	} else if ((rc = keys_scan(t, rbuf_u64(db, L->dict.keys), rbuf_u64(db, L->dict.values), &d, e)) < 0)
 		return rc;
 	return visit_entries(t, &d, fn, arg, e);
 }

@@ -17,13 +17,6 @@
 
 #define MAX_THREADS 4096
 
-static uint64_t rd64(const uint8_t *b, int32_t off)
-{
-	uint64_t v;
-	memcpy(&v, b + off, sizeof(v));
-	return v;
-}
-
 /* ---- thread names: threading._active[ident].name ---- */
 
 static int threading_active(struct target *t, raddr_t *active, struct pyspy_err *e)
@@ -179,16 +172,16 @@ static int list_threads(struct target *t, struct snapshot *s, uint8_t **tsbufs, 
 		uint8_t *b = *tsbufs + s->nthreads * t->tstate_len;
 		if ((rc = remote_read(&t->mem, ts, b, t->tstate_len, e)) < 0)
 			return err_wrap(e, "reading thread state 0x%" PRIx64, ts);
-		if (rd64(b, L->tstate.interp) != t->interp)
+		if (rbuf_u64(b, L->tstate.interp) != t->interp)
 			return err_set(e, PS_ETORN, "thread state 0x%" PRIx64 " does not belong to the interpreter", ts);
 		struct py_thread *th = &s->threads[s->nthreads++];
 		memset(th, 0, sizeof(*th));
 		th->tstate = ts;
-		th->thread_id = rd64(b, L->tstate.thread_id);
+		th->thread_id = rbuf_u64(b, L->tstate.thread_id);
 		th->gil = -1;
 		if (L->tstate.native_thread_id >= 0)
-			th->os_tid = (pid_t)rd64(b, L->tstate.native_thread_id);
-		ts = rd64(b, L->tstate.next);
+			th->os_tid = (pid_t)rbuf_u64(b, L->tstate.native_thread_id);
+		ts = rbuf_u64(b, L->tstate.next);
 	}
 	return 0;
 }
@@ -290,7 +283,7 @@ out:
 	free(tids);
 	free(states);
 	if (rc < 0) {
-		if (!remote_alive(t->pid))
+		if (!procfs_alive(t->pid))
 			rc = err_set(e, PS_EGONE, "pid %d has exited", (int)t->pid);
 		else if (target_check_exec(t, e) < 0)
 			rc = -PS_EGONE;

@@ -286,7 +286,7 @@ static int locate_interp(struct target *t, struct elfsym *es, enum locate_method
 		t->located_by = LOCATE_SCAN;
 		return 0;
 	}
-	if (!remote_alive(t->pid))
+	if (!procfs_alive(t->pid))
 		return err_set(e, PS_EGONE, "pid %d has exited", (int)t->pid);
 	return err_set(e, PS_ENOTPY, "pid %d (%s): found Python %s in %s but no live interpreter state%s",
 		       (int)t->pid, t->comm, t->version_str, t->pymodule,

@@ -83,15 +83,10 @@ static void set_text(struct vctx *c, struct py_value *v, enum pyv_kind kind, con
 	v->len = len;
 }
 
-static bool is_fatal(int code)
-{
-	return code == PS_EGONE || code == PS_ENOMEM || code == PS_ENOPROC || code == PS_EINTR;
-}
-
 static void unreadable(struct vctx *c, struct py_value *v, struct pyspy_err *e)
 {
 	char buf[600];
-	if (is_fatal(e->code) && !c->fatal) {
+	if (err_is_fatal(e->code) && !c->fatal) {
 		c->fatal = -e->code;
 		*c->e = *e;
 	}

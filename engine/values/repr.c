@@ -27,16 +27,9 @@
 #define STR_UNLIMITED (1u << 24)   /* code units read when there is no width */
 #define INT_MAX_DIGITS 4096
 
-uint64_t repr_rd64(const uint8_t *b, int32_t off)
-{
-	uint64_t v;
-	memcpy(&v, b + off, sizeof(v));
-	return v;
-}
-
 void repr_unreadable(struct rctx *c, struct pyspy_err *e)
 {
-	if (e->code == PS_EGONE || e->code == PS_ENOMEM || e->code == PS_ENOPROC) {
+	if (err_is_fatal(e->code)) {
 		if (!c->fatal) {
 			c->fatal = -e->code;
 			*c->e = *e;
@@ -64,7 +57,7 @@ static void r_int(struct rctx *c, raddr_t obj, const struct type_info *ti, bool 
 	if (L->tpflags.int_subclass && (ti->flags & L->tpflags.int_subclass)) {
 		if (remote_read(&c->t->mem, obj, head, (size_t)L->int_obj.ival + 8, &e) < 0)
 			return repr_unreadable(c, &e);
-		strbuf_addf(&c->sb, "%" PRId64, (int64_t)repr_rd64(head, L->int_obj.ival));
+		strbuf_addf(&c->sb, "%" PRId64, (int64_t)rbuf_u64(head, L->int_obj.ival));
 		return;
 	}
 	if (remote_read(&c->t->mem, obj, head, hdr, &e) < 0)
@@ -72,11 +65,11 @@ static void r_int(struct rctx *c, raddr_t obj, const struct type_info *ti, bool 
 	uint64_t nd;
 	bool neg;
 	if (L->long_model == LONG_MODEL_TAG) {
-		uint64_t tag = repr_rd64(head, L->long_obj.tag);
+		uint64_t tag = rbuf_u64(head, L->long_obj.tag);
 		nd = tag >> 3;
 		neg = (tag & 3) == 2;
 	} else {
-		int64_t size = (int64_t)repr_rd64(head, L->object.var_size);
+		int64_t size = (int64_t)rbuf_u64(head, L->object.var_size);
 		neg = size < 0;
 		nd = neg ? (uint64_t)-size : (uint64_t)size;
 	}
@@ -174,14 +167,14 @@ static void r_str(struct rctx *c, raddr_t obj)
 
 	if (remote_read(&c->t->mem, obj, head, hlen, &e) < 0)
 		return repr_unreadable(c, &e);
-	int64_t length = (int64_t)repr_rd64(head, L->unicode.length);
+	int64_t length = (int64_t)rbuf_u64(head, L->unicode.length);
 	if (length < 0) {
 		err_set(&e, PS_ECORRUPT, "str at 0x%" PRIx64 " has a bad length", obj);
 		return repr_unreadable(c, &e);
 	}
 	size_t count = (size_t)length < repr_room(c) ? (size_t)length : repr_room(c);
 	if (L->str_model == STR_MODEL_PY2)
-		return text_at(c, repr_rd64(head, L->unicode.py2_str), count, L->unicode_size, true);
+		return text_at(c, rbuf_u64(head, L->unicode.py2_str), count, L->unicode_size, true);
 	uint32_t state;
 	memcpy(&state, head + L->unicode.state, sizeof(state));
 	int kind = (int)((state >> L->unicode.state_kind_shift) & 7);

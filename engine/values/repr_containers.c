@@ -153,7 +153,7 @@ static bool set_dummy(struct rctx *c, const uint8_t *entry, raddr_t key)
 {
 	const struct py_layout *L = &c->t->layout;
 	char text[16];
-	if (L->set.entry_hash >= 0 && (int64_t)repr_rd64(entry, L->set.entry_hash) == -1)
+	if (L->set.entry_hash >= 0 && (int64_t)rbuf_u64(entry, L->set.entry_hash) == -1)
 		return true;
 	return c->py2 && pyobj_str(c->t, key, text, sizeof(text), NULL, NULL) == 0 && strcmp(text, "<dummy key>") == 0;
 }
@@ -176,7 +176,7 @@ static size_t set_keys(struct rctx *c, raddr_t table, uint64_t slots, bool dummi
 			break;
 		}
 		for (size_t j = 0; j < k && shown < cap && !strbuf_full(&c->sb); j++) {
-			raddr_t key = repr_rd64(buf + j * esz, L->set.entry_key);
+			raddr_t key = rbuf_u64(buf + j * esz, L->set.entry_key);
 			if (!key || (dummies && set_dummy(c, buf + j * esz, key)))
 				continue;
 			if (shown++)
@@ -200,8 +200,8 @@ void repr_set(struct rctx *c, raddr_t obj, int level, bool frozen)
 			err_set(&e, PS_EUNSUP, "no set layout");
 		return repr_unreadable(c, &e);
 	}
-	int64_t used = (int64_t)repr_rd64(h, L->set.used), fill = L->set.fill >= 0 ? (int64_t)repr_rd64(h, L->set.fill) : used + 1;
-	uint64_t mask = repr_rd64(h, L->set.mask);
+	int64_t used = (int64_t)rbuf_u64(h, L->set.used), fill = L->set.fill >= 0 ? (int64_t)rbuf_u64(h, L->set.fill) : used + 1;
+	uint64_t mask = rbuf_u64(h, L->set.mask);
 	if (used <= 0) {
 		strbuf_addf(&c->sb, "%s(%s)", name, c->py2 ? "[]" : "");
 		return;
@@ -220,7 +220,7 @@ void repr_set(struct rctx *c, raddr_t obj, int level, bool frozen)
 		strbuf_addch(&c->sb, '{');
 	else
 		strbuf_addf(&c->sb, "%s%s", name, open);
-	size_t shown = set_keys(c, repr_rd64(h, L->set.table), mask + 1, fill > used, item_cap(c, (uint64_t)used), level, &e);
+	size_t shown = set_keys(c, rbuf_u64(h, L->set.table), mask + 1, fill > used, item_cap(c, (uint64_t)used), level, &e);
 	more(c, shown, (uint64_t)used);
 	strbuf_addstr(&c->sb, bare ? "}" : close);
 	leave(c);

@@ -26,7 +26,6 @@ struct rctx {
 void repr_obj(struct rctx *c, raddr_t obj, int level);
 void repr_unreadable(struct rctx *c, struct pyspy_err *e);
 size_t repr_room(const struct rctx *c);
-uint64_t repr_rd64(const uint8_t *b, int32_t off);
 
 void repr_sequence(struct rctx *c, raddr_t obj, int level, bool tuple);
 void repr_dict(struct rctx *c, raddr_t obj, int level);
