@@ -34,7 +34,6 @@
 #include "engine/os/pause.h"
 #include "engine/os/procfs.h"
 
-#define MAX_SAMPLED_THREADS 4096
 #define STATFD_SLOTS 256
 #define NAME_SLOTS 256
 
@@ -61,9 +60,7 @@ struct sampler {
 	struct target *t;
 	const struct sampler_opts *o;
 	struct sampler_stats *st;
-	struct py_thread *threads;     /* reused tick after tick */
-	size_t cap;
-	uint8_t *tsbufs;
+	struct thread_list list;       /* reused tick after tick */
 	struct statfd statfds[STATFD_SLOTS];
 	struct name_entry names[NAME_SLOTS];
 	uint64_t rng;
@@ -117,7 +114,7 @@ static const char *cached_name(struct sampler *sm, uint64_t thread_id)
 	slot->name = NULL;
 	slot->thread_id = thread_id;
 	slot->os_tid = 0;
-	if (thread_name(sm->t, thread_id, buf, sizeof(buf)) == 0)
+	if (threads_name(sm->t, thread_id, buf, sizeof(buf)) == 0)
 		slot->name = strdup(buf);
 	else
 		slot->name = strdup("");
@@ -139,10 +136,9 @@ static void release(struct sampler *sm)
 {
 	native_stack_release(&sm->ns);
 	free(sm->merged);
-	for (size_t i = 0; i < sm->cap; i++)
-		free(sm->threads[i].frames);
-	free(sm->threads);
-	free(sm->tsbufs);
+	for (size_t i = 0; i < sm->list.cap; i++)
+		sm->list.v[i].name = NULL;   /* the name cache owns them */
+	threads_release(&sm->list);
 	for (int i = 0; i < STATFD_SLOTS; i++)
 		if (sm->statfds[i].fd > 0)
 			close(sm->statfds[i].fd);
@@ -151,56 +147,6 @@ static void release(struct sampler *sm)
 }
 
 /* ---- one tick ---- */
-
-static int grow(struct sampler *sm, size_t want)
-{
-	if (want <= sm->cap)
-		return 0;
-	size_t ncap = sm->cap ? sm->cap * 2 : 16;
-	while (ncap < want)
-		ncap *= 2;
-	struct py_thread *nt = realloc(sm->threads, ncap * sizeof(*nt));
-	if (!nt)
-		return -1;
-	memset(nt + sm->cap, 0, (ncap - sm->cap) * sizeof(*nt));
-	sm->threads = nt;
-	uint8_t *nb = realloc(sm->tsbufs, ncap * sm->t->tstate_len);
-	if (!nb)
-		return -1;
-	sm->tsbufs = nb;
-	sm->cap = ncap;
-	return 0;
-}
-
-/* Read the thread-state list; returns the count or a negative code. */
-static int read_threads(struct sampler *sm, struct pyspy_err *e)
-{
-	struct target *t = sm->t;
-	const struct py_layout *L = &t->layout;
-	raddr_t ts;
-	size_t n = 0;
-	int rc = target_read_ptr(t, t->interp + (raddr_t)L->interp.tstate_head, &ts, e);
-	if (rc < 0)
-		return rc;
-	while (ts && n < MAX_SAMPLED_THREADS) {
-		if (grow(sm, n + 1) < 0)
-			return err_set(e, PS_ENOMEM, "out of memory");
-		uint8_t *b = sm->tsbufs + n * t->tstate_len;
-		if ((rc = remote_read(&t->mem, ts, b, t->tstate_len, e)) < 0)
-			return rc;
-		if (rbuf_u64(b, L->tstate.interp) != t->interp)
-			return err_set(e, PS_ETORN, "thread list changed while read");
-		struct py_thread *th = &sm->threads[n++];
-		th->tstate = ts;
-		th->thread_id = rbuf_u64(b, L->tstate.thread_id);
-		th->os_tid = L->tstate.native_thread_id >= 0 ? (pid_t)rbuf_u64(b, L->tstate.native_thread_id) : 0;
-		th->gil = -1;
-		/* nframes is left as it was: frames_walk() reuses last tick's frames */
-		th->walk_error = 0;
-		ts = rbuf_u64(b, L->tstate.next);
-	}
-	return (int)n;
-}
 
 /*
  * 2.7–3.10 only: kernel tids from glibc's struct pthread.  Finding them lists
@@ -211,24 +157,23 @@ static void fill_tids(struct sampler *sm, size_t n)
 {
 	bool missing = false;
 	for (size_t i = 0; i < n; i++) {
-		struct name_entry *slot = &sm->names[(sm->threads[i].thread_id >> 12) % NAME_SLOTS];
-		if (slot->thread_id == sm->threads[i].thread_id && slot->os_tid)
-			sm->threads[i].os_tid = slot->os_tid;
+		struct name_entry *slot = &sm->names[(sm->list.v[i].thread_id >> 12) % NAME_SLOTS];
+		if (slot->thread_id == sm->list.v[i].thread_id && slot->os_tid)
+			sm->list.v[i].os_tid = slot->os_tid;
 		else
 			missing = true;
 	}
 	if (!missing)
 		return;
-	struct snapshot fake = { .threads = sm->threads, .nthreads = n };
 	pid_t *tids;
 	size_t ntids;
 	if (procfs_tasks(sm->t->pid, &tids, &ntids, NULL) < 0)
 		return;
-	map_tids_from_pthread(sm->t, &fake, tids, ntids);
+	threads_map_tids(sm->t, sm->list.v, n, tids, ntids);
 	free(tids);
 	for (size_t i = 0; i < n; i++) {
-		cached_name(sm, sm->threads[i].thread_id);   /* claims the slot for this thread id */
-		sm->names[(sm->threads[i].thread_id >> 12) % NAME_SLOTS].os_tid = sm->threads[i].os_tid;
+		cached_name(sm, sm->list.v[i].thread_id);   /* claims the slot for this thread id */
+		sm->names[(sm->list.v[i].thread_id >> 12) % NAME_SLOTS].os_tid = sm->list.v[i].os_tid;
 	}
 }
 
@@ -306,21 +251,21 @@ static int tick(struct sampler *sm, uint64_t t0, struct pyspy_err *e)
 		states_before_pause(sm);
 	if (sm->o->blocking && (rc = pause_all(&pz, sm->t->pid, e)) < 0)
 		return rc;
-	int n = read_threads(sm, e);
-	if (n < 0) {
+	if ((rc = threads_read(sm->t, &sm->list, e)) < 0) {
 		pause_release(&pz);
-		return n;
+		return rc;
 	}
-	bool have_holder = gil_holder(sm->t, &holder) == 0;
+	int n = (int)sm->list.n;
+	bool have_holder = threads_gil_holder(sm->t, &holder) == 0;
 	if (sm->t->layout.tstate.native_thread_id < 0)
 		fill_tids(sm, (size_t)n);
 	uint64_t ts_us = (clock_now_ns() - t0) / 1000;
 	for (int i = 0; i < n; i++) {
-		struct py_thread *th = &sm->threads[i];
+		struct py_thread *th = &sm->list.v[i];
 		if (!wanted(sm, th, holder, have_holder))
 			continue;
 		struct pyspy_err we;
-		rc = frames_walk(sm->t, sm->tsbufs + (size_t)i * sm->t->tstate_len, th, &we);
+		rc = frames_walk(sm->t, sm->list.tsbufs + (size_t)i * sm->t->tstate_len, th, &we);
 		if (rc == -PS_EGONE || rc == -PS_EINTR) {
 			*e = we;
 			break;

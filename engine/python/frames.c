@@ -21,7 +21,7 @@
 #include <string.h>
 
 #include "code.h"
-#include "snapshot.h"
+#include "frames.h"
 
 #define MAX_FRAMES 16384
 #define MAX_CHUNK_COPY (1u << 20)

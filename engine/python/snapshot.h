@@ -16,37 +16,9 @@
 #include <stdint.h>
 
 #include "engine/os/pause.h"
+#include "frames.h"
 #include "target.h"
-
-struct code_info;
-
-struct py_frame {
-	const char *function;      /* co_name, interned; "???" when unreadable */
-	const char *qualname;      /* co_qualname on 3.11+, else co_name */
-	const char *file;          /* co_filename, interned */
-	int line;                  /* -1 when unknown */
-	raddr_t code;              /* the code object */
-	raddr_t addr;              /* the PyFrameObject (≤3.10) or _PyInterpreterFrame (3.11+) */
-	int lasti;                 /* byte offset of the instruction */
-	bool entry;                /* the C stack entered the interpreter here (3.11+) */
-	struct code_info *ci;      /* cache entry, valid while the target is attached */
-};
-
-struct py_thread {
-	int number;                /* 1-based, oldest first */
-	raddr_t tstate;
-	uint64_t thread_id;        /* threading.get_ident() */
-	pid_t os_tid;              /* kernel tid, 0 if unknown */
-	char *name;                /* threading's name, malloc'd; NULL if unknown */
-	char state;                /* /proc state letter before pausing; 0 if unknown */
-	bool active;               /* running (state R) */
-	int gil;                   /* 1 holds it, 0 does not, -1 unknown */
-	struct py_frame *frames;   /* innermost first */
-	size_t nframes;
-	size_t frames_cap;         /* allocated; kept when a py_thread is reused (the sampler) */
-	int walk_error;            /* 0, or the negative code that cut the walk short */
-	char walk_msg[512];
-};
+#include "threads.h"
 
 struct snapshot {
 	struct py_thread *threads;
@@ -75,18 +47,5 @@ enum snap_flags {
 int snapshot_take(struct target *t, unsigned flags, struct snapshot *s, struct pyspy_err *e);
 /* Free the snapshot, and let the target run if it was kept paused. */
 void snapshot_release(struct snapshot *s);
-
-/* Walk one thread's frames from its PyThreadState bytes (t->tstate_len of them). */
-int frames_walk(struct target *t, const uint8_t *tstate, struct py_thread *th, struct pyspy_err *e);
-
-/* The threading module's name for a thread; 0, or -1 when it has none. */
-int thread_name(struct target *t, uint64_t thread_id, char *buf, size_t len);
-
-/* The thread state holding the GIL (0: nobody); -1 when it cannot be known. */
-int gil_holder(struct target *t, raddr_t *holder);
-
-/* 2.7–3.10: fill os_tid of each thread from glibc's struct pthread, given the
- * process's task ids (see snapshot.c for how the offset is found). */
-void map_tids_from_pthread(struct target *t, struct snapshot *s, const pid_t *tids, size_t ntids);
 
 #endif

@@ -1,0 +1,205 @@
+/*
+ * threads.c — the thread-state list, thread names, the GIL holder and kernel
+ * tids (see threads.h).
+ *
+ * One walk over the list serves `threads`, `bt` and the sampler, so they
+ * agree on what a thread is and on when the list is garbage.  Names come
+ * from the threading module (threading._active[ident]._name), the way a
+ * program would look them up itself.
+ */
+#include "threads.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pyobj.h"
+
+/* ---- the thread-state list ---- */
+
+static int grow(struct target *t, struct thread_list *l, size_t want)
+{
+	if (want <= l->cap)
+		return 0;
+	size_t ncap = l->cap ? l->cap * 2 : 16;
+	while (ncap < want)
+		ncap *= 2;
+	struct py_thread *nt = realloc(l->v, ncap * sizeof(*nt));
+	if (!nt)
+		return -1;
+	memset(nt + l->cap, 0, (ncap - l->cap) * sizeof(*nt));
+	l->v = nt;
+	uint8_t *nb = realloc(l->tsbufs, ncap * t->tstate_len);
+	if (!nb)
+		return -1;
+	l->tsbufs = nb;
+	l->cap = ncap;
+	return 0;
+}
+
+int threads_read(struct target *t, struct thread_list *l, struct pyspy_err *e)
+{
+	const struct py_layout *L = &t->layout;
+	raddr_t ts;
+	int rc = target_read_ptr(t, t->interp + (raddr_t)L->interp.tstate_head, &ts, e);
+	l->n = 0;
+	if (rc < 0)
+		return err_wrap(e, "reading the thread list");
+	while (ts) {
+		if (l->n >= THREADS_MAX)
+			return err_set(e, PS_ECORRUPT, "more than %d threads: the thread list loops or is corrupt", THREADS_MAX);
+		if (grow(t, l, l->n + 1) < 0)
+			return err_set(e, PS_ENOMEM, "out of memory");
+		uint8_t *b = l->tsbufs + l->n * t->tstate_len;
+		if ((rc = remote_read(&t->mem, ts, b, t->tstate_len, e)) < 0)
+			return err_wrap(e, "reading thread state 0x%" PRIx64, ts);
+		if (rbuf_u64(b, L->tstate.interp) != t->interp)
+			return err_set(e, PS_ETORN, "thread state 0x%" PRIx64 " does not belong to the interpreter", ts);
+		struct py_thread *th = &l->v[l->n++];
+		th->tstate = ts;
+		th->thread_id = rbuf_u64(b, L->tstate.thread_id);
+		th->os_tid = L->tstate.native_thread_id >= 0 ? (pid_t)rbuf_u64(b, L->tstate.native_thread_id) : 0;
+		th->gil = -1;
+		th->walk_error = 0;
+		ts = rbuf_u64(b, L->tstate.next);
+	}
+	return 0;
+}
+
+void threads_release(struct thread_list *l)
+{
+	for (size_t i = 0; i < l->cap; i++) {
+		free(l->v[i].frames);
+		free(l->v[i].name);
+	}
+	free(l->v);
+	free(l->tsbufs);
+	memset(l, 0, sizeof(*l));
+}
+
+/* ---- thread names: threading._active[ident].name ---- */
+
+static int threading_active(struct target *t, raddr_t *active, struct pyspy_err *e)
+{
+	raddr_t modules, threading = 0, mdict = 0;
+	int rc = target_read_ptr(t, t->interp + (raddr_t)t->layout.interp.modules, &modules, e);
+	if (rc == 0)
+		rc = pyobj_dict_get_str(t, modules, "threading", &threading, e);
+	if (rc == 0 && threading)
+		rc = target_read_ptr(t, threading + (raddr_t)t->layout.module.dict, &mdict, e);
+	*active = 0;
+	if (rc == 0 && mdict)
+		rc = pyobj_dict_get_str(t, mdict, "_active", active, e);
+	return rc;
+}
+
+static int name_of(struct target *t, raddr_t active, uint64_t thread_id, char *buf, size_t len)
+{
+	const char *attr = t->layout.version < 0x03000000 ? "_Thread__name" : "_name";
+	raddr_t thread, name;
+	if (pyobj_dict_get_int(t, active, thread_id, &thread, NULL) < 0 || !thread)
+		return -1;
+	if (pyobj_attr(t, thread, attr, &name, NULL) < 0 || !name)
+		return -1;
+	return pyobj_str(t, name, buf, len, NULL, NULL) == 0 ? 0 : -1;
+}
+
+int threads_name(struct target *t, uint64_t thread_id, char *buf, size_t len)
+{
+	raddr_t active;
+	if (threading_active(t, &active, NULL) < 0 || !active)
+		return -1;
+	return name_of(t, active, thread_id, buf, len);
+}
+
+void threads_name_all(struct target *t, struct py_thread *threads, size_t n)
+{
+	raddr_t active;
+	if (threading_active(t, &active, NULL) < 0 || !active)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		char buf[256];
+		if (name_of(t, active, threads[i].thread_id, buf, sizeof(buf)) == 0)
+			threads[i].name = strdup(buf);
+	}
+}
+
+/* ---- which thread holds the GIL ---- */
+
+int threads_gil_holder(struct target *t, raddr_t *holder)
+{
+	const struct py_layout *L = &t->layout;
+	raddr_t gil;
+	int32_t locked = 0;
+	*holder = 0;
+	switch (L->gil_model) {
+	case GIL_MODEL_CURRENT_SYMBOL:
+		return t->tstate_current ? remote_read_ptr(&t->mem, t->tstate_current, holder, NULL) : -1;
+	case GIL_MODEL_RUNTIME_TSTATE:
+		return t->runtime ? remote_read_ptr(&t->mem, t->runtime + (raddr_t)L->runtime.gilstate_tstate_current, holder, NULL) : -1;
+	case GIL_MODEL_RUNTIME_GIL:
+		if (!t->runtime)
+			return -1;
+		gil = t->runtime + (raddr_t)L->runtime.ceval_gil;
+		break;
+	case GIL_MODEL_INTERP_GIL:
+		if (remote_read_ptr(&t->mem, t->interp + (raddr_t)L->interp.ceval_gil, &gil, NULL) < 0 || !gil)
+			return -1;
+		break;
+	default:
+		return -1;
+	}
+	if (remote_read(&t->mem, gil + (raddr_t)L->gil.locked, &locked, sizeof(locked), NULL) < 0)
+		return -1;
+	if (locked)
+		return remote_read_ptr(&t->mem, gil + (raddr_t)L->gil.last_holder, holder, NULL);
+	return 0;
+}
+
+/* ---- OS thread ids on versions without native_thread_id ---- */
+
+static int tid_known(const pid_t *tids, size_t n, int32_t v)
+{
+	for (size_t i = 0; i < n; i++)
+		if (tids[i] == v)
+			return 1;
+	return 0;
+}
+
+/*
+ * 2.7–3.7 keep only pthread_self(), which on glibc is the address of the
+ * thread's struct pthread; that struct holds the kernel tid at a fixed offset
+ * for a given glibc build (0x2d0 on x86-64 for glibc 2.26 and later).  The
+ * offset is confirmed, or found, by requiring that it yields a live, distinct
+ * tid of this process for every thread.
+ */
+void threads_map_tids(struct target *t, struct py_thread *threads, size_t n, const pid_t *tids, size_t ntids)
+{
+	enum { SPAN = 2048 };
+	static const int preferred = 0x2d0;
+	int32_t (*vals)[SPAN / 4] = calloc(n, sizeof(*vals));
+	if (!vals)
+		return;
+	for (size_t i = 0; i < n; i++)
+		if (remote_read(&t->mem, threads[i].thread_id, vals[i], SPAN, NULL) < 0)
+			memset(vals[i], 0, SPAN);
+	int best = -1;
+	for (int k = -1; k < SPAN / 4 && best < 0; k++) {
+		int off = k < 0 ? (t->pthread_tid_offset >= 0 ? t->pthread_tid_offset : preferred) : k * 4;
+		int ok = 1;
+		for (size_t i = 0; i < n && ok; i++) {
+			int32_t v = vals[i][off / 4];
+			ok = tid_known(tids, ntids, v);
+			for (size_t j = 0; j < i && ok; j++)
+				ok = vals[j][off / 4] != v;
+		}
+		if (ok)
+			best = off;
+	}
+	if (best >= 0) {
+		t->pthread_tid_offset = best;
+		for (size_t i = 0; i < n; i++)
+			threads[i].os_tid = vals[i][best / 4];
+	}
+	free(vals);
+}

@@ -1,0 +1,86 @@
+/*
+ * threads.h — the interpreter's threads: its list of thread states, read the
+ * same way by a snapshot and by every tick of the sampler, and what is known
+ * of each thread beyond its stack (its threading name, whether it holds the
+ * GIL, its kernel tid on versions that do not record it).
+ */
+#ifndef PYSPY_THREADS_H
+#define PYSPY_THREADS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "target.h"
+
+/* A list longer than this is a loop or garbage, not a program's threads. */
+#define THREADS_MAX 4096
+
+struct code_info;
+
+struct py_frame {
+	const char *function;      /* co_name, interned; "???" when unreadable */
+	const char *qualname;      /* co_qualname on 3.11+, else co_name */
+	const char *file;          /* co_filename, interned */
+	int line;                  /* -1 when unknown */
+	raddr_t code;              /* the code object */
+	raddr_t addr;              /* the PyFrameObject (≤3.10) or _PyInterpreterFrame (3.11+) */
+	int lasti;                 /* byte offset of the instruction */
+	bool entry;                /* the C stack entered the interpreter here (3.11+) */
+	struct code_info *ci;      /* cache entry, valid while the target is attached */
+};
+
+struct py_thread {
+	int number;                /* 1-based, oldest first */
+	raddr_t tstate;
+	uint64_t thread_id;        /* threading.get_ident() */
+	pid_t os_tid;              /* kernel tid, 0 if unknown */
+	char *name;                /* threading's name, malloc'd; NULL if unknown */
+	char state;                /* /proc state letter before pausing; 0 if unknown */
+	bool active;               /* running (state R) */
+	int gil;                   /* 1 holds it, 0 does not, -1 unknown */
+	struct py_frame *frames;   /* innermost first */
+	size_t nframes;
+	size_t frames_cap;         /* allocated; kept when a py_thread is reused (the sampler) */
+	int walk_error;            /* 0, or the negative code that cut the walk short */
+	char walk_msg[512];
+};
+
+/*
+ * The thread states, newest first as the interpreter links them, each with
+ * the bytes of its PyThreadState (t->tstate_len of them at tsbufs + i * len).
+ * A list is reused read after read: slots keep their frame buffers, so a
+ * steady sampler allocates nothing.
+ */
+struct thread_list {
+	struct py_thread *v;
+	uint8_t *tsbufs;
+	size_t n, cap;
+};
+
+/*
+ * Read the list.  Each slot's tstate, thread_id, os_tid (0 where the version
+ * has no native id), gil (-1) and walk_error (0) are set; its frames, name and
+ * status are left as the caller had them.  Fails (the list left with the
+ * threads read so far) when a thread state cannot be read, does not belong
+ * to the interpreter (PS_ETORN: the list changed while read) or the list is
+ * longer than THREADS_MAX (PS_ECORRUPT).
+ */
+int threads_read(struct target *t, struct thread_list *l, struct pyspy_err *e);
+/* Free the list, with every slot's frames and name. */
+void threads_release(struct thread_list *l);
+
+/* The threading module's name for a thread; 0, or -1 when it has none. */
+int threads_name(struct target *t, uint64_t thread_id, char *buf, size_t len);
+/* Name each thread (strdup'd into .name) as threads_name() would. */
+void threads_name_all(struct target *t, struct py_thread *threads, size_t n);
+
+/* The thread state holding the GIL (0: nobody); -1 when it cannot be known. */
+int threads_gil_holder(struct target *t, raddr_t *holder);
+
+/* 2.7–3.10: fill os_tid of each thread from glibc's struct pthread, given the
+ * process's task ids (see threads.c for how the offset is found). */
+void threads_map_tids(struct target *t, struct py_thread *threads, size_t n, const pid_t *tids, size_t ntids);
+
+#endif
