@@ -417,6 +417,8 @@ static void models_314(struct py_layout *out, const struct py_layout *t313)
 	out->long_model = LONG_MODEL_TAG;
 	out->dict_model = DICT_MODEL_COMPACT311;
 	out->instdict_model = INSTDICT_MODEL_INLINE313;
+	out->eval_model = EVAL_MODEL_DEFAULT;
+	out->thread_name_model = THREAD_NAME_PLAIN;
 	out->digit_bits = t313 ? t313->digit_bits : 30;
 	if (t313)
 		out->tpflags = t313->tpflags;

@@ -114,7 +114,16 @@ static void fill_models(void)
 #else
 	L.frame_model = FRAME_MODEL_CURRENT;
 #endif
-#if PY_VERSION_HEX < 0x030a0000
+#if PY_MAJOR_VERSION < 3
+	L.linetable_model = LINETABLE_LNOTAB_PY2;
+	L.eval_model = EVAL_MODEL_FRAME_EX;
+	L.thread_name_model = THREAD_NAME_MANGLED;
+#else
+	L.eval_model = EVAL_MODEL_DEFAULT;
+	L.thread_name_model = THREAD_NAME_PLAIN;
+#endif
+#if PY_MAJOR_VERSION < 3
+#elif PY_VERSION_HEX < 0x030a0000
 	L.linetable_model = LINETABLE_LNOTAB;
 #elif PY_VERSION_HEX < 0x030b0000
 	L.linetable_model = LINETABLE_310;
@@ -541,6 +550,7 @@ static const char *linetable_model_name(enum linetable_model m)
 {
 	switch (m) {
 	case LINETABLE_LNOTAB: return "LINETABLE_LNOTAB";
+	case LINETABLE_LNOTAB_PY2: return "LINETABLE_LNOTAB_PY2";
 	case LINETABLE_310: return "LINETABLE_310";
 	case LINETABLE_LOCATIONS: return "LINETABLE_LOCATIONS";
 	}
@@ -610,6 +620,9 @@ static void print_table(void)
 	printf("\t.long_model = %s,\n", L.long_model == LONG_MODEL_SIZE ? "LONG_MODEL_SIZE" : "LONG_MODEL_TAG");
 	printf("\t.dict_model = %s,\n", dict_model_name(L.dict_model));
 	printf("\t.instdict_model = %s,\n", instdict_model_name(L.instdict_model));
+	printf("\t.eval_model = %s,\n", L.eval_model == EVAL_MODEL_FRAME_EX ? "EVAL_MODEL_FRAME_EX" : "EVAL_MODEL_DEFAULT");
+	printf("\t.thread_name_model = %s,\n",
+	       L.thread_name_model == THREAD_NAME_MANGLED ? "THREAD_NAME_MANGLED" : "THREAD_NAME_PLAIN");
 #define PRINT_FLAG(f) printf("\t.%s = 0x%llxULL,\n", #f, (unsigned long long)L.f);
 	LAYOUT_TPFLAG_FIELDS(PRINT_FLAG)
 #undef PRINT_FLAG

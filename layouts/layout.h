@@ -36,7 +36,8 @@ enum frame_model {
 
 /* How a code object maps instruction offsets to lines. */
 enum linetable_model {
-	LINETABLE_LNOTAB = 1,    /* ≤3.9 co_lnotab, byte offsets (f_lasti is a byte offset) */
+	LINETABLE_LNOTAB = 1,    /* 3.6–3.9 co_lnotab, byte offsets (f_lasti is a byte offset), signed line deltas */
+	LINETABLE_LNOTAB_PY2,    /* 2.7 co_lnotab: the same with unsigned line deltas */
 	LINETABLE_310,           /* 3.10 co_linetable, byte offsets (f_lasti counts code units) */
 	LINETABLE_LOCATIONS,     /* 3.11+ co_linetable location table, code units */
 };
@@ -82,6 +83,18 @@ enum instdict_model {
 	INSTDICT_MODEL_INLINE313,  /* 3.13+: Py_TPFLAGS_INLINE_VALUES values at obj+tp_basicsize, dict at obj-3*8 */
 };
 
+/* Which C function runs a Python frame: what a native unwind looks for. */
+enum eval_model {
+	EVAL_MODEL_FRAME_EX = 1, /* 2.7: PyEval_EvalFrameEx */
+	EVAL_MODEL_DEFAULT,      /* 3.6+: _PyEval_EvalFrameDefault */
+};
+
+/* Where threading.Thread keeps its name. */
+enum thread_name_model {
+	THREAD_NAME_MANGLED = 1, /* 2.7: self.__name, stored as _Thread__name */
+	THREAD_NAME_PLAIN,       /* 3.x: self._name */
+};
+
 struct py_layout {
 	uint32_t version;          /* PY_VERSION_HEX of the minor: 0x030b0000 for 3.11 */
 	const char *headers;       /* the full version whose headers produced it: "3.11.7" */
@@ -94,6 +107,8 @@ struct py_layout {
 	enum long_model long_model;
 	enum dict_model dict_model;
 	enum instdict_model instdict_model;
+	enum eval_model eval_model;
+	enum thread_name_model thread_name_model;
 
 	int32_t digit_bits;        /* PYLONG_BITS_IN_DIGIT: 15 or 30 */
 	int32_t unicode_size;      /* 2.7 only: Py_UNICODE_SIZE of the headers (2 or 4); a target may differ */

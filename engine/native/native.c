@@ -389,7 +389,7 @@ static int push(struct native_stack *s, uint64_t ip)
  * entry, whose start tells it apart from its unnamed neighbours. */
 static void name_frame(struct unwind_ctx *c, unw_cursor_t *cur, struct native_frame *f, bool outer)
 {
-	const char *evalname = c->t->layout.version < 0x03000000 ? "PyEval_EvalFrameEx" : "_PyEval_EvalFrameDefault";
+	const char *evalname = c->t->layout.eval_model == EVAL_MODEL_FRAME_EX ? "PyEval_EvalFrameEx" : "_PyEval_EvalFrameDefault";
 	symbolize_addr(c->ns->sym, outer ? f->ip - 1 : f->ip, &f->sym);
 	if (outer && f->sym.start)
 		f->sym.offset++;

@@ -80,7 +80,8 @@ static int read_code(struct target *t, raddr_t addr, struct code_info *ci, struc
 	ci->qualname = ci->name;
 	if (L->code.qualname >= 0 && pyobj_str_intern(t, rbuf_u64(buf, L->code.qualname), &ci->qualname, e) < 0)
 		return err_wrap(e, "code object 0x%" PRIx64 " qualname", addr);
-	int32_t toff = L->linetable_model == LINETABLE_LNOTAB ? L->code.lnotab : L->code.linetable;
+	int32_t toff = L->linetable_model == LINETABLE_LNOTAB || L->linetable_model == LINETABLE_LNOTAB_PY2
+			   ? L->code.lnotab : L->code.linetable;
 	if (toff >= 0 && (rc = pyobj_bytes(t, rbuf_u64(buf, toff), &ci->table, &ci->table_len, CODE_TABLE_MAX, e)) < 0)
 		return err_wrap(e, "code object 0x%" PRIx64 " line table", addr);
 	for (int i = 0; i < 4; i++)
@@ -123,10 +124,7 @@ int code_line(struct code_info *c, const struct py_layout *L, int byte_offset)
 	int slot = (byte_offset >> 1) & 3;
 	if (c->memo_addr[slot] == byte_offset)
 		return c->memo_line[slot];
-	enum linetable_model m = L->linetable_model;
-	if (m == LINETABLE_LNOTAB && L->version < 0x03000000)
-		m = LINETABLE_LNOTAB_PY2;   /* 2.7's line increments are unsigned */
-	int line = linetable_line(m, c->table, c->table_len, c->firstlineno, byte_offset);
+	int line = linetable_line(L->linetable_model, c->table, c->table_len, c->firstlineno, byte_offset);
 	c->memo_addr[slot] = byte_offset;
 	c->memo_line[slot] = line;
 	return line;

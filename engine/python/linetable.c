@@ -96,7 +96,7 @@ static int next_lnotab(struct linetable_iter *it, struct linetable_range *out)
 		int line = (int)it->line;
 
 		it->pos += 2;
-		it->line += it->model == (int)LINETABLE_LNOTAB_PY2 ? (int)dl : sbyte(dl);
+		it->line += it->model == LINETABLE_LNOTAB_PY2 ? (int)dl : sbyte(dl);
 		if (da)
 			return emit(it, out, da, line);
 	}
@@ -164,7 +164,7 @@ int linetable_iter_next(struct linetable_iter *it, struct linetable_range *out)
 {
 	switch (it->model) {
 	case LINETABLE_LNOTAB:
-	case (int)LINETABLE_LNOTAB_PY2:
+	case LINETABLE_LNOTAB_PY2:
 		return next_lnotab(it, out);
 	case LINETABLE_310:
 		return next_310(it, out);

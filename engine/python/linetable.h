@@ -30,14 +30,6 @@
 #include "layouts/layout.h"
 
 /*
- * 2.7's co_lnotab is LINETABLE_LNOTAB with unsigned line increments (3.6 made
- * them signed).  layout.h has one LNOTAB model for 2.7–3.9, so the 2.7 variant
- * is this extra value of the same enum; a 2.7 layout should carry it.  If
- * layout.h grows its own enumerator for it, drop this define.
- */
-#define LINETABLE_LNOTAB_PY2 ((enum linetable_model)0x27)
-
-/*
  * The line for byte offset `addr`.  LNOTAB, LNOTAB_PY2: the instruction's byte
  * offset (f_lasti).  310: 2 * f_lasti.  LOCATIONS: 2 * code-unit index.
  * Returns the line, firstlineno for addr < 0, or -1 where CPython gives -1
@@ -60,7 +52,7 @@ struct linetable_range {
  * lines or find the first one that is not -1.
  */
 struct linetable_iter {
-	int model;              /* enum linetable_model, as int: may be LNOTAB_PY2 */
+	int model;              /* enum linetable_model, as int */
 	const uint8_t *table;
 	size_t len, pos;
 	int64_t addr;           /* where the next range starts */

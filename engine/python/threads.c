@@ -95,7 +95,7 @@ static int threading_active(struct target *t, raddr_t *active, struct pyspy_err 
 
 static int name_of(struct target *t, raddr_t active, uint64_t thread_id, char *buf, size_t len)
 {
-	const char *attr = t->layout.version < 0x03000000 ? "_Thread__name" : "_name";
+	const char *attr = t->layout.thread_name_model == THREAD_NAME_MANGLED ? "_Thread__name" : "_name";
 	raddr_t thread, name;
 	if (pyobj_dict_get_int(t, active, thread_id, &thread, NULL) < 0 || !thread)
 		return -1;

@@ -17,6 +17,7 @@
 #include <gelf.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdbool.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -85,6 +86,13 @@ static int model_ok(const struct py_layout *l)
 	if (l->instdict_model < INSTDICT_MODEL_OFFSET || l->instdict_model > INSTDICT_MODEL_INLINE313)
 		return 0;
 	if (l->gil_model < GIL_MODEL_CURRENT_SYMBOL || l->gil_model > GIL_MODEL_INTERP_GIL)
+		return 0;
+	/* the 2.7-only shapes are models too, so nothing else asks for the version */
+	bool py2 = l->version >> 24 == 2;
+	if ((l->linetable_model == LINETABLE_LNOTAB_PY2) != py2 ||
+	    (l->eval_model == EVAL_MODEL_FRAME_EX) != py2 || (l->thread_name_model == THREAD_NAME_MANGLED) != py2)
+		return 0;
+	if (!l->eval_model || !l->thread_name_model)
 		return 0;
 	return minor <= 13 && (l->digit_bits == 15 || l->digit_bits == 30);
 }
