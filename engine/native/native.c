@@ -191,6 +191,12 @@ static int acc_get_proc_name(unw_addr_space_t as, unw_word_t ip, char *buf, size
 	return _UPT_get_proc_name(as, ip, buf, len, off, current->upt);
 }
 
+static void state_release(struct target *t)
+{
+	native_state_free(t->native);
+	t->native = NULL;
+}
+
 static int state_get(struct target *t, struct native_state **out, struct pyspy_err *e)
 {
 	if (t->native) {
@@ -224,6 +230,7 @@ static int state_get(struct target *t, struct native_state **out, struct pyspy_e
 		return rc;
 	}
 	t->native = ns;
+	target_on_detach(t, state_release);
 	*out = ns;
 	return 0;
 }

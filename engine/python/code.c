@@ -104,6 +104,8 @@ int code_get(struct target *t, raddr_t addr, struct code_info **out, struct pysp
 	struct code_info *ci = calloc(1, sizeof(*ci));
 	if (!ci)
 		return err_set(e, PS_ENOMEM, "out of memory");
+	if (!c->cap)
+		target_on_detach(t, code_cache_clear);
 	int rc = read_code(t, addr, ci, e);
 	if (rc < 0 || ((c->n + 1) * 2 > c->cap && cache_grow(c) < 0)) {
 		free(ci->table);

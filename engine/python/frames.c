@@ -150,6 +150,13 @@ struct chunk_copy {
 };
 
 /* The target's reusable chunk buffer, with room for n bytes; NULL if it cannot grow. */
+static void chunk_release(struct target *t)
+{
+	free(t->chunk_buf);
+	t->chunk_buf = NULL;
+	t->chunk_cap = 0;
+}
+
 static uint8_t *chunk_buffer(struct target *t, size_t n)
 {
 	if (n > t->chunk_cap) {
@@ -159,6 +166,8 @@ static uint8_t *chunk_buffer(struct target *t, size_t n)
 		uint8_t *b = realloc(t->chunk_buf, cap);
 		if (!b)
 			return NULL;
+		if (!t->chunk_buf)
+			target_on_detach(t, chunk_release);
 		t->chunk_buf = b;
 		t->chunk_cap = cap;
 	}

@@ -27,8 +27,11 @@ struct typecache {
 int pyobj_type_at(struct target *t, raddr_t type, const struct type_info **out, struct pyspy_err *e)
 {
 	const struct py_layout *L = &t->layout;
-	if (!t->types && !(t->types = calloc(1, sizeof(*t->types))))
-		return err_set(e, PS_ENOMEM, "out of memory");
+	if (!t->types) {
+		if (!(t->types = calloc(1, sizeof(*t->types))))
+			return err_set(e, PS_ENOMEM, "out of memory");
+		target_on_detach(t, pyobj_release);
+	}
 	struct type_info *ti = &t->types->v[(type >> 4) % TYPECACHE_SLOTS];
 	if (ti->addr == type && type) {
 		*out = ti;
@@ -596,4 +599,55 @@ int pyobj_attr_foreach(struct target *t, raddr_t obj, dict_visit_fn fn, void *ar
 	if ((rc = keys_scan(t, keys, values, &d, e)) < 0)
 		return rc;
 	return visit_entries(t, &d, fn, arg, e);
+}
+
+/* ---- classification ---- */
+
+bool pyobj_static_named(const struct type_info *ti, const char *name)
+{
+	return !(ti->flags & PYOBJ_TPFLAGS_HEAPTYPE) && strcmp(ti->name, name) == 0;
+}
+
+enum pyobj_kind pyobj_kind(const struct target *t, const struct type_info *ti)
+{
+	const struct py_layout *L = &t->layout;
+	uint64_t f = ti->flags;
+	if (pyobj_static_named(ti, "NoneType"))
+		return PYK_NONE;
+	if (pyobj_static_named(ti, "bool"))
+		return PYK_BOOL;
+	if (f & L->tpflags.long_subclass)
+		return L->str_model == STR_MODEL_PY2 ? PYK_LONG : PYK_INT;
+	if (f & L->tpflags.int_subclass)
+		return PYK_INT;
+	if (pyobj_static_named(ti, "float"))
+		return PYK_FLOAT;
+	if (f & L->tpflags.unicode_subclass)
+		return PYK_STR;
+	if (f & L->tpflags.bytes_subclass)
+		return PYK_BYTES;
+	if (f & L->tpflags.list_subclass)
+		return PYK_LIST;
+	if (f & L->tpflags.tuple_subclass)
+		return PYK_TUPLE;
+	if (f & L->tpflags.dict_subclass)
+		return PYK_DICT;
+	if (pyobj_static_named(ti, "set"))
+		return PYK_SET;
+	if (pyobj_static_named(ti, "frozenset"))
+		return PYK_FROZENSET;
+	return PYK_OTHER;
+}
+
+/* ---- the sys module ---- */
+
+int pyobj_sys_str(struct target *t, const char *name, char *buf, size_t cap)
+{
+	raddr_t sysdict, value;
+	if (t->layout.interp.sysdict < 0 ||
+	    target_read_ptr(t, t->interp + (raddr_t)t->layout.interp.sysdict, &sysdict, NULL) < 0 || !sysdict ||
+	    pyobj_dict_get_str(t, sysdict, name, &value, NULL) < 0 || !value ||
+	    pyobj_str(t, value, buf, cap, NULL, NULL) < 0)
+		return -1;
+	return 0;
 }

@@ -28,6 +28,18 @@ struct type_info {
 	char name[64];             /* tp_name, truncated */
 };
 
+enum pyobj_kind {
+	PYK_NONE, PYK_BOOL, PYK_INT, PYK_LONG /* 2.7 long */, PYK_FLOAT, PYK_STR, PYK_BYTES,
+	PYK_LIST, PYK_TUPLE, PYK_DICT, PYK_SET, PYK_FROZENSET, PYK_OTHER,
+};
+
+/* Whether ti is the built-in (static, not heap) type of that tp_name: a user
+ * class named "float" is not float. */
+bool pyobj_static_named(const struct type_info *ti, const char *name);
+
+/* What ti describes, by the layout's subclass bits and static type names. */
+enum pyobj_kind pyobj_kind(const struct target *t, const struct type_info *ti);
+
 /* The type of obj, read through the cache. */
 int pyobj_type(struct target *t, raddr_t obj, const struct type_info **out, struct pyspy_err *e);
 int pyobj_type_at(struct target *t, raddr_t type, const struct type_info **out, struct pyspy_err *e);
@@ -51,6 +63,10 @@ int pyobj_dict_foreach(struct target *t, raddr_t dict, dict_visit_fn fn, void *a
 
 /* dict[name] for a str key; *value = 0 when absent (not an error). */
 int pyobj_dict_get_str(struct target *t, raddr_t dict, const char *name, raddr_t *value, struct pyspy_err *e);
+
+/* The text of a str in the interpreter's sys module (sys.version): 0, or -1
+ * when the layout has no sysdict or the value is missing or not readable. */
+int pyobj_sys_str(struct target *t, const char *name, char *buf, size_t cap);
 
 /* dict[n] for an int key; *value = 0 when absent. */
 int pyobj_dict_get_int(struct target *t, raddr_t dict, uint64_t n, raddr_t *value, struct pyspy_err *e);

@@ -17,6 +17,7 @@
  */
 #include "target.h"
 
+#include <assert.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,7 +26,6 @@
 #include "layouts/debug_offsets.h"
 #include "code.h"
 #include "engine/os/elfsym.h"
-#include "engine/native/native.h"
 #include "pyobj.h"
 
 #define SCAN_CHUNK 65536
@@ -296,14 +296,9 @@ static int locate_interp(struct target *t, struct elfsym *es, enum locate_method
 /* 2.7–3.10 binaries may not carry PY_VERSION as a string of its own; sys.version has it. */
 static void refine_version(struct target *t)
 {
-	raddr_t sysdict, version;
 	char buf[64];
 	struct pyversion v;
-	if (t->version.micro_known || t->layout.interp.sysdict < 0)
-		return;
-	if (target_read_ptr(t, t->interp + (raddr_t)t->layout.interp.sysdict, &sysdict, NULL) < 0 || !sysdict ||
-	    pyobj_dict_get_str(t, sysdict, "version", &version, NULL) < 0 || !version ||
-	    pyobj_str(t, version, buf, sizeof(buf), NULL, NULL) < 0)
+	if (t->version.micro_known || pyobj_sys_str(t, "version", buf, sizeof(buf)) < 0)
 		return;
 	buf[strcspn(buf, " ")] = '\0';
 	if (pyversion_parse(buf, &v) == 0 && v.major == t->version.major && v.minor == t->version.minor) {
@@ -410,15 +405,21 @@ void target_init_offline(struct target *t, const struct py_layout *layout)
 	read_sizes(t);
 }
 
+void target_on_detach(struct target *t, target_release_fn release)
+{
+	for (int i = 0; i < t->nhooks; i++)
+		if (t->on_detach[i] == release)
+			return;
+	/* the hooks are this program's own modules, a handful: running out is a bug */
+	assert(t->nhooks < TARGET_HOOKS);
+	if (t->nhooks < TARGET_HOOKS)
+		t->on_detach[t->nhooks++] = release;
+}
+
 void target_detach(struct target *t)
 {
-	native_state_free(t->native);
-	t->native = NULL;
-	code_cache_clear(t);
-	pyobj_release(t);
-	free(t->chunk_buf);
-	t->chunk_buf = NULL;
-	t->chunk_cap = 0;
+	while (t->nhooks > 0)
+		t->on_detach[--t->nhooks](t);
 	strtab_release(&t->strings);
 	maps_release(&t->maps);
 	remote_release(&t->mem);

@@ -26,6 +26,11 @@
 
 struct code_info;
 struct native_state;
+struct target;
+
+/* Called at detach for state another module hung on the target. */
+typedef void (*target_release_fn)(struct target *t);
+#define TARGET_HOOKS 8
 
 /* How the interpreter state was found, for `info` and tests. */
 enum locate_method {
@@ -74,6 +79,9 @@ struct target {
 	uint8_t *chunk_buf;        /* the frame walk's copy of a data-stack chunk, reused */
 	size_t chunk_cap;
 	struct native_state *native; /* native.c: unwinder and symbolizer, made on first use */
+
+	target_release_fn on_detach[TARGET_HOOKS]; /* see target_on_detach() */
+	int nhooks;
 };
 
 struct attach_opts {
@@ -94,6 +102,15 @@ int target_check_exec(struct target *t, struct pyspy_err *e);
  * layout, every size derived from it, reads through t->mem (set its backend).
  * Release with target_detach(). */
 void target_init_offline(struct target *t, const struct py_layout *layout);
+
+/*
+ * Have release(t) called when t is detached, the last registered first; a
+ * function registered again is still called once.  Each module that hangs a
+ * cache or state on the target (code objects, types, the frame walk's chunk
+ * buffer, the native unwinder) registers when it first makes it, so that
+ * attaching needs to know none of them.
+ */
+void target_on_detach(struct target *t, target_release_fn release);
 
 /* Read a pointer in the target, refusing values that are not plausible user-space pointers. */
 int target_read_ptr(struct target *t, raddr_t addr, raddr_t *out, struct pyspy_err *e);

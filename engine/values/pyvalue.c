@@ -23,42 +23,6 @@
 #define PYV_STR_DEFAULT (64u * 1024u)
 #define PYV_SEQ_MAX (1ull << 28)
 
-static bool static_named(const struct type_info *ti, const char *name)
-{
-	return !(ti->flags & PYOBJ_TPFLAGS_HEAPTYPE) && strcmp(ti->name, name) == 0;
-}
-
-enum pyobj_kind pyobj_kind(const struct target *t, const struct type_info *ti)
-{
-	const struct py_layout *L = &t->layout;
-	uint64_t f = ti->flags;
-	if (static_named(ti, "NoneType"))
-		return PYK_NONE;
-	if (static_named(ti, "bool"))
-		return PYK_BOOL;
-	if (f & L->tpflags.long_subclass)
-		return L->str_model == STR_MODEL_PY2 ? PYK_LONG : PYK_INT;
-	if (f & L->tpflags.int_subclass)
-		return PYK_INT;
-	if (static_named(ti, "float"))
-		return PYK_FLOAT;
-	if (f & L->tpflags.unicode_subclass)
-		return PYK_STR;
-	if (f & L->tpflags.bytes_subclass)
-		return PYK_BYTES;
-	if (f & L->tpflags.list_subclass)
-		return PYK_LIST;
-	if (f & L->tpflags.tuple_subclass)
-		return PYK_TUPLE;
-	if (f & L->tpflags.dict_subclass)
-		return PYK_DICT;
-	if (static_named(ti, "set"))
-		return PYK_SET;
-	if (static_named(ti, "frozenset"))
-		return PYK_FROZENSET;
-	return PYK_OTHER;
-}
-
 struct vctx {
 	struct target *t;
 	const struct pyvalue_opts *o;

@@ -8,7 +8,7 @@
  * or met again inside itself — becomes its repr text.  Keys that are
  * containers become their repr text too, so every key is a scalar.
  *
- * The same type classification serves repr.c (pyobj_kind), so the two never
+ * It classifies objects with pyobj_kind(), as repr.c does, so the two never
  * disagree about what an object is.
  */
 #ifndef PYSPY_PYVALUE_H
@@ -20,14 +20,6 @@
 
 #include "engine/python/pyobj.h"
 #include "repr.h"
-
-enum pyobj_kind {
-	PYK_NONE, PYK_BOOL, PYK_INT, PYK_LONG /* 2.7 long */, PYK_FLOAT, PYK_STR, PYK_BYTES,
-	PYK_LIST, PYK_TUPLE, PYK_DICT, PYK_SET, PYK_FROZENSET, PYK_OTHER,
-};
-
-/* What ti describes, by the layout's subclass bits and static type names. */
-enum pyobj_kind pyobj_kind(const struct target *t, const struct type_info *ti);
 
 enum pyv_kind { PYV_NONE, PYV_BOOL, PYV_INT, PYV_FLOAT, PYV_STR, PYV_LIST, PYV_DICT, PYV_REPR };
 

@@ -20,7 +20,6 @@
 #include <string.h>
 
 #include "engine/python/pyobj.h"
-#include "pyvalue.h"
 #include "repr_impl.h"
 #include "reprfmt.h"
 
@@ -216,15 +215,10 @@ static void r_bytes(struct rctx *c, raddr_t obj)
 
 /* ---- dispatch ---- */
 
-static bool static_named(const struct type_info *ti, const char *name)
-{
-	return !(ti->flags & PYOBJ_TPFLAGS_HEAPTYPE) && strcmp(ti->name, name) == 0;
-}
-
 /* Classes, modules, and every other object. */
 static void r_other(struct rctx *c, raddr_t obj, const struct type_info *ti, int level)
 {
-	if (static_named(ti, "type") || (ti->flags & c->t->layout.tpflags.type_subclass)) {
+	if (pyobj_static_named(ti, "type") || (ti->flags & c->t->layout.tpflags.type_subclass)) {
 		const struct type_info *self;
 		struct pyspy_err e = { 0 };
 		if (pyobj_type_at(c->t, obj, &self, &e) < 0)
@@ -232,7 +226,7 @@ static void r_other(struct rctx *c, raddr_t obj, const struct type_info *ti, int
 		strbuf_addf(&c->sb, "<class '%s'>", self->name);
 		return;
 	}
-	if (static_named(ti, "module")) {
+	if (pyobj_static_named(ti, "module")) {
 		repr_module(c, obj);
 		return;
 	}
