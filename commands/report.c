@@ -11,6 +11,7 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "engine/export/export.h"
 #include "engine/profile/sampler.h"
 #include "command.h"
 #include "sample.h"
@@ -194,7 +195,7 @@ static const struct cmd_opt out_opts[] = {
 	{ 0 },
 };
 
-static int write_profile(struct session *s, const char *cmd, const char *path, enum prof_format fmt, const struct cmd_args *a)
+static int write_profile(struct session *s, const char *cmd, const char *path, enum export_format fmt, const struct cmd_args *a)
 {
 	struct export_opts o = { .by = PROF_BY_LINE, .by_thread = s->profile_threads || a->set[OUT_THREADS] };
 	struct pyspy_err e = { 0 };
@@ -210,8 +211,8 @@ static int write_profile(struct session *s, const char *cmd, const char *path, e
 	snprintf(subtitle, sizeof(subtitle), "pid %d: %.200s", (int)m->pid, m->command);
 	o.title = a->set[OUT_TITLE] ? a->str[OUT_TITLE] : "pyspy-sh flame graph";
 	o.subtitle = subtitle;
-	o.orient = a->set[OUT_ICICLE] ? PROF_ICICLE : PROF_FLAME;
-	rc = profile_write(s->profile, path, fmt, &o, &e);
+	o.orient = a->set[OUT_ICICLE] ? EXPORT_ICICLE : EXPORT_FLAME;
+	rc = export_write(s->profile, path, fmt, &o, &e);
 	if (rc < 0)
 		return cmd_error(s, "%s: %s (the profile is kept: save it elsewhere)", cmd, e.msg);
 	fprintf(s->out, "wrote %s (%llu samples)\n", path, (unsigned long long)profile_samples(s->profile));
@@ -221,7 +222,7 @@ static int write_profile(struct session *s, const char *cmd, const char *path, e
 /* FLAMEGRAPH path [--by function|line] [--threads] [--icicle] [--title TEXT] */
 static int do_flamegraph(struct session *s, const struct cmd_args *a)
 {
-	return write_profile(s, "flamegraph", a->argv[0], PROF_FMT_SVG, a);
+	return write_profile(s, "flamegraph", a->argv[0], EXPORT_FMT_SVG, a);
 }
 
 const struct command cmd_flamegraph = {
@@ -241,10 +242,10 @@ const struct command cmd_flamegraph = {
 /* SAVE path [--format FMT] [--by function|line] [--threads] */
 static int do_save(struct session *s, const struct cmd_args *a)
 {
-	enum prof_format fmt = a->set[OUT_FORMAT] ? profile_format_named(a->str[OUT_FORMAT]) : profile_format_of_path(a->argv[0]);
-	if (fmt == PROF_FMT_NONE && a->set[OUT_FORMAT])
+	enum export_format fmt = a->set[OUT_FORMAT] ? export_format_named(a->str[OUT_FORMAT]) : export_format_of_path(a->argv[0]);
+	if (fmt == EXPORT_FMT_NONE && a->set[OUT_FORMAT])
 		return cmd_error(s, "save: unknown format '%s' (folded, speedscope, chrometrace or svg)", a->str[OUT_FORMAT]);
-	if (fmt == PROF_FMT_NONE)
+	if (fmt == EXPORT_FMT_NONE)
 		return cmd_error(s, "save: cannot tell the format of '%s' from its name: use --format folded|speedscope|chrometrace|svg", a->argv[0]);
 	return write_profile(s, "save", a->argv[0], fmt, a);
 }

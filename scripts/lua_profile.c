@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/export/export.h"
 #include "engine/profile/sampler.h"
 #include "lua_impl.h"
 
@@ -239,7 +240,7 @@ static int prof_stacks(lua_State *L)
 
 /* ---- files ---- */
 
-static int write_file(lua_State *L, struct lprofile *u, const char *path, enum prof_format fmt, int opts)
+static int write_file(lua_State *L, struct lprofile *u, const char *path, enum export_format fmt, int opts)
 {
 	struct export_opts o = { .by = PROF_BY_LINE, .by_thread = u->by_thread };
 	struct pyspy_err e = { 0 };
@@ -249,13 +250,13 @@ static int write_file(lua_State *L, struct lprofile *u, const char *path, enum p
 	luaL_argcheck(L, !strcmp(by, "line") || !strcmp(by, "function"), opts, "field 'by': 'function' or 'line' expected");
 	o.by = strcmp(by, "function") ? PROF_BY_LINE : PROF_BY_FUNCTION;
 	o.by_thread = lv_opt_bool(L, opts, "flamegraph", "threads", u->by_thread);
-	o.orient = lv_opt_bool(L, opts, "flamegraph", "icicle", false) ? PROF_ICICLE : PROF_FLAME;
+	o.orient = lv_opt_bool(L, opts, "flamegraph", "icicle", false) ? EXPORT_ICICLE : EXPORT_FLAME;
 	o.title = lv_opt_string(L, opts, "flamegraph", "title", "pyspy-sh flame graph");
 	o.width = (int)lv_opt_number(L, opts, "flamegraph", "width", 0);
 	const struct profile_meta *m = profile_meta(u->p);
 	snprintf(subtitle, sizeof(subtitle), "pid %d: %.200s", (int)m->pid, m->command);
 	o.subtitle = subtitle;
-	if (profile_write(u->p, path, fmt, &o, &e) < 0)
+	if (export_write(u->p, path, fmt, &o, &e) < 0)
 		return lv_fail(L, e.msg);
 	lua_pushboolean(L, 1);
 	return 1;
@@ -265,7 +266,7 @@ static int write_file(lua_State *L, struct lprofile *u, const char *path, enum p
 static int prof_flamegraph(lua_State *L)
 {
 	struct lprofile *u = prof_check(L, 1);
-	return write_file(L, u, luaL_checkstring(L, 2), PROF_FMT_SVG, 3);
+	return write_file(L, u, luaL_checkstring(L, 2), EXPORT_FMT_SVG, 3);
 }
 
 /* p:save(path [, format [, opts]]) -> true | nil, msg */
@@ -274,10 +275,10 @@ static int prof_save(lua_State *L)
 	struct lprofile *u = prof_check(L, 1);
 	const char *path = luaL_checkstring(L, 2);
 	const char *name = luaL_optstring(L, 3, NULL);
-	enum prof_format fmt = name ? profile_format_named(name) : profile_format_of_path(path);
-	if (fmt == PROF_FMT_NONE && name)
+	enum export_format fmt = name ? export_format_named(name) : export_format_of_path(path);
+	if (fmt == EXPORT_FMT_NONE && name)
 		return luaL_argerror(L, 3, lua_pushfstring(L, "unknown format '%s' (folded, speedscope, chrometrace or svg)", name));
-	if (fmt == PROF_FMT_NONE)
+	if (fmt == EXPORT_FMT_NONE)
 		return luaL_argerror(L, 2, lua_pushfstring(L, "cannot tell the format of '%s' from its name: "
 							      "pass folded, speedscope, chrometrace or svg", path));
 	return write_file(L, u, path, fmt, 4);

@@ -15,7 +15,7 @@
  * few periods has its frames closed one period after its last sample, so idle
  * time does not show up as a long call.
  */
-#include "engine/profile/profile.h"
+#include "export_impl.h"
 
 #include <inttypes.h>
 #include <stdlib.h>
@@ -128,7 +128,7 @@ static int ss_body(FILE *f, void *ctx, struct pyspy_err *e)
 	return c->sb.oom ? err_set(e, PS_ENOMEM, "out of memory") : 0;
 }
 
-int profile_write_speedscope(const struct profile *p, const char *path,
+int export_speedscope(const struct profile *p, const char *path,
 			     const struct export_opts *o, struct pyspy_err *e)
 {
 	struct export_opts def = { 0 };
@@ -304,7 +304,7 @@ static int ct_body(FILE *f, void *ctx, struct pyspy_err *e)
 	return 0;
 }
 
-int profile_write_chrome(const struct profile *p, const char *path, const struct export_opts *o,
+int export_chrome(const struct profile *p, const char *path, const struct export_opts *o,
 			 struct pyspy_err *e)
 {
 	double rate = profile_meta(p)->rate_hz;

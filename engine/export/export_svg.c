@@ -18,7 +18,7 @@
  * and the saturation and lightness from a hash of the function, so
  * neighbours stay distinguishable.  Thread frames are a cool grey-blue.
  */
-#include "engine/profile/profile.h"
+#include "export_impl.h"
 
 #include <inttypes.h>
 #include <stdlib.h>
@@ -123,7 +123,7 @@ static void label_fit(FILE *f, const char *s, double w)
 
 static double frame_y(const struct svg_ctx *c, uint32_t depth)
 {
-	if (c->o->orient == PROF_ICICLE)
+	if (c->o->orient == EXPORT_ICICLE)
 		return HEAD + (double)depth * FRAME_H;
 	return HEAD + (double)(c->tree.max_depth - depth) * FRAME_H;
 }
@@ -251,7 +251,7 @@ static int svg_body(FILE *f, void *ctx, struct pyspy_err *e)
 	return c->sb.oom ? err_set(e, PS_ENOMEM, "out of memory") : 0;
 }
 
-int profile_write_svg(const struct profile *p, const char *path, const struct export_opts *o,
+int export_svg(const struct profile *p, const char *path, const struct export_opts *o,
 		      struct pyspy_err *e)
 {
 	struct export_opts def = { 0 };

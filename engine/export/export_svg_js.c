@@ -16,7 +16,7 @@
  * to, and a headless browser can check both.
  */
 
-#include "engine/profile/profile.h"
+#include "export_impl.h"
 
 const char export_svg_style[] =
 	"text { font-family: Verdana, 'DejaVu Sans', sans-serif; font-size: 12px; fill: #000; }\n"

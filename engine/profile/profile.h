@@ -22,7 +22,6 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <sys/types.h>
 
 #include "engine/error.h"
@@ -201,45 +200,6 @@ size_t profile_label(const struct profile *p, uint32_t frame, enum prof_by by, c
 /* "thread NAME (tid)"; "thread 0x7f.. (tid)" when the name is unknown. */
 size_t profile_thread_label(const struct profile *p, uint32_t thread, char *buf, size_t cap);
 
-/* ---- exporters ---- */
-
-enum prof_orient { PROF_FLAME, PROF_ICICLE };
-
-struct export_opts {
-	enum prof_by by;
-	bool by_thread;            /* a root frame per thread (folded, SVG); speedscope always splits */
-	const char *title;         /* SVG; NULL: "pyspy-sh profile" */
-	const char *subtitle;      /* SVG; NULL: pid, command, duration, rate, samples */
-	enum prof_orient orient;   /* SVG */
-	int width;                 /* SVG pixels; 0: 1200 */
-};
-
-/*
- * Each writes `path` atomically: a temporary file in the same directory is
- * written, flushed, fsync'd and renamed over it.  On failure the temporary
- * file is removed, `path` is untouched, and the result is -PS_EIO ("cannot
- * write '/nope/out.svg': No such file or directory") or -PS_ENOMEM.  o may be
- * NULL (by function, no thread split, flame).
- */
-int profile_write_folded(const struct profile *p, const char *path, const struct export_opts *o,
-			 struct pyspy_err *e);
-int profile_write_speedscope(const struct profile *p, const char *path,
-			     const struct export_opts *o, struct pyspy_err *e);
-int profile_write_chrome(const struct profile *p, const char *path, const struct export_opts *o,
-			 struct pyspy_err *e);
-int profile_write_svg(const struct profile *p, const char *path, const struct export_opts *o,
-		      struct pyspy_err *e);
-
-/* The format a name selects ("folded", "speedscope", "chrometrace", "svg" and
- * their aliases) or a path's ending implies (.txt .folded .collapsed, .json,
- * .trace.json .chrome.json, .svg); PROF_FMT_NONE when neither says. */
-enum prof_format { PROF_FMT_NONE, PROF_FMT_FOLDED, PROF_FMT_SPEEDSCOPE, PROF_FMT_CHROME, PROF_FMT_SVG };
-enum prof_format profile_format_named(const char *name);
-enum prof_format profile_format_of_path(const char *path);
-/* Write p to path in format fmt (PROF_FMT_NONE: svg), as the writers above. */
-int profile_write(const struct profile *p, const char *path, enum prof_format fmt,
-		  const struct export_opts *o, struct pyspy_err *e);
-
 /* ---- sampling into a profile (profile_sample.c) ---- */
 
 struct sampler_opts;
@@ -253,20 +213,5 @@ struct sampler_stats;
  */
 int profile_sample(struct target *t, const struct sampler_opts *o, struct profile *p,
 		   struct sampler_stats *st, struct pyspy_err *e);
-
-/* ---- plumbing shared by the exporters (export_file.c) ---- */
-
-/* Body of an export: write to f, return 0 or a negative code (with e set). */
-typedef int (*export_body_fn)(FILE *f, void *ctx, struct pyspy_err *e);
-int export_atomic(const char *path, export_body_fn body, void *ctx, struct pyspy_err *e);
-/* A JSON string literal, quotes included; invalid UTF-8 becomes U+FFFD. */
-void export_json_str(FILE *f, const char *s);
-/* Text for XML content or attributes; invalid UTF-8 and control characters become U+FFFD. */
-void export_xml_str(FILE *f, const char *s, size_t n);
-/* Length of the valid UTF-8 sequence at s (1..4), or 0 if it is not one. */
-size_t export_utf8_len(const char *s);
-/* The flame graph's embedded CSS and JavaScript (export_svg_js.c). */
-extern const char export_svg_style[];
-extern const char export_svg_script[];
 
 #endif

@@ -10,6 +10,7 @@
  * so the two can never disagree about what a profile holds.
  */
 #include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/time.h>
 #include <unistd.h>

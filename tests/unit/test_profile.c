@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "engine/export/export_impl.h"
 #include "engine/profile/profile.h"
 #include "jsonread.h"
 #include "engine/strtab.h"
@@ -301,17 +302,17 @@ static void test_folded(void)
 	struct pyspy_err e = { 0 };
 	char *s;
 
-	CHECK_INT(profile_write_folded(p, path_in("a.folded"), NULL, &e), 0);
+	CHECK_INT(export_folded(p, path_in("a.folded"), NULL, &e), 0);
 	CHECK_STR(s = slurp(path_in("a.folded")), folded_by_function);
 	free(s);
-	CHECK_INT(profile_write_folded(p, path_in("b.folded"), &o, &e), 0);
+	CHECK_INT(export_folded(p, path_in("b.folded"), &o, &e), 0);
 	CHECK_STR(s = slurp(path_in("b.folded")), folded_by_line_threads);
 	free(s);
 
 	/* A newline in a name must not start a new line. */
 	struct py_frame nl = fr("odd\nname", "odd\nname", "x.py", 1);
 	CHECK_INT(profile_add(p, 7, 7, NULL, &nl, 1, T0), 0);
-	CHECK_INT(profile_write_folded(p, path_in("c.folded"), NULL, &e), 0);
+	CHECK_INT(export_folded(p, path_in("c.folded"), NULL, &e), 0);
 	s = slurp(path_in("c.folded"));
 	CHECK(s && strstr(s, "\nodd name (x.py) 1\n"));
 	free(s);
@@ -350,7 +351,7 @@ static void test_speedscope(void)
 	struct jv root;
 	char *s;
 
-	CHECK_INT(profile_write_speedscope(p, path_in("a.speedscope.json"), &o, &e), 0);
+	CHECK_INT(export_speedscope(p, path_in("a.speedscope.json"), &o, &e), 0);
 	s = slurp(path_in("a.speedscope.json"));
 	if (CHECK(s && jparse(s, &root))) {
 		const struct jv *schema = jget(&root, "$schema", J_STR);
@@ -413,7 +414,7 @@ static void test_chrome(void)
 	struct jv root;
 	char *s;
 
-	CHECK_INT(profile_write_chrome(p, path_in("a.trace.json"), NULL, &e), 0);
+	CHECK_INT(export_chrome(p, path_in("a.trace.json"), NULL, &e), 0);
 	s = slurp(path_in("a.trace.json"));
 	if (CHECK(s && jparse(s, &root)) && CHECK(root.t == J_ARR)) {
 		/* by function: b@30 and b@31 merge; spans <module>, a, b, c, rec x3 */
@@ -440,7 +441,7 @@ static void test_svg(void)
 	struct pyspy_err e = { 0 };
 	char *s;
 
-	CHECK_INT(profile_write_svg(p, path_in("a.svg"), &o, &e), 0);
+	CHECK_INT(export_svg(p, path_in("a.svg"), &o, &e), 0);
 	s = slurp(path_in("a.svg"));
 	if (CHECK(s)) {
 		CHECK_INT(count(s, "<g class=\"f\""), 1 + 2 + 8 + 3);
@@ -452,9 +453,9 @@ static void test_svg(void)
 		CHECK_INT(count(s, "<g"), count(s, "</g>"));
 	}
 	free(s);
-	o.orient = PROF_ICICLE;
+	o.orient = EXPORT_ICICLE;
 	o.by_thread = false;
-	CHECK_INT(profile_write_svg(p, path_in("b.svg"), &o, &e), 0);
+	CHECK_INT(export_svg(p, path_in("b.svg"), &o, &e), 0);
 	if (have_python()) {
 		char cmd[512];
 		snprintf(cmd, sizeof(cmd), "python3 -c 'import sys, xml.dom.minidom as m; "
@@ -476,18 +477,18 @@ static void test_atomic_failure(void)
 	struct pyspy_err e = { 0 };
 	char *dir = path_in("sub");
 
-	CHECK_INT(profile_write_svg(p, "/nonexistent-dir/out.svg", NULL, &e), -PS_EIO);
+	CHECK_INT(export_svg(p, "/nonexistent-dir/out.svg", NULL, &e), -PS_EIO);
 	CHECK_STR(e.msg, "cannot write '/nonexistent-dir/out.svg': No such file or directory");
 	/* The temporary file is written, then rename() over a directory fails. */
 	mkdir(dir, 0755);
 	mkdir(path_in("sub/keep"), 0755);
-	CHECK_INT(profile_write_folded(p, dir, NULL, &e), -PS_EIO);
+	CHECK_INT(export_folded(p, dir, NULL, &e), -PS_EIO);
 	CHECK(strstr(e.msg, "cannot write '") && strstr(e.msg, "/sub': "));
 	CHECK_INT(count_temp_files(tmpdir), 0);
 	struct stat st;
 	CHECK(stat(path_in("sub/keep"), &st) == 0);
 	/* The profile is untouched: the caller can save elsewhere. */
-	CHECK_INT(profile_write_folded(p, path_in("again.folded"), NULL, &e), 0);
+	CHECK_INT(export_folded(p, path_in("again.folded"), NULL, &e), 0);
 	CHECK_INT(profile_samples(p), 10);
 	profile_free(p);
 }
@@ -565,20 +566,20 @@ static void bench_add(size_t cap, const char *what)
 /* The format a name or a file name selects (shared by `save` and prof:save). */
 static void test_formats(void)
 {
-	CHECK_INT(profile_format_named("folded"), PROF_FMT_FOLDED);
-	CHECK_INT(profile_format_named("collapsed"), PROF_FMT_FOLDED);
-	CHECK_INT(profile_format_named("speedscope"), PROF_FMT_SPEEDSCOPE);
-	CHECK_INT(profile_format_named("chrome"), PROF_FMT_CHROME);
-	CHECK_INT(profile_format_named("flamegraph"), PROF_FMT_SVG);
-	CHECK_INT(profile_format_named("png"), PROF_FMT_NONE);
-	CHECK_INT(profile_format_of_path("a/b.svg"), PROF_FMT_SVG);
-	CHECK_INT(profile_format_of_path("x.trace.json"), PROF_FMT_CHROME);
-	CHECK_INT(profile_format_of_path("x.chrome.json"), PROF_FMT_CHROME);
-	CHECK_INT(profile_format_of_path("x.json"), PROF_FMT_SPEEDSCOPE);
-	CHECK_INT(profile_format_of_path("x.folded"), PROF_FMT_FOLDED);
-	CHECK_INT(profile_format_of_path("x.txt"), PROF_FMT_FOLDED);
-	CHECK_INT(profile_format_of_path("x.zzz"), PROF_FMT_NONE);
-	CHECK_INT(profile_format_of_path("json"), PROF_FMT_NONE);
+	CHECK_INT(export_format_named("folded"), EXPORT_FMT_FOLDED);
+	CHECK_INT(export_format_named("collapsed"), EXPORT_FMT_FOLDED);
+	CHECK_INT(export_format_named("speedscope"), EXPORT_FMT_SPEEDSCOPE);
+	CHECK_INT(export_format_named("chrome"), EXPORT_FMT_CHROME);
+	CHECK_INT(export_format_named("flamegraph"), EXPORT_FMT_SVG);
+	CHECK_INT(export_format_named("png"), EXPORT_FMT_NONE);
+	CHECK_INT(export_format_of_path("a/b.svg"), EXPORT_FMT_SVG);
+	CHECK_INT(export_format_of_path("x.trace.json"), EXPORT_FMT_CHROME);
+	CHECK_INT(export_format_of_path("x.chrome.json"), EXPORT_FMT_CHROME);
+	CHECK_INT(export_format_of_path("x.json"), EXPORT_FMT_SPEEDSCOPE);
+	CHECK_INT(export_format_of_path("x.folded"), EXPORT_FMT_FOLDED);
+	CHECK_INT(export_format_of_path("x.txt"), EXPORT_FMT_FOLDED);
+	CHECK_INT(export_format_of_path("x.zzz"), EXPORT_FMT_NONE);
+	CHECK_INT(export_format_of_path("json"), EXPORT_FMT_NONE);
 }
 
 int main(void)

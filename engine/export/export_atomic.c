@@ -1,6 +1,5 @@
 /*
- * export_file.c — writing exports safely, the escapers they share, and the
- * folded-stacks format.
+ * export_atomic.c — writing exports safely, and the escapers they share.
  *
  * A profile can be the only copy of minutes of sampling, so an export must
  * never leave a half-written file where a good one was, nor lose the profile
@@ -11,19 +10,15 @@
  * caller can try elsewhere.
  *
  * Names come from the target and may hold anything: the escapers replace bad
- * UTF-8 with U+FFFD so JSON and XML readers never choke, and the folded
- * writer replaces the two characters that would break its line format (';'
- * separates frames, a newline ends the stack).
+ * UTF-8 with U+FFFD so JSON and XML readers never choke.
  */
-#include "engine/profile/profile.h"
+#include "export_impl.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-static const char REPLACEMENT[] = "\xef\xbf\xbd";   /* U+FFFD */
 
 /* ---- atomic files ---- */
 
@@ -151,7 +146,7 @@ void export_json_str(FILE *f, const char *s)
 		else if (n)
 			fwrite(s, 1, n, f);
 		else
-			fputs(REPLACEMENT, f);
+			fputs(EXPORT_REPLACEMENT, f);
 		s += n ? n : 1;
 	}
 	putc('"', f);
@@ -173,128 +168,10 @@ void export_xml_str(FILE *f, const char *s, size_t len)
 		case '\'': fputs("&#39;", f); break;
 		default:
 			if ((c < 0x20 && c != '\t') || !n)
-				fputs(REPLACEMENT, f);
+				fputs(EXPORT_REPLACEMENT, f);
 			else
 				fwrite(s, 1, n, f);
 		}
 		s += n ? n : 1;
-	}
-}
-
-/* ---- folded stacks ---- */
-
-/* A frame name made safe for the folded format. */
-static void folded_name(FILE *f, const char *s)
-{
-	while (*s) {
-		size_t n = export_utf8_len(s);
-		if (*s == ';')
-			putc(':', f);
-		else if (*s == '\n' || *s == '\r')
-			putc(' ', f);
-		else if (n)
-			fwrite(s, 1, n, f);
-		else
-			fputs(REPLACEMENT, f);
-		s += n ? n : 1;
-	}
-}
-
-struct folded_ctx {
-	const struct profile *p;
-	struct prof_tree tree;
-	uint32_t *path;
-	struct strbuf sb;
-};
-
-static void folded_line(FILE *f, struct folded_ctx *c, uint32_t node)
-{
-	size_t depth = c->tree.nodes[node].depth;
-	for (uint32_t n = node; n != 0; n = c->tree.nodes[n].parent)
-		c->path[c->tree.nodes[n].depth - 1] = n;
-	for (size_t i = 0; i < depth; i++) {
-		prof_node_label(c->p, &c->tree, c->path[i], &c->sb);
-		if (i)
-			putc(';', f);
-		folded_name(f, strbuf_str(&c->sb));
-	}
-	fprintf(f, " %llu\n", (unsigned long long)c->tree.nodes[node].self);
-}
-
-static int folded_body(FILE *f, void *ctx, struct pyspy_err *e)
-{
-	struct folded_ctx *c = ctx;
-	(void)e;
-	for (uint32_t n = prof_tree_next(&c->tree, 0); n != PROF_NONE; n = prof_tree_next(&c->tree, n))
-		if (c->tree.nodes[n].self)
-			folded_line(f, c, n);
-	return c->sb.oom ? err_set(e, PS_ENOMEM, "out of memory") : 0;
-}
-
-int profile_write_folded(const struct profile *p, const char *path, const struct export_opts *o,
-			 struct pyspy_err *e)
-{
-	struct export_opts def = { 0 };
-	struct folded_ctx c = { .p = p };
-	int rc;
-	if (!o)
-		o = &def;
-	strbuf_init(&c.sb, 0);
-	if ((rc = profile_tree(p, o->by, o->by_thread, &c.tree)) < 0 ||
-	    (rc = prof_tree_sort(p, &c.tree)) < 0 ||
-	    !(c.path = malloc((c.tree.max_depth + 1) * sizeof(*c.path)))) {
-		rc = err_set(e, PS_ENOMEM, "cannot write '%s': out of memory", path);
-		goto out;
-	}
-	rc = export_atomic(path, folded_body, &c, e);
-out:
-	free(c.path);
-	strbuf_release(&c.sb);
-	prof_tree_release(&c.tree);
-	return rc;
-}
-
-/* ---- choosing a format ---- */
-
-static bool ends_with(const char *s, const char *suffix)
-{
-	size_t a = strlen(s), b = strlen(suffix);
-	return a >= b && !strcmp(s + a - b, suffix);
-}
-
-enum prof_format profile_format_named(const char *name)
-{
-	if (!strcmp(name, "folded") || !strcmp(name, "collapsed"))
-		return PROF_FMT_FOLDED;
-	if (!strcmp(name, "speedscope"))
-		return PROF_FMT_SPEEDSCOPE;
-	if (!strcmp(name, "chrometrace") || !strcmp(name, "chrome"))
-		return PROF_FMT_CHROME;
-	if (!strcmp(name, "svg") || !strcmp(name, "flamegraph"))
-		return PROF_FMT_SVG;
-	return PROF_FMT_NONE;
-}
-
-enum prof_format profile_format_of_path(const char *path)
-{
-	if (ends_with(path, ".svg"))
-		return PROF_FMT_SVG;
-	if (ends_with(path, ".trace.json") || ends_with(path, ".chrome.json"))
-		return PROF_FMT_CHROME;
-	if (ends_with(path, ".json"))
-		return PROF_FMT_SPEEDSCOPE;
-	if (ends_with(path, ".txt") || ends_with(path, ".folded") || ends_with(path, ".collapsed"))
-		return PROF_FMT_FOLDED;
-	return PROF_FMT_NONE;
-}
-
-int profile_write(const struct profile *p, const char *path, enum prof_format fmt,
-		  const struct export_opts *o, struct pyspy_err *e)
-{
-	switch (fmt) {
-	case PROF_FMT_FOLDED: return profile_write_folded(p, path, o, e);
-	case PROF_FMT_SPEEDSCOPE: return profile_write_speedscope(p, path, o, e);
-	case PROF_FMT_CHROME: return profile_write_chrome(p, path, o, e);
-	default: return profile_write_svg(p, path, o, e);
 	}
 }

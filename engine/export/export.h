@@ -1,0 +1,56 @@
+/*
+ * export.h — a profile written as files other tools read.
+ *
+ * Folded stacks (flamegraph.pl, inferno), speedscope's JSON, Chrome trace
+ * events and an interactive SVG flame graph.  Every writer reads the profile
+ * only through profile.h (its tree, labels and iterators) and writes its file
+ * through export_atomic(), so a failed export never leaves a half-written
+ * file where a good one was.  A new format is one export_NAME.c beside the
+ * others, a value of enum export_format and its names in export.c.
+ */
+#ifndef PYSPY_EXPORT_H
+#define PYSPY_EXPORT_H
+
+#include <stdbool.h>
+
+#include "engine/error.h"
+#include "engine/profile/profile.h"
+
+enum export_orient { EXPORT_FLAME, EXPORT_ICICLE };
+
+struct export_opts {
+	enum prof_by by;
+	bool by_thread;            /* a root frame per thread (folded, SVG); speedscope always splits */
+	const char *title;         /* SVG; NULL: "pyspy-sh profile" */
+	const char *subtitle;      /* SVG; NULL: pid, command, duration, rate, samples */
+	enum export_orient orient;   /* SVG */
+	int width;                 /* SVG pixels; 0: 1200 */
+};
+
+/*
+ * Each writes `path` atomically: a temporary file in the same directory is
+ * written, flushed, fsync'd and renamed over it.  On failure the temporary
+ * file is removed, `path` is untouched, and the result is -PS_EIO ("cannot
+ * write '/nope/out.svg': No such file or directory") or -PS_ENOMEM.  o may be
+ * NULL (by function, no thread split, flame).
+ */
+int export_folded(const struct profile *p, const char *path, const struct export_opts *o,
+			 struct pyspy_err *e);
+int export_speedscope(const struct profile *p, const char *path,
+			     const struct export_opts *o, struct pyspy_err *e);
+int export_chrome(const struct profile *p, const char *path, const struct export_opts *o,
+			 struct pyspy_err *e);
+int export_svg(const struct profile *p, const char *path, const struct export_opts *o,
+		      struct pyspy_err *e);
+
+/* The format a name selects ("folded", "speedscope", "chrometrace", "svg" and
+ * their aliases) or a path's ending implies (.txt .folded .collapsed, .json,
+ * .trace.json .chrome.json, .svg); EXPORT_FMT_NONE when neither says. */
+enum export_format { EXPORT_FMT_NONE, EXPORT_FMT_FOLDED, EXPORT_FMT_SPEEDSCOPE, EXPORT_FMT_CHROME, EXPORT_FMT_SVG };
+enum export_format export_format_named(const char *name);
+enum export_format export_format_of_path(const char *path);
+/* Write p to path in format fmt (EXPORT_FMT_NONE: svg), as the writers above. */
+int export_write(const struct profile *p, const char *path, enum export_format fmt,
+		  const struct export_opts *o, struct pyspy_err *e);
+
+#endif
