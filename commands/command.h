@@ -95,6 +95,14 @@ void complete_command_names(struct session *s, int argi, complete_add_fn add, vo
 /* Print a command's full help (usage, summary, options, help text). */
 void command_print_help(struct session *s, const struct command *c);
 
+/* Run a file of commands (source.c); stops at the first failure.  missing_ok:
+ * a file that does not exist is not an error (the init file). */
+int source_file(struct session *s, const char *path, bool missing_ok);
+
+/* Run a Lua script (lua.c): arg[0] = path, args after; the path is looked up
+ * as `-x` and `source` do.  Errors are reported; returns a cmd_status. */
+int luacmd_run_file(struct session *s, const char *path, const char *const *args, int nargs);
+
 /* Split a line into words, honouring '...', "..." and backslashes.
  * Returns the count, or -1 on an unterminated quote.  Words point into buf. */
 int command_split(const char *line, char *buf, size_t buflen, const char **words, int maxwords);

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../scripts/luabind.h"
+#include "scripts/luabind.h"
 #include "command.h"
 #include "session.h"
 

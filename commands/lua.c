@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "engine/values/repr.h"
-#include "../scripts/luabind.h"
+#include "scripts/luabind.h"
 #include "command.h"
 #include "session.h"
 
@@ -88,7 +88,7 @@ static void host_cont(void *ctx)
 	session_continue(ctx);
 }
 
-static struct luabind *session_lua(struct session *s)
+static struct luabind *luacmd_state(struct session *s)
 {
 	if (!s->lua) {
 		struct lua_host h = {
@@ -102,12 +102,6 @@ static struct luabind *session_lua(struct session *s)
 	return s->lua;
 }
 
-void session_lua_close(struct session *s)
-{
-	luabind_free(s->lua);
-	s->lua = NULL;
-}
-
 static int report(struct session *s, int rc, char *msg)
 {
 	if (rc < 0) {
@@ -118,14 +112,14 @@ static int report(struct session *s, int rc, char *msg)
 	return CMD_OK;
 }
 
-int session_run_lua(struct session *s, const char *path, const char *const *args, int nargs)
+int luacmd_run_file(struct session *s, const char *path, const char *const *args, int nargs)
 {
 	char found[4096];
 	char *msg = NULL;
 	if (script_find(path, found, sizeof(found)) < 0)
 		return cmd_error(s, "cannot find script '%s' (looked in the current directory and the "
 				 "script directories: see 'info scripts')", path);
-	struct luabind *lb = session_lua(s);
+	struct luabind *lb = luacmd_state(s);
 	if (!lb)
 		return CMD_FAILED;
 	int rc = luabind_run_file(lb, found, args, nargs, &msg);
@@ -136,7 +130,7 @@ int session_run_lua(struct session *s, const char *path, const char *const *args
 static int do_lua(struct session *s, const struct cmd_args *a)
 {
 	char *msg = NULL;
-	struct luabind *lb = session_lua(s);
+	struct luabind *lb = luacmd_state(s);
 	if (!lb)
 		return CMD_FAILED;
 	int rc = luabind_run_line(lb, a->argv[0], &msg);

@@ -5,8 +5,10 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "command.h"
+#include "scripts/luabind.h"
 
 void session_init(struct session *s)
 {
@@ -23,7 +25,8 @@ void session_init(struct session *s)
 
 void session_release(struct session *s)
 {
-	session_lua_close(s);
+	luabind_free(s->lua);   /* the Lua interpreter, if a Lua command made one */
+	s->lua = NULL;
 	session_detach(s);
 	if (s->profile)
 		profile_free(s->profile);
@@ -153,4 +156,38 @@ const struct palette *session_palette(const struct session *s)
 	static const struct palette plain = { "", "", "", "", "", "" };
 	static const struct palette ansi = { "\033[1;36m", "\033[32m", "\033[33m", "\033[1m", "\033[2m", "\033[0m" };
 	return s->set.colour && s->interactive ? &ansi : &plain;
+}
+
+/* ---- launch mode ---- */
+
+#define LAUNCH_SETTLE_MS 1000
+
+bool session_program_started(struct session *s, const char *script)
+{
+	struct snapshot snap;
+	struct pyspy_err e;
+	bool found = false;
+	if (snapshot_take(&s->target, SNAP_FRAMES, &snap, &e) < 0)
+		return false;
+	for (size_t i = 0; i < snap.nthreads && !found; i++)
+		for (size_t j = 0; j < snap.threads[i].nframes && !found; j++) {
+			const struct py_frame *f = &snap.threads[i].frames[j];
+			found = script ? strcmp(f->file, script) == 0
+				       : strcmp(f->function, "<module>") == 0 && f->file[0] != '<';
+		}
+	snapshot_release(&snap);
+	return found;
+}
+
+/* A program that never rests is looked at after the bound anyway. */
+void session_settle(struct session *s)
+{
+	pid_t pid = s->target.pid;
+	int asleep = 0;
+	for (long waited = 0; waited < LAUNCH_SETTLE_MS && asleep < 2; waited += 5) {
+		char st = procfs_task_state(pid, pid);
+		asleep = (st == 'S' || st == 'D') ? asleep + 1 : 0;
+		if (asleep < 2)
+			nanosleep(&(struct timespec){ 0, 5000000L }, NULL);
+	}
 }

@@ -82,15 +82,14 @@ void session_continue(struct session *s);
 /* "active", "idle" or "stopped" (held by `stop`), for display. */
 const char *thread_status(const struct py_thread *th);
 
-/* Run a file of commands; stops at the first failure.  missing_ok: a file that
- * does not exist is not an error (the init file). */
-int session_source(struct session *s, const char *path, bool missing_ok);
-
-/* Run a Lua script (lua.c): arg[0] = path, args after; the path is looked up
- * as `-x` and `source` do.  Errors are reported; returns a cmd_status. */
-int session_run_lua(struct session *s, const char *path, const char *const *args, int nargs);
-/* Close the session's Lua interpreter, if one was made. */
-void session_lua_close(struct session *s);
+/* Launch mode (the shell started the program): whether the program's own
+ * code is on a stack yet — a frame of `script` (an absolute path), or any
+ * <module> frame of a real file when script is NULL. */
+bool session_program_started(struct session *s, const char *script);
+/* Then give it a moment to reach a resting point (its main thread asleep
+ * twice in a row, up to a second), so the first look does not land in the
+ * middle of its start-up. */
+void session_settle(struct session *s);
 
 /* ANSI colour codes when colour is on for this session, else empty strings. */
 struct palette {

@@ -14,7 +14,7 @@
 
 #define SOURCE_MAX_DEPTH 16
 
-int session_source(struct session *s, const char *path, bool missing_ok)
+int source_file(struct session *s, const char *path, bool missing_ok)
 {
 	static int depth;
 	FILE *f = fopen(path, "r");
@@ -56,13 +56,13 @@ static bool is_lua(const char *path)
 static int do_source(struct session *s, const struct cmd_args *a)
 {
 	if (is_lua(a->argv[0]))
-		return session_run_lua(s, a->argv[0], a->argv + 1, a->argc - 1);
+		return luacmd_run_file(s, a->argv[0], a->argv + 1, a->argc - 1);
 	if (a->argc > 1) {
 		cmd_error(s, "source: unexpected argument '%s'", a->argv[1]);
 		fprintf(s->err, "usage: %s\n", "source FILE [ARGS...]");
 		return CMD_FAILED;
 	}
-	return session_source(s, a->argv[0], false);
+	return source_file(s, a->argv[0], false);
 }
 
 const struct command cmd_source = {

@@ -19,11 +19,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../commands/command.h"
-#include "../commands/session.h"
+#include "commands/command.h"
+#include "commands/session.h"
 
 #define LAUNCH_WAIT_MS 10000
-#define LAUNCH_SETTLE_MS 1000
 
 static void sleep_ms(long ms)
 {
@@ -46,38 +45,6 @@ static const char *script_of(char **argv, char *buf, size_t len)
 		return NULL;
 	}
 	return NULL;
-}
-
-static int running_script(struct session *s, const char *script)
-{
-	struct snapshot snap;
-	struct pyspy_err e;
-	int found = 0;
-	if (snapshot_take(&s->target, SNAP_FRAMES, &snap, &e) < 0)
-		return 0;
-	for (size_t i = 0; i < snap.nthreads && !found; i++)
-		for (size_t j = 0; j < snap.threads[i].nframes && !found; j++) {
-			const struct py_frame *f = &snap.threads[i].frames[j];
-			found = script ? strcmp(f->file, script) == 0
-				       : strcmp(f->function, "<module>") == 0 && f->file[0] != '<';
-		}
-	snapshot_release(&snap);
-	return found;
-}
-
-/* Once its code runs, give the program a moment to reach a resting point (its
- * main thread asleep twice in a row), so the first look does not land in the
- * middle of its start-up; a program that never rests is looked at after the
- * bound anyway. */
-static void settle(pid_t pid)
-{
-	int asleep = 0;
-	for (long waited = 0; waited < LAUNCH_SETTLE_MS && asleep < 2; waited += 5) {
-		char st = procfs_task_state(pid, pid);
-		asleep = (st == 'S' || st == 'D') ? asleep + 1 : 0;
-		if (asleep < 2)
-			sleep_ms(5);
-	}
 }
 
 int launch_and_attach(struct session *s, char **argv, pid_t *child)
@@ -114,8 +81,8 @@ int launch_and_attach(struct session *s, char **argv, pid_t *child)
 			rc = session_attach(s, (int)pid);
 			s->err = saved;
 		}
-		if (s->attached && running_script(s, script)) {
-			settle(pid);
+		if (s->attached && session_program_started(s, script)) {
+			session_settle(s);
 			rc = CMD_OK;
 			break;
 		}

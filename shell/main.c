@@ -17,8 +17,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../commands/command.h"
-#include "../commands/session.h"
+#include "commands/command.h"
+#include "commands/session.h"
 #include "launch.h"
 #include "repl.h"
 
@@ -169,7 +169,7 @@ static void run_init_file(struct session *s)
 	if (!home || !*home)
 		return;
 	snprintf(path, sizeof(path), "%s/.pyspyinit", home);
-	session_source(s, path, true);
+	source_file(s, path, true);
 }
 
 int main(int argc, char **argv)
@@ -211,7 +211,7 @@ int main(int argc, char **argv)
 	if (o.script && !s.quit && status != EXIT_NOATTACH) {
 		repl_catch_sigint();   /* Ctrl-C stops the script with a message, exit 1 */
 		pyspy_interrupted = 0;
-		if (session_run_lua(&s, o.script, o.script_args, o.nscript_args) != CMD_OK && status == 0)
+		if (luacmd_run_file(&s, o.script, o.script_args, o.nscript_args) != CMD_OK && status == 0)
 			status = EXIT_PARTIAL;
 	}
 	if (!o.batch && !o.script && !s.quit) {

@@ -15,8 +15,8 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
-#include "../commands/command.h"
-#include "../commands/session.h"
+#include "commands/command.h"
+#include "commands/session.h"
 
 static int screen_rows(void)
 {

@@ -20,8 +20,8 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
-#include "../commands/command.h"
-#include "../commands/session.h"
+#include "commands/command.h"
+#include "commands/session.h"
 #include "output.h"
 
 #define HISTORY_FILE ".pyspy_history"

@@ -1,7 +1,7 @@
 /*
  * export_svg.c — an interactive flame graph as a self-contained SVG.
  *
- * The picture is the merged call tree (export_report.c) with children sorted
+ * The picture is the merged call tree (engine/profile/profile_report.c) with children sorted
  * by label, so the same code paths always sit in the same place and two
  * graphs can be compared by eye.  Each node is a box whose width is its share
  * of all samples; by default the root ("all") is at the bottom and callees

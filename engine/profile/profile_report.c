@@ -1,5 +1,5 @@
 /*
- * export_report.c — what reports are made of: top rows, the merged call tree,
+ * profile_report.c — what reports are made of: top rows, the merged call tree,
  * and the labels every exporter prints.
  *
  * These read the store only through profile.h.  Both the top table and the
