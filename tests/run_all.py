@@ -47,6 +47,7 @@ def main():
         path = os.path.join(unit_dir, name)
         if name.startswith("test_") and os.access(path, os.X_OK):
             parts.append(("unit " + name, [path], None))
+    parts.append(("layers", [sys.executable, "tests/unit/check_layers.py"], None))
     parts.append(("end to end", [sys.executable, "tests/e2e/run.py", "--binary", binary], None))
     parts.append(("fuzz", [sys.executable, "tests/fuzz/run_fuzz.py"], None))
     asan = os.path.join(ROOT, "pyspy-sh-asan")
