@@ -13,6 +13,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct strbuf {
 	char *buf;                 /* NUL-terminated once anything was added; NULL before */
@@ -44,5 +45,9 @@ bool strbuf_full(const struct strbuf *sb);
 
 /* Take the malloc'd text (NULL if nothing was ever added); the buffer is reset. */
 char *strbuf_detach(struct strbuf *sb, size_t *len);
+
+/* The UTF-8 bytes of code point cp (at most 0x10ffff) into out; returns 1..4.
+ * Surrogates are encoded as they are: callers that want U+FFFD say so. */
+size_t strbuf_utf8(uint32_t cp, char out[4]);
 
 #endif

@@ -17,6 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/strbuf.h"
+
 #define TYPECACHE_SLOTS 256
 #define STR_MAX_BYTES (1u << 24)
 
@@ -80,30 +82,9 @@ void pyobj_release(struct target *t)
 static size_t put_utf8(char *buf, size_t cap, size_t at, uint32_t cp)
 {
 	char tmp[4];
-	size_t n;
-	if (cp >= 0xd800 && cp <= 0xdfff)
+	if ((cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
 		cp = 0xfffd;
-	if (cp < 0x80) {
-		tmp[0] = (char)cp;
-		n = 1;
-	} else if (cp < 0x800) {
-		tmp[0] = (char)(0xc0 | (cp >> 6));
-		tmp[1] = (char)(0x80 | (cp & 0x3f));
-		n = 2;
-	} else if (cp < 0x10000) {
-		tmp[0] = (char)(0xe0 | (cp >> 12));
-		tmp[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
-		tmp[2] = (char)(0x80 | (cp & 0x3f));
-		n = 3;
-	} else {
-		if (cp > 0x10ffff)
-			cp = 0xfffd;
-		tmp[0] = (char)(0xf0 | (cp >> 18));
-		tmp[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
-		tmp[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
-		tmp[3] = (char)(0x80 | (cp & 0x3f));
-		n = 4;
-	}
+	size_t n = strbuf_utf8(cp, tmp);
 	if (at + n >= cap)
 		return 0;
 	memcpy(buf + at, tmp, n);
