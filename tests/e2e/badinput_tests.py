@@ -21,10 +21,10 @@ import shutil
 import subprocess
 import tempfile
 
-import run as base
-from run import Fail
+import harness
+from harness import Fail
 
-COUNTER = os.path.join(base.TARGETS, "counter.py")
+COUNTER = os.path.join(harness.TARGETS, "counter.py")
 
 DURATION = "(like 500ms, 10s, 2m or unlimited)"
 RATE = "must be a number of samples per second from 1 to 10000000"
@@ -95,7 +95,7 @@ def t_bad_values(ctx):
     tmp = tempfile.mkdtemp(prefix="pyspy-e2e-")
     target = None
     try:
-        target = base.Target(interp, COUNTER, ["1000"], tmp)
+        target = harness.Target(interp, COUNTER, ["1000"], tmp)
         target.wait_ready()
         args = ["-nx", "-p", target.pid, "-ex", "sample 200ms", "-ex", "frame 0"]
         want_err = []
@@ -117,7 +117,7 @@ def t_bad_values(ctx):
         survived = len(re.findall(r"^counter = \d+$", r.out, re.M))
         if survived != len(CASES):
             probs.append("`print counter` worked after %d of %d bad commands" % (survived, len(CASES)))
-        if r.rc != base.EXIT_PARTIAL:
+        if r.rc != harness.EXIT_PARTIAL:
             probs.append("exit %d, expected 1" % r.rc)
         if probs:
             raise Fail("; ".join(probs[:6]))
@@ -133,7 +133,7 @@ def t_bad_pids(ctx):
     for pid in ("0", "-1", "99999999999", "1x"):
         r = spy.run(["-nx", "-p", pid, "-ex", "threads", "--batch"])
         want = "pyspy-sh: '%s' is not a process id\ntry 'pyspy-sh --help'\n" % pid
-        if r.rc != base.EXIT_USAGE or r.err != want or r.out:
+        if r.rc != harness.EXIT_USAGE or r.err != want or r.out:
             probs.append("-p %s: exit %d, stderr %r; want 64 and %r" % (pid, r.rc, r.err, want))
     init_reasons = ("pyspy-sh: pid 1 (", "pyspy-sh: permission denied reading ")
     for args in (["-p", "1", "-ex", "threads"], ["-ex", "attach 1", "-ex", "threads"]):
@@ -141,18 +141,18 @@ def t_bad_pids(ctx):
         first = r.err.splitlines()[0] if r.err else ""
         ok = first.startswith(init_reasons[0]) and "is not a Python process" in first
         ok = ok or (first.startswith(init_reasons[1]) and "CAP_SYS_PTRACE" in first)
-        if r.rc != base.EXIT_ATTACH or not ok or r.out:
+        if r.rc != harness.EXIT_ATTACH or not ok or r.out:
             probs.append("%s: exit %d, stderr %r; want 2 and 'not a Python process' or how to get permission"
                          % (" ".join(args), r.rc, r.err[:300]))
     # pyspy-sh's own pid: a shell that execs it, so $$ is pyspy-sh's pid
     for inner in ("-p $$ -ex threads", "-ex 'attach '$$ -ex threads"):
         cmd = "exec '%s' -nx %s --batch" % (spy.binary, inner)
         cp = subprocess.run(["/bin/sh", "-c", cmd], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, timeout=base.RUN_TIMEOUT)
-        r = base.Run(["/bin/sh", "-c", cmd], cp.returncode, cp.stdout, cp.stderr)
-        base.sane(r)
+                            stderr=subprocess.PIPE, timeout=harness.RUN_TIMEOUT)
+        r = harness.Run(["/bin/sh", "-c", cmd], cp.returncode, cp.stdout, cp.stderr)
+        harness.sane(r)
         m = re.match(r"^pyspy-sh: pid (\d+) is pyspy-sh itself\n$", r.err)
-        if r.rc != base.EXIT_ATTACH or not m or r.out:
+        if r.rc != harness.EXIT_ATTACH or not m or r.out:
             probs.append("own pid (%s): exit %d, stderr %r; want 2 and 'pid N is pyspy-sh itself'"
                          % (inner, r.rc, r.err[:300]))
     if probs:

@@ -33,14 +33,14 @@ import subprocess
 import tempfile
 import xml.dom.minidom
 
-import run as base
+import harness
 
-LUA_TESTS = os.path.join(base.REPO, "tests", "lua")
-SCRIPTS = os.path.join(base.REPO, "scripts")
-BUSY = os.path.join(base.TARGETS, "busy.py")
-VALUES = os.path.join(base.TARGETS, "values.py")
-HANGS = os.path.join(base.TARGETS, "hangs.py")
-Fail = base.Fail
+LUA_TESTS = os.path.join(harness.REPO, "tests", "lua")
+SCRIPTS = os.path.join(harness.REPO, "scripts")
+BUSY = os.path.join(harness.TARGETS, "busy.py")
+VALUES = os.path.join(harness.TARGETS, "values.py")
+HANGS = os.path.join(harness.TARGETS, "hangs.py")
+Fail = harness.Fail
 
 
 def to_lua(v):
@@ -70,7 +70,7 @@ class Started(object):
     def __init__(self, interp, script, args=()):
         self.tmpdir = tempfile.mkdtemp(prefix="pyspy-e2e-")
         self.target = None
-        self.target = base.Target(interp, script, list(args), self.tmpdir)
+        self.target = harness.Target(interp, script, list(args), self.tmpdir)
 
     def __enter__(self):
         return self
@@ -90,17 +90,17 @@ def run_lua_test(spy, target, tmpdir, name, *extra):
 
 
 def t_threads(interp, spy):
-    with Started(interp, base.STACKS) as st:
+    with Started(interp, harness.STACKS) as st:
         st.target.wait_ready()
         st.target.wait_tasks(st.target.truth["expected_tasks"])
-        base.settle(st.target.pid, st.target.tasks())
+        harness.settle(st.target.pid, st.target.tasks())
         run_lua_test(spy, st.target, st.tmpdir, "threads.lua")
 
 
 def t_locals(interp, spy):
     with Started(interp, VALUES) as st:
         st.target.wait_ready()
-        base.settle_in_sleep(st.target.pid, [st.target.pid])
+        harness.settle_in_sleep(st.target.pid, [st.target.pid])
         run_lua_test(spy, st.target, st.tmpdir, "locals.lua")
 
 
