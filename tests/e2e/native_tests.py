@@ -312,27 +312,6 @@ def t_native_args(spy, interp):
             raise harness.Fail("sample --native --nonblocking should be refused: %s" % r.describe())
 
 
-def group(res, interp, spy):
-    names = ["%s[%s]" % (n, interp.label) for n in ("native_bt", "native_text", "native_sample", "native_gil",
-                                                     "native_stacks")]
-    wanted = [n for n in names if res.wanted(n)]
-    if interp.missing:
-        for n in wanted:
-            res.skip(n, interp.missing)
-        return
-    if names[0] in wanted or names[1] in wanted:
-        try:
-            with running(lambda tmpdir: start(interp, tmpdir)) as (target, _):
-                res.run(names[0], t_native_bt, (interp, spy, target))
-                res.run(names[1], t_native_text, (interp, spy, target))
-        except harness.Fail as e:   # only start() raises here: res.run catches the tests' own
-            for n in names[:2]:
-                if n in wanted:
-                    res.fail(n, "native target: %s" % e)
-    for name, fn in zip(names[2:], (t_native_sample, t_native_gil, t_native_stacks)):
-        res.run(name, fn, (interp, spy, None))
-
-
 def t_native_late_library(spy, interp):
     """A library mapped after the first native look is still named: the
     symbolizer re-reads the maps when an address falls outside them."""
@@ -400,10 +379,53 @@ def t_native_readonly(spy, interp):
             raise harness.Fail("task states after native reads: %s" % states)
 
 
+# ------------------------------------------------------------------ registration
+
+def newest(usable):
+    return usable[-1]
+
+
+def newest_pyenv3(usable):
+    """The newest pyenv 3.x interpreter, else the newest usable one."""
+    pyenv3 = [i for i in usable if i.label.startswith("pyenv-3")]
+    return (pyenv3 or usable)[-1]
+
+
+# Per interpreter, in this order; a test's name is NAME[interpreter label].  Rows are
+# (name, test, shared): the shared ones come first and run on one native.py target
+# started for them, the others start their own.
+PER_INTERP = (("native_bt", t_native_bt, True), ("native_text", t_native_text, True),
+              ("native_sample", t_native_sample, False), ("native_gil", t_native_gil, False),
+              ("native_stacks", t_native_stacks, False))
+# Once, in this order: (name, test, the interpreter it runs on); none reported without one.
+ONCE = (("native_args", t_native_args, newest), ("native_readonly", t_native_readonly, newest),
+        ("native_late_library", t_native_late_library, newest_pyenv3))
+
+
+def run_per_interp(res, interp, spy):
+    tests = [("%s[%s]" % (n, interp.label), fn, shared) for n, fn, shared in PER_INTERP]
+    wanted = [n for n, _, _ in tests if res.wanted(n)]
+    if interp.missing:
+        for n in wanted:
+            res.skip(n, interp.missing)
+        return
+    on_target = [(n, fn) for n, fn, shared in tests if shared]
+    if any(n in wanted for n, _ in on_target):
+        try:
+            with running(lambda tmpdir: start(interp, tmpdir)) as (target, _):
+                for n, fn in on_target:
+                    res.run(n, fn, (interp, spy, target))
+        except harness.Fail as e:   # only start() raises here: res.run catches the tests' own
+            for n, _ in on_target:
+                if n in wanted:
+                    res.fail(n, "native target: %s" % e)
+    for n, fn, shared in tests:
+        if not shared:
+            res.run(n, fn, (interp, spy, None))
+
+
 def run_once(res, spy, interps):
     usable = [i for i in interps if not i.missing]
     if usable:
-        res.run("native_args", t_native_args, spy, usable[-1])
-        res.run("native_readonly", t_native_readonly, spy, usable[-1])
-        shared = [i for i in usable if i.label.startswith("pyenv-3")]
-        res.run("native_late_library", t_native_late_library, spy, (shared or usable)[-1])
+        for name, fn, pick in ONCE:
+            res.run(name, fn, spy, pick(usable))

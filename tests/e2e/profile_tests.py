@@ -156,7 +156,7 @@ def t_accuracy(ctx):
                                    % (name, got.get(name, "no"), want[name], got))
 
 
-def t_flamegraph_browser(interp, spy):
+def t_flamegraph_browser(spy, interp):
     """Zoom, reset, search and tooltips of a real flame graph in headless Chromium."""
     svg_browser.find_chromium()
     with running(interp, BUSY) as (target, tmpdir):
@@ -215,17 +215,6 @@ def t_bad_args(spy, interp):
             raise harness.Fail("unknown extension: exit %d, %r" % (r.rc, r.err[:200]))
 
 
-def group(res, interp, spy):
-    tests = (("profile", t_profile), ("profile_accuracy", t_accuracy), ("profile_unwritable", t_unwritable), ("profile_target_exits", t_exit_mid_sample))
-    for name, fn in tests:
-        full = "%s[%s]" % (name, interp.label)
-        if interp.missing:
-            if res.wanted(full):
-                res.skip(full, interp.missing)
-            continue
-        res.run(full, fn, (interp, spy))
-
-
 def t_blocking(spy, interp):
     """--blocking pauses the target each tick; a paused task reads 't' in
     /proc, so running threads must be judged by the state read before the
@@ -240,9 +229,28 @@ def t_blocking(spy, interp):
             raise harness.Fail("top's first row is not hot_leaf: %r" % (rows[:1],))
 
 
+# ------------------------------------------------------------------ registration
+
+# Per interpreter, in this order, each on its own target; a test's name is NAME[interpreter label].
+PER_INTERP = (("profile", t_profile), ("profile_accuracy", t_accuracy), ("profile_unwritable", t_unwritable),
+              ("profile_target_exits", t_exit_mid_sample))
+# Once, on the newest usable interpreter (none reported when there is none).
+ONCE = (("profile_bad_args", t_bad_args), ("flamegraph_browser", t_flamegraph_browser),
+        ("profile_blocking", t_blocking))
+
+
+def run_per_interp(res, interp, spy):
+    for name, fn in PER_INTERP:
+        full = "%s[%s]" % (name, interp.label)
+        if interp.missing:
+            if res.wanted(full):
+                res.skip(full, interp.missing)
+            continue
+        res.run(full, fn, (interp, spy))
+
+
 def run_once(res, spy, interps):
     usable = [i for i in interps if not i.missing]
     if usable:
-        res.run("profile_bad_args", t_bad_args, spy, usable[-1])
-        res.run("flamegraph_browser", t_flamegraph_browser, usable[-1], spy)
-        res.run("profile_blocking", t_blocking, spy, usable[-1])
+        for name, fn in ONCE:
+            res.run(name, fn, spy, usable[-1])

@@ -421,21 +421,29 @@ def t_churn(ctx):
 
 # ------------------------------------------------------------------ registration
 
-def pick(interps):
+def newest(interps):
+    """The newest pyenv interpreter, else the newest usable one; None without one."""
     usable = [i for i in interps if not i.missing]
     pyenv = [i for i in usable if i.label.startswith("pyenv")]
     return (pyenv or usable)[-1] if usable else None
 
 
-def run_once(res, spy, interps):
+def oldest(interps):
     usable = [i for i in interps if not i.missing]
-    newest, oldest = pick(interps), (usable[0] if usable else None)
-    tests = [("readonly", t_readonly, newest), ("readonly_oldest", t_readonly, oldest),
-             ("kill9_blocking_sample", t_kill9_sample, newest), ("kill9_stop", t_kill9_stop, newest),
-             ("kill9_native", t_kill9_native, newest), ("exec_mid_sample", t_exec_mid_sample, newest),
-             ("exec_mid_bt", t_exec_mid_bt, newest), ("permission", t_permission, newest),
-             ("churn", t_churn, newest), ("churn_oldest", t_churn, oldest)]
-    for name, fn, interp in tests:
+    return usable[0] if usable else None
+
+
+# Once, in this order: (name, test, the interpreter it runs on); SKIP without one.
+ONCE = (("readonly", t_readonly, newest), ("readonly_oldest", t_readonly, oldest),
+        ("kill9_blocking_sample", t_kill9_sample, newest), ("kill9_stop", t_kill9_stop, newest),
+        ("kill9_native", t_kill9_native, newest), ("exec_mid_sample", t_exec_mid_sample, newest),
+        ("exec_mid_bt", t_exec_mid_bt, newest), ("permission", t_permission, newest),
+        ("churn", t_churn, newest), ("churn_oldest", t_churn, oldest))
+
+
+def run_once(res, spy, interps):
+    for name, fn, pick in ONCE:
+        interp = pick(interps)
         if interp is None:
             if res.wanted(name):
                 res.skip(name, "no usable interpreter")

@@ -499,16 +499,20 @@ def t_launch(ctx):
     raise_probs(probs)
 
 
-def run_all(res, spy, interps):
-    names = ("cmd_help_table", "cmd_prefixes", "cmd_matrix", "cli_usage", "source_file", "init_file",
-             "piped_stdin", "attach_bad_pid", "launch_mode")
-    if not any(res.wanted(n) for n in names):
+# ------------------------------------------------------------------ registration
+
+# Run once, in this order, sharing one Ctx (values target, HOME).
+ONCE = (("cmd_help_table", t_help_table), ("cmd_prefixes", t_prefixes), ("cmd_matrix", t_matrix),
+        ("cli_usage", t_cli_usage), ("source_file", t_source_file), ("init_file", t_init_file),
+        ("piped_stdin", t_piped_stdin), ("attach_bad_pid", t_attach_bad_pid), ("launch_mode", t_launch))
+
+
+def run_once(res, spy, interps):
+    if not any(res.wanted(n) for n, _ in ONCE):
         return
     ctx = Ctx(spy, interps)
     try:
-        fns = (t_help_table, t_prefixes, t_matrix, t_cli_usage, t_source_file, t_init_file,
-               t_piped_stdin, t_attach_bad_pid, t_launch)
-        for n, fn in zip(names, fns):
+        for n, fn in ONCE:
             res.run(n, fn, ctx)
     finally:
         ctx.close()

@@ -574,17 +574,22 @@ def t_top_live(ctx):
         s.close()
 
 
-def run_all(res, spy, interps):
-    tests = (("tty_completion", t_completion), ("tty_history", t_history), ("tty_repeat", t_repeat),
-             ("tty_frames", t_frames), ("tty_colour", t_colour), ("tty_stop", t_stop),
-             ("tty_ctrl_c", t_ctrl_c), ("tty_ctrl_d", t_ctrl_d),
-             ("tty_sample_ctrl_c", t_sample_ctrl_c), ("tty_top_live", t_top_live), ("stop_piped", t_stop_piped),
-             ("stop_sigkill", t_stop_sigkill))
-    if not any(res.wanted(n) for n, _ in tests):
+# ------------------------------------------------------------------ registration
+
+# Run once, in this order, sharing one Ctx (targets by script, HOME).
+ONCE = (("tty_completion", t_completion), ("tty_history", t_history), ("tty_repeat", t_repeat),
+        ("tty_frames", t_frames), ("tty_colour", t_colour), ("tty_stop", t_stop),
+        ("tty_ctrl_c", t_ctrl_c), ("tty_ctrl_d", t_ctrl_d),
+        ("tty_sample_ctrl_c", t_sample_ctrl_c), ("tty_top_live", t_top_live), ("stop_piped", t_stop_piped),
+        ("stop_sigkill", t_stop_sigkill))
+
+
+def run_once(res, spy, interps):
+    if not any(res.wanted(n) for n, _ in ONCE):
         return
     ctx = Ctx(spy, interps)
     try:
-        for name, fn in tests:
+        for name, fn in ONCE:
             res.run(name, fn, ctx)
     finally:
         ctx.close()

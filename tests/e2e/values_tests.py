@@ -23,7 +23,6 @@ import harness
 import values_check
 
 VALUES = os.path.join(harness.TARGETS, "values.py")
-TESTS = ("values_locals", "values_json", "values_unlimited", "values_print")
 WIDE = 100000
 
 
@@ -135,8 +134,15 @@ def t_print(spy, target):
     raise_probs(probs)
 
 
-def group(res, interp, spy):
-    names = ["%s[%s]" % (t, interp.label) for t in TESTS]
+# ------------------------------------------------------------------ registration
+
+# Run in this order on one shared target; a test's name is NAME[interpreter label].
+PER_INTERP = (("values_locals", t_locals), ("values_json", t_json), ("values_unlimited", t_unlimited),
+              ("values_print", t_print))
+
+
+def run_per_interp(res, interp, spy):
+    names = ["%s[%s]" % (t, interp.label) for t, _ in PER_INTERP]
     if not any(res.wanted(n) for n in names):
         return
     if interp.missing:
@@ -157,10 +163,8 @@ def group(res, interp, spy):
                 if res.wanted(n):
                     res.fail(n, "values target: %s" % e)
             return
-        fns = {"values_locals": t_locals, "values_json": t_json,
-               "values_unlimited": t_unlimited, "values_print": t_print}
-        for t in TESTS:
-            res.run("%s[%s]" % (t, interp.label), fns[t], spy, target)
+        for t, fn in PER_INTERP:
+            res.run("%s[%s]" % (t, interp.label), fn, spy, target)
     finally:
         if target is not None:
             target.kill()
