@@ -1,7 +1,7 @@
 """Bad input everywhere (imported by run.py): every command's arguments and
 option values that make no sense, and the pids no one should attach to,
 each with its exact message and exit status, and the shell still working
-after each one.
+after each one; and a target that exits while pyspy-sh reads it.  Run once.
 
   bad_values     one session against counter.py runs every bad command,
                  each followed by `print counter`: stderr must be exactly the
@@ -14,17 +14,38 @@ after each one.
                  a reason (init is not Python, or is not ours to read);
                  pyspy-sh's own pid: exit 2, "pid N is pyspy-sh itself";
                  `attach` to those inside a session: the same messages.
+  bad_pid        `threads` and `bt --all --json` on a pid that does not
+                 exist: exit 2, a "pyspy-sh: " message that names the pid
+                 and says there is no such process
+  not_python     the same on `sleep 100`: "not a Python process", and sleep
+                 is left asleep
+  zombie         the same on an unreaped child: it is a zombie (or dead)
+  bad_usage      -p abc, -p 12x, -p without a value, an unknown option:
+                 exit 64 and a "pyspy-sh: " message
+  exit_while_reading
+                 one round per interpreter: tests/targets/exiting.py churns
+                 threads and recursion, then exits (normal finalization,
+                 os._exit, os._exit from a thread, SIGKILL, in turn) while
+                 pyspy-sh reads it again and again: every run exits 0, 1 or
+                 2, no signal, no sanitizer report, valid JSON, partial
+                 output says what is missing, no hang; at least one run read
+                 the live target
 """
+import json
 import os
+import random
 import re
 import shutil
 import subprocess
 import tempfile
+import time
 
-import run as base
-from run import Fail
+import harness
+from harness import (EXIT_ATTACH, EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, Fail, Skip, Target, check_error_message, log,
+                     proc_state, unused_pid)
 
-COUNTER = os.path.join(base.TARGETS, "counter.py")
+COUNTER = os.path.join(harness.TARGETS, "counter.py")
+EXITING = os.path.join(harness.TARGETS, "exiting.py")
 
 DURATION = "(like 500ms, 10s, 2m or unlimited)"
 RATE = "must be a number of samples per second from 1 to 10000000"
@@ -90,12 +111,21 @@ CASES = [
 ]
 
 
-def t_bad_values(ctx):
-    interp, spy = ctx
+def pick(interps):
+    """The newest pyenv interpreter, else the newest usable one."""
+    usable = [i for i in interps if not i.missing]
+    if not usable:
+        raise Skip("no usable interpreter")
+    pyenv = [i for i in usable if i.label.startswith("pyenv")]
+    return (pyenv or usable)[-1]
+
+
+def t_bad_values(spy, interps):
+    interp = pick(interps)
     tmp = tempfile.mkdtemp(prefix="pyspy-e2e-")
     target = None
     try:
-        target = base.Target(interp, COUNTER, ["1000"], tmp)
+        target = harness.Target(interp, COUNTER, ["1000"], tmp)
         target.wait_ready()
         args = ["-nx", "-p", target.pid, "-ex", "sample 200ms", "-ex", "frame 0"]
         want_err = []
@@ -117,7 +147,7 @@ def t_bad_values(ctx):
         survived = len(re.findall(r"^counter = \d+$", r.out, re.M))
         if survived != len(CASES):
             probs.append("`print counter` worked after %d of %d bad commands" % (survived, len(CASES)))
-        if r.rc != base.EXIT_PARTIAL:
+        if r.rc != harness.EXIT_PARTIAL:
             probs.append("exit %d, expected 1" % r.rc)
         if probs:
             raise Fail("; ".join(probs[:6]))
@@ -127,13 +157,13 @@ def t_bad_values(ctx):
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def t_bad_pids(ctx):
-    interp, spy = ctx
+def t_bad_pids(spy, interps):
+    pick(interps)       # no target, but SKIP like bad_values without a usable interpreter
     probs = []
     for pid in ("0", "-1", "99999999999", "1x"):
         r = spy.run(["-nx", "-p", pid, "-ex", "threads", "--batch"])
         want = "pyspy-sh: '%s' is not a process id\ntry 'pyspy-sh --help'\n" % pid
-        if r.rc != base.EXIT_USAGE or r.err != want or r.out:
+        if r.rc != harness.EXIT_USAGE or r.err != want or r.out:
             probs.append("-p %s: exit %d, stderr %r; want 64 and %r" % (pid, r.rc, r.err, want))
     init_reasons = ("pyspy-sh: pid 1 (", "pyspy-sh: permission denied reading ")
     for args in (["-p", "1", "-ex", "threads"], ["-ex", "attach 1", "-ex", "threads"]):
@@ -141,31 +171,165 @@ def t_bad_pids(ctx):
         first = r.err.splitlines()[0] if r.err else ""
         ok = first.startswith(init_reasons[0]) and "is not a Python process" in first
         ok = ok or (first.startswith(init_reasons[1]) and "CAP_SYS_PTRACE" in first)
-        if r.rc != base.EXIT_ATTACH or not ok or r.out:
+        if r.rc != harness.EXIT_ATTACH or not ok or r.out:
             probs.append("%s: exit %d, stderr %r; want 2 and 'not a Python process' or how to get permission"
                          % (" ".join(args), r.rc, r.err[:300]))
     # pyspy-sh's own pid: a shell that execs it, so $$ is pyspy-sh's pid
     for inner in ("-p $$ -ex threads", "-ex 'attach '$$ -ex threads"):
         cmd = "exec '%s' -nx %s --batch" % (spy.binary, inner)
         cp = subprocess.run(["/bin/sh", "-c", cmd], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, timeout=base.RUN_TIMEOUT)
-        r = base.Run(["/bin/sh", "-c", cmd], cp.returncode, cp.stdout, cp.stderr)
-        base.sane(r)
+                            stderr=subprocess.PIPE, timeout=harness.RUN_TIMEOUT)
+        r = harness.Run(["/bin/sh", "-c", cmd], cp.returncode, cp.stdout, cp.stderr)
+        harness.sane(r)
         m = re.match(r"^pyspy-sh: pid (\d+) is pyspy-sh itself\n$", r.err)
-        if r.rc != base.EXIT_ATTACH or not m or r.out:
+        if r.rc != harness.EXIT_ATTACH or not m or r.out:
             probs.append("own pid (%s): exit %d, stderr %r; want 2 and 'pid N is pyspy-sh itself'"
                          % (inner, r.rc, r.err[:300]))
     if probs:
         raise Fail("; ".join(probs))
 
 
-def run_once(res, spy, interps):
+def t_bad_pid(spy, interps):
+    pid = unused_pid()
+    for cmd in ("threads", "bt --all --json"):
+        r = spy.batch(pid, cmd)
+        if r.rc != EXIT_ATTACH:
+            raise Fail("expected exit 2 for a pid that does not exist: %s" % r.describe())
+        check_error_message(r, pid, ("no process", "no such process", "does not exist"), "pid %d" % pid)
+
+
+def t_not_python(spy, interps):
+    p = subprocess.Popen(["sleep", "100"], stdin=subprocess.DEVNULL)
+    try:
+        for cmd in ("threads", "bt --all --json"):
+            r = spy.batch(p.pid, cmd)
+            if r.rc != EXIT_ATTACH:
+                raise Fail("expected exit 2 for `sleep 100`: %s" % r.describe())
+            check_error_message(r, p.pid, ("not a python process",), "sleep")
+        if proc_state(p.pid) not in ("S",):
+            raise Fail("`sleep` left in state %s" % proc_state(p.pid))
+    finally:
+        p.kill()
+        p.wait()
+
+
+def t_zombie(spy, interps):
     usable = [i for i in interps if not i.missing]
-    pyenv = [i for i in usable if i.label.startswith("pyenv")]
-    interp = (pyenv or usable)[-1] if usable else None
-    for name, fn in (("bad_values", t_bad_values), ("bad_pids", t_bad_pids)):
-        if interp is None:
-            if res.wanted(name):
-                res.skip(name, "no usable interpreter")
+    if not usable:
+        raise Skip("no usable interpreter")
+    p = subprocess.Popen([usable[-1].path, "-c", "pass"], stdin=subprocess.DEVNULL)
+    try:
+        deadline = time.time() + 30
+        while proc_state(p.pid) != "Z":      # do not reap: it stays a zombie
+            if time.time() > deadline:
+                raise Fail("child %d never became a zombie (state %s)" % (p.pid, proc_state(p.pid)))
+            time.sleep(0.02)
+        for cmd in ("threads", "bt --all --json"):
+            r = spy.batch(p.pid, cmd)
+            if r.rc != EXIT_ATTACH:
+                raise Fail("expected exit 2 for a zombie: %s" % r.describe())
+            check_error_message(r, p.pid, ("zombie", "defunct", "exited", "dead", "terminated", "not running"),
+                                "zombie pid %d" % p.pid)
+    finally:
+        p.wait()
+
+
+def t_bad_usage(spy, interps):
+    cases = [
+        ["-p", "abc", "-ex", "threads", "--batch"],
+        ["--no-such-option", "--batch"],
+        ["-p", "12x", "-ex", "threads", "--batch"],
+        ["-p"],
+    ]
+    probs = []
+    for args in cases:
+        r = spy.run(args)
+        if r.rc != EXIT_USAGE:
+            probs.append("expected exit 64: %s" % r.describe())
             continue
-        res.run(name, fn, (interp, spy))
+        try:
+            check_error_message(r, what="usage error")
+        except Fail as e:
+            probs.append(str(e))
+    if probs:
+        raise Fail("; ".join(probs))
+
+
+def t_exit_while_reading(spy, interps):
+    usable = [i for i in interps if not i.missing]
+    if not usable:
+        raise Skip("no usable interpreter")
+    rnd = random.Random()
+    seed = rnd.randrange(1 << 30)
+    rnd.seed(seed)
+    commands = [("bt --all --json", False), ("bt --all --json", True), ("threads", False), ("bt --all", False)]
+    modes = ["return", "os_exit", "sigkill", "thread"]
+    stats = {0: 0, 1: 0, 2: 0}
+    live_ok = 0
+    for round_no, interp in enumerate(usable):
+        mode = modes[round_no % len(modes)]
+        delay = rnd.uniform(0.5, 2.5)
+        tmpdir = tempfile.mkdtemp(prefix="pyspy-e2e-")
+        target = None
+        try:
+            target = Target(interp, EXITING, ["%.3f" % delay, mode], tmpdir, with_truth=False)
+            target.wait_ready()
+            deadline = time.time() + 300
+            i = 0
+            while True:
+                gone = target.proc.poll() is not None
+                cmd, nb = commands[i % len(commands)]
+                i += 1
+                where = "round %d (%s, mode %s, delay %.2fs, seed %d), run %d: " % (
+                    round_no, interp.label, mode, delay, seed, i)
+                try:
+                    r = spy.batch(target.pid, cmd, nonblocking=nb)
+                except Fail as e:
+                    raise Fail(where + str(e))
+                if r.rc not in (EXIT_OK, EXIT_PARTIAL, EXIT_ATTACH):
+                    raise Fail(where + "exit status must be 0, 1 or 2: " + r.describe())
+                stats[r.rc] += 1
+                if r.rc in (EXIT_OK, EXIT_PARTIAL) and not gone:
+                    live_ok += 1
+                if r.rc == EXIT_ATTACH and not r.err.strip().startswith("pyspy-sh: "):
+                    raise Fail(where + "exit 2 without a 'pyspy-sh: ' message: " + r.describe())
+                if r.rc == EXIT_PARTIAL and not r.err.strip() and not r.out_b.strip():
+                    raise Fail(where + "exit 1 with no output and no message: " + r.describe())
+                doc = None
+                if cmd.endswith("--json") and (r.rc == EXIT_OK or (r.rc == EXIT_PARTIAL and r.out_b.strip())):
+                    try:
+                        doc = json.loads(r.out_b.decode("utf-8"))
+                    except ValueError as e:
+                        raise Fail(where + "exit %d but stdout is not one JSON document (%s): %r"
+                                   % (r.rc, e, r.out_b[:300]))
+                # partial output must say what is missing: on stderr or as an "error" in the JSON
+                if (doc is not None and r.rc == EXIT_PARTIAL and not r.err.strip() and "error" not in doc and
+                        not any(isinstance(t, dict) and t.get("error") for t in doc.get("threads") or [])):
+                    raise Fail(where + "exit 1 but neither stderr nor the JSON says what failed: %r"
+                               % r.out_b[:400])
+                if gone:
+                    if r.rc != EXIT_ATTACH:
+                        raise Fail(where + "process is gone (reaped) but exit %d: %s" % (r.rc, r.describe()))
+                    break
+                if time.time() > deadline:
+                    raise Fail(where + "target never exited")
+        finally:
+            if target is not None:
+                target.kill()
+            shutil.rmtree(tmpdir, ignore_errors=True)
+    log("exit_while_reading: exit status counts %s, %d successful reads of a live target" % (stats, live_ok))
+    if live_ok == 0:
+        raise Fail("no run ever read a live target (exit counts %s)" % stats)
+
+
+# ------------------------------------------------------------------ registration
+
+# Once, in this order; every test takes (spy, interps).
+ONCE = (("bad_values", t_bad_values), ("bad_pids", t_bad_pids), ("bad_pid", t_bad_pid),
+        ("not_python", t_not_python), ("zombie", t_zombie), ("bad_usage", t_bad_usage),
+        ("exit_while_reading", t_exit_while_reading))
+
+
+def run_once(res, spy, interps):
+    for name, fn in ONCE:
+        res.run(name, fn, spy, interps)

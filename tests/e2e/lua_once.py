@@ -7,23 +7,23 @@ import signal
 import subprocess
 import tempfile
 
-import run as base
+import harness
 import shell_tests
 import tty_tests
 
-Fail = base.Fail
-BUSY = os.path.join(base.TARGETS, "busy.py")
+Fail = harness.Fail
+BUSY = os.path.join(harness.TARGETS, "busy.py")
 
 
 def spawn_in(spy, args, home, cwd, stdin=b""):
     argv = [spy.binary] + [str(a) for a in args]
     try:
         cp = subprocess.run(argv, input=stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            timeout=base.RUN_TIMEOUT, env=shell_tests.clean_env(home), cwd=cwd)
+                            timeout=harness.RUN_TIMEOUT, env=shell_tests.clean_env(home), cwd=cwd)
     except subprocess.TimeoutExpired:
         raise Fail("HANG: pyspy-sh %s did not finish" % " ".join(argv[1:]))
-    r = base.Run(argv, cp.returncode, cp.stdout, cp.stderr)
-    base.sane(r)
+    r = harness.Run(argv, cp.returncode, cp.stdout, cp.stderr)
+    harness.sane(r)
     return r
 
 
@@ -75,7 +75,7 @@ def t_errors(spy, interp):
         home = os.path.join(tmp, "home")
         elsewhere = os.path.join(tmp, "elsewhere")
         os.makedirs(elsewhere)
-        target = base.Target(interp, BUSY, [], tmp)
+        target = harness.Target(interp, BUSY, [], tmp)
         target.wait_ready()
         pid = str(target.pid)
         probs = []
@@ -94,7 +94,7 @@ def t_errors(spy, interp):
         r = spawn_in(spy, ["-ex", "info scripts", "--batch"], home, elsewhere)
         want = [r"^%s \(current directory\)$" % re.escape(elsewhere),
                 r"^%s \(home\)\n  slow-calls.lua +slow-calls.lua: my own copy$" % re.escape(os.path.dirname(mine)),
-                r"^%s \(source tree\)\n(  .*\n)*  record.lua +record.lua: sample a process" % re.escape(os.path.join(base.REPO, "scripts"))]
+                r"^%s \(source tree\)\n(  .*\n)*  record.lua +record.lua: sample a process" % re.escape(os.path.join(harness.REPO, "scripts"))]
         for w in want:
             if not re.search(w, r.out, re.M):
                 probs.append("info scripts lacks %r: %r" % (w, r.out[:600]))

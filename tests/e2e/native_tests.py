@@ -42,10 +42,10 @@ import subprocess
 import tempfile
 import time
 
-import run as base
+import harness
 from profile_tests import read_folded
 
-NATIVE = os.path.join(base.TARGETS, "native.py")
+NATIVE = os.path.join(harness.TARGETS, "native.py")
 
 # accepted C names between the Python callee and its caller, per callback thread
 BETWEEN = {
@@ -80,13 +80,13 @@ def stripped(interp):
 
 
 def start(interp, tmpdir, *args):
-    target = base.Target(interp, NATIVE, list(args), tmpdir)
+    target = harness.Target(interp, NATIVE, list(args), tmpdir)
     target.wait_ready()
     if not args:
         if target.truth.get("errors"):
-            raise base.Fail("target: %s" % target.truth["errors"])
+            raise harness.Fail("target: %s" % target.truth["errors"])
         target.wait_tasks(target.truth["expected_tasks"])
-        base.settle(target.pid, [t["os_tid"] for t in target.truth["threads"]])
+        harness.settle(target.pid, [t["os_tid"] for t in target.truth["threads"]])
     return target
 
 
@@ -110,10 +110,10 @@ def mode_target(interp, mode):
 
 
 def start_stacks(interp, tmpdir):
-    target = base.Target(interp, base.STACKS, [], tmpdir)
+    target = harness.Target(interp, harness.STACKS, [], tmpdir)
     target.wait_ready()
     target.wait_tasks(target.truth["expected_tasks"])
-    base.settle(target.pid, [t["os_tid"] for t in target.truth["threads"]])
+    harness.settle(target.pid, [t["os_tid"] for t in target.truth["threads"]])
     return target
 
 
@@ -123,7 +123,7 @@ def fn_of(f):
 
 def check_python_frames(name, truth_frames, frames, version):
     py = [f for f in frames if f.get("kind") == "python"]
-    probs = base.compare_frames(truth_frames, py, version, "thread %s (Python frames of the merged stack)" % name)
+    probs = harness.compare_frames(truth_frames, py, version, "thread %s (Python frames of the merged stack)" % name)
     return probs
 
 
@@ -176,9 +176,9 @@ def check_lock(t, frames):
 def t_native_bt(ctx):
     interp, spy, target = ctx
     r = spy.batch(target.pid, "bt --all --native --json")
-    if r.rc != base.EXIT_OK:
-        raise base.Fail("expected exit 0: %s" % r.describe())
-    doc = base.parse_json_doc(r)
+    if r.rc != harness.EXIT_OK:
+        raise harness.Fail("expected exit 0: %s" % r.describe())
+    doc = harness.parse_json_doc(r)
     by = dict((t.get("name"), t) for t in doc["threads"])
     is_stripped = stripped(interp)
     probs = []
@@ -203,53 +203,53 @@ def t_native_bt(ctx):
         elif tt["name"] == "lock-waiter":
             probs += check_lock(t, frames)
     if probs:
-        raise base.Fail("; ".join(probs[:6]))
+        raise harness.Fail("; ".join(probs[:6]))
 
 
 def thread_block(text, name):
     for block in text.split("\n\n"):
         if block.startswith("Thread ") and block.split("\n", 1)[0].endswith('"%s"' % name):
             return block
-    raise base.Fail("no listing of thread %r in %r" % (name, text[:600]))
+    raise harness.Fail("no listing of thread %r in %r" % (name, text[:600]))
 
 
 def t_native_text(ctx):
     interp, spy, target = ctx
-    base.settle(target.pid, [t["os_tid"] for t in target.truth["threads"]])
+    harness.settle(target.pid, [t["os_tid"] for t in target.truth["threads"]])
     halves = []
     for cmd in ("bt --all --native", "bt --all --native-all"):
         r = spy.batch(target.pid, cmd)
-        if r.rc != base.EXIT_OK:
-            raise base.Fail("expected exit 0: %s" % r.describe())
+        if r.rc != harness.EXIT_OK:
+            raise harness.Fail("expected exit 0: %s" % r.describe())
         halves.append(r.out)
     native, native_all = thread_block(halves[0], "sorted-key"), thread_block(halves[1], "sorted-key")
     for text in (native, native_all):
         if "blocking_key (" not in text or "sort_caller (" not in text:
-            raise base.Fail("the sorted-key listing lacks blocking_key/sort_caller: %r" % text[:600])
+            raise harness.Fail("the sorted-key listing lacks blocking_key/sort_caller: %r" % text[:600])
         if text.index("blocking_key (") > text.index("sort_caller ("):
-            raise base.Fail("blocking_key is listed after sort_caller: %r" % text[:600])
+            raise harness.Fail("blocking_key is listed after sort_caller: %r" % text[:600])
     eval_name = "PyEval_EvalFrameEx" if interp.version < (3, 0) else "_PyEval_EvalFrameDefault"
     if "[native] %s in " % eval_name not in native_all or "[native] %s in " % eval_name in native:
-        raise base.Fail("--native-all should show %s and --native should not: %r" % (eval_name, native_all[:800]))
+        raise harness.Fail("--native-all should show %s and --native should not: %r" % (eval_name, native_all[:800]))
     if not re.search(r"^\s+#\d+\s+\[native\] \S+ in \S+", native, re.M):
-        raise base.Fail("no '[native] FUNCTION in LIBRARY' line: %r" % native[:600])
+        raise harness.Fail("no '[native] FUNCTION in LIBRARY' line: %r" % native[:600])
     main = thread_block(halves[0], "MainThread")
     if "in syscall" not in main.split("\n", 1)[0]:
-        raise base.Fail("MainThread's header does not show its system call: %r" % main[:200])
+        raise harness.Fail("MainThread's header does not show its system call: %r" % main[:200])
 
 
 def t_native_gil(ctx):
     interp, spy, _ = ctx
     with mode_target(interp, "gil") as (target, _):
         target.wait_tasks(2)
-        base.settle(target.pid, target.tasks())
+        harness.settle(target.pid, target.tasks())
         r = spy.batch(target.pid, "bt --all --native --json")
-        if r.rc != base.EXIT_OK:
-            raise base.Fail("expected exit 0: %s" % r.describe())
-        by = dict((t.get("name"), t) for t in base.parse_json_doc(r)["threads"])
+        if r.rc != harness.EXIT_OK:
+            raise harness.Fail("expected exit 0: %s" % r.describe())
+        by = dict((t.get("name"), t) for t in harness.parse_json_doc(r)["threads"])
         main, waiter = by.get("MainThread"), by.get("gil-waiter")
         if not main or not waiter:
-            raise base.Fail("threads MainThread and gil-waiter expected, got %r" % sorted(by))
+            raise harness.Fail("threads MainThread and gil-waiter expected, got %r" % sorted(by))
         probs = []
         if waiter.get("native_status") != "waiting for the GIL":
             probs.append("gil-waiter status %r, expected 'waiting for the GIL'" % waiter.get("native_status"))
@@ -259,7 +259,7 @@ def t_native_gil(ctx):
         if "sleep" not in names or "hold_gil" not in names or names.index("sleep") > names.index("hold_gil"):
             probs.append("MainThread: libc sleep not under hold_gil: %r" % names)
         if probs:
-            raise base.Fail("; ".join(probs))
+            raise harness.Fail("; ".join(probs))
 
 
 def t_native_sample(ctx):
@@ -267,8 +267,8 @@ def t_native_sample(ctx):
     with mode_target(interp, "zlib") as (target, tmpdir):
         out = os.path.join(tmpdir, "p.txt")
         r = spy.run(["-p", target.pid, "-ex", "sample 2s --native --rate 50", "-ex", "save %s" % out, "--batch"])
-        if r.rc != base.EXIT_OK:
-            raise base.Fail("expected exit 0: %s" % r.describe())
+        if r.rc != harness.EXIT_OK:
+            raise harness.Fail("expected exit 0: %s" % r.describe())
         total = hits = 0
         for frames, count in read_folded(out):
             total += count
@@ -277,10 +277,10 @@ def t_native_sample(ctx):
             if in_zlib and any(fr.startswith("compress_loop (") for fr in frames):
                 hits += count
         if total < 20:
-            raise base.Fail("only %d samples: %s" % (total, r.out[:300]))
+            raise harness.Fail("only %d samples: %s" % (total, r.out[:300]))
         if hits * 10 < total * 6:
-            raise base.Fail("%d of %d samples end in zlib under compress_loop, expected most; %s"
-                            % (hits, total, open(out).read()[:600]))
+            raise harness.Fail("%d of %d samples end in zlib under compress_loop, expected most; %s"
+                               % (hits, total, open(out).read()[:600]))
 
 
 def t_native_stacks(ctx):
@@ -289,48 +289,27 @@ def t_native_stacks(ctx):
     interp, spy, _ = ctx
     with running(lambda tmpdir: start_stacks(interp, tmpdir)) as (target, _):
         r = spy.batch(target.pid, "bt --all --native --json")
-        if r.rc != base.EXIT_OK:
-            raise base.Fail("expected exit 0: %s" % r.describe())
-        got = dict((t.get("thread_id"), t) for t in base.parse_json_doc(r)["threads"])
+        if r.rc != harness.EXIT_OK:
+            raise harness.Fail("expected exit 0: %s" % r.describe())
+        got = dict((t.get("thread_id"), t) for t in harness.parse_json_doc(r)["threads"])
         probs = []
         for tt in target.truth["threads"]:
             t = got.get(tt["thread_id"])
             if t is None:
-                probs.append("%s missing" % base.tlabel(tt))
+                probs.append("%s missing" % harness.tlabel(tt))
             elif t.get("native_error"):
-                probs.append("%s: %s" % (base.tlabel(tt), t["native_error"]))
+                probs.append("%s: %s" % (harness.tlabel(tt), t["native_error"]))
             else:
-                probs += check_python_frames(base.tlabel(tt), tt["frames"], t["frames"], interp.version)
+                probs += check_python_frames(harness.tlabel(tt), tt["frames"], t["frames"], interp.version)
         if probs:
-            raise base.Fail("; ".join(probs[:5]))
+            raise harness.Fail("; ".join(probs[:5]))
 
 
 def t_native_args(spy, interp):
     with mode_target(interp, "zlib") as (target, _):
         r = spy.run(["-p", target.pid, "-ex", "sample 1s --native --nonblocking", "--batch"])
-        if r.rc == base.EXIT_OK or "--native pauses the target" not in r.err:
-            raise base.Fail("sample --native --nonblocking should be refused: %s" % r.describe())
-
-
-def group(res, interp, spy):
-    names = ["%s[%s]" % (n, interp.label) for n in ("native_bt", "native_text", "native_sample", "native_gil",
-                                                     "native_stacks")]
-    wanted = [n for n in names if res.wanted(n)]
-    if interp.missing:
-        for n in wanted:
-            res.skip(n, interp.missing)
-        return
-    if names[0] in wanted or names[1] in wanted:
-        try:
-            with running(lambda tmpdir: start(interp, tmpdir)) as (target, _):
-                res.run(names[0], t_native_bt, (interp, spy, target))
-                res.run(names[1], t_native_text, (interp, spy, target))
-        except base.Fail as e:   # only start() raises here: res.run catches the tests' own
-            for n in names[:2]:
-                if n in wanted:
-                    res.fail(n, "native target: %s" % e)
-    for name, fn in zip(names[2:], (t_native_sample, t_native_gil, t_native_stacks)):
-        res.run(name, fn, (interp, spy, None))
+        if r.rc == harness.EXIT_OK or "--native pauses the target" not in r.err:
+            raise harness.Fail("sample --native --nonblocking should be refused: %s" % r.describe())
 
 
 def t_native_late_library(spy, interp):
@@ -347,22 +326,22 @@ def t_native_late_library(spy, interp):
             deadline = time.time() + 60
             while not os.path.exists(target.truth["phase2"]) and time.time() < deadline:
                 time.sleep(0.02)
-            base.settle(target.pid, target.tasks())
+            harness.settle(target.pid, target.tasks())
             time.sleep(0.3)   # the symbolizer re-reads the maps at most every 100 ms
-            out, err = p.communicate(b"bt --native --json\n", timeout=base.RUN_TIMEOUT)
+            out, err = p.communicate(b"bt --native --json\n", timeout=harness.RUN_TIMEOUT)
         finally:
             if p.poll() is None:
                 p.kill()
                 p.wait()
         if not first.startswith(b"{") or not out.startswith(b"{"):
-            raise base.Fail("expected two JSON documents: %r / %r; stderr %r" % (first[:200], out[:200], err[-300:]))
+            raise harness.Fail("expected two JSON documents: %r / %r; stderr %r" % (first[:200], out[:200], err[-300:]))
         frames = json.loads(out.decode())["threads"][0]["frames"]
         names = [f.get("function") for f in frames]
         if "late_wait" not in names:
-            raise base.Fail("late_wait not in the second stack: %r" % names)
+            raise harness.Fail("late_wait not in the second stack: %r" % names)
         native = frames[:names.index("late_wait")]
         if not native or any(f.get("kind") != "native" or not f.get("library") for f in native):
-            raise base.Fail("native frames above late_wait without a library (maps not re-read?): %r" % native)
+            raise harness.Fail("native frames above late_wait without a library (maps not re-read?): %r" % native)
 
 
 WRITES = re.compile(r"PTRACE_POKE|PTRACE_SET(FP)?REGS|PTRACE_SETREGSET|process_vm_writev")
@@ -372,7 +351,7 @@ def t_native_readonly(spy, interp):
     """Under strace: native bt and sample never write to the target (no POKE,
     no SETREGS, no process_vm_writev), and leave every thread as it was."""
     if not shutil.which("strace"):
-        raise base.Skip("strace is not installed")
+        raise harness.Skip("strace is not installed")
     with running(lambda tmpdir: start(interp, tmpdir)) as (target, tmpdir):
         log = os.path.join(tmpdir, "strace.txt")
         argv = ["strace", "-f", "-o", log, "-e", "trace=ptrace,process_vm_writev,pwrite64",
@@ -381,28 +360,72 @@ def t_native_readonly(spy, interp):
         env = dict(os.environ)   # LeakSanitizer cannot run under ptrace (an ASan build under strace)
         env["ASAN_OPTIONS"] = ":".join(o for o in (env.get("ASAN_OPTIONS"), "detect_leaks=0") if o)
         cp = subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            timeout=base.RUN_TIMEOUT, env=env)
+                            timeout=harness.RUN_TIMEOUT, env=env)
         if cp.returncode != 0:
-            raise base.Fail("strace pyspy-sh exit %d: %s" % (cp.returncode, cp.stderr.decode(errors="replace")[-400:]))
+            raise harness.Fail("strace pyspy-sh exit %d: %s"
+                               % (cp.returncode, cp.stderr.decode(errors="replace")[-400:]))
         with open(log) as f:
             calls = f.read()
         if "PTRACE_SEIZE" not in calls:
-            raise base.Fail("strace saw no PTRACE_SEIZE: the trace did not cover pyspy-sh")
+            raise harness.Fail("strace saw no PTRACE_SEIZE: the trace did not cover pyspy-sh")
         bad = [l for l in calls.splitlines() if WRITES.search(l)]
         if bad:
-            raise base.Fail("writes to the target: %s" % bad[:3])
+            raise harness.Fail("writes to the target: %s" % bad[:3])
         tids = [t["os_tid"] for t in target.truth["threads"]]
         if target.tasks() != sorted(tids):
-            raise base.Fail("threads changed: %s, were %s" % (target.tasks(), sorted(tids)))
-        states = base.settle(target.pid, tids)
+            raise harness.Fail("threads changed: %s, were %s" % (target.tasks(), sorted(tids)))
+        states = harness.settle(target.pid, tids)
         if any(st not in ("S", "D") for st in states.values()):
-            raise base.Fail("task states after native reads: %s" % states)
+            raise harness.Fail("task states after native reads: %s" % states)
+
+
+# ------------------------------------------------------------------ registration
+
+def newest(usable):
+    return usable[-1]
+
+
+def newest_pyenv3(usable):
+    """The newest pyenv 3.x interpreter, else the newest usable one."""
+    pyenv3 = [i for i in usable if i.label.startswith("pyenv-3")]
+    return (pyenv3 or usable)[-1]
+
+
+# Per interpreter, in this order; a test's name is NAME[interpreter label].  Rows are
+# (name, test, shared): the shared ones come first and run on one native.py target
+# started for them, the others start their own.
+PER_INTERP = (("native_bt", t_native_bt, True), ("native_text", t_native_text, True),
+              ("native_sample", t_native_sample, False), ("native_gil", t_native_gil, False),
+              ("native_stacks", t_native_stacks, False))
+# Once, in this order: (name, test, the interpreter it runs on); none reported without one.
+ONCE = (("native_args", t_native_args, newest), ("native_readonly", t_native_readonly, newest),
+        ("native_late_library", t_native_late_library, newest_pyenv3))
+
+
+def run_per_interp(res, interp, spy):
+    tests = [("%s[%s]" % (n, interp.label), fn, shared) for n, fn, shared in PER_INTERP]
+    wanted = [n for n, _, _ in tests if res.wanted(n)]
+    if interp.missing:
+        for n in wanted:
+            res.skip(n, interp.missing)
+        return
+    on_target = [(n, fn) for n, fn, shared in tests if shared]
+    if any(n in wanted for n, _ in on_target):
+        try:
+            with running(lambda tmpdir: start(interp, tmpdir)) as (target, _):
+                for n, fn in on_target:
+                    res.run(n, fn, (interp, spy, target))
+        except harness.Fail as e:   # only start() raises here: res.run catches the tests' own
+            for n, _ in on_target:
+                if n in wanted:
+                    res.fail(n, "native target: %s" % e)
+    for n, fn, shared in tests:
+        if not shared:
+            res.run(n, fn, (interp, spy, None))
 
 
 def run_once(res, spy, interps):
     usable = [i for i in interps if not i.missing]
     if usable:
-        res.run("native_args", t_native_args, spy, usable[-1])
-        res.run("native_readonly", t_native_readonly, spy, usable[-1])
-        shared = [i for i in usable if i.label.startswith("pyenv-3")]
-        res.run("native_late_library", t_native_late_library, spy, (shared or usable)[-1])
+        for name, fn, pick in ONCE:
+            res.run(name, fn, spy, pick(usable))

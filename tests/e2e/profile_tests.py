@@ -15,12 +15,12 @@ import shutil
 import tempfile
 import xml.dom.minidom
 
-import run as base
+import harness
 import speedscope_check
 import svg_browser
 
-BUSY = os.path.join(base.TARGETS, "busy.py")
-SHARES = os.path.join(base.TARGETS, "shares.py")
+BUSY = os.path.join(harness.TARGETS, "busy.py")
+SHARES = os.path.join(harness.TARGETS, "shares.py")
 TOP_ROW = re.compile(r"^ *(\d+\.\d+)% +(\d+\.\d+)% +[\d.]+ +[\d.]+  (\S+) \((.*)\)$", re.M)
 SUMMARY = re.compile(r"^sampled pid \d+ for ([\d.]+)s at (\d+) Hz: (\d+) ticks .*?, (\d+) samples", re.M)
 FOLDED_LINE = re.compile(r"^(.+) (\d+)$")
@@ -41,7 +41,7 @@ def running(interp, script, *args):
 
 
 def start_script(interp, tmpdir, script, *args):
-    target = base.Target(interp, script, list(args), tmpdir)
+    target = harness.Target(interp, script, list(args), tmpdir)
     target.wait_ready()
     with open(target.truth_path) as f:
         target.truth = json.load(f)
@@ -54,7 +54,7 @@ def read_folded(path):
         for line in f:
             m = FOLDED_LINE.match(line.rstrip("\n"))
             if not m:
-                raise base.Fail("folded line is not 'frames COUNT': %r" % line[:200])
+                raise harness.Fail("folded line is not 'frames COUNT': %r" % line[:200])
             yield m.group(1).split(";"), int(m.group(2))
 
 
@@ -67,11 +67,11 @@ def check_folded(path, truth, samples):
         if leaf and leaf.group(1) == truth["file"] and int(leaf.group(2)) in (truth["leaf_line"] - 1, truth["leaf_line"]):
             leaf_hits += count
             if len(frames) < 30:
-                raise base.Fail("hot_leaf stack has %d frames, expected at least 30" % len(frames))
+                raise harness.Fail("hot_leaf stack has %d frames, expected at least 30" % len(frames))
     if total != samples:
-        raise base.Fail("folded counts add up to %d, the profile has %d samples" % (total, samples))
+        raise harness.Fail("folded counts add up to %d, the profile has %d samples" % (total, samples))
     if leaf_hits * 10 < total * 8:
-        raise base.Fail("hot_leaf's loop is the leaf in %d of %d samples, expected most" % (leaf_hits, total))
+        raise harness.Fail("hot_leaf's loop is the leaf in %d of %d samples, expected most" % (leaf_hits, total))
 
 
 def t_profile(ctx):
@@ -82,37 +82,37 @@ def t_profile(ctx):
                      "-ex", "save %s.txt" % out, "-ex", "save %s.json" % out,
                      "-ex", "save %s.trace.json" % out, "-ex", "flamegraph %s.svg" % out, "--batch"])
         if r.rc != 0:
-            raise base.Fail("exit %d: %s" % (r.rc, r.describe()))
+            raise harness.Fail("exit %d: %s" % (r.rc, r.describe()))
         m = re.search(r"^sampled pid \d+ for [\d.]+s at 200 Hz: (\d+) ticks .*?, (\d+) samples", r.out, re.M)
         if not m or int(m.group(2)) < 50:
-            raise base.Fail("sample summary missing or too few samples: %r" % r.out[:300])
+            raise harness.Fail("sample summary missing or too few samples: %r" % r.out[:300])
         samples = int(m.group(2))
         rows = [l for l in r.out.splitlines() if re.match(r"^\s*[\d.]+% ", l)]
         if not rows or "hot_leaf (%s)" % target.truth["file"] not in rows[0]:
-            raise base.Fail("top's first row is not hot_leaf: %r" % (rows[:1],))
+            raise harness.Fail("top's first row is not hot_leaf: %r" % (rows[:1],))
         own = float(rows[0].split("%")[0])
         if own < 80:
-            raise base.Fail("hot_leaf own share %.1f%%, expected most of the samples" % own)
+            raise harness.Fail("hot_leaf own share %.1f%%, expected most of the samples" % own)
         check_folded(out + ".txt", target.truth, samples)
         with open(out + ".json") as f:
             doc = json.load(f)
         problems = speedscope_check.validate(doc)
         if problems:
-            raise base.Fail("speedscope file is not valid: %s" % "; ".join(problems[:5]))
+            raise harness.Fail("speedscope file is not valid: %s" % "; ".join(problems[:5]))
         if speedscope_check.sample_weight_total(doc) != samples:
-            raise base.Fail("speedscope weights add up to %d, the profile has %d samples"
-                            % (speedscope_check.sample_weight_total(doc), samples))
+            raise harness.Fail("speedscope weights add up to %d, the profile has %d samples"
+                               % (speedscope_check.sample_weight_total(doc), samples))
         names = [fr.get("name") for fr in doc["shared"]["frames"]]
         if "hot_leaf" not in " ".join(n or "" for n in names):
-            raise base.Fail("speedscope frames do not name hot_leaf")
+            raise harness.Fail("speedscope frames do not name hot_leaf")
         with open(out + ".trace.json") as f:
             events = json.load(f)
         if not any(e.get("name", "").startswith("hot_leaf") for e in events if isinstance(e, dict)):
-            raise base.Fail("chrome trace has no hot_leaf event")
+            raise harness.Fail("chrome trace has no hot_leaf event")
         svg = xml.dom.minidom.parse(out + ".svg")
         titles = " ".join(t.firstChild.data for t in svg.getElementsByTagName("title") if t.firstChild)
         if "hot_leaf" not in titles:
-            raise base.Fail("flame graph has no hot_leaf frame")
+            raise harness.Fail("flame graph has no hot_leaf frame")
 
 
 def spent(target):
@@ -128,11 +128,12 @@ def sample_count(spy, target):
         r = spy.run(["-p", str(target.pid), "-ex", "sample 2s --rate 200", "--batch"])
         m = SUMMARY.search(r.out)
         if r.rc != 0 or not m:
-            raise base.Fail("sample 2s --rate 200: %s" % r.describe())
+            raise harness.Fail("sample 2s --rate 200: %s" % r.describe())
         counts.append(int(m.group(4)))
         if 360 <= counts[-1] <= 440:
             return
-    raise base.Fail("sample 2s --rate 200 on an always-running thread gave %s samples, expected 400 +- 10%%" % counts)
+    raise harness.Fail("sample 2s --rate 200 on an always-running thread gave %s samples, expected 400 +- 10%%"
+                       % counts)
 
 
 def t_accuracy(ctx):
@@ -144,18 +145,18 @@ def t_accuracy(ctx):
         r = spy.run(["-p", str(target.pid), "-ex", "sample 2s --rate 1000", "-ex", "top -n 10", "--batch"])
         after = spent(target)
         if r.rc != 0:
-            raise base.Fail("exit %d: %s" % (r.rc, r.describe()))
+            raise harness.Fail("exit %d: %s" % (r.rc, r.describe()))
         delta = dict((k, after[k] - before.get(k, 0.0)) for k in after)
         want = dict((k, 100.0 * v / sum(delta.values())) for k, v in delta.items())
         got = dict((m.group(3), float(m.group(1))) for m in TOP_ROW.finditer(r.out)
                    if m.group(4) == target.truth["file"])
         for name in ("sixty", "thirty", "ten"):
             if name not in got or abs(got[name] - want[name]) > 5:
-                raise base.Fail("%s: %s%% of samples, the target spent %.1f%% of that window there (top: %s)"
-                                % (name, got.get(name, "no"), want[name], got))
+                raise harness.Fail("%s: %s%% of samples, the target spent %.1f%% of that window there (top: %s)"
+                                   % (name, got.get(name, "no"), want[name], got))
 
 
-def t_flamegraph_browser(interp, spy):
+def t_flamegraph_browser(spy, interp):
     """Zoom, reset, search and tooltips of a real flame graph in headless Chromium."""
     svg_browser.find_chromium()
     with running(interp, BUSY) as (target, tmpdir):
@@ -164,7 +165,7 @@ def t_flamegraph_browser(interp, spy):
         r = spy.run(["-p", str(target.pid), "-ex", "sample 1s --rate 200 --idle", "-ex", "flamegraph " + svg,
                      "--batch"])
         if r.rc != 0:
-            raise base.Fail("exit %d: %s" % (r.rc, r.describe()))
+            raise harness.Fail("exit %d: %s" % (r.rc, r.describe()))
         svg_browser.check(svg, target.truth["leaf"], tmpdir)
 
 
@@ -176,9 +177,9 @@ def t_unwritable(ctx):
                      "-ex", "save /nonexistent-dir/x.txt", "-ex", "save %s" % good, "--batch"])
         want = "pyspy-sh: save: cannot write '/nonexistent-dir/x.txt': No such file or directory (the profile is kept: save it elsewhere)"
         if want not in r.err:
-            raise base.Fail("stderr lacks %r: %r" % (want, r.err[:300]))
+            raise harness.Fail("stderr lacks %r: %r" % (want, r.err[:300]))
         if r.rc != 1 or not os.path.getsize(good):
-            raise base.Fail("exit %d (want 1) or the later save to a good path failed" % r.rc)
+            raise harness.Fail("exit %d (want 1) or the later save to a good path failed" % r.rc)
 
 
 def t_exit_mid_sample(ctx):
@@ -187,9 +188,9 @@ def t_exit_mid_sample(ctx):
         out = os.path.join(tmpdir, "kept.txt")
         r = spy.run(["-p", str(target.pid), "-ex", "sample 20s --rate 100", "-ex", "save %s" % out, "--batch"])
         if "(stopped early: pid %d exited; the samples taken are kept)" % target.pid not in r.out:
-            raise base.Fail("no 'stopped early' line: %r" % r.out[:400])
+            raise harness.Fail("no 'stopped early' line: %r" % r.out[:400])
         if not os.path.exists(out) or not os.path.getsize(out):
-            raise base.Fail("the samples taken before the exit were not saved")
+            raise harness.Fail("the samples taken before the exit were not saved")
 
 
 def t_bad_args(spy, interp):
@@ -208,21 +209,10 @@ def t_bad_args(spy, interp):
         for cmd, want in cases:
             r = spy.run(["-p", str(target.pid), "-ex", cmd, "--batch"])
             if r.rc != 1 or not r.err.startswith(want):
-                raise base.Fail("%r: exit %d, stderr %r; want exit 1 and %r" % (cmd, r.rc, r.err[:200], want))
+                raise harness.Fail("%r: exit %d, stderr %r; want exit 1 and %r" % (cmd, r.rc, r.err[:200], want))
         r = spy.run(["-p", str(target.pid), "-ex", "sample 200ms", "-ex", "save %s/x.zzz" % tmpdir, "--batch"])
         if "use --format folded|speedscope|chrometrace|svg" not in r.err or r.rc != 1:
-            raise base.Fail("unknown extension: exit %d, %r" % (r.rc, r.err[:200]))
-
-
-def group(res, interp, spy):
-    tests = (("profile", t_profile), ("profile_accuracy", t_accuracy), ("profile_unwritable", t_unwritable), ("profile_target_exits", t_exit_mid_sample))
-    for name, fn in tests:
-        full = "%s[%s]" % (name, interp.label)
-        if interp.missing:
-            if res.wanted(full):
-                res.skip(full, interp.missing)
-            continue
-        res.run(full, fn, (interp, spy))
+            raise harness.Fail("unknown extension: exit %d, %r" % (r.rc, r.err[:200]))
 
 
 def t_blocking(spy, interp):
@@ -233,15 +223,34 @@ def t_blocking(spy, interp):
         r = spy.run(["-p", str(target.pid), "-ex", "sample 1s --blocking --rate 100", "-ex", "top -n 1", "--batch"])
         m = re.search(r"^sampled pid \d+ .*?: \d+ ticks .*?, (\d+) samples", r.out, re.M)
         if r.rc != 0 or not m or int(m.group(1)) < 50:
-            raise base.Fail("too few samples with --blocking: %s" % r.describe()[:400] + " " + r.out[:300])
+            raise harness.Fail("too few samples with --blocking: %s" % r.describe()[:400] + " " + r.out[:300])
         rows = [l for l in r.out.splitlines() if re.match(r"^\s*[\d.]+% ", l)]
         if not rows or "hot_leaf (" not in rows[0]:
-            raise base.Fail("top's first row is not hot_leaf: %r" % (rows[:1],))
+            raise harness.Fail("top's first row is not hot_leaf: %r" % (rows[:1],))
+
+
+# ------------------------------------------------------------------ registration
+
+# Per interpreter, in this order, each on its own target; a test's name is NAME[interpreter label].
+PER_INTERP = (("profile", t_profile), ("profile_accuracy", t_accuracy), ("profile_unwritable", t_unwritable),
+              ("profile_target_exits", t_exit_mid_sample))
+# Once, on the newest usable interpreter (none reported when there is none).
+ONCE = (("profile_bad_args", t_bad_args), ("flamegraph_browser", t_flamegraph_browser),
+        ("profile_blocking", t_blocking))
+
+
+def run_per_interp(res, interp, spy):
+    for name, fn in PER_INTERP:
+        full = "%s[%s]" % (name, interp.label)
+        if interp.missing:
+            if res.wanted(full):
+                res.skip(full, interp.missing)
+            continue
+        res.run(full, fn, (interp, spy))
 
 
 def run_once(res, spy, interps):
     usable = [i for i in interps if not i.missing]
     if usable:
-        res.run("profile_bad_args", t_bad_args, spy, usable[-1])
-        res.run("flamegraph_browser", t_flamegraph_browser, usable[-1], spy)
-        res.run("profile_blocking", t_blocking, spy, usable[-1])
+        for name, fn in ONCE:
+            res.run(name, fn, spy, usable[-1])

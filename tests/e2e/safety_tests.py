@@ -35,12 +35,12 @@ import subprocess
 import tempfile
 import time
 
-import run as base
-from run import Fail, Skip
+import harness
+from harness import Fail, Skip
 
-COUNTER = os.path.join(base.TARGETS, "counter.py")
-EXECS = os.path.join(base.TARGETS, "execs.py")
-CHURN = os.path.join(base.TARGETS, "churn.py")
+COUNTER = os.path.join(harness.TARGETS, "counter.py")
+EXECS = os.path.join(harness.TARGETS, "execs.py")
+CHURN = os.path.join(harness.TARGETS, "churn.py")
 SUMMARY = re.compile(r"^sampled pid \d+ for ([\d.]+)s at \S+ Hz: (\d+) ticks .*?, (\d+) samples, (\d+) errors, "
                      r"(\d+) torn, (\d+) late", re.M)
 CHURN_SECONDS = float(os.environ.get("PYSPY_CHURN_SECONDS", "12"))
@@ -60,7 +60,7 @@ class Tmp(object):
         self.targets = []
 
     def start(self, interp, script, args):
-        t = base.Target(interp, script, args, self.dir)
+        t = harness.Target(interp, script, args, self.dir)
         self.targets.append(t)
         t.wait_ready()
         return t
@@ -94,9 +94,9 @@ def strace_run(spy, tmp, pid, commands, inject=False, nonblocking=False):
     # LeakSanitizer stops the process with ptrace to scan it; under strace it cannot
     env["ASAN_OPTIONS"] = ":".join(filter(None, [env.get("ASAN_OPTIONS", ""), "detect_leaks=0"]))
     cp = subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                        timeout=base.RUN_TIMEOUT, env=env)
-    r = base.Run(argv, cp.returncode, cp.stdout, cp.stderr)
-    base.sane(r)
+                        timeout=harness.RUN_TIMEOUT, env=env)
+    r = harness.Run(argv, cp.returncode, cp.stdout, cp.stderr)
+    harness.sane(r)
     if r.rc != 0:
         raise Fail("under strace: %s" % r.describe())
     with open(log, errors="replace") as f:
@@ -165,7 +165,7 @@ def t_readonly(ctx):
             probs.append("the trace saw no PTRACE_SEIZE/INTERRUPT: the pausing commands were not traced")
         if probs:
             raise Fail("; ".join(probs[:5]))
-        base.log("readonly: %s%s" % (totals, "" if native else " (native mode not in this build)"))
+        harness.log("readonly: %s%s" % (totals, "" if native else " (native mode not in this build)"))
 
 
 # ------------------------------------------------------------------ never left stopped
@@ -192,7 +192,7 @@ def counter_value(spy, pid):
 def assert_running(spy, target, what):
     deadline = time.time() + 10
     while time.time() < deadline:
-        states = [base.task_state(target.pid, t) for t in target.tasks()]
+        states = [harness.task_state(target.pid, t) for t in target.tasks()]
         if tracer_of(target.pid) == 0 and not any(s in ("t", "T") for s in states):
             break
         time.sleep(0.02)
@@ -239,7 +239,7 @@ def t_kill9_stop(ctx):
 
         def all_stopped(pid):
             tids = target.tasks()
-            return tracer_of(target.pid) == pid and tids and all(base.task_state(target.pid, t) == "t" for t in tids)
+            return tracer_of(target.pid) == pid and tids and all(harness.task_state(target.pid, t) == "t" for t in tids)
         r, w = os.pipe()          # stdin kept open: the session waits for input, holding the target
         try:
             kill_while_held(spy, target, ["-ex", "stop"], all_stopped, "kill -9 during stop", stdin=r)
@@ -306,7 +306,7 @@ def t_exec_mid_bt(ctx):
         if not errs or r.rc != 1:
             raise Fail("no bt failed with the exec message (%d succeeded): exit %d, stderr %r"
                        % (ok, r.rc, r.err[-300:]))
-        base.log("exec_mid_bt: %d complete, %d failed with the exec message" % (ok, len(errs)))
+        harness.log("exec_mid_bt: %d complete, %d failed with the exec message" % (ok, len(errs)))
 
 
 # ------------------------------------------------------------------ permission
@@ -336,12 +336,12 @@ def t_permission(ctx):
                      ["-ex", "attach %d" % target.pid, "-ex", "bt", "--batch"]):
             cp = subprocess.run(drop + [binary, "-nx"] + args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE, timeout=60, env=env)
-            r = base.Run(drop + [binary] + args, cp.returncode, cp.stdout, cp.stderr)
-            base.sane(r)
+            r = harness.Run(drop + [binary] + args, cp.returncode, cp.stdout, cp.stderr)
+            harness.sane(r)
             first = r.err.strip().splitlines()[0] if r.err.strip() else ""
             want = ("pyspy-sh: permission denied reading pid %d (" % target.pid, "belongs to uid 0",
                     "run pyspy-sh as root (sudo) or as that user", "CAP_SYS_PTRACE")
-            if r.rc != base.EXIT_ATTACH or not all(w in first for w in want) or r.out.strip():
+            if r.rc != harness.EXIT_ATTACH or not all(w in first for w in want) or r.out.strip():
                 raise Fail("as uid %d: want exit 2 and a message with %r: %s" % (pw.pw_uid, want, r.describe()))
         if target.proc.poll() is not None:
             raise Fail("the target died")
@@ -368,19 +368,19 @@ def wait4_run(argv, timeout, tmpdir):
         time.sleep(0.05)
     rc = os.waitstatus_to_exitcode(status)
     with open(outp, "rb") as f1, open(errp, "rb") as f2:
-        return base.Run(argv, rc, f1.read(), f2.read()), ru.ru_maxrss
+        return harness.Run(argv, rc, f1.read(), f2.read()), ru.ru_maxrss
 
 
 def churn(binary, interp, seconds, tmpdir):
     """Sample the churn target nonblocking at the maximum rate for `seconds`;
     (Run, stats: seconds, ticks, samples, errors, torn, late, peak_rss_kb)."""
-    target = base.Target(interp, CHURN, [], tmpdir)
+    target = harness.Target(interp, CHURN, [], tmpdir)
     try:
         target.wait_ready()
         folded = os.path.join(tmpdir, "churn.txt")
         argv = [binary, "-nx", "-p", str(target.pid), "-ex", "sample %gs --rate 10000000 --idle" % seconds,
                 "-ex", "save %s" % folded, "--batch"]
-        r, peak = wait4_run(argv, seconds + base.RUN_TIMEOUT, tmpdir)
+        r, peak = wait4_run(argv, seconds + harness.RUN_TIMEOUT, tmpdir)
         m = SUMMARY.search(r.out)
         stats = None
         if m:
@@ -401,7 +401,7 @@ def t_churn(ctx):
         r, st = churn(spy.binary, interp, CHURN_SECONDS, tmpdir)
     finally:
         shutil.rmtree(tmpdir, ignore_errors=True)
-    base.sane(r)
+    harness.sane(r)
     if r.rc != 0 or st is None:
         raise Fail("churn sample: %s; stdout %r" % (r.describe(), r.out[:300]))
     if st["samples"] < 1000:
@@ -421,21 +421,29 @@ def t_churn(ctx):
 
 # ------------------------------------------------------------------ registration
 
-def pick(interps):
+def newest(interps):
+    """The newest pyenv interpreter, else the newest usable one; None without one."""
     usable = [i for i in interps if not i.missing]
     pyenv = [i for i in usable if i.label.startswith("pyenv")]
     return (pyenv or usable)[-1] if usable else None
 
 
-def run_once(res, spy, interps):
+def oldest(interps):
     usable = [i for i in interps if not i.missing]
-    newest, oldest = pick(interps), (usable[0] if usable else None)
-    tests = [("readonly", t_readonly, newest), ("readonly_oldest", t_readonly, oldest),
-             ("kill9_blocking_sample", t_kill9_sample, newest), ("kill9_stop", t_kill9_stop, newest),
-             ("kill9_native", t_kill9_native, newest), ("exec_mid_sample", t_exec_mid_sample, newest),
-             ("exec_mid_bt", t_exec_mid_bt, newest), ("permission", t_permission, newest),
-             ("churn", t_churn, newest), ("churn_oldest", t_churn, oldest)]
-    for name, fn, interp in tests:
+    return usable[0] if usable else None
+
+
+# Once, in this order: (name, test, the interpreter it runs on); SKIP without one.
+ONCE = (("readonly", t_readonly, newest), ("readonly_oldest", t_readonly, oldest),
+        ("kill9_blocking_sample", t_kill9_sample, newest), ("kill9_stop", t_kill9_stop, newest),
+        ("kill9_native", t_kill9_native, newest), ("exec_mid_sample", t_exec_mid_sample, newest),
+        ("exec_mid_bt", t_exec_mid_bt, newest), ("permission", t_permission, newest),
+        ("churn", t_churn, newest), ("churn_oldest", t_churn, oldest))
+
+
+def run_once(res, spy, interps):
+    for name, fn, pick in ONCE:
+        interp = pick(interps)
         if interp is None:
             if res.wanted(name):
                 res.skip(name, "no usable interpreter")

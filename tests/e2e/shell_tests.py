@@ -25,17 +25,17 @@ import subprocess
 import tempfile
 import time
 
-import run as base
+import harness
 
-Fail = base.Fail
-VALUES = os.path.join(base.TARGETS, "values.py")
-LAUNCHED = os.path.join(base.TARGETS, "launched.py")
+Fail = harness.Fail
+VALUES = os.path.join(harness.TARGETS, "values.py")
+LAUNCHED = os.path.join(harness.TARGETS, "launched.py")
 
 
 def pick(interps):
     usable = [i for i in interps if not i.missing]
     if not usable:
-        raise base.Skip("no usable interpreter")
+        raise harness.Skip("no usable interpreter")
     pyenv = [i for i in usable if i.label.startswith("pyenv")]
     return (pyenv or usable)[-1]
 
@@ -47,8 +47,8 @@ def clean_env(home):
     return env
 
 
-def spawn(spy, args, home, stdin=b"", timeout=base.RUN_TIMEOUT):
-    """Run pyspy-sh with HOME=home and stdin bytes; a base.Run."""
+def spawn(spy, args, home, stdin=b"", timeout=harness.RUN_TIMEOUT):
+    """Run pyspy-sh with HOME=home and stdin bytes; a harness.Run."""
     spy.available()
     argv = [spy.binary] + [str(a) for a in args]
     try:
@@ -56,8 +56,8 @@ def spawn(spy, args, home, stdin=b"", timeout=base.RUN_TIMEOUT):
                             timeout=timeout, env=clean_env(home))
     except subprocess.TimeoutExpired:
         raise Fail("HANG: pyspy-sh %s did not finish within %ds" % (" ".join(argv[1:]), timeout))
-    r = base.Run(argv, cp.returncode, cp.stdout, cp.stderr)
-    base.sane(r)
+    r = harness.Run(argv, cp.returncode, cp.stdout, cp.stderr)
+    harness.sane(r)
     return r
 
 
@@ -99,7 +99,7 @@ class Ctx(object):
         if self.target is None:
             interp = pick(self.interps)
             try:
-                self.target = base.Target(interp, VALUES, [], self.tmp)
+                self.target = harness.Target(interp, VALUES, [], self.tmp)
                 self.target.wait_ready()
             except Fail as e:
                 self.error = "values target: %s" % e
@@ -413,7 +413,7 @@ def t_piped_stdin(ctx):
 
 def t_attach_bad_pid(ctx):
     target = ctx.values_target()
-    bad = base.unused_pid()
+    bad = harness.unused_pid()
     script = "attach %d\nhelp quit\nattach %d\ninfo\n" % (bad, target.pid)
     r = ctx.run(["-p", target.pid], stdin=script.encode())
     probs = []
@@ -456,19 +456,19 @@ def t_launch(ctx):
     argv = [ctx.spy.binary, "-nx", "-ex", "bt", "--batch", "--", interp.path, "-B", "-E", "-s",
             LAUNCHED, truth_path, go]
     proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            env=dict(base.target_env(), HOME=ctx.home), cwd=ctx.tmp)
+                            env=dict(harness.target_env(), HOME=ctx.home), cwd=ctx.tmp)
     out = b""
     try:
-        deadline = time.time() + base.READY_TIMEOUT
+        deadline = time.time() + harness.READY_TIMEOUT
         while b"<module>" not in out:          # bt has printed the outermost frame
             line = proc.stdout.readline()
             if not line:
                 break
             out += line
             if time.time() > deadline:
-                raise Fail("no <module> frame within %ds: %r" % (base.READY_TIMEOUT, out[:400]))
+                raise Fail("no <module> frame within %ds: %r" % (harness.READY_TIMEOUT, out[:400]))
         release(go, proc)
-        rest, err = proc.communicate(timeout=base.RUN_TIMEOUT)
+        rest, err = proc.communicate(timeout=harness.RUN_TIMEOUT)
         out += rest
     finally:
         release(go)
@@ -486,7 +486,7 @@ def t_launch(ctx):
             truth = [l.split("\t") for l in f.read().splitlines()]
     except OSError as e:
         raise Fail("launched.py wrote no truth (%s); stdout %r, stderr %r" % (e, text[:300], err[:300]))
-    threads = base.parse_bt_text(text)
+    threads = harness.parse_bt_text(text)
     if len(threads) != 1:
         probs.append("%d threads in bt, expected 1: %r" % (len(threads), text[:400]))
     else:
@@ -499,16 +499,20 @@ def t_launch(ctx):
     raise_probs(probs)
 
 
-def run_all(res, spy, interps):
-    names = ("cmd_help_table", "cmd_prefixes", "cmd_matrix", "cli_usage", "source_file", "init_file",
-             "piped_stdin", "attach_bad_pid", "launch_mode")
-    if not any(res.wanted(n) for n in names):
+# ------------------------------------------------------------------ registration
+
+# Run once, in this order, sharing one Ctx (values target, HOME).
+ONCE = (("cmd_help_table", t_help_table), ("cmd_prefixes", t_prefixes), ("cmd_matrix", t_matrix),
+        ("cli_usage", t_cli_usage), ("source_file", t_source_file), ("init_file", t_init_file),
+        ("piped_stdin", t_piped_stdin), ("attach_bad_pid", t_attach_bad_pid), ("launch_mode", t_launch))
+
+
+def run_once(res, spy, interps):
+    if not any(res.wanted(n) for n, _ in ONCE):
         return
     ctx = Ctx(spy, interps)
     try:
-        fns = (t_help_table, t_prefixes, t_matrix, t_cli_usage, t_source_file, t_init_file,
-               t_piped_stdin, t_attach_bad_pid, t_launch)
-        for n, fn in zip(names, fns):
+        for n, fn in ONCE:
             res.run(n, fn, ctx)
     finally:
         ctx.close()

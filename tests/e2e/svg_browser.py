@@ -17,7 +17,7 @@ import re
 import shutil
 import subprocess
 
-import run as base
+import harness
 
 PROBE = r"""
 <script type="text/javascript"><![CDATA[
@@ -78,7 +78,7 @@ def find_chromium():
         path = shutil.which(name)
         if path:
             return path
-    raise base.Skip("no chromium to open the flame graph in (Debian: apt install chromium)")
+    raise harness.Skip("no chromium to open the flame graph in (Debian: apt install chromium)")
 
 
 def probe(svg_path, hot, tmpdir):
@@ -94,14 +94,14 @@ def probe(svg_path, hot, tmpdir):
             "--user-data-dir=" + os.path.join(tmpdir, "chromium"), "--window-size=1300,900",
             "--dump-dom", "file://" + copy]
     try:
-        proc = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=base.RUN_TIMEOUT)
+        proc = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=harness.RUN_TIMEOUT)
     except subprocess.TimeoutExpired:
-        raise base.Fail("chromium did not finish within %ds" % base.RUN_TIMEOUT)
+        raise harness.Fail("chromium did not finish within %ds" % harness.RUN_TIMEOUT)
     dom = proc.stdout.decode("utf-8", "replace")
     m = RESULT.search(dom)
     if not m:
-        raise base.Fail("chromium (exit %d) produced no probe result; stderr %r"
-                        % (proc.returncode, proc.stderr.decode("utf-8", "replace")[-400:]))
+        raise harness.Fail("chromium (exit %d) produced no probe result; stderr %r"
+                           % (proc.returncode, proc.stderr.decode("utf-8", "replace")[-400:]))
     text = m.group(1).replace("&quot;", '"').replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
     return json.loads(text)
 
@@ -110,23 +110,23 @@ def check(svg_path, hot, tmpdir):
     """Fail unless zoom, reset, search and the tooltip behave in the browser."""
     r = probe(svg_path, hot, tmpdir)
     if r.get("error"):
-        raise base.Fail("the probe script failed in the browser: %s" % r["error"])
+        raise harness.Fail("the probe script failed in the browser: %s" % r["error"])
     full = r["full"]
     if not r["hit"]:
-        raise base.Fail("a click at the centre of %s's frame does not land on that frame" % hot)
+        raise harness.Fail("a click at the centre of %s's frame does not land on that frame" % hot)
     if not r["before"] < 0.9 * full or r["other_before"] is not True:
-        raise base.Fail("before zooming %s is %.1f of %.1f wide, another frame shown=%s: the graph needs a "
-                        "second stack to test zoom" % (hot, r["before"], full, r["other_before"]))
+        raise harness.Fail("before zooming %s is %.1f of %.1f wide, another frame shown=%s: the graph needs a "
+                           "second stack to test zoom" % (hot, r["before"], full, r["other_before"]))
     if abs(r["zoomed"] - full) > 1.0 or r["other_zoomed"] is not False or r["reset_lit"] != "1":
-        raise base.Fail("after a click %s is %.1f wide (full %.1f), a frame outside it shown=%s, Reset Zoom "
-                        "opacity %r" % (hot, r["zoomed"], full, r["other_zoomed"], r["reset_lit"]))
+        raise harness.Fail("after a click %s is %.1f wide (full %.1f), a frame outside it shown=%s, Reset Zoom "
+                           "opacity %r" % (hot, r["zoomed"], full, r["other_zoomed"], r["reset_lit"]))
     if abs(r["reset"] - r["before"]) > 0.5:
-        raise base.Fail("Reset Zoom left %s %.1f wide, it was %.1f" % (hot, r["reset"], r["before"]))
+        raise harness.Fail("Reset Zoom left %s %.1f wide, it was %.1f" % (hot, r["reset"], r["before"]))
     if r["hot_fill"] != "rgb(220,0,220)" or r["other_fill"] == "rgb(220,0,220)":
-        raise base.Fail("search for %s painted it %r and a non-matching frame %r"
-                        % (hot, r["hot_fill"], r["other_fill"]))
+        raise harness.Fail("search for %s painted it %r and a non-matching frame %r"
+                           % (hot, r["hot_fill"], r["other_fill"]))
     want = "Matched: %.1f%%" % r["hot_share"]
     if r["matched"] != want:
-        raise base.Fail("search shows %r, %s's frames cover %.2f%% of the samples" % (r["matched"], hot, r["hot_share"]))
+        raise harness.Fail("search shows %r, %s's frames cover %.2f%% of the samples" % (r["matched"], hot, r["hot_share"]))
     if r["details"] != r["title"] or "samples" not in r["details"]:
-        raise base.Fail("hovering shows %r, the frame's tooltip is %r" % (r["details"], r["title"]))
+        raise harness.Fail("hovering shows %r, the frame's tooltip is %r" % (r["details"], r["title"]))

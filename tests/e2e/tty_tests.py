@@ -36,7 +36,7 @@ import subprocess
 import tempfile
 import time
 
-import run as base
+import harness
 import shell_tests
 
 try:
@@ -45,10 +45,10 @@ except ImportError as exc:      # reported as SKIP
     pexpect = None
     PEXPECT_ERROR = "pexpect cannot be imported (%s); install python3-pexpect" % exc
 
-Fail = base.Fail
-VALUES = os.path.join(base.TARGETS, "values.py")
-BUSY = os.path.join(base.TARGETS, "busy.py")
-COUNTER = os.path.join(base.TARGETS, "counter.py")
+Fail = harness.Fail
+VALUES = os.path.join(harness.TARGETS, "values.py")
+BUSY = os.path.join(harness.TARGETS, "busy.py")
+COUNTER = os.path.join(harness.TARGETS, "counter.py")
 PROMPT = "(pyspy) "
 STOPPED = "(pyspy:stopped) "
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
@@ -62,7 +62,7 @@ def plain(text):
 class Session(object):
     def __init__(self, spy, args, home, no_color=False):
         if pexpect is None:
-            raise base.Skip(PEXPECT_ERROR)
+            raise harness.Skip(PEXPECT_ERROR)
         env = shell_tests.clean_env(home)
         env.update(TERM="xterm", PAGER="cat", LC_ALL="C.UTF-8")
         env.pop("INPUTRC", None)
@@ -120,7 +120,7 @@ class Ctx(object):
             d = os.path.join(self.tmp, os.path.basename(script))
             os.mkdir(d)
             try:
-                t = base.Target(interp, script, list(args), d)
+                t = harness.Target(interp, script, list(args), d)
                 self.targets[script] = t
                 t.wait_ready()
             except Fail as e:
@@ -343,7 +343,7 @@ def t_stop(ctx):
         a = counter_value(s.cmd("print counter", prompt=STOPPED))
         time.sleep(0.5)
         b = counter_value(s.cmd("print counter", prompt=STOPPED))
-        states = [base.task_state(t.pid, tid) for tid in t.tasks()]
+        states = [harness.task_state(t.pid, tid) for tid in t.tasks()]
         if a != b:
             raise Fail("while stopped, counter went from %d to %d" % (a, b))
         if any(x not in ("t", "T") for x in states):
@@ -399,7 +399,7 @@ def moving(ctx, t, home=None):
     b = read()
     if b <= a:
         raise Fail("the target's counter does not move (%d then %d); task states %s"
-                   % (a, b, [base.task_state(t.pid, x) for x in t.tasks()]))
+                   % (a, b, [harness.task_state(t.pid, x) for x in t.tasks()]))
 
 
 def t_ctrl_d(ctx):
@@ -486,7 +486,7 @@ def t_stop_sigkill(ctx):
     p = Piped(ctx, t)
     try:
         p.cmd("stop", r"^pid \d+ stopped")
-        states = [base.task_state(t.pid, x) for x in t.tasks()]
+        states = [harness.task_state(t.pid, x) for x in t.tasks()]
         if any(x not in ("t", "T") for x in states):
             raise Fail("after stop, the target's tasks are %s, expected stopped" % states)
         os.kill(p.p.pid, signal.SIGKILL)
@@ -494,7 +494,7 @@ def t_stop_sigkill(ctx):
     finally:
         p.close()
     deadline = time.time() + 10
-    while any(base.task_state(t.pid, x) in ("t", "T") for x in t.tasks()) and time.time() < deadline:
+    while any(harness.task_state(t.pid, x) in ("t", "T") for x in t.tasks()) and time.time() < deadline:
         time.sleep(0.05)
     moving(ctx, t)
 
@@ -574,17 +574,22 @@ def t_top_live(ctx):
         s.close()
 
 
-def run_all(res, spy, interps):
-    tests = (("tty_completion", t_completion), ("tty_history", t_history), ("tty_repeat", t_repeat),
-             ("tty_frames", t_frames), ("tty_colour", t_colour), ("tty_stop", t_stop),
-             ("tty_ctrl_c", t_ctrl_c), ("tty_ctrl_d", t_ctrl_d),
-             ("tty_sample_ctrl_c", t_sample_ctrl_c), ("tty_top_live", t_top_live), ("stop_piped", t_stop_piped),
-             ("stop_sigkill", t_stop_sigkill))
-    if not any(res.wanted(n) for n, _ in tests):
+# ------------------------------------------------------------------ registration
+
+# Run once, in this order, sharing one Ctx (targets by script, HOME).
+ONCE = (("tty_completion", t_completion), ("tty_history", t_history), ("tty_repeat", t_repeat),
+        ("tty_frames", t_frames), ("tty_colour", t_colour), ("tty_stop", t_stop),
+        ("tty_ctrl_c", t_ctrl_c), ("tty_ctrl_d", t_ctrl_d),
+        ("tty_sample_ctrl_c", t_sample_ctrl_c), ("tty_top_live", t_top_live), ("stop_piped", t_stop_piped),
+        ("stop_sigkill", t_stop_sigkill))
+
+
+def run_once(res, spy, interps):
+    if not any(res.wanted(n) for n, _ in ONCE):
         return
     ctx = Ctx(spy, interps)
     try:
-        for name, fn in tests:
+        for name, fn in ONCE:
             res.run(name, fn, ctx)
     finally:
         ctx.close()

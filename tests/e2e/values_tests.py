@@ -19,11 +19,10 @@ import os
 import shutil
 import tempfile
 
-import run as base
+import harness
 import values_check
 
-VALUES = os.path.join(base.TARGETS, "values.py")
-TESTS = ("values_locals", "values_json", "values_unlimited", "values_print")
+VALUES = os.path.join(harness.TARGETS, "values.py")
 WIDE = 100000
 
 
@@ -67,12 +66,12 @@ def compare(truth, got, field, where, cut=None):
 
 def raise_probs(probs):
     if probs:
-        raise base.Fail("; ".join(probs[:8]) + (" (+%d more)" % (len(probs) - 8) if len(probs) > 8 else ""))
+        raise harness.Fail("; ".join(probs[:8]) + (" (+%d more)" % (len(probs) - 8) if len(probs) > 8 else ""))
 
 
 def ok(r):
-    if r.rc != base.EXIT_OK:
-        raise base.Fail("expected exit 0: %s" % r.describe())
+    if r.rc != harness.EXIT_OK:
+        raise harness.Fail("expected exit 0: %s" % r.describe())
     return r
 
 
@@ -90,11 +89,11 @@ def t_locals(spy, target):
 
 def t_json(spy, target):
     r = ok(spy.run(["-p", target.pid, "-nx", "-ex", "bt --locals --json", "--batch"]))
-    doc = base.parse_json_doc(r)
+    doc = harness.parse_json_doc(r)
     frames = doc["threads"][0].get("frames") or []
     names = [f.get("function") for f in frames]
     if names[:2] != ["waiter", "hold_values"]:
-        raise base.Fail("innermost functions %r, expected ['waiter', 'hold_values', ...]" % names)
+        raise harness.Fail("innermost functions %r, expected ['waiter', 'hold_values', ...]" % names)
     probs = []
     for f in frames[:2]:
         if not isinstance(f.get("locals"), list):
@@ -135,8 +134,15 @@ def t_print(spy, target):
     raise_probs(probs)
 
 
-def group(res, interp, spy):
-    names = ["%s[%s]" % (t, interp.label) for t in TESTS]
+# ------------------------------------------------------------------ registration
+
+# Run in this order on one shared target; a test's name is NAME[interpreter label].
+PER_INTERP = (("values_locals", t_locals), ("values_json", t_json), ("values_unlimited", t_unlimited),
+              ("values_print", t_print))
+
+
+def run_per_interp(res, interp, spy):
+    names = ["%s[%s]" % (t, interp.label) for t, _ in PER_INTERP]
     if not any(res.wanted(n) for n in names):
         return
     if interp.missing:
@@ -148,19 +154,17 @@ def group(res, interp, spy):
     target = None
     try:
         try:
-            target = base.Target(interp, VALUES, [], tmpdir)
+            target = harness.Target(interp, VALUES, [], tmpdir)
             target.wait_ready()
             # 'ready' comes just before the block: wait until it sits in time.sleep
-            base.settle_in_sleep(target.pid, [target.pid])
-        except base.Fail as e:
+            harness.settle_in_sleep(target.pid, [target.pid])
+        except harness.Fail as e:
             for n in names:
                 if res.wanted(n):
                     res.fail(n, "values target: %s" % e)
             return
-        fns = {"values_locals": t_locals, "values_json": t_json,
-               "values_unlimited": t_unlimited, "values_print": t_print}
-        for t in TESTS:
-            res.run("%s[%s]" % (t, interp.label), fns[t], spy, target)
+        for t, fn in PER_INTERP:
+            res.run("%s[%s]" % (t, interp.label), fn, spy, target)
     finally:
         if target is not None:
             target.kill()
