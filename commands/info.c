@@ -69,8 +69,16 @@ static int do_info(struct session *s, const struct cmd_args *a)
 	if (t->runtime)
 		fprintf(s->out, "_PyRuntime:    0x%" PRIx64 "\n", t->runtime);
 	fprintf(s->out, "layout:        %s\n", t->layout_origin);
-	fprintf(s->out, "reading:       %s\n", s->set.nonblocking ? "nonblocking (the target keeps running)"
-								 : "blocking (the target is paused while read)");
+	fprintf(s->out, "reading:       %s; sample: nonblocking unless --blocking\n",
+		s->set.nonblocking ? "bt, threads, locals: nonblocking (the target keeps running)"
+				   : "bt, threads, locals: blocking (the target is paused while read)");
+	if (s->profile) {
+		const struct profile_meta *m = profile_meta(s->profile);
+		uint64_t read = profile_samples(s->profile) + m->torn;
+		fprintf(s->out, "last sample:   %llu samples; %llu stacks lost as torn (%.1f%% of those read; %llu read again)\n",
+			(unsigned long long)profile_samples(s->profile), (unsigned long long)m->torn,
+			read ? 100.0 * (double)m->torn / (double)read : 0.0, (unsigned long long)m->retried);
+	}
 	if (snapshot_take(t, 0, &snap, NULL) == 0) {
 		fprintf(s->out, "threads:       %zu\n", snap.nthreads);
 		snapshot_release(&snap);

@@ -160,6 +160,12 @@ static int do_sample(struct session *s, const struct cmd_args *a)
 		fprintf(s->out, "; %.1f us CPU and %.1f reads per tick", cpu * 1e6 / (double)st.ticks,
 			(double)st.reads / (double)st.ticks);
 	fputc('\n', s->out);
+	if (st.retried) {
+		uint64_t read = st.samples + st.torn;
+		fprintf(s->out, "(%llu walks came back torn and were read again; %llu stacks still torn: %.1f%% of those read)\n",
+			(unsigned long long)st.retried, (unsigned long long)st.torn,
+			read ? 100.0 * (double)st.torn / (double)read : 0.0);
+	}
 	if (st.errors && st.error_msg[0])
 		fprintf(s->out, "(last error: %s)\n", st.error_msg);
 	if (rq.native && st.native_failed)
@@ -180,8 +186,10 @@ const struct command cmd_sample = {
 		"shows running are kept (--idle keeps waiting ones too, --gil only the GIL\n"
 		"holder).  The rate is jittered a little so it does not lock onto periodic\n"
 		"work.  Sampling is nonblocking by default: pausing the target at every tick\n"
-		"(--blocking) slows it down and caps the rate, while a stack read as it\n"
-		"changes is detected and dropped, counted as 'torn'.  Ctrl-C stops early and\n"
+		"(--blocking) slows it down and caps the rate.  Without it, a stack read as\n"
+		"it changes is detected and read again, fresh, up to 3 times in the tick;\n"
+		"one still inconsistent is dropped and counted as 'torn' (the summary and\n"
+		"'info' give the share lost).  Ctrl-C stops early and\n"
 		"keeps the samples; so does the target exiting.  The profile stays for\n"
 		"'top', 'flamegraph' and 'save' until the next 'sample'.\n"
 		"--native adds each thread's C frames (C extensions, the libc call it waits\n"

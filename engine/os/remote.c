@@ -126,6 +126,12 @@ void remote_prefetch_begin(struct remote *r)
 	pf->active = 1;
 }
 
+void remote_prefetch_forget(struct remote *r)
+{
+	if (r->pf)
+		r->pf->nhave = 0;
+}
+
 void remote_prefetch_end(struct remote *r)
 {
 	if (r->pf) {

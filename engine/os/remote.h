@@ -67,6 +67,9 @@ int remote_read_ptr(struct remote *r, raddr_t addr, raddr_t *out, struct pyspy_e
 int remote_prefetch_enable(struct remote *r);
 void remote_prefetch_begin(struct remote *r);
 void remote_prefetch_end(struct remote *r);
+/* Within a tick, stop serving what begin fetched: the next reads go to the
+ * target (a walk that came back torn is read again, fresh). */
+void remote_prefetch_forget(struct remote *r);
 void remote_prefetch_disable(struct remote *r);
 
 #endif

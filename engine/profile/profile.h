@@ -42,6 +42,7 @@ struct profile_meta {
 	uint64_t ticks;            /* sampling rounds taken (each reads every thread) */
 	uint64_t errors;           /* rounds or threads that could not be read */
 	uint64_t torn;             /* walks that came back inconsistent and were dropped */
+	uint64_t retried;          /* walks read again because they came back torn */
 };
 
 /* A frame as the profile stores it. */

@@ -82,5 +82,6 @@ int profile_sample(struct target *t, const struct sampler_opts *o, struct profil
 	m->ticks += st->ticks;
 	m->errors += st->errors;
 	m->torn += st->torn;
+	m->retried += st->retried;
 	return rc;
 }

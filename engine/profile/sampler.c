@@ -185,6 +185,36 @@ static bool frames_all_known(const struct py_thread *th)
 	return true;
 }
 
+/*
+ * Walk thread i's stack.  Read from a running target, a walk can come back
+ * torn (the stack changed under it); dropping those would under-weight deep,
+ * fast-changing code, so the thread state and the stack are read again, fresh,
+ * up to TORN_RETRIES times within the tick.  In blocking mode the target is
+ * paused and a failure is a real one.
+ */
+#define TORN_RETRIES 3
+
+static int walk(struct sampler *sm, size_t i, struct pyspy_err *we)
+{
+	struct target *t = sm->t;
+	struct py_thread *th = &sm->list.v[i];
+	uint8_t *ts = sm->list.tsbufs + i * t->tstate_len;
+	for (int attempt = 0;; attempt++) {
+		int rc = frames_walk(t, ts, th, we);
+		/* `bt` shows a frame whose code object cannot be read as ???; in a
+		 * sample it means the walk left the live stack: torn */
+		if (rc == 0 && !frames_all_known(th))
+			rc = err_set(we, PS_ETORN, "a frame's code object could not be read (read while the stack changed)");
+		if (rc == 0 || rc == -PS_EGONE || rc == -PS_EINTR || sm->o->blocking || attempt == TORN_RETRIES)
+			return rc;
+		sm->st->retried++;
+		remote_prefetch_forget(&t->mem);
+		if (remote_read(&t->mem, th->tstate, ts, t->tstate_len, NULL) < 0 ||
+		    rbuf_u64(ts, t->layout.tstate.interp) != t->interp)
+			return rc;   /* the thread is gone: its torn walk stays torn */
+	}
+}
+
 static bool wanted(struct sampler *sm, struct py_thread *th, raddr_t holder, bool have_holder)
 {
 	if (have_holder) {
@@ -265,15 +295,11 @@ static int tick(struct sampler *sm, uint64_t t0, struct pyspy_err *e)
 		if (!wanted(sm, th, holder, have_holder))
 			continue;
 		struct pyspy_err we;
-		rc = frames_walk(sm->t, sm->list.tsbufs + (size_t)i * sm->t->tstate_len, th, &we);
+		rc = walk(sm, (size_t)i, &we);
 		if (rc == -PS_EGONE || rc == -PS_EINTR) {
 			*e = we;
 			break;
 		}
-		/* `bt` shows a frame whose code object cannot be read as ???; in a
-		 * sample it means the walk left the live stack: drop it as torn */
-		if (rc == 0 && !frames_all_known(th))
-			rc = -PS_ETORN;
 		if (rc < 0) {
 			if (sm->o->blocking) {
 				sm->st->errors++;

@@ -24,7 +24,8 @@ struct sampler_stats {
 	uint64_t ticks;            /* times the target was looked at */
 	uint64_t samples;          /* thread stacks emitted */
 	uint64_t errors;           /* ticks or stacks that could not be read */
-	uint64_t torn;             /* stacks that did not validate (read while changing) */
+	uint64_t torn;             /* stacks that did not validate (read while changing), even when read again */
+	uint64_t retried;          /* walks read again because they came back torn */
 	uint64_t late;             /* ticks that fell behind schedule by more than an interval */
 	uint64_t reads;            /* remote reads issued */
 	uint64_t native_failed;    /* native: stacks kept Python-only (unwind or merge failed) */

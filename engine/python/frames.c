@@ -4,10 +4,11 @@
  *  - FRAME_MODEL_OBJECT (2.7–3.10): a linked list of heap PyFrameObjects from
  *    tstate->frame through f_back; one small read per frame.
  *  - FRAME_MODEL_CFRAME (3.11–3.12) and FRAME_MODEL_CURRENT (3.13+): a linked
- *    list of _PyInterpreterFrames through `previous`.  Most of them live in the
- *    thread's current data-stack chunk, so the used part of that chunk is read
- *    whole (one read) and walked locally; frames outside it (generators, older
- *    chunks) are read one by one.
+ *    list of _PyInterpreterFrames through `previous`.  They live in the
+ *    thread's data-stack chunks, so the used part of the current chunk is read
+ *    whole (one read) and walked locally, and so is each older chunk the walk
+ *    reaches (a deep stack); frames outside every chunk (generators) are read
+ *    one by one.
  * Frames CPython itself hides are hidden here too: shim frames owned by the C
  * stack (3.12+) and "incomplete" frames that have not reached their first
  * traceable instruction (3.11+), exactly as sys._current_frames() does.
@@ -143,10 +144,23 @@ static int walk_objects(struct target *t, const uint8_t *ts, struct py_thread *t
 	return 0;
 }
 
-/* The used part of the current data-stack chunk, copied. */
+/*
+ * The used parts of the thread's data-stack chunks, copied: the current one
+ * at the start of the walk, older ones (a deep stack spans several) only when
+ * the chain reaches a frame outside what is copied.  All copies share the
+ * target's one chunk buffer; a region is found by its offset in it, since
+ * growing the buffer may move it.
+ */
+#define MAX_CHUNKS 32
+
 struct chunk_copy {
-	raddr_t start, end;
-	uint8_t *data;
+	struct {
+		raddr_t start, end;
+		size_t off;
+	} r[MAX_CHUNKS];
+	int n;
+	size_t used;               /* bytes of the chunk buffer taken */
+	raddr_t older;             /* the next older chunk not copied yet; 0: none */
 };
 
 /* The target's reusable chunk buffer, with room for n bytes; NULL if it cannot grow. */
@@ -174,11 +188,20 @@ static uint8_t *chunk_buffer(struct target *t, size_t n)
 	return t->chunk_buf;
 }
 
+/* Where the chunk starting at `chunk` links to the one before it, read from its copy. */
+static raddr_t copied_previous(struct target *t, const struct chunk_copy *cc, int i)
+{
+	const struct py_layout *L = &t->layout;
+	if (L->chunk.previous < 0 || cc->r[i].end - cc->r[i].start < (raddr_t)L->chunk.previous + 8)
+		return 0;
+	return rbuf_u64(t->chunk_buf + cc->r[i].off, L->chunk.previous);
+}
+
 /*
  * Copy the used part of the current chunk; on 3.11–3.12 fetch the C-stack
  * _PyCFrame's current_frame in the same syscall.  Returns the read's status
  * for the frame pointer (the chunk copy is best effort: frames outside it are
- * read one by one).
+ * found in older chunks or read one by one).
  */
 static int copy_chunk(struct target *t, const uint8_t *ts, struct chunk_copy *cc, raddr_t cframe_ptr,
 		      raddr_t *current, struct pyspy_err *e)
@@ -192,30 +215,75 @@ static int copy_chunk(struct target *t, const uint8_t *ts, struct chunk_copy *cc
 	if (L->tstate.datastack_chunk >= 0 && L->tstate.datastack_top >= 0) {
 		raddr_t chunk = rbuf_u64(ts, L->tstate.datastack_chunk);
 		raddr_t top = rbuf_u64(ts, L->tstate.datastack_top);
-		if (chunk && top > chunk && top - chunk <= MAX_CHUNK_COPY && (cc->data = chunk_buffer(t, top - chunk))) {
-			cc->start = chunk;
-			cc->end = top;
-			iov[n++] = (struct remote_iov){ chunk, cc->data, top - chunk };
+		uint8_t *buf;
+		if (chunk && top > chunk && top - chunk <= MAX_CHUNK_COPY && (buf = chunk_buffer(t, top - chunk))) {
+			cc->r[0].start = chunk;
+			cc->r[0].end = top;
+			cc->n = 1;
+			cc->used = top - chunk;
+			iov[n++] = (struct remote_iov){ chunk, buf, top - chunk };
 		}
 	}
-	if (n && remote_readv(&t->mem, iov, n, NULL) == 0)
+	if (n && remote_readv(&t->mem, iov, n, NULL) == 0) {
+		cc->older = cc->n ? copied_previous(t, cc, 0) : 0;
 		return 0;
+	}
 	/* one of them failed: drop the chunk copy, and get the frame pointer alone */
 	memset(cc, 0, sizeof(*cc));
 	return cframe_ptr ? remote_read_ptr(&t->mem, cframe_ptr, current, e) : 0;
 }
 
-static bool in_chunk(const struct chunk_copy *cc, raddr_t addr)
+/* Copy the next older chunk (its header says how much of it is used).
+ * 0, or -1 when there is none or it cannot be read. */
+static int copy_older(struct target *t, struct chunk_copy *cc)
 {
-	return cc->data && addr >= cc->start && addr < cc->end;
+	const struct py_layout *L = &t->layout;
+	uint8_t hdr[64];
+	raddr_t chunk = cc->older;
+	size_t hlen = (size_t)L->chunk.data;
+	cc->older = 0;
+	if (!chunk || cc->n >= MAX_CHUNKS || L->chunk.data <= 0 || hlen > sizeof(hdr) ||
+	    L->chunk.top < 0 || (size_t)L->chunk.top + 8 > hlen || L->chunk.chunk_size < 0 ||
+	    (size_t)L->chunk.chunk_size + 8 > hlen)
+		return -1;
+	if (remote_read(&t->mem, chunk, hdr, hlen, NULL) < 0)
+		return -1;
+	/* an older chunk's top was saved when the next one was pushed, in slots past data */
+	uint64_t top = rbuf_u64(hdr, L->chunk.top), size = rbuf_u64(hdr, L->chunk.chunk_size);
+	if (top > MAX_CHUNK_COPY / 8 || hlen + top * 8 > size || hlen + top * 8 > MAX_CHUNK_COPY)
+		return -1;
+	size_t len = hlen + (size_t)top * 8;
+	if (cc->used + len > (size_t)MAX_CHUNK_COPY * 4 || !chunk_buffer(t, cc->used + len))
+		return -1;
+	if (remote_read(&t->mem, chunk, t->chunk_buf + cc->used, len, NULL) < 0)
+		return -1;
+	int i = cc->n++;
+	cc->r[i].start = chunk;
+	cc->r[i].end = chunk + len;
+	cc->r[i].off = cc->used;
+	cc->used += len;
+	cc->older = copied_previous(t, cc, i);
+	return 0;
 }
 
-static const uint8_t *iframe_bytes(struct target *t, const struct chunk_copy *cc, raddr_t addr, uint8_t *buf, struct pyspy_err *e)
+/* The copied region holding addr, or -1. */
+static int region_of(const struct chunk_copy *cc, raddr_t addr)
 {
+	for (int i = 0; i < cc->n; i++)
+		if (addr >= cc->r[i].start && addr < cc->r[i].end)
+			return i;
+	return -1;
+}
+
+static const uint8_t *iframe_bytes(struct target *t, struct chunk_copy *cc, raddr_t addr, uint8_t *buf, struct pyspy_err *e)
+{
+	int i = region_of(cc, addr);
+	while (i < 0 && cc->older && copy_older(t, cc) == 0)
+		i = region_of(cc, addr);
 	/* written so a garbage addr near 2^64 cannot wrap around into the copy */
-	if (cc->data && addr >= cc->start && cc->end - cc->start >= t->iframe_len &&
-	    addr - cc->start <= cc->end - cc->start - t->iframe_len)
-		return cc->data + (addr - cc->start);
+	if (i >= 0 && cc->r[i].end - cc->r[i].start >= t->iframe_len &&
+	    addr - cc->r[i].start <= cc->r[i].end - cc->r[i].start - t->iframe_len)
+		return t->chunk_buf + cc->r[i].off + (addr - cc->r[i].start);
 	return remote_read(&t->mem, addr, buf, t->iframe_len, e) < 0 ? NULL : buf;
 }
 
@@ -263,7 +331,8 @@ static int walk_iframes(struct target *t, const uint8_t *ts, struct py_thread *t
 		raddr_t previous = rbuf_u64(b, L->iframe.previous);
 		/* a chunk is a stack: a caller in the same chunk sits below its callee.
 		 * A link that points up was read while the stack changed */
-		if (in_chunk(&cc, addr) && in_chunk(&cc, previous) && previous >= addr) {
+		int here = region_of(&cc, addr);
+		if (here >= 0 && region_of(&cc, previous) == here && previous >= addr) {
 			rc = err_set(e, PS_ETORN, "frame 0x%" PRIx64 " links up its stack to 0x%" PRIx64 " (read while it changed)",
 				     addr, previous);
 			break;
