@@ -63,9 +63,12 @@ static void text_thread(struct session *s, const struct py_thread *th, size_t li
 		thread_status(th), th->gil == 1 ? ", gil" : "", nv && nv->status ? ", " : "",
 		nv && nv->status ? nv->status : "");
 	if (th->name)
-		fprintf(s->out, "\"%s\"\n", th->name);
+		fprintf(s->out, "\"%s\"", th->name);
 	else
-		fputs("(no name)\n", s->out);
+		fputs("(no name)", s->out);
+	if (th->interp_id)
+		fprintf(s->out, " in interpreter %lld", (long long)th->interp_id);
+	fputc('\n', s->out);
 	if (nv && nv->error[0])
 		fprintf(s->out, "  (%s; showing the Python stack)\n", nv->error);
 	size_t total = nv && nv->m ? nv->n : th->nframes;
@@ -124,8 +127,8 @@ static void json_thread(struct session *s, const struct py_thread *th, size_t li
 		fputs("null", o);
 	fputs(", \"name\": ", o);
 	json_str(o, th->name);
-	fprintf(o, ", \"active\": %s, \"gil\": %s", th->active ? "true" : "false",
-		th->gil < 0 ? "null" : th->gil ? "true" : "false");
+	fprintf(o, ", \"active\": %s, \"gil\": %s, \"interpreter\": %lld", th->active ? "true" : "false",
+		th->gil < 0 ? "null" : th->gil ? "true" : "false", (long long)th->interp_id);
 	if (nv) {
 		fputs(", \"native_status\": ", o);
 		json_str(o, nv->status);
@@ -249,7 +252,7 @@ const struct command cmd_bt = {
 		"The target is paused while it is read unless 'nonblocking' is set (or\n"
 		"--nonblocking was given at start).\n"
 		"With --json the output is one document: {\"pid\", \"python\", \"threads\": [{\"number\",\n"
-		"\"thread_id\", \"os_tid\", \"name\", \"active\", \"gil\", \"frames\": [{\"kind\": \"python\",\n"
+		"\"thread_id\", \"os_tid\", \"name\", \"active\", \"gil\", \"interpreter\", \"frames\": [{\"kind\": \"python\",\n"
 		"\"function\", \"qualname\", \"file\", \"line\"}]}]}.  A stack that could not be read\n"
 		"whole is shown as far as it goes, with the reason, and the command reports\n"
 		"failure.\n"

@@ -23,6 +23,8 @@ static int do_threads(struct session *s, const struct cmd_args *a)
 			 th->gil == 1 ? "+gil" : "");
 		fprintf(s->out, "%c %-3d %-8d %-12s 0x%-16" PRIx64 " \"%s\"", th == cur ? '*' : ' ', th->number,
 			(int)th->os_tid, status, th->thread_id, th->name ? th->name : "?");
+		if (th->interp_id)
+			fprintf(s->out, " [interpreter %lld]", (long long)th->interp_id);
 		if (th->nframes)
 			fprintf(s->out, " in %s (%s:%d)", th->frames[0].qualname, th->frames[0].file, th->frames[0].line);
 		fputc('\n', s->out);

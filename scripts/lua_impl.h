@@ -42,6 +42,7 @@ struct lthread {
 	unsigned long snap_gen;
 	uint64_t thread_id;
 	pid_t os_tid;
+	int64_t interp_id;
 	int number;
 	bool active;
 	int gil;

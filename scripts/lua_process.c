@@ -139,6 +139,7 @@ int lproc_threads(lua_State *L)
 		u->snap_gen = p->snap_gen;
 		u->thread_id = th->thread_id;
 		u->os_tid = th->os_tid;
+		u->interp_id = th->interp_id;
 		u->number = th->number;
 		u->active = th->active;
 		u->gil = th->gil;
@@ -339,6 +340,8 @@ static int thread_index(lua_State *L)
 		u->os_tid ? lua_pushinteger(L, u->os_tid) : lua_pushnil(L);
 	else if (!strcmp(k, "number"))
 		lua_pushinteger(L, u->number);
+	else if (!strcmp(k, "interpreter"))
+		lua_pushinteger(L, (lua_Integer)u->interp_id);
 	else if (!strcmp(k, "name"))
 		u->has_name ? (void)lua_pushstring(L, u->name) : lua_pushnil(L);
 	else if (!strcmp(k, "active"))

@@ -33,9 +33,9 @@
 #include "engine/os/clock.h"
 #include "engine/os/pause.h"
 #include "engine/os/procfs.h"
+#include "thread_names.h"
 
 #define STATFD_SLOTS 256
-#define NAME_SLOTS 256
 
 struct statfd {
 	pid_t tid;
@@ -50,19 +50,13 @@ struct statfd {
  * profile. */
 #define STATE_REFRESH_NS 200000ull
 
-struct name_entry {
-	uint64_t thread_id;
-	char *name;
-	pid_t os_tid;              /* ≤3.10: the kernel tid found for it, 0 if not yet */
-};
-
 struct sampler {
 	struct target *t;
 	const struct sampler_opts *o;
 	struct sampler_stats *st;
 	struct thread_list list;       /* reused tick after tick */
 	struct statfd statfds[STATFD_SLOTS];
-	struct name_entry names[NAME_SLOTS];
+	struct thread_names names;
 	uint64_t rng;
 	uint64_t oversleep;            /* how late a sleep wakes, averaged (ns) */
 	uint64_t prepause_ns;          /* blocking: when the states were read, before pausing */
@@ -104,23 +98,6 @@ static char task_state(struct sampler *sm, pid_t tid)
 	return slot->state;
 }
 
-static const char *cached_name(struct sampler *sm, uint64_t thread_id)
-{
-	struct name_entry *slot = &sm->names[(thread_id >> 12) % NAME_SLOTS];
-	char buf[256];
-	if (slot->name && slot->thread_id == thread_id)
-		return slot->name;
-	free(slot->name);
-	slot->name = NULL;
-	slot->thread_id = thread_id;
-	slot->os_tid = 0;
-	if (threads_name(sm->t, thread_id, buf, sizeof(buf)) == 0)
-		slot->name = strdup(buf);
-	else
-		slot->name = strdup("");
-	return slot->name && slot->name[0] ? slot->name : NULL;
-}
-
 /* Blocking ticks: refresh the states of the threads seen so far before pausing. */
 static void states_before_pause(struct sampler *sm)
 {
@@ -142,28 +119,20 @@ static void release(struct sampler *sm)
 	for (int i = 0; i < STATFD_SLOTS; i++)
 		if (sm->statfds[i].fd > 0)
 			close(sm->statfds[i].fd);
-	for (int i = 0; i < NAME_SLOTS; i++)
-		free(sm->names[i].name);
+	thread_names_release(&sm->names);
 }
 
 /* ---- one tick ---- */
 
 /*
- * 2.7–3.10 only: kernel tids from glibc's struct pthread.  Finding them lists
- * /proc/PID/task and reads every struct pthread, so it is done only when a
- * thread id has no remembered tid (a new thread), never on a steady tick.
+ * 2.7–3.10 only: kernel tids from glibc's struct pthread, read afresh every
+ * tick (one small read per thread, batched); finding the offset lists
+ * /proc/PID/task and reads every struct pthread, which happens only at the
+ * start or when the fresh tids stop making sense.
  */
 static void fill_tids(struct sampler *sm, size_t n)
 {
-	bool missing = false;
-	for (size_t i = 0; i < n; i++) {
-		struct name_entry *slot = &sm->names[(sm->list.v[i].thread_id >> 12) % NAME_SLOTS];
-		if (slot->thread_id == sm->list.v[i].thread_id && slot->os_tid)
-			sm->list.v[i].os_tid = slot->os_tid;
-		else
-			missing = true;
-	}
-	if (!missing)
+	if (threads_read_tids(sm->t, sm->list.v, n) == 0)
 		return;
 	pid_t *tids;
 	size_t ntids;
@@ -171,10 +140,6 @@ static void fill_tids(struct sampler *sm, size_t n)
 		return;
 	threads_map_tids(sm->t, sm->list.v, n, tids, ntids);
 	free(tids);
-	for (size_t i = 0; i < n; i++) {
-		cached_name(sm, sm->list.v[i].thread_id);   /* claims the slot for this thread id */
-		sm->names[(sm->list.v[i].thread_id >> 12) % NAME_SLOTS].os_tid = sm->list.v[i].os_tid;
-	}
 }
 
 static bool frames_all_known(const struct py_thread *th)
@@ -286,6 +251,7 @@ static int tick(struct sampler *sm, uint64_t t0, struct pyspy_err *e)
 		return rc;
 	}
 	int n = (int)sm->list.n;
+	thread_names_round(&sm->names, sm->list.n);
 	bool have_holder = threads_gil_holder(sm->t, &holder) == 0;
 	if (sm->t->layout.tstate.native_thread_id < 0)
 		fill_tids(sm, (size_t)n);
@@ -310,7 +276,7 @@ static int tick(struct sampler *sm, uint64_t t0, struct pyspy_err *e)
 			rc = 0;
 			continue;
 		}
-		th->name = (char *)cached_name(sm, th->thread_id);
+		th->name = (char *)thread_names_get(&sm->names, sm->t, th, clock_now_ns());
 		struct py_thread merged;
 		struct sample smp = { ts_us, th };
 		if (sm->o->native && with_native(sm, th, &merged) == 0)

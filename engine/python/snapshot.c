@@ -30,6 +30,20 @@ static void number_threads(struct snapshot *s, uint8_t *tsbufs, size_t len)
 			memcpy(tsbufs + j * len, tmp, len);
 		}
 	}
+	/* the main interpreter's threads first (their list is read first, so the
+	 * reversal put them last): rotate the others behind them */
+	size_t nsub = 0;
+	while (nsub < s->nthreads && s->threads[nsub].interp_id != 0)
+		nsub++;
+	if (nsub && nsub < s->nthreads && tmp)
+		for (size_t k = 0; k < nsub; k++) {
+			struct py_thread th = s->threads[0];
+			memcpy(tmp, tsbufs, len);
+			memmove(s->threads, s->threads + 1, (s->nthreads - 1) * sizeof(*s->threads));
+			memmove(tsbufs, tsbufs + len, (s->nthreads - 1) * len);
+			s->threads[s->nthreads - 1] = th;
+			memcpy(tsbufs + (s->nthreads - 1) * len, tmp, len);
+		}
 	free(tmp);
 	for (size_t i = 0; i < s->nthreads; i++)
 		s->threads[i].number = (int)i + 1;

@@ -255,6 +255,27 @@ static int locate_by_scan(struct target *t, struct elfsym *es)
 	return -1;
 }
 
+/*
+ * The main interpreter, from the head of the runtime's list: with
+ * subinterpreters running (3.12+) the head is the newest of them, and the
+ * main one is where the runtime says (interpreters.main) or, where the layout
+ * does not say, the last in the list.  0 when neither is a valid interpreter.
+ */
+static raddr_t main_interp(struct target *t, raddr_t rt, raddr_t head)
+{
+	const struct py_layout *L = &t->layout;
+	raddr_t main = 0, next;
+	if (L->runtime.interpreters_main >= 0 &&
+	    target_read_ptr(t, rt + (raddr_t)L->runtime.interpreters_main, &main, NULL) == 0 && valid_interp(t, main))
+		return main;
+	if (L->interp.next < 0)
+		return valid_interp(t, head) ? head : 0;
+	main = head;
+	for (int k = 0; k < 256 && target_read_ptr(t, main + (raddr_t)L->interp.next, &next, NULL) == 0 && next; k++)
+		main = next;
+	return valid_interp(t, main) ? main : 0;
+}
+
 /* Step 5. */
 static int locate_interp(struct target *t, struct elfsym *es, enum locate_method only, struct pyspy_err *e)
 {
@@ -265,7 +286,8 @@ static int locate_interp(struct target *t, struct elfsym *es, enum locate_method
 	if (L->interp_model == INTERP_MODEL_RUNTIME) {
 		raddr_t rt = runtime_address(t, es, only, &how);
 		raddr_t interp;
-		if (rt && target_read_ptr(t, rt + (raddr_t)L->runtime.interpreters_head, &interp, NULL) == 0 && valid_interp(t, interp)) {
+		if (rt && target_read_ptr(t, rt + (raddr_t)L->runtime.interpreters_head, &interp, NULL) == 0 && interp &&
+		    (interp = main_interp(t, rt, interp)) != 0) {
 			t->runtime = rt;
 			t->interp = interp;
 			t->located_by = how;

@@ -37,12 +37,12 @@ static int grow(struct target *t, struct thread_list *l, size_t want)
 	return 0;
 }
 
-int threads_read(struct target *t, struct thread_list *l, struct pyspy_err *e)
+/* Append interp's thread states to l. */
+static int read_interp(struct target *t, struct thread_list *l, raddr_t interp, int64_t id, struct pyspy_err *e)
 {
 	const struct py_layout *L = &t->layout;
 	raddr_t ts;
-	int rc = target_read_ptr(t, t->interp + (raddr_t)L->interp.tstate_head, &ts, e);
-	l->n = 0;
+	int rc = target_read_ptr(t, interp + (raddr_t)L->interp.tstate_head, &ts, e);
 	if (rc < 0)
 		return err_wrap(e, "reading the thread list");
 	while (ts) {
@@ -53,15 +53,43 @@ int threads_read(struct target *t, struct thread_list *l, struct pyspy_err *e)
 		uint8_t *b = l->tsbufs + l->n * t->tstate_len;
 		if ((rc = remote_read(&t->mem, ts, b, t->tstate_len, e)) < 0)
 			return err_wrap(e, "reading thread state 0x%" PRIx64, ts);
-		if (rbuf_u64(b, L->tstate.interp) != t->interp)
+		if (rbuf_u64(b, L->tstate.interp) != interp)
 			return err_set(e, PS_ETORN, "thread state 0x%" PRIx64 " does not belong to the interpreter", ts);
 		struct py_thread *th = &l->v[l->n++];
 		th->tstate = ts;
+		th->interp = interp;
+		th->interp_id = id;
 		th->thread_id = rbuf_u64(b, L->tstate.thread_id);
 		th->os_tid = L->tstate.native_thread_id >= 0 ? (pid_t)rbuf_u64(b, L->tstate.native_thread_id) : 0;
 		th->gil = -1;
 		th->walk_error = 0;
 		ts = rbuf_u64(b, L->tstate.next);
+	}
+	return 0;
+}
+
+int threads_read(struct target *t, struct thread_list *l, struct pyspy_err *e)
+{
+	const struct py_layout *L = &t->layout;
+	raddr_t head = 0;
+	l->n = 0;
+	int rc = read_interp(t, l, t->interp, 0, e);
+	/* the runtime links interpreters newest first, the main one last: a head
+	 * that is the main one means there are no others (one read per tick) */
+	if (rc < 0 || !t->runtime || L->interp.next < 0 ||
+	    target_read_ptr(t, t->runtime + (raddr_t)L->runtime.interpreters_head, &head, NULL) < 0)
+		return rc;
+	for (int k = 0; head && head != t->interp && k < INTERPS_MAX; k++) {
+		int64_t id = -1;
+		raddr_t next = 0;
+		if (L->interp.id >= 0)
+			remote_read(&t->mem, head + (raddr_t)L->interp.id, &id, sizeof(id), NULL);
+		size_t before = l->n;
+		if (read_interp(t, l, head, id, NULL) < 0)
+			l->n = before;
+		if (target_read_ptr(t, head + (raddr_t)L->interp.next, &next, NULL) < 0)
+			break;
+		head = next;
 	}
 	return 0;
 }
@@ -79,10 +107,10 @@ void threads_release(struct thread_list *l)
 
 /* ---- thread names: threading._active[ident].name ---- */
 
-static int threading_active(struct target *t, raddr_t *active, struct pyspy_err *e)
+static int threading_active(struct target *t, raddr_t interp, raddr_t *active, struct pyspy_err *e)
 {
 	raddr_t modules, threading = 0, mdict = 0;
-	int rc = target_read_ptr(t, t->interp + (raddr_t)t->layout.interp.modules, &modules, e);
+	int rc = target_read_ptr(t, (interp ? interp : t->interp) + (raddr_t)t->layout.interp.modules, &modules, e);
 	if (rc == 0)
 		rc = pyobj_dict_get_str(t, modules, "threading", &threading, e);
 	if (rc == 0 && threading)
@@ -104,22 +132,26 @@ static int name_of(struct target *t, raddr_t active, uint64_t thread_id, char *b
 	return pyobj_str(t, name, buf, len, NULL, NULL) == 0 ? 0 : -1;
 }
 
-int threads_name(struct target *t, uint64_t thread_id, char *buf, size_t len)
+int threads_name(struct target *t, raddr_t interp, uint64_t thread_id, char *buf, size_t len)
 {
 	raddr_t active;
-	if (threading_active(t, &active, NULL) < 0 || !active)
+	if (threading_active(t, interp, &active, NULL) < 0 || !active)
 		return -1;
 	return name_of(t, active, thread_id, buf, len);
 }
 
 void threads_name_all(struct target *t, struct py_thread *threads, size_t n)
 {
-	raddr_t active;
-	if (threading_active(t, &active, NULL) < 0 || !active)
-		return;
+	raddr_t interp = 0, active = 0;
 	for (size_t i = 0; i < n; i++) {
 		char buf[256];
-		if (name_of(t, active, threads[i].thread_id, buf, sizeof(buf)) == 0)
+		/* each interpreter has its own threading module */
+		if (i == 0 || threads[i].interp != interp) {
+			interp = threads[i].interp;
+			if (threading_active(t, interp, &active, NULL) < 0)
+				active = 0;
+		}
+		if (active && name_of(t, active, threads[i].thread_id, buf, sizeof(buf)) == 0)
 			threads[i].name = strdup(buf);
 	}
 }
@@ -202,4 +234,32 @@ void threads_map_tids(struct target *t, struct py_thread *threads, size_t n, con
 			threads[i].os_tid = vals[i][best / 4];
 	}
 	free(vals);
+}
+
+int threads_read_tids(struct target *t, struct py_thread *threads, size_t n)
+{
+	enum { BATCH = 16 };
+	if (t->pthread_tid_offset < 0)
+		return -1;
+	for (size_t i = 0; i < n; i += BATCH) {
+		struct remote_iov iov[BATCH];
+		int32_t tid[BATCH];
+		int k = 0;
+		for (; k < BATCH && i + (size_t)k < n; k++)
+			iov[k] = (struct remote_iov){ threads[i + (size_t)k].thread_id + (raddr_t)t->pthread_tid_offset,
+						      &tid[k], sizeof(tid[k]) };
+		if (remote_readv(&t->mem, iov, k, NULL) < 0)
+			return -1;
+		for (int j = 0; j < k; j++) {
+			if (tid[j] <= 0)
+				return -1;
+			threads[i + (size_t)j].os_tid = tid[j];
+		}
+	}
+	/* two threads with one tid: the offset no longer fits (another glibc?) */
+	for (size_t i = 0; i < n && n <= 256; i++)
+		for (size_t j = 0; j < i; j++)
+			if (threads[i].os_tid == threads[j].os_tid)
+				return -1;
+	return 0;
 }

@@ -16,6 +16,8 @@
 
 /* A list longer than this is a loop or garbage, not a program's threads. */
 #define THREADS_MAX 4096
+/* The same for the list of interpreters (subinterpreters, 3.12+). */
+#define INTERPS_MAX 256
 
 struct code_info;
 
@@ -34,6 +36,8 @@ struct py_frame {
 struct py_thread {
 	int number;                /* 1-based, oldest first */
 	raddr_t tstate;
+	raddr_t interp;            /* the PyInterpreterState it belongs to */
+	int64_t interp_id;         /* that interpreter's id: 0 is the main one */
 	uint64_t thread_id;        /* threading.get_ident() */
 	pid_t os_tid;              /* kernel tid, 0 if unknown */
 	char *name;                /* threading's name, malloc'd; NULL if unknown */
@@ -60,19 +64,23 @@ struct thread_list {
 };
 
 /*
- * Read the list.  Each slot's tstate, thread_id, os_tid (0 where the version
- * has no native id), gil (-1) and walk_error (0) are set; its frames, name and
- * status are left as the caller had them.  Fails (the list left with the
- * threads read so far) when a thread state cannot be read, does not belong
- * to the interpreter (PS_ETORN: the list changed while read) or the list is
- * longer than THREADS_MAX (PS_ECORRUPT).
+ * Read the threads of every interpreter: the main one's, then, when the
+ * runtime lists subinterpreters too, theirs (a subinterpreter's list that
+ * cannot be read is left out: it may be going away).  Each slot's tstate,
+ * interp, interp_id, thread_id, os_tid (0 where the version has no native
+ * id), gil (-1) and walk_error (0) are set; its frames, name and status are
+ * left as the caller had them.  Fails (the list left with the threads read so
+ * far) when a thread state of the main interpreter cannot be read, does not
+ * belong to it (PS_ETORN: the list changed while read) or the list is longer
+ * than THREADS_MAX (PS_ECORRUPT).
  */
 int threads_read(struct target *t, struct thread_list *l, struct pyspy_err *e);
 /* Free the list, with every slot's frames and name. */
 void threads_release(struct thread_list *l);
 
-/* The threading module's name for a thread; 0, or -1 when it has none. */
-int threads_name(struct target *t, uint64_t thread_id, char *buf, size_t len);
+/* The threading module's name for a thread of interpreter `interp` (0: the
+ * main one); 0, or -1 when it has none. */
+int threads_name(struct target *t, raddr_t interp, uint64_t thread_id, char *buf, size_t len);
 /* Name each thread (strdup'd into .name) as threads_name() would. */
 void threads_name_all(struct target *t, struct py_thread *threads, size_t n);
 
@@ -82,5 +90,13 @@ int threads_gil_holder(struct target *t, raddr_t *holder);
 /* 2.7–3.10: fill os_tid of each thread from glibc's struct pthread, given the
  * process's task ids (see threads.c for how the offset is found). */
 void threads_map_tids(struct target *t, struct py_thread *threads, size_t n, const pid_t *tids, size_t ntids);
+
+/* Each tick, on versions without native ids: every thread's kernel tid, read
+ * afresh from its struct pthread at the offset threads_map_tids() learned
+ * (glibc hands a finished thread's struct pthread, and so its thread id, to
+ * the next thread, so a tid remembered by thread id goes stale).  0, or -1
+ * when the threads must be mapped again (no offset yet, a read failed, a tid
+ * that cannot be right). */
+int threads_read_tids(struct target *t, struct py_thread *threads, size_t n);
 
 #endif

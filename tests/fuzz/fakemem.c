@@ -109,6 +109,6 @@ void fakemem_walk_thread(struct target *t, raddr_t tstate, uint8_t *ts, struct p
 	raddr_t interp = t->interp;
 	t->interp = rd64(ts, t->layout.tstate.interp);
 	if (t->interp)
-		threads_name(t, rd64(ts, t->layout.tstate.thread_id), name, sizeof(name));
+		threads_name(t, 0, rd64(ts, t->layout.tstate.thread_id), name, sizeof(name));
 	t->interp = interp;
 }

@@ -1,0 +1,107 @@
+/*
+ * thread_names.c — see thread_names.h.  Open addressing on the (thread id,
+ * kernel tid, interpreter) key, rebuilt when it fills or when most of it is
+ * threads that are gone.
+ */
+#include "thread_names.h"
+
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* a thread not looked up for this many rounds is forgotten */
+#define FORGET_ROUNDS 64
+
+struct tname {
+	bool used;
+	uint64_t thread_id;
+	pid_t os_tid;
+	raddr_t interp;
+	char *name;                /* NULL: not known yet */
+	uint64_t retry_ns;         /* when to ask again, if name is NULL */
+	uint64_t seen;             /* the round it was last looked up */
+};
+
+static size_t slot_of(uint64_t thread_id, pid_t os_tid, raddr_t interp, size_t cap)
+{
+	uint64_t h = (thread_id ^ ((uint64_t)(uint32_t)os_tid << 32) ^ interp) * 0x9e3779b97f4a7c15ull;
+	return (size_t)(h >> 17) & (cap - 1);
+}
+
+static struct tname *find(struct thread_names *c, const struct py_thread *th, bool *found)
+{
+	size_t j = slot_of(th->thread_id, th->os_tid, th->interp, c->cap);
+	for (; c->v[j].used; j = (j + 1) & (c->cap - 1))
+		if (c->v[j].thread_id == th->thread_id && c->v[j].os_tid == th->os_tid && c->v[j].interp == th->interp) {
+			*found = true;
+			return &c->v[j];
+		}
+	*found = false;
+	return &c->v[j];
+}
+
+/* Rebuild with room for `want` entries, keeping those seen recently. */
+static int rebuild(struct thread_names *c, size_t want)
+{
+	size_t cap = 16;
+	while (cap < want * 2)
+		cap *= 2;
+	struct tname *old = c->v, *nv = calloc(cap, sizeof(*nv));
+	size_t oldcap = c->cap;
+	if (!nv)
+		return -1;
+	c->v = nv;
+	c->cap = cap;
+	c->n = 0;
+	for (size_t i = 0; i < oldcap; i++) {
+		if (!old[i].used)
+			continue;
+		if (old[i].seen + FORGET_ROUNDS < c->round) {
+			free(old[i].name);
+			continue;
+		}
+		struct py_thread key = { .thread_id = old[i].thread_id, .os_tid = old[i].os_tid, .interp = old[i].interp };
+		bool found;
+		*find(c, &key, &found) = old[i];
+		c->n++;
+	}
+	free(old);
+	return 0;
+}
+
+const char *thread_names_get(struct thread_names *c, struct target *t, const struct py_thread *th, uint64_t now_ns)
+{
+	bool found = false;
+	if ((c->n + 1) * 2 > c->cap && rebuild(c, c->n + 1) < 0)
+		return NULL;
+	struct tname *e = find(c, th, &found);
+	if (!found) {
+		*e = (struct tname){ .used = true, .thread_id = th->thread_id, .os_tid = th->os_tid, .interp = th->interp };
+		c->n++;
+	}
+	e->seen = c->round;
+	if (e->name || (found && now_ns < e->retry_ns))
+		return e->name;
+	char buf[256];
+	if (threads_name(t, th->interp, th->thread_id, buf, sizeof(buf)) == 0 && buf[0])
+		e->name = strdup(buf);
+	else
+		e->retry_ns = now_ns + THREAD_NAMES_RETRY_NS;
+	return e->name;
+}
+
+void thread_names_round(struct thread_names *c, size_t alive)
+{
+	c->round++;
+	/* mostly threads that are gone: start afresh from the live ones */
+	if (c->n > 2 * alive + 64)
+		rebuild(c, alive + 1);
+}
+
+void thread_names_release(struct thread_names *c)
+{
+	for (size_t i = 0; i < c->cap; i++)
+		free(c->v[i].name);
+	free(c->v);
+	memset(c, 0, sizeof(*c));
+}
