@@ -19,7 +19,7 @@
 
 #include "engine/python/threads.h"
 
-#define THREAD_NAMES_RETRY_NS 50000000ull
+#define THREAD_NAMES_RETRY_NS 1000000ull
 
 struct thread_names {
 	struct tname *v;
