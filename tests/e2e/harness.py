@@ -25,6 +25,7 @@ import select
 import subprocess
 import sys
 import time
+import threading
 import traceback
 
 REPO = os.path.realpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
@@ -59,27 +60,35 @@ class Skip(Exception):
 # ------------------------------------------------------------------ results
 
 class Results(object):
+    """Counts and PASS/FAIL/SKIP lines.  Safe to share between the worker
+    threads of a parallel run: the counts are locked, and the lines of a
+    thread that called buffer_output() are kept until it flushes them."""
+
     def __init__(self, pattern):
         self.pattern = pattern
         self.passed = self.failed = self.skipped = 0
+        self._lock = threading.Lock()
 
     def wanted(self, name):
         return self.pattern is None or self.pattern in name
 
     def _emit(self, line):
-        sys.stdout.write(line.replace("\r", " ").replace("\n", " | ") + "\n")
-        sys.stdout.flush()
+        note(line.replace("\r", " ").replace("\n", " | "))
+
+    def _count(self, attr):
+        with self._lock:
+            setattr(self, attr, getattr(self, attr) + 1)
 
     def ok(self, name):
-        self.passed += 1
+        self._count("passed")
         self._emit("PASS %s" % name)
 
     def fail(self, name, reason):
-        self.failed += 1
+        self._count("failed")
         self._emit("FAIL %s: %s" % (name, reason))
 
     def skip(self, name, reason):
-        self.skipped += 1
+        self._count("skipped")
         self._emit("SKIP %s: %s" % (name, reason))
 
     def run(self, name, fn, *args):
@@ -96,6 +105,77 @@ class Results(object):
             self.fail(name, "test error: %r (%s)" % (e, " / ".join(tb[-3:])))
         else:
             self.ok(name)
+
+
+_out = threading.local()
+
+
+def note(line):
+    """A line of test output: straight to stdout, or into this thread's buffer."""
+    buf = getattr(_out, "buf", None)
+    if buf is not None:
+        buf.append(line)
+    else:
+        sys.stdout.write(line + "\n")
+        sys.stdout.flush()
+
+
+def buffer_output():
+    _out.buf = []
+
+
+def take_output():
+    buf, _out.buf = getattr(_out, "buf", None) or [], None
+    return buf
+
+
+class CpuLock(object):
+    """Shared for tests that only wait on their targets, exclusive for those
+    that measure time or CPU (sampling rates, shares, active/idle status), so
+    running interpreters in parallel never skews a measurement."""
+
+    def __init__(self):
+        self._cond = threading.Condition()
+        self._readers = 0
+        self._writer = False
+        self._waiting = 0          # writers waiting: new readers let them go first
+
+    def shared(self):
+        return _Hold(self, False)
+
+    def exclusive(self):
+        return _Hold(self, True)
+
+
+class _Hold(object):
+    def __init__(self, lock, exclusive):
+        self.lock, self.exclusive = lock, exclusive
+
+    def __enter__(self):
+        c = self.lock._cond
+        with c:
+            if self.exclusive:
+                self.lock._waiting += 1
+                while self.lock._writer or self.lock._readers:
+                    c.wait()
+                self.lock._waiting -= 1
+                self.lock._writer = True
+            else:
+                while self.lock._writer or self.lock._waiting:
+                    c.wait()
+                self.lock._readers += 1
+
+    def __exit__(self, *exc):
+        c = self.lock._cond
+        with c:
+            if self.exclusive:
+                self.lock._writer = False
+            else:
+                self.lock._readers -= 1
+            c.notify_all()
+
+
+CPU = CpuLock()
 
 
 # ------------------------------------------------------------------ interpreters

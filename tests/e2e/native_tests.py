@@ -394,6 +394,9 @@ def newest_pyenv3(usable):
 # Per interpreter, in this order; a test's name is NAME[interpreter label].  Rows are
 # (name, test, shared): the shared ones come first and run on one native.py target
 # started for them, the others start their own.
+# measures time or CPU: never alongside another interpreter's tests (run.py --jobs)
+EXCLUSIVE = True
+
 PER_INTERP = (("native_bt", t_native_bt, True), ("native_text", t_native_text, True),
               ("native_sample", t_native_sample, False), ("native_gil", t_native_gil, False),
               ("native_stacks", t_native_stacks, False))

@@ -232,6 +232,9 @@ def t_blocking(spy, interp):
 # ------------------------------------------------------------------ registration
 
 # Per interpreter, in this order, each on its own target; a test's name is NAME[interpreter label].
+# measures time or CPU: never alongside another interpreter's tests (run.py --jobs)
+EXCLUSIVE = True
+
 PER_INTERP = (("profile", t_profile), ("profile_accuracy", t_accuracy), ("profile_unwritable", t_unwritable),
               ("profile_target_exits", t_exit_mid_sample))
 # Once, on the newest usable interpreter (none reported when there is none).

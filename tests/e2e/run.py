@@ -20,6 +20,7 @@ run_once(res, spy, interps).  test_names() reads those tables.
 import argparse
 import os
 import sys
+import threading
 
 import harness
 import badinput_tests
@@ -47,6 +48,53 @@ def test_names(labels):
     return names + [row[0] for group in ONCE_GROUPS for row in group.ONCE]
 
 
+def run_one_interp(res, spy, it):
+    for group in PER_INTERP_GROUPS:
+        hold = harness.CPU.exclusive() if getattr(group, "EXCLUSIVE", False) else harness.CPU.shared()
+        with hold:
+            group.run_per_interp(res, it, spy)
+
+
+def run_interps(res, spy, interps, jobs):
+    """Every interpreter through PER_INTERP_GROUPS, `jobs` at a time; each
+    interpreter's lines are printed together, in interpreter order."""
+    if jobs == 1:
+        for it in interps:
+            run_one_interp(res, spy, it)
+        return
+    lines = [None] * len(interps)
+    todo = list(range(len(interps)))
+    cond = threading.Condition()
+
+    def worker():
+        while True:
+            with cond:
+                if not todo:
+                    return
+                i = todo.pop(0)
+            harness.buffer_output()
+            try:
+                run_one_interp(res, spy, interps[i])
+            except Exception as e:   # a bug in a group: report it, keep the others going
+                res.fail("group[%s]" % interps[i].label, "test error: %r" % e)
+            with cond:
+                lines[i] = harness.take_output()
+                cond.notify_all()
+
+    threads = [threading.Thread(target=worker) for _ in range(min(jobs, len(interps)))]
+    for t in threads:
+        t.daemon = True
+        t.start()
+    for i in range(len(interps)):
+        with cond:
+            while lines[i] is None:
+                cond.wait(1.0)
+        for line in lines[i]:
+            harness.note(line)
+    for t in threads:
+        t.join()
+
+
 def main():
     ap = argparse.ArgumentParser(description="pyspy-sh end-to-end tests")
     ap.add_argument("-k", dest="pattern", help="only tests whose name contains SUBSTR")
@@ -56,6 +104,9 @@ def main():
     ap.add_argument("--binary", default=os.path.join(harness.REPO, "pyspy-sh"),
                     help="pyspy-sh binary (default: %(default)s)")
     ap.add_argument("-v", "--verbose", action="store_true", help="progress details on stderr")
+    ap.add_argument("-j", "--jobs", type=int, default=int(os.environ.get("PYSPY_TEST_JOBS", "1")),
+                    help="interpreters tested at once (default $PYSPY_TEST_JOBS or 1); groups that "
+                         "measure time or CPU still run alone")
     args = ap.parse_args()
     harness.VERBOSE = args.verbose
     res = harness.Results(args.pattern)
@@ -64,9 +115,7 @@ def main():
     for it in interps:
         harness.log("interpreter %s: %s%s" % (it.label, it.path, " (%s)" % it.missing if it.missing else ""))
     try:
-        for it in interps:
-            for group in PER_INTERP_GROUPS:
-                group.run_per_interp(res, it, spy)
+        run_interps(res, spy, interps, max(1, args.jobs))
         for group in ONCE_GROUPS:
             group.run_once(res, spy, interps)
     except KeyboardInterrupt:

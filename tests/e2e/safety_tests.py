@@ -414,7 +414,7 @@ def t_churn(ctx):
     limit_mb = 1024 if "asan" in os.path.basename(spy.binary) else 128
     if st["peak_rss_kb"] > limit_mb * 1024:
         raise Fail("peak RSS %d KiB exceeds %d MiB" % (st["peak_rss_kb"], limit_mb))
-    print("  churn[%s]: %.1fs, %d ticks, %d samples, %d errors, %d torn, deepest %d frames, peak RSS %.1f MiB" % (
+    harness.note("  churn[%s]: %.1fs, %d ticks, %d samples, %d errors, %d torn, deepest %d frames, peak RSS %.1f MiB" % (
         interp.label, st["seconds"], st["ticks"], st["samples"], st["errors"], st["torn"], st["deepest"],
         st["peak_rss_kb"] / 1024.0))
 

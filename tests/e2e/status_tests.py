@@ -125,6 +125,9 @@ def t_status_gil(ctx):
 # ------------------------------------------------------------------ registration
 
 # Run in this order on one shared target; a test's name is NAME[interpreter label].
+# measures time or CPU: never alongside another interpreter's tests (run.py --jobs)
+EXCLUSIVE = True
+
 PER_INTERP = (("status_active", t_status_active), ("status_active_nonblocking", t_status_active_nonblocking),
               ("status_gil", t_status_gil))
 

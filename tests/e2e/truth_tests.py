@@ -70,7 +70,7 @@ def t_churn_names(interp, spy):
                     else:
                         wrong += n
                         wrong_eg.append("%s labelled %r" % (jobs[tid], name))
-        print("  churn_names[%s]: %d ticks, main thread in %d, job samples %d: %d named right, %d wrong, "
+        harness.note("  churn_names[%s]: %d ticks, main thread in %d, job samples %d: %d named right, %d wrong, "
               "%d unnamed (%d jobs ran)" % (interp.label, ticks, main_n, job_n, right, wrong, unnamed, len(jobs)))
         probs = []
         if main_n < ticks * 0.85:
@@ -85,6 +85,9 @@ def t_churn_names(interp, spy):
         target.kill()
         shutil.rmtree(tmp, ignore_errors=True)
 
+
+# measures time or CPU: never alongside another interpreter's tests (run.py --jobs)
+EXCLUSIVE = True
 
 PER_INTERP = (("churn_names", t_churn_names),)
 ONCE = ()
