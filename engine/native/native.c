@@ -35,6 +35,7 @@
 #include <sys/user.h>
 
 #include "engine/python/target.h"
+#include "syscalls.h"
 
 #define MAX_NATIVE_FRAMES 1024
 #define PAGE 4096u
@@ -300,24 +301,6 @@ static const char *const gc_names[] = { "collect", "gc_collect_main", "collect_w
 					"gc_collect_young", "gc_collect_increment", "gc_collect_impl",
 					"_PyGC_Collect", "PyGC_Collect", "_PyGC_CollectNoFail", NULL };
 
-static const char *syscall_name(long nr)
-{
-	static const struct { long nr; const char *name; } names[] = {
-		{ 0, "read" }, { 1, "write" }, { 7, "poll" }, { 17, "pread64" }, { 19, "readv" },
-		{ 20, "writev" }, { 23, "select" }, { 24, "sched_yield" }, { 34, "pause" },
-		{ 35, "nanosleep" }, { 42, "connect" }, { 43, "accept" }, { 44, "sendto" },
-		{ 45, "recvfrom" }, { 46, "sendmsg" }, { 47, "recvmsg" }, { 61, "wait4" },
-		{ 128, "rt_sigtimedwait" }, { 130, "rt_sigsuspend" }, { 202, "futex" },
-		{ 230, "clock_nanosleep" }, { 232, "epoll_wait" }, { 247, "waitid" },
-		{ 270, "pselect6" }, { 271, "ppoll" }, { 281, "epoll_pwait" }, { 288, "accept4" },
-		{ 441, "epoll_pwait2" }, { 449, "futex_waitv" },
-	};
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		if (names[i].nr == nr)
-			return names[i].name;
-	return NULL;
-}
-
 static void find_status(struct target *t, struct native_stack *s, const struct user_regs_struct *regs)
 {
 	uint8_t insn[2];
@@ -348,7 +331,7 @@ static void find_status(struct target *t, struct native_stack *s, const struct u
 	    insn[0] == 0x0f && insn[1] == 0x05 && (long long)regs->orig_rax >= 0) {
 		s->status = NSTAT_SYSCALL;
 		s->syscall = (long)regs->orig_rax;
-		s->syscall_name = syscall_name(s->syscall);
+		s->syscall_name = syscalls_name(s->syscall);
 	}
 }
 
@@ -362,7 +345,8 @@ const char *native_status_text(const struct native_stack *s, char *buf, size_t l
 	case NSTAT_SYSCALL:
 		/* a sleep interrupted by an earlier pause resumes as restart_syscall:
 		 * say which call it continues */
-		if (s->syscall == 219 && s->n && s->frames[0].sym.function)
+		if (s->syscall_name && strcmp(s->syscall_name, "restart_syscall") == 0 && s->n &&
+		    s->frames[0].sym.function)
 			snprintf(buf, len, "in syscall restart_syscall (%s)", s->frames[0].sym.function);
 		else if (s->syscall_name)
 			snprintf(buf, len, "in syscall %s", s->syscall_name);
