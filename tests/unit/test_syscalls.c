@@ -46,7 +46,14 @@ static void test_status_text(void)
 	s.syscall = 219;
 	s.syscall_name = syscalls_name(219);
 	CHECK_STR(native_status_text(&s, buf, sizeof(buf)), "in syscall restart_syscall (clock_nanosleep)");
-	f.sym.function = NULL;
+	/* glibc 2.41+: through its unnamed syscall-cancel wrappers to the call */
+	struct native_frame g[3] = { { 0 } };
+	g[0].sym.library = g[1].sym.library = g[2].sym.library = "libc.so.6";
+	g[2].sym.function = "clock_nanosleep";
+	s.frames = g;
+	s.n = 3;
+	CHECK_STR(native_status_text(&s, buf, sizeof(buf)), "in syscall restart_syscall (clock_nanosleep)");
+	g[1].sym.library = "libpython3.14.so";
 	CHECK_STR(native_status_text(&s, buf, sizeof(buf)), "in syscall restart_syscall");
 	s.syscall = 999;
 	s.syscall_name = syscalls_name(999);
