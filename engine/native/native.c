@@ -449,15 +449,19 @@ static int walk(struct unwind_ctx *c, struct native_stack *out)
 			return -PS_ENOMEM;
 		out->frames[out->n - 1].sp = sp;
 		name_frame(c, &cur, &out->frames[out->n - 1], out->n > 1);
+		if (out->frames[out->n - 1].flags & NATIVE_ANON) {
+			/* no unwind tables: libunwind would guess through the frame
+			 * pointer, and what lies outward of here is not to be trusted */
+			snprintf(out->msg, sizeof(out->msg), "unwinding stopped at 0x%llx: code outside any module, "
+				 "such as JIT-compiled code (PYTHON_JIT=1), has no unwind tables", (unsigned long long)ip);
+			return -PS_ECORRUPT;
+		}
 		rc = unw_step(&cur);
 		if (rc == 0)
 			break;
 		if (rc < 0) {
-			/* JIT-compiled code (3.13+ with PYTHON_JIT=1) has no unwind tables */
-			snprintf(out->msg, sizeof(out->msg), "unwinding stopped at 0x%llx: %s%s",
-				 (unsigned long long)ip, unw_strerror(rc),
-				 out->frames[out->n - 1].flags & NATIVE_ANON
-				 ? " (code outside any module, such as JIT-compiled code, has no unwind tables)" : "");
+			snprintf(out->msg, sizeof(out->msg), "unwinding stopped at 0x%llx: %s",
+				 (unsigned long long)ip, unw_strerror(rc));
 			return -PS_ECORRUPT;
 		}
 	}
