@@ -22,6 +22,8 @@ What is checked, per interpreter:
                   its Python frames.
   native_args     --native with --nonblocking is refused with a clear message.
   native_late_library  a library mapped after the first look is named.
+  native_jit      with PYTHON_JIT=1 (a build with the JIT): the Python stack
+                  stays, a failed merge says why, sampling works.
   native_readonly under strace, native bt and sample make no write to the target
                   (no PTRACE_POKE*, PTRACE_SETREGS*, process_vm_writev), and
                   every thread is still there and asleep afterwards.
@@ -364,6 +366,32 @@ def t_native_late_library(spy, interp):
             raise harness.Fail("native frames above late_wait without a library (maps not re-read?): %r" % native)
 
 
+def t_native_jit(spy, interp):
+    """With the JIT on (PYTHON_JIT=1, where the build has one), a thread in
+    JIT-compiled code still shows its Python stack, and where the C stack
+    cannot be merged it says why; the sampler keeps its samples."""
+    with mode_target(interp, "jit") as (target, _):
+        if not target.truth.get("jit"):
+            raise harness.Skip("%s has no JIT compiled in" % interp.label)
+        for _ in range(5):
+            r = spy.batch(target.pid, "bt --all --native --json")
+            if r.rc not in (harness.EXIT_OK, 1):
+                raise harness.Fail("expected exit 0 or 1: %s" % r.describe())
+            t = harness.parse_json_doc(r)["threads"][0]
+            names = [f.get("function") for f in t["frames"] if f.get("kind") == "python"]
+            if "jit_mode" not in names:
+                raise harness.Fail("the Python stack lacks jit_mode: %r" % names)
+            err = t.get("native_error")
+            # usually "unwinding stopped at 0x...: code outside any module, such as
+            # JIT-compiled code"; an unwind that ends early without passing JIT code
+            # is refused by the entry-frame addresses instead
+            if err and not err.startswith("native merge failed: "):
+                raise harness.Fail("an unexplained merge failure: %r" % err)
+        r = spy.run(["-p", target.pid, "-ex", "sample 500ms --native --rate 50", "--batch"])
+        if r.rc not in (harness.EXIT_OK, 1) or "samples" not in r.out:
+            raise harness.Fail("sample --native on a JIT target: %s" % r.describe())
+
+
 WRITES = re.compile(r"PTRACE_POKE|PTRACE_SET(FP)?REGS|PTRACE_SETREGSET|process_vm_writev")
 
 
@@ -419,7 +447,7 @@ PER_INTERP = (("native_bt", t_native_bt, True), ("native_text", t_native_text, T
               ("native_stacks", t_native_stacks, False))
 # Once, in this order: (name, test, the interpreter it runs on); none reported without one.
 ONCE = (("native_args", t_native_args, newest), ("native_readonly", t_native_readonly, newest),
-        ("native_late_library", t_native_late_library, newest_pyenv3))
+        ("native_late_library", t_native_late_library, newest_pyenv3), ("native_jit", t_native_jit, newest))
 
 
 def run_per_interp(res, interp, spy):
