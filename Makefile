@@ -9,6 +9,7 @@
 #   make fuzz       build the libFuzzer harnesses (clang) and run each for FUZZ_SECONDS
 #   make install    install the binary, scripts, man page, bash completion (PREFIX, DESTDIR)
 #   make layouts    regenerate layouts/*.generated.c from the installed CPython headers
+#   make syscalls   regenerate engine/native/syscalls.generated.c from <asm/unistd_64.h>
 
 CC      ?= cc
 PKGS    := readline libunwind-ptrace libdw libelf lua5.4
@@ -38,7 +39,7 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=build/tests/%)
 
 PYTHON_TEST ?= $(shell command -v python3 2>/dev/null || echo /usr/bin/python3)
 
-.PHONY: all asan test unit e2e demo bench deps test-deps layouts clean install uninstall fuzz fuzz-build
+.PHONY: all asan test unit e2e demo bench deps test-deps layouts syscalls clean install uninstall fuzz fuzz-build
 
 PREFIX  ?= /usr/local
 DESTDIR ?=
@@ -121,6 +122,10 @@ bench: pyspy-sh
 
 layouts:
 	sh layouts/generate.sh
+
+# the table is committed: a build never needs the kernel header
+syscalls:
+	sh engine/native/gen_syscalls.sh
 
 install: pyspy-sh
 	install -d $(BINDIR) $(DATADIR)/scripts $(MANDIR) $(COMPDIR)

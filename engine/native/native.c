@@ -35,6 +35,7 @@
 #include <sys/user.h>
 
 #include "engine/python/target.h"
+#include "syscalls.h"
 
 #define MAX_NATIVE_FRAMES 1024
 #define PAGE 4096u
@@ -300,22 +301,14 @@ static const char *const gc_names[] = { "collect", "gc_collect_main", "collect_w
 					"gc_collect_young", "gc_collect_increment", "gc_collect_impl",
 					"_PyGC_Collect", "PyGC_Collect", "_PyGC_CollectNoFail", NULL };
 
-static const char *syscall_name(long nr)
+/* Whether every frame inward of frame i is in frame i's library. */
+static bool only_library_below(const struct native_stack *s, size_t i)
 {
-	static const struct { long nr; const char *name; } names[] = {
-		{ 0, "read" }, { 1, "write" }, { 7, "poll" }, { 17, "pread64" }, { 19, "readv" },
-		{ 20, "writev" }, { 23, "select" }, { 24, "sched_yield" }, { 34, "pause" },
-		{ 35, "nanosleep" }, { 42, "connect" }, { 43, "accept" }, { 44, "sendto" },
-		{ 45, "recvfrom" }, { 46, "sendmsg" }, { 47, "recvmsg" }, { 61, "wait4" },
-		{ 128, "rt_sigtimedwait" }, { 130, "rt_sigsuspend" }, { 202, "futex" },
-		{ 230, "clock_nanosleep" }, { 232, "epoll_wait" }, { 247, "waitid" },
-		{ 270, "pselect6" }, { 271, "ppoll" }, { 281, "epoll_pwait" }, { 288, "accept4" },
-		{ 441, "epoll_pwait2" }, { 449, "futex_waitv" },
-	};
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		if (names[i].nr == nr)
-			return names[i].name;
-	return NULL;
+	const char *lib = s->frames[i].sym.library;
+	for (size_t j = 0; j < i; j++)
+		if (!lib || !s->frames[j].sym.library || strcmp(s->frames[j].sym.library, lib) != 0)
+			return false;
+	return true;
 }
 
 static void find_status(struct target *t, struct native_stack *s, const struct user_regs_struct *regs)
@@ -335,9 +328,11 @@ static void find_status(struct target *t, struct native_stack *s, const struct u
 		bool lock_in_eval = fn && is_fn(fn, "PyThread_acquire_lock") && i + 1 < s->n &&
 				    (s->frames[i + 1].flags & NATIVE_EVAL);
 		/* CPython on Linux waits on a condition variable only for the GIL (its
-		 * locks are semaphores): this names take_gil in a stripped binary */
-		bool cond_in_interp = fn && i < 3 && i + 1 < s->n && name_in(fn, cond_names) &&
-				      (s->frames[i + 1].flags & NATIVE_INTERP);
+		 * locks are semaphores): this names take_gil in a stripped binary.
+		 * The wait is the thread's, not a callee's: only its own library's
+		 * internals (glibc 2.41+: the unnamed syscall-cancel wrappers) run below */
+		bool cond_in_interp = fn && i + 1 < s->n && name_in(fn, cond_names) &&
+				      (s->frames[i + 1].flags & NATIVE_INTERP) && only_library_below(s, i);
 		bool gil_fn = (s->frames[i].flags & NATIVE_INTERP) && name_in(fn, gil_names);
 		if (gil_fn || lock_in_eval || cond_in_interp) {
 			s->status = NSTAT_GIL;
@@ -348,8 +343,23 @@ static void find_status(struct target *t, struct native_stack *s, const struct u
 	    insn[0] == 0x0f && insn[1] == 0x05 && (long long)regs->orig_rax >= 0) {
 		s->status = NSTAT_SYSCALL;
 		s->syscall = (long)regs->orig_rax;
-		s->syscall_name = syscall_name(s->syscall);
+		s->syscall_name = syscalls_name(s->syscall);
 	}
+}
+
+/* The innermost frame's name; through unnamed frames of its own library
+ * (glibc 2.41+ makes a blocking call through unexported syscall-cancel
+ * wrappers), the first named one's.  NULL when there is none. */
+static const char *innermost_named(const struct native_stack *s)
+{
+	for (size_t i = 0; i < s->n && i < 4; i++) {
+		if (s->frames[i].sym.function)
+			return s->frames[i].sym.function;
+		if (!s->frames[i].sym.library || !s->frames[0].sym.library ||
+		    strcmp(s->frames[i].sym.library, s->frames[0].sym.library) != 0)
+			return NULL;
+	}
+	return NULL;
 }
 
 const char *native_status_text(const struct native_stack *s, char *buf, size_t len)
@@ -362,8 +372,8 @@ const char *native_status_text(const struct native_stack *s, char *buf, size_t l
 	case NSTAT_SYSCALL:
 		/* a sleep interrupted by an earlier pause resumes as restart_syscall:
 		 * say which call it continues */
-		if (s->syscall == 219 && s->n && s->frames[0].sym.function)
-			snprintf(buf, len, "in syscall restart_syscall (%s)", s->frames[0].sym.function);
+		if (s->syscall_name && strcmp(s->syscall_name, "restart_syscall") == 0 && innermost_named(s))
+			snprintf(buf, len, "in syscall restart_syscall (%s)", innermost_named(s));
 		else if (s->syscall_name)
 			snprintf(buf, len, "in syscall %s", s->syscall_name);
 		else
@@ -394,9 +404,14 @@ static int push(struct native_stack *s, uint64_t ip)
 /* Name the frame just pushed.  An outer frame's pc is a return address: name
  * the call before it.  A function without a symbol still has an unwind table
  * entry, whose start tells it apart from its unnamed neighbours. */
+const char *native_eval_function(const struct target *t)
+{
+	return t->layout.eval_model == EVAL_MODEL_FRAME_EX ? "PyEval_EvalFrameEx" : "_PyEval_EvalFrameDefault";
+}
+
 static void name_frame(struct unwind_ctx *c, unw_cursor_t *cur, struct native_frame *f, bool outer)
 {
-	const char *evalname = c->t->layout.eval_model == EVAL_MODEL_FRAME_EX ? "PyEval_EvalFrameEx" : "_PyEval_EvalFrameDefault";
+	const char *evalname = native_eval_function(c->t);
 	symbolize_addr(c->ns->sym, outer ? f->ip - 1 : f->ip, &f->sym);
 	if (outer && f->sym.start)
 		f->sym.offset++;
@@ -407,6 +422,9 @@ static void name_frame(struct unwind_ctx *c, unw_cursor_t *cur, struct native_fr
 		f->sym.offset = f->ip - pi.start_ip;
 	}
 	f->flags = classify(c->t, &f->sym, evalname);
+	const struct map_region *r = maps_find(&c->t->maps, f->ip);
+	if (!f->sym.library && (!r || !r->path))
+		f->flags |= NATIVE_ANON;
 }
 
 static int walk(struct unwind_ctx *c, struct native_stack *out)
@@ -418,16 +436,26 @@ static int walk(struct unwind_ctx *c, struct native_stack *out)
 		return -PS_EIO;
 	}
 	for (;;) {
-		unw_word_t ip = 0;
+		unw_word_t ip = 0, sp = 0;
 		if (unw_get_reg(&cur, UNW_REG_IP, &ip) < 0 || ip == 0)
 			break;
+		if (unw_get_reg(&cur, UNW_REG_SP, &sp) < 0)
+			sp = 0;
 		if (out->n >= MAX_NATIVE_FRAMES) {
 			snprintf(out->msg, sizeof(out->msg), "more than %d native frames", MAX_NATIVE_FRAMES);
 			return -PS_ECORRUPT;
 		}
 		if (push(out, ip) < 0)
 			return -PS_ENOMEM;
+		out->frames[out->n - 1].sp = sp;
 		name_frame(c, &cur, &out->frames[out->n - 1], out->n > 1);
+		if (out->frames[out->n - 1].flags & NATIVE_ANON) {
+			/* no unwind tables: libunwind would guess through the frame
+			 * pointer, and what lies outward of here is not to be trusted */
+			snprintf(out->msg, sizeof(out->msg), "unwinding stopped at 0x%llx: code outside any module, "
+				 "such as JIT-compiled code (PYTHON_JIT=1), has no unwind tables", (unsigned long long)ip);
+			return -PS_ECORRUPT;
+		}
 		rc = unw_step(&cur);
 		if (rc == 0)
 			break;

@@ -26,12 +26,17 @@ enum native_flags {
 	NATIVE_EVAL = 1 << 0,      /* the interpreter's evaluation function */
 	NATIVE_INTERP = 1 << 1,    /* in the module that holds the interpreter */
 	NATIVE_PLUMBING = 1 << 2,  /* call machinery, startup, thread start: hidden unless --native-all */
+	NATIVE_ENTRY = 1 << 3,     /* holds a Python entry frame in its stack (3.12+): an evaluation
+	                              call, whatever its name; set by native_merge() */
+	NATIVE_ANON = 1 << 4,      /* code in an anonymous executable mapping (JIT-compiled code) */
 };
 
 struct native_frame {
 	uint64_t ip;               /* the frame's program counter (a return address for outer frames) */
 	struct native_sym sym;     /* names; NULL parts are unknown */
 	unsigned flags;            /* enum native_flags */
+	uint64_t sp;               /* its stack pointer: the frame's locals lie in [sp, the next outer
+	                              frame's sp); 0 when unknown */
 };
 
 enum native_status {
@@ -76,18 +81,27 @@ struct merged_frame {
 	const struct native_frame *native; /* FRAME_NATIVE: points into the native_stack */
 };
 
+/* The name of the layout's evaluation function ("_PyEval_EvalFrameDefault",
+ * "PyEval_EvalFrameEx" on 2.7). */
+const char *native_eval_function(const struct target *t);
+
 /*
  * Merge th's Python frames into ns's native frames, innermost first.  Each
  * evaluation-function frame is replaced by the Python frames it runs: one
  * frame per call up to 3.10, the frames from one entry frame to the next on
- * 3.11+.  Plumbing is dropped, except that a hidden run containing unnamed
+ * 3.11+.  Where the layout's entry frames are locals of the evaluation call
+ * (3.12+: shim frames owned by the C stack or the interpreter), evaluation
+ * calls are the C frames whose stack holds an entry frame's address, named or
+ * not: the merge marks them NATIVE_ENTRY, names an unnamed one after the
+ * evaluation function, and refuses a frame named so that holds none; up to
+ * 3.11 they are found by name.  Plumbing is dropped, except that a hidden run containing unnamed
  * interpreter code (a stripped binary) keeps its innermost unnamed frame;
  * with `all`, every frame is kept, evaluation frames just outside their
  * Python frames.  *out is malloc'd (caller frees).  When the counts do not
  * agree, or the unwind was cut short, the result is -PS_ETORN with the reason
  * in e ("native merge failed: ..."), and nothing is guessed.
  */
-int native_merge(struct target *t, const struct py_thread *th, const struct native_stack *ns, bool all,
+int native_merge(struct target *t, const struct py_thread *th, struct native_stack *ns, bool all,
 		 struct merged_frame **out, size_t *n, struct pyspy_err *e);
 
 /* Both steps for one thread of a paused target: unwind th->os_tid into ns

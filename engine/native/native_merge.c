@@ -10,6 +10,20 @@
  * calls no longer recurse in C.  Both stacks are innermost first, so the
  * merge is a single pass that consumes one run per evaluation frame.
  *
+ * Which C frames are evaluation calls: up to 3.11, those named after the
+ * evaluation function.  From 3.12 the frame a call is entered with follows a
+ * shim _PyInterpreterFrame (owned by the C stack on 3.12-3.13, by the
+ * interpreter on 3.14+) that is a local variable of the evaluation call, so
+ * its address lies in that call's own stack frame: between the C frame's
+ * stack pointer and the next outer frame's.  Each run's shim thus points at
+ * its call by address, with no symbol needed: a PGO build whose evaluation
+ * loop returns into an unexported `_PyEval_EvalFrameDefault.cold` part
+ * (Debian's 3.14), a stripped binary, and a tail-calling interpreter (clang,
+ * Py_TAIL_CALL_INTERP), whose evaluation function keeps the shim in its own
+ * frame and calls the first opcode handler, all work the same.  Where names
+ * exist they are a cross-check: a frame named after the evaluation function
+ * that holds no shim is refused.
+ *
  * Without --native-all the interpreter's call plumbing goes; in a stripped
  * interpreter its static functions have no names and are hidden with it, but
  * one of each hidden run is kept, because among them may be the C function
@@ -44,11 +58,18 @@ static size_t python_runs(struct target *t, const struct py_thread *th, size_t *
 	return nruns;
 }
 
-static size_t count_eval(const struct native_stack *ns)
+/* Whether this layout's entry frames are locals of the evaluation call:
+ * shims owned by the C stack or the interpreter (3.12+). */
+static bool entry_on_cstack(const struct py_layout *L)
+{
+	return L->frame_model != FRAME_MODEL_OBJECT && (L->owner_cstack >= 0 || L->owner_interpreter >= 0);
+}
+
+static size_t count_eval(const struct native_stack *ns, unsigned flag)
 {
 	size_t n = 0;
 	for (size_t i = 0; i < ns->n; i++)
-		n += (ns->frames[i].flags & NATIVE_EVAL) != 0;
+		n += (ns->frames[i].flags & flag) != 0;
 	return n;
 }
 
@@ -61,7 +82,57 @@ static int fail(const struct native_stack *ns, size_t evals, size_t runs, struct
 		       evals, evals == 1 ? "" : "s", runs, runs == 1 ? "" : "s");
 }
 
-int native_merge(struct target *t, const struct py_thread *th, const struct native_stack *ns, bool all,
+/* The C frame whose stack holds addr, from frame `from` outward; ns->n when
+ * none does.  The outermost frame has no known end and holds nothing. */
+static size_t frame_holding(const struct native_stack *ns, size_t from, uint64_t addr)
+{
+	for (size_t i = from; i + 1 < ns->n; i++)
+		if (ns->frames[i].sp && ns->frames[i].sp <= addr && addr < ns->frames[i + 1].sp)
+			return i;
+	return ns->n;
+}
+
+/*
+ * Mark NATIVE_ENTRY on the C frame holding each run's shim, innermost run
+ * first (both stacks grow the same way, so each is found outward of the
+ * last).  An unnamed one is the evaluation function (a part the symbol table
+ * does not name), and is named so.  Refused: a run without a shim, a shim in
+ * no frame (or out of order), a frame named after the evaluation function
+ * that holds no shim.
+ */
+static int mark_entries(struct target *t, const struct py_thread *th, struct native_stack *ns,
+			const size_t *len, size_t nruns, struct pyspy_err *e)
+{
+	size_t last = 0, from = 0;
+	for (size_t i = 0; i < ns->n; i++)
+		ns->frames[i].flags &= ~(unsigned)NATIVE_ENTRY;
+	for (size_t r = 0; r < nruns; r++) {
+		const struct py_frame *pf = &th->frames[last + len[r] - 1];
+		last += len[r];
+		if (!pf->entry_frame)
+			return err_set(e, PS_ETORN, "native merge failed: the run of Python frames ending in %s "
+				       "has no entry frame", pf->function);
+		size_t i = frame_holding(ns, from, pf->entry_frame);
+		if (i == ns->n)
+			return err_set(e, PS_ETORN, "native merge failed: the entry frame of %s (0x%llx) lies in "
+				       "none of C frames #%zu-#%zu (stack 0x%llx-0x%llx)", pf->function,
+				       (unsigned long long)pf->entry_frame, from, ns->n - 1,
+				       (unsigned long long)ns->frames[from < ns->n ? from : 0].sp,
+				       (unsigned long long)ns->frames[ns->n - 1].sp);
+		ns->frames[i].flags |= NATIVE_ENTRY;
+		if (!ns->frames[i].sym.function)
+			ns->frames[i].sym.function = native_eval_function(t);
+		from = i + 1;
+	}
+	for (size_t i = 0; i < ns->n; i++)
+		if ((ns->frames[i].flags & (NATIVE_EVAL | NATIVE_ENTRY)) == NATIVE_EVAL)
+			return err_set(e, PS_ETORN, "native merge failed: C frame #%zu, %s, holds no entry frame "
+				       "(%zu run%s of Python frames)", i, ns->frames[i].sym.function, nruns,
+				       nruns == 1 ? "" : "s");
+	return 0;
+}
+
+int native_merge(struct target *t, const struct py_thread *th, struct native_stack *ns, bool all,
 		 struct merged_frame **out, size_t *n, struct pyspy_err *e)
 {
 	*out = NULL;
@@ -73,17 +144,20 @@ int native_merge(struct target *t, const struct py_thread *th, const struct nati
 		free(m);
 		return err_set(e, PS_ENOMEM, "out of memory");
 	}
-	size_t nruns = python_runs(t, th, len), evals = count_eval(ns);
-	if (evals != nruns || ns->error) {
+	size_t nruns = python_runs(t, th, len);
+	unsigned eval = entry_on_cstack(&t->layout) ? NATIVE_ENTRY : NATIVE_EVAL;
+	int rc = ns->error || eval != NATIVE_ENTRY ? 0 : mark_entries(t, th, ns, len, nruns, e);
+	size_t evals = count_eval(ns, eval);
+	if (rc < 0 || evals != nruns || ns->error) {
 		free(len);
 		free(m);
-		return fail(ns, evals, nruns, e);
+		return rc < 0 ? rc : fail(ns, evals, nruns, e);
 	}
 	size_t k = 0, run = 0, py = 0;
 	const struct native_frame *unnamed = NULL;   /* first unnamed frame of the hidden run */
 	for (size_t i = 0; i < ns->n; i++) {
 		const struct native_frame *f = &ns->frames[i];
-		bool shown = all || (f->flags & NATIVE_EVAL) || !(f->flags & NATIVE_PLUMBING);
+		bool shown = all || (f->flags & eval) || !(f->flags & NATIVE_PLUMBING);
 		if (!shown) {
 			if (!unnamed && !f->sym.function)
 				unnamed = f;
@@ -95,7 +169,7 @@ int native_merge(struct target *t, const struct py_thread *th, const struct nati
 		if (unnamed && !all)
 			m[k++] = (struct merged_frame){ FRAME_NATIVE, NULL, unnamed };
 		unnamed = NULL;
-		if (f->flags & NATIVE_EVAL) {
+		if (f->flags & eval) {
 			for (size_t j = 0; j < len[run]; j++)
 				m[k++] = (struct merged_frame){ FRAME_PYTHON, &th->frames[py++], NULL };
 			run++;

@@ -340,9 +340,15 @@ static int walk_iframes(struct target *t, const uint8_t *ts, struct py_thread *t
 		int owner = L->iframe.owner >= 0 ? b[L->iframe.owner] : 0;
 		if ((L->owner_cstack >= 0 && owner == L->owner_cstack) ||
 		    (L->owner_interpreter >= 0 && owner == L->owner_interpreter)) {
-			/* a shim: the frame above it was entered from C */
-			if (th->nframes)
-				th->frames[th->nframes - 1].entry = true;
+			/* a shim: the frame above it was entered from C.  The first shim
+			 * after a frame is the evaluation call's own; 3.15 ends every
+			 * chain with one more, the thread's base frame, which is not */
+			if (th->nframes) {
+				struct py_frame *in = &th->frames[th->nframes - 1];
+				in->entry = true;
+				if (!in->entry_frame)
+					in->entry_frame = addr;
+			}
 			addr = previous;
 			continue;
 		}

@@ -30,6 +30,8 @@ struct py_frame {
 	raddr_t addr;              /* the PyFrameObject (≤3.10) or _PyInterpreterFrame (3.11+) */
 	int lasti;                 /* byte offset of the instruction */
 	bool entry;                /* the C stack entered the interpreter here (3.11+) */
+	raddr_t entry_frame;       /* 3.12+, on an entry frame: the shim _PyInterpreterFrame it was entered
+	                              from, a local of the C evaluation call (its address is on the C stack) */
 	struct code_info *ci;      /* cache entry, valid while the target is attached */
 };
 

@@ -242,9 +242,32 @@ def zlib_mode(truth_path, ready):
     compress_loop(data)
 
 
+# ---------------------------------------------------------------- jit mode
+
+def jit_hot(n):
+    s = 0
+    for i in range(n):
+        s += i * 2 % 7
+    return s
+
+
+def jit_mode(truth_path, ready):
+    """A hot loop with the JIT on where the build has one (PYTHON_JIT=1 is read
+    at startup: exec again with it, same pid, same descriptors)."""
+    jit = getattr(sys, "_jit", None)
+    if jit is not None and jit.is_available() and os.environ.get("PYTHON_JIT") != "1":
+        os.execve(sys.executable, [sys.executable] + sys.argv, dict(os.environ, PYTHON_JIT="1"))
+    enabled = bool(jit is not None and jit.is_enabled())
+    for _ in range(300):
+        jit_hot(2000)
+    write_ready(truth_path, ready, {"pid": os.getpid(), "jit": enabled})
+    while True:
+        jit_hot(100000)
+
+
 def main():
     if len(sys.argv) not in (3, 4):
-        sys.stderr.write("usage: native.py TRUTH_JSON READY(fd|path) [zlib|gil|late]\n")
+        sys.stderr.write("usage: native.py TRUTH_JSON READY(fd|path) [zlib|gil|late|jit]\n")
         sys.exit(64)
     truth_path, ready = sys.argv[1], sys.argv[2]
     if sys.argv[3:] == ["zlib"]:
@@ -255,6 +278,9 @@ def main():
         return
     if sys.argv[3:] == ["late"]:
         late_mode(truth_path, ready)
+        return
+    if sys.argv[3:] == ["jit"]:
+        jit_mode(truth_path, ready)
         return
     register()
     ORDER.append(threading.current_thread().ident)

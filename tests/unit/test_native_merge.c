@@ -8,6 +8,12 @@
  * guessed, an unwind cut short refused, and the conversion for the profile
  * store ("symbol" with the library as file, line -1; "LIBRARY+0xOFFSET" for
  * an unnamed function whose start is known, "??" when nothing is).
+ * And the 3.12+ rule, evaluation calls found by the address of each run's
+ * entry frame inside a C frame's stack: unnamed calls (a PGO .cold part)
+ * found and named, the order kept, and refusals with their reason: a run
+ * without an entry frame, an entry frame in no C frame, a frame named after
+ * the evaluation function that holds none, and the 3.15 base frame at the
+ * end of the chain playing no part.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -53,13 +59,13 @@ static void check_names(const struct merged_frame *m, size_t n, const char *cons
 
 /* sort_caller -> sorted (C) -> key -> sleep (C) */
 static struct native_frame cstack[] = {
-	{ 0x1, { .function = "clock_nanosleep", .library = "libc.so.6" }, 0 },
-	{ 0x2, { .function = "time_sleep", .library = "libpython" }, NATIVE_INTERP },
-	{ 0x3, { .function = "cfunction_vectorcall_O", .library = "libpython" }, PL },
-	{ 0x4, { .function = "_PyEval_EvalFrameDefault", .library = "libpython" }, EV },
-	{ 0x5, { .function = "builtin_sorted", .library = "libpython" }, NATIVE_INTERP },
-	{ 0x6, { .function = "_PyEval_EvalFrameDefault", .library = "libpython" }, EV },
-	{ 0x7, { .function = "main", .library = "python" }, NATIVE_PLUMBING },
+	{ 0x1, { .function = "clock_nanosleep", .library = "libc.so.6" }, 0, 0 },
+	{ 0x2, { .function = "time_sleep", .library = "libpython" }, NATIVE_INTERP, 0 },
+	{ 0x3, { .function = "cfunction_vectorcall_O", .library = "libpython" }, PL, 0 },
+	{ 0x4, { .function = "_PyEval_EvalFrameDefault", .library = "libpython" }, EV, 0 },
+	{ 0x5, { .function = "builtin_sorted", .library = "libpython" }, NATIVE_INTERP, 0 },
+	{ 0x6, { .function = "_PyEval_EvalFrameDefault", .library = "libpython" }, EV, 0 },
+	{ 0x7, { .function = "main", .library = "python" }, NATIVE_PLUMBING, 0 },
 };
 
 static void test_object_model(void)
@@ -94,7 +100,8 @@ static void test_object_model(void)
 static void test_entry_model(void)
 {
 	struct target t = { 0 };
-	t.layout.frame_model = FRAME_MODEL_CFRAME;
+	t.layout.frame_model = FRAME_MODEL_CFRAME;   /* 3.11: entry frames are marked, not shims */
+	t.layout.owner_cstack = t.layout.owner_interpreter = OFF_NONE;
 	/* key + helper run in the inner evaluation call, sort_caller + run + <module> in the outer */
 	struct py_frame py[] = { pf("key", false), pf("helper", true), pf("sort_caller", false), pf("run", false),
 				 pf("<module>", true) };
@@ -184,11 +191,133 @@ static void test_unnamed(void)
 	strtab_release(&t.strings);
 }
 
+/*
+ * 3.12+: sort_caller -> sorted (C) -> key -> sleep (C), in a PGO build where
+ * the evaluation loop's return addresses are in an unnamed cold part.  C
+ * stack frames hold [sp, next sp); the shim of each run (the entry frame's
+ * entry_frame) is a local of its evaluation call.
+ */
+static struct native_frame pgo_stack(uint64_t sp, const char *fn, unsigned flags)
+{
+	struct native_frame f = nf(fn, "python3.14", flags);
+	f.sp = sp;
+	return f;
+}
+
+static void pgo_setup(struct native_frame *c)
+{
+	c[0] = pgo_stack(0x7000, "clock_nanosleep", 0);
+	c[0].sym.library = "libc.so.6";
+	c[1] = pgo_stack(0x7040, "time_sleep", NATIVE_INTERP);
+	c[2] = pgo_stack(0x7100, NULL, PL);          /* eval .cold: holds the inner shim at 0x7150 */
+	c[3] = pgo_stack(0x7400, NULL, PL);          /* _PyFunction_Vectorcall */
+	c[4] = pgo_stack(0x7440, "builtin_sorted", NATIVE_INTERP);
+	c[5] = pgo_stack(0x7480, NULL, PL);          /* eval .cold: holds the outer shim at 0x7500 */
+	c[6] = pgo_stack(0x7800, "PyEval_EvalCode", PL);
+	c[7] = pgo_stack(0x7840, "main", NATIVE_PLUMBING);
+}
+
+static void test_entry_address(void)
+{
+	struct target t = { 0 };
+	t.layout.frame_model = FRAME_MODEL_CURRENT;
+	t.layout.eval_model = EVAL_MODEL_DEFAULT;
+	t.layout.owner_cstack = OFF_NONE;
+	t.layout.owner_interpreter = 3;
+	struct native_frame c[8];
+	pgo_setup(c);
+	struct py_frame py[] = { pf("key", true), pf("sort_caller", false), pf("<module>", true) };
+	py[0].entry_frame = 0x7150;
+	py[2].entry_frame = 0x7500;
+	struct py_thread th = { .frames = py, .nframes = 3 };
+	struct native_stack ns = { .frames = c, .n = 8 };
+	struct merged_frame *m;
+	size_t n;
+	struct pyspy_err e = { 0 };
+	/* by name there is no evaluation frame at all: the address finds both */
+	CHECK_INT(native_merge(&t, &th, &ns, false, &m, &n, &e), 0);
+	static const char *const want[] = { "clock_nanosleep", "time_sleep", "key", NULL, "builtin_sorted",
+					    "sort_caller", "<module>" };
+	CHECK_INT((long long)n, 7);
+	for (size_t i = 0; i < n && i < 7; i++)
+		CHECK_STR(name_of(&m[i]), want[i]);
+	CHECK(n == 7 && m[3].native == &c[3]);
+	CHECK((c[2].flags & NATIVE_ENTRY) && (c[5].flags & NATIVE_ENTRY) && !(c[3].flags & NATIVE_ENTRY));
+	free(m);
+	/* with --native-all the calls are shown, named after the evaluation function */
+	CHECK_INT(native_merge(&t, &th, &ns, true, &m, &n, &e), 0);
+	static const char *const all[] = { "clock_nanosleep", "time_sleep", "key", "_PyEval_EvalFrameDefault",
+					   NULL, "builtin_sorted", "sort_caller", "<module>",
+					   "_PyEval_EvalFrameDefault", "PyEval_EvalCode", "main" };
+	CHECK_INT((long long)n, 11);
+	for (size_t i = 0; i < n && i < 11; i++)
+		CHECK_STR(name_of(&m[i]), all[i]);
+	free(m);
+
+	/* a shim on the edge: the first byte of a frame is its own, its end is the next one's */
+	pgo_setup(c);
+	py[0].entry_frame = 0x7100;
+	py[2].entry_frame = 0x77ff;
+	CHECK_INT(native_merge(&t, &th, &ns, false, &m, &n, &e), 0);
+	CHECK((c[2].flags & NATIVE_ENTRY) && (c[5].flags & NATIVE_ENTRY));
+	free(m);
+	pgo_setup(c);
+	py[2].entry_frame = 0x7800;   /* PyEval_EvalCode's: not an evaluation call, but taken as one */
+	CHECK_INT(native_merge(&t, &th, &ns, false, &m, &n, &e), 0);
+	CHECK(c[6].flags & NATIVE_ENTRY);
+	free(m);
+
+	/* refused: a shim outside every C frame (here, in none outward of the previous run's) */
+	pgo_setup(c);
+	py[0].entry_frame = 0x7500;
+	py[2].entry_frame = 0x7150;
+	CHECK_INT(native_merge(&t, &th, &ns, false, &m, &n, &e), -PS_ETORN);
+	CHECK(m == NULL);
+	CHECK(strstr(e.msg, "native merge failed: the entry frame of <module> (0x7150) lies in none of C frames #6-#7")
+	      != NULL);
+	pgo_setup(c);
+	py[0].entry_frame = 0x9000;   /* beyond the outermost frame, whose end is unknown */
+	py[2].entry_frame = 0x7500;
+	CHECK_INT(native_merge(&t, &th, &ns, false, &m, &n, &e), -PS_ETORN);
+	CHECK(strstr(e.msg, "native merge failed: the entry frame of key (0x9000) lies in none of C frames #0-#7") != NULL);
+
+	/* refused: a run whose entry frame is not known */
+	pgo_setup(c);
+	py[0].entry_frame = 0;
+	CHECK_INT(native_merge(&t, &th, &ns, false, &m, &n, &e), -PS_ETORN);
+	CHECK(strstr(e.msg, "native merge failed: the run of Python frames ending in key has no entry frame") != NULL);
+
+	/* refused: the names say there is a third evaluation call, holding no shim */
+	pgo_setup(c);
+	py[0].entry_frame = 0x7150;
+	c[3].sym.function = "_PyEval_EvalFrameDefault";
+	c[3].flags = EV;
+	CHECK_INT(native_merge(&t, &th, &ns, false, &m, &n, &e), -PS_ETORN);
+	CHECK(strstr(e.msg, "native merge failed: C frame #3, _PyEval_EvalFrameDefault, holds no entry frame (2 runs")
+	      != NULL);
+
+	/* named evaluation calls that hold their shims (3.12/3.13 with symbols): the cross-check agrees */
+	pgo_setup(c);
+	c[2].sym.function = c[5].sym.function = "_PyEval_EvalFrameDefault";
+	c[2].flags = c[5].flags = EV;
+	CHECK_INT(native_merge(&t, &th, &ns, false, &m, &n, &e), 0);
+	CHECK_INT((long long)n, 7);
+	free(m);
+
+	/* the unwind cut short: its own reason, whatever the addresses say */
+	pgo_setup(c);
+	ns.error = PS_ECORRUPT;
+	snprintf(ns.msg, sizeof(ns.msg), "unwinding stopped at 0x7f00: no unwind info (code outside any module)");
+	CHECK_INT(native_merge(&t, &th, &ns, false, &m, &n, &e), -PS_ETORN);
+	CHECK(strstr(e.msg, "native merge failed: unwinding stopped at 0x7f00") != NULL);
+}
+
 int main(void)
 {
 	test_object_model();
 	test_entry_model();
 	test_stripped();
 	test_unnamed();
+	test_entry_address();
 	return unit_done();
 }
