@@ -102,6 +102,7 @@ deps:
 
 test-deps:
 	@sh tests/install-deps.sh --test
+	@sh tests/install-pythons.sh
 
 unit: $(UNIT_BIN)
 	@fail=0; for t in $(UNIT_BIN); do echo "== $$t"; $$t || fail=1; done; exit $$fail

@@ -48,7 +48,9 @@ def main():
         if name.startswith("test_") and os.access(path, os.X_OK):
             parts.append(("unit " + name, [path], None))
     parts.append(("layers", [sys.executable, "tests/unit/check_layers.py"], None))
-    parts.append(("end to end", [sys.executable, "tests/e2e/run.py", "--binary", binary], None))
+    # two interpreters at a time (the groups that measure time or CPU still run alone)
+    jobs = ["--jobs", os.environ.get("PYSPY_TEST_JOBS", "2")]
+    parts.append(("end to end", [sys.executable, "tests/e2e/run.py", "--binary", binary] + jobs, None))
     parts.append(("fuzz", [sys.executable, "tests/fuzz/run_fuzz.py"], None))
     asan = os.path.join(ROOT, "pyspy-sh-asan")
     if os.access(asan, os.X_OK) and not os.environ.get("PYSPY_SKIP_ASAN"):
@@ -57,7 +59,7 @@ def main():
         # traced, except under strace, where the test turns it off)
         env.setdefault("ASAN_OPTIONS", "detect_leaks=1:abort_on_error=0:halt_on_error=1")
         env.setdefault("UBSAN_OPTIONS", "print_stacktrace=1:halt_on_error=1")
-        parts.append(("end to end (asan)", [sys.executable, "tests/e2e/run.py", "--binary", asan], env))
+        parts.append(("end to end (asan)", [sys.executable, "tests/e2e/run.py", "--binary", asan] + jobs, env))
     totals = [0, 0, 0]
     for name, argv, env in parts:
         for i, n in enumerate(run(name, argv, env)):

@@ -43,7 +43,11 @@ static struct tname *find(struct thread_names *c, const struct py_thread *th, bo
 /* Rebuild with room for `want` entries, keeping those seen recently. */
 static int rebuild(struct thread_names *c, size_t want)
 {
-	size_t cap = 16;
+	size_t cap = 16, keep = 0;
+	for (size_t i = 0; i < c->cap; i++)
+		keep += c->v[i].used && c->v[i].seen + FORGET_ROUNDS >= c->round;
+	if (want < keep + 1)
+		want = keep + 1;   /* never fewer slots than entries kept: find() needs a free one */
 	while (cap < want * 2)
 		cap *= 2;
 	struct tname *old = c->v, *nv = calloc(cap, sizeof(*nv));
@@ -93,8 +97,9 @@ const char *thread_names_get(struct thread_names *c, struct target *t, const str
 void thread_names_round(struct thread_names *c, size_t alive)
 {
 	c->round++;
-	/* mostly threads that are gone: start afresh from the live ones */
-	if (c->n > 2 * alive + 64)
+	/* mostly threads that are gone: start afresh from the recent ones (at
+	 * most every FORGET_ROUNDS rounds, so heavy churn does not rebuild often) */
+	if (c->n > 2 * alive + 64 && c->round % FORGET_ROUNDS == 0)
 		rebuild(c, alive + 1);
 }
 

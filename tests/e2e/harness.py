@@ -227,6 +227,29 @@ def probe(interp):
     return interp
 
 
+DEBIAN_PREFIX = os.environ.get("PYSPY_PYTHONS_PREFIX", "/opt/pyspy-sh-pythons")
+DEBIAN_VERSIONS = ("3.14", "3.15")
+
+
+def debian_pythons():
+    """Debian's own 3.14 and 3.15, as tests/install-pythons.sh installs them
+    (make test runs it); one that is not there is skipped with the reason."""
+    found = []
+    for v in DEBIAN_VERSIONS:
+        path = os.path.join(DEBIAN_PREFIX, "usr", "bin", "python" + v)
+        if os.access(path, os.X_OK):
+            found.append(Interp(path, None))
+            continue
+        why = "not installed: run tests/install-pythons.sh"
+        try:
+            with open(os.path.join(DEBIAN_PREFIX, "unavailable-%s.txt" % v)) as f:
+                why = "not installed: " + f.read().strip()
+        except OSError:
+            pass
+        found.append(Interp(path, "debian-" + v, missing=why))
+    return found
+
+
 def discover(explicit):
     """Interpreters to test, each probed; absent ones carry .missing."""
     found = []
@@ -246,12 +269,15 @@ def discover(explicit):
         for v in versions:
             found.append(Interp(os.path.join(v, "bin", "python"), "pyenv-" + os.path.basename(v)))
         found.append(Interp("/usr/bin/python3", None))
+        found.extend(debian_pythons())
     for it in found:
         probe(it)
         if it.label is None:
             real = os.path.realpath(it.path)
             if it.path.startswith("/usr/bin/") or real.startswith("/usr/bin/"):
                 prefix = "system"
+            elif real.startswith(os.path.realpath(DEBIAN_PREFIX) + "/"):
+                prefix = "debian"
             elif os.path.realpath(pyenv_root) in real:
                 prefix = "pyenv"
             else:
@@ -461,12 +487,15 @@ class Spy(object):
         if not (os.path.isfile(self.binary) and os.access(self.binary, os.X_OK)):
             raise Fail("binary not found or not executable: %s (run make at the repo root)" % self.binary)
 
-    def run(self, args, timeout=RUN_TIMEOUT):
+    def run(self, args, timeout=RUN_TIMEOUT, env=None):
+        """Run pyspy-sh; env: extra environment variables for this run only
+        (never os.environ: interpreters may be tested in parallel threads)."""
         self.available()
         argv = [self.binary] + [str(a) for a in args]
+        full_env = dict(os.environ, **env) if env else None
         try:
             cp = subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, timeout=timeout)
+                                stderr=subprocess.PIPE, timeout=timeout, env=full_env)
         except subprocess.TimeoutExpired as e:
             raise Fail("HANG: %s did not finish within %ds (killed); stderr: %s" % (
                 " ".join(argv[1:]), timeout, (e.stderr or b"").decode(errors="replace")[-400:]))
@@ -475,11 +504,11 @@ class Spy(object):
         sane(r)
         return r
 
-    def batch(self, pid, command, nonblocking=False):
+    def batch(self, pid, command, nonblocking=False, env=None):
         args = ["-p", pid]
         if nonblocking:
             args.append("--nonblocking")
-        return self.run(args + ["-ex", command, "--batch"])
+        return self.run(args + ["-ex", command, "--batch"], env=env)
 
     def json_bt(self, pid, nonblocking=False):
         r = self.batch(pid, "bt --all --json", nonblocking)

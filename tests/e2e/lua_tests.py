@@ -196,6 +196,9 @@ def t_hang_quiet(interp, spy):
 from lua_once import t_errors, t_ctrl_c   # noqa: E402  (the run-once tests, kept apart for size)
 
 # Per interpreter, in this order, each on its own target; a test's name is NAME[interpreter label].
+# samples and checks where the time went: never alongside another interpreter's tests
+EXCLUSIVE = True
+
 PER_INTERP = (("lua_threads", t_threads), ("lua_locals", t_locals), ("lua_sample", t_sample),
               ("lua_record", t_record), ("lua_report", t_report), ("lua_slow_calls", t_slow_calls),
               ("lua_hang_fires", t_hang_fires), ("lua_hang_quiet", t_hang_quiet))

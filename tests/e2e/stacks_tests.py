@@ -118,12 +118,8 @@ def t_locate_methods(ctx):
     major, minor = ctx.interp.version[:2]
     methods = ["symbol", "scan"] + (["section"] if (major, minor) >= (3, 10) else [])
     for m in methods:
-        os.environ["PYSPY_LOCATE"] = m
-        try:
-            r = ctx.spy.batch(ctx.target.pid, "bt --all --json")
-            info = ctx.spy.batch(ctx.target.pid, "info")
-        finally:
-            del os.environ["PYSPY_LOCATE"]
+        r = ctx.spy.batch(ctx.target.pid, "bt --all --json", env={"PYSPY_LOCATE": m})
+        info = ctx.spy.batch(ctx.target.pid, "info", env={"PYSPY_LOCATE": m})
         if r.rc != EXIT_OK:
             probs.append("%s: exit %d: %s" % (m, r.rc, r.err.strip()[:200]))
             continue
