@@ -18,7 +18,9 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-#define PF_MAX_REGIONS 64
+/* process_vm_readv takes at most 1024 pieces (UIO_MAXIOV): one call per tick
+ * covers a thread state and a stack chunk for each of several hundred threads */
+#define PF_MAX_REGIONS 1024
 #define PF_MAX_BYTES (1u << 20)
 
 struct pf_region {
@@ -32,6 +34,7 @@ struct remote_prefetch {
 	int nwant;
 	struct pf_region have[PF_MAX_REGIONS];   /* what begin fetched */
 	int nhave;
+	struct iovec local[PF_MAX_REGIONS], remote[PF_MAX_REGIONS];
 	uint8_t *buf;
 	size_t bufcap;
 	int active;
@@ -84,10 +87,10 @@ void remote_prefetch_disable(struct remote *r)
 void remote_prefetch_begin(struct remote *r)
 {
 	struct remote_prefetch *pf = r->pf;
-	struct iovec local[PF_MAX_REGIONS], remote[PF_MAX_REGIONS];
 	size_t total = 0;
 	if (!pf)
 		return;
+	struct iovec *local = pf->local, *remote = pf->remote;
 	pf->nhave = 0;
 	for (int i = 0; i < pf->nwant; i++)
 		total += pf->want[i].len;
