@@ -93,8 +93,9 @@ const struct command cmd_info = {
 	.help = "The pid and executable, the Python version, the module that holds the\n"
 		"interpreter, the interpreter state's address and how it was found (symbol,\n"
 		"ELF section or a validated scan), where the structure layout came from (the\n"
-		"target's own debug offsets, or the table generated from that version's\n"
-		"headers), the reading mode, and the number of Python threads.\n"
+		"built-in table generated from that version's headers, the target's own\n"
+		"debug offsets (3.13+), or both cross-checked), the reading mode, and the\n"
+		"number of Python threads.\n"
 		"\n"
 		"'info scripts' lists where Lua scripts are looked for ('-x NAME.lua',\n"
 		"'source NAME.lua'), in order, and the scripts found in each place.",

@@ -5,9 +5,12 @@
  * the compiler that built the target: the most trustworthy description of
  * that process there is.  Its shape is fixed within a minor version and
  * changes between minors, so each known shape is mirrored here as a struct of
- * uint64_t (3.13: 584 bytes; 3.14: 760 bytes, from CPython's
+ * uint64_t (3.13: 584 bytes; 3.14: 760 bytes; 3.15: 888 bytes, from CPython's
  * Include/internal/pycore_debug_offsets.h) and copied out of the caller's
- * bytes with memcpy, never cast in place.
+ * bytes with memcpy, never cast in place.  The header carries no size, so the
+ * shape is chosen by major.minor from `shapes[]` below, the one list of what
+ * this file can read: a minor not in it, or a free-threaded build of one, is
+ * refused with a message for the user, never read in a guessed shape.
  *
  * The table carries fewer fields than struct py_layout.  For 3.13 the rest
  * comes from the generated 3.13 table.  For 3.14 there is no table, so a field
@@ -16,7 +19,10 @@
  * neighbouring field that both versions carry sits at the same place (the
  * "anchor"), or the field is declared right next to an anchor in both.  What
  * no rule covers stays OFF_NONE, and a missing field the engine cannot do
- * without is an error, not a guess.
+ * without is an error, not a guess.  3.15 is read the same way (its table
+ * gives more fields directly, e.g. tp_basicsize and ht_cached_keys).  When a
+ * generated table of the target's own minor exists, it fills what is still
+ * missing after that, and the caller cross-checks the two.
  *
  * The blob is remote memory: every value is range-checked before it becomes
  * an int32 offset.
@@ -105,9 +111,54 @@ struct dbg314 {
 	} debugger_support;
 };
 
+/* 3.15: 3.14's groups plus new fields in thread_state, type_object, unicode
+ * and gc, and two new groups (err_stackitem, heap_type_object). */
+struct dbg315 {
+	struct dbg_head h;
+	struct dbg_runtime runtime;
+	struct {
+		uint64_t size, id, next, threads_head, threads_main, gc, imports_modules,
+			 sysdict, builtins, ceval_gil, gil_state, gil_enabled, gil_locked,
+			 gil_holder, code_object_generation, tlbc_generation;
+	} interp;
+	struct {
+		uint64_t size, prev, next, interp, current_frame, base_frame,
+			 last_profiled_frame, last_profiled_frame_seq, thread_id,
+			 native_thread_id, datastack_chunk, status, holds_gil, gil_requested,
+			 current_exception, exc_state;
+	} tstate;
+	struct { uint64_t exc_value; } err_stackitem;
+	struct {
+		uint64_t size, previous, executable, instr_ptr, localsplus, owner,
+			 stackpointer, tlbc_index;
+	} iframe;
+	struct {
+		uint64_t size, filename, name, qualname, linetable, firstlineno, argcount,
+			 localsplusnames, localspluskinds, code_adaptive, co_tlbc;
+	} code;
+	struct dbg_sized2 object;
+	struct { struct dbg_type base; uint64_t tp_basicsize, tp_dictoffset; } type;
+	struct dbg_sized2 heap_type;	/* ht_cached_keys */
+	struct dbg_sized3 tuple, list;
+	struct { uint64_t size, used, table, mask; } set;
+	struct dbg_sized3 dict;
+	struct dbg_sized2 float_obj;
+	struct dbg_sized3 long_obj;
+	struct dbg_sized3 bytes;
+	struct { struct dbg_unicode base; uint64_t compact_size; } unicode;
+	struct { uint64_t size, collecting, frame, generation_stats_size, generation_stats; } gc;
+	struct { uint64_t size, gi_name, gi_iframe, gi_frame_state; } gen;
+	struct { uint64_t next, prev; } llist_node;
+	struct {
+		uint64_t eval_breaker, remote_debugger_support, remote_debugging_enabled,
+			 debugger_pending_call, debugger_script_path, debugger_script_path_size;
+	} debugger_support;
+};
+
 _Static_assert(sizeof(struct dbg_head) == LAYOUT_DEBUG_HEADER_SIZE, "header shape");
 _Static_assert(sizeof(struct dbg313) == 584, "3.13 _Py_DebugOffsets shape");
 _Static_assert(sizeof(struct dbg314) == 760, "3.14 _Py_DebugOffsets shape");
+_Static_assert(sizeof(struct dbg315) == 888, "3.15 _Py_DebugOffsets shape");
 
 /* Conversion state: the first failure wins and stops further work. */
 struct conv {
@@ -330,6 +381,10 @@ static const struct rule rules_314[] = {
 	{ F(type.basicsize), F(type.size), SAME }, { F(type.itemsize), F(type.size), SAME },
 	{ F(type.dictoffset), F(type.size), SAME }, { F(type.base), F(type.size), SAME },
 	{ F(type.dict), F(type.size), SAME }, { F(type.mro), F(type.size), SAME },
+	/* PyHeapTypeObject grew at its end in 3.14 (928 -> 936 bytes), after
+	 * ht_cached_keys, which follows the PyTypeObject (416 bytes in both) */
+	{ F(type.ht_cached_keys), F(type.size), SAME },
+	{ F(type.ht_name), F(type.size), SAME }, { F(type.ht_qualname), F(type.size), SAME },
 	{ F(list.allocated), F(list.items), SAME },
 	{ F(dict.used), F(dict.keys), SAME },
 	{ F(set.fill), F(set.used), SAME }, { F(set.entry_size), F(set.used), SAME },
@@ -384,14 +439,24 @@ static int32_t field_of(const struct py_layout *l, size_t off)
 	return v;
 }
 
+/* What is still OFF_NONE, from the generated table of the target's own minor. */
+static void fill_gaps(struct py_layout *out, const struct py_layout *own)
+{
+	if (!own)
+		return;
+#define GAP(f) if (out->f == OFF_NONE) out->f = own->f;
+	LAYOUT_OFFSET_FIELDS(GAP)
+#undef GAP
+}
+
 static void inherit_314(struct py_layout *out, const struct py_layout *t313)
 {
 	for (size_t i = 0; i < sizeof rules_314 / sizeof rules_314[0]; i++) {
 		const struct rule *r = &rules_314[i];
 		int32_t from = field_of(t313, r->field);
 
-		if (from == OFF_NONE)
-			continue;
+		if (from == OFF_NONE || field_of(out, r->field) != OFF_NONE)
+			continue;	/* the target's own value wins */
 		if (r->how == ALWAYS) {
 			*field_at(out, r->field) = from;
 		} else if (r->how == SAME) {
@@ -461,6 +526,7 @@ static int parse_314(struct conv *c, const void *blob, size_t len)
 		return -1;
 	if (t313)
 		inherit_314(c->out, t313);
+	fill_gaps(c->out, layout_for_version(3, 14));
 	for (size_t i = 0; i < sizeof required_314 / sizeof required_314[0]; i++)
 		if (field_of(c->out, required_314[i].field) == OFF_NONE)
 			return fail(c, "unsupported Python 3.14: debug offsets lack %s",
@@ -468,15 +534,156 @@ static int parse_314(struct conv *c, const void *blob, size_t len)
 	return 0;
 }
 
+/* ---- 3.15 ---- */
+
+/* 3.15 facts that are not offsets: 3.14's, without FRAME_OWNED_BY_CSTACK. */
+static void models_315(struct py_layout *out, const struct py_layout *t313)
+{
+	models_314(out, t313);
+	out->version = 0x030f0000;
+	out->headers = "3.15 _Py_DebugOffsets";
+	out->owner_cstack = OFF_NONE;	/* removed; entry and base frames are owner 3 */
+}
+
+static void apply_315(struct conv *c, const struct dbg315 *d)
+{
+	const struct dbg_tstate ts = {
+		d->tstate.size, d->tstate.prev, d->tstate.next, d->tstate.interp,
+		d->tstate.current_frame, d->tstate.thread_id, d->tstate.native_thread_id,
+		d->tstate.datastack_chunk, d->tstate.status,
+	};
+
+	apply_runtime(c, &d->runtime);
+	{
+		const struct dbg_core core = CORE_FROM(d);
+		apply_core(c, &core);
+	}
+	apply_tstate(c, &ts);
+	apply_objects(c, &d->object, &d->type.base, &d->tuple, &d->list, &d->dict);
+	apply_scalars(c, &d->float_obj, &d->long_obj, &d->bytes, &d->unicode.base);
+	PUT(type.basicsize, d->type.tp_basicsize);
+	PUT(type.dictoffset, d->type.tp_dictoffset);
+	PUT(type.heap_size, d->heap_type.size);
+	PUT(type.ht_cached_keys, d->heap_type.a);
+	PUT(unicode.compact_size, d->unicode.compact_size);
+	PUT(set.size, d->set.size);
+	PUT(set.used, d->set.used);
+	PUT(set.table, d->set.table);
+	PUT(set.mask, d->set.mask);
+	PUT(gen.size, d->gen.size);
+	PUT(gen.iframe, d->gen.gi_iframe);
+}
+
+/*
+ * The header has no size, so a table of another shape (a pre-release that
+ * had fewer fields) would be read shifted by a field or more.  Offsets must
+ * then land inside the struct they belong to: check that they do.
+ */
+static int check_315(struct conv *c, const struct dbg315 *d)
+{
+	static const struct { const char *name; size_t size, first, n; } groups[] = {
+#define G(name, grp, first, last) { name, offsetof(struct dbg315, grp.size), \
+		offsetof(struct dbg315, grp.first), \
+		(offsetof(struct dbg315, grp.last) - offsetof(struct dbg315, grp.first)) / 8 + 1 }
+		G("thread_state", tstate, prev, exc_state),
+		G("interpreter_frame", iframe, previous, tlbc_index),
+		G("code_object", code, filename, co_tlbc),
+		G("set_object", set, used, mask),
+		G("gen_object", gen, gi_name, gi_frame_state),
+#undef G
+	};
+	uint64_t w[sizeof *d / 8];
+
+	memcpy(w, d, sizeof w);
+	for (size_t g = 0; g < sizeof groups / sizeof groups[0]; g++) {
+		uint64_t size = w[groups[g].size / 8];
+		for (size_t i = 0; i < groups[g].n; i++)
+			if (size == 0 || w[groups[g].first / 8 + i] >= size)
+				return fail(c, "3.15 debug offsets of an unknown shape (%s field %zu "
+					    "at %llu, size %llu)", groups[g].name, i + 1,
+					    (unsigned long long)w[groups[g].first / 8 + i],
+					    (unsigned long long)size);
+	}
+	if (d->heap_type.a < d->type.base.size || d->heap_type.a >= d->heap_type.size)
+		return fail(c, "3.15 debug offsets of an unknown shape (ht_cached_keys %llu)",
+			    (unsigned long long)d->heap_type.a);
+	return 0;
+}
+
+static int parse_315(struct conv *c, const void *blob, size_t len)
+{
+	struct dbg315 d;
+	const struct py_layout *t313 = layout_for_version(3, 13);
+
+	if (len < sizeof d)
+		return fail(c, "debug offsets truncated: %zu bytes, 3.15 needs %zu", len, sizeof d);
+	memcpy(&d, blob, sizeof d);
+	if (check_315(c, &d) < 0)
+		return -1;
+	layout_clear(c->out);
+	models_315(c->out, t313);
+	apply_315(c, &d);
+	if (c->failed)
+		return -1;
+	/* 3.14's rules hold for 3.15 where their anchors still agree with 3.13 */
+	if (t313)
+		inherit_314(c->out, t313);
+	fill_gaps(c->out, layout_for_version(3, 15));
+	for (size_t i = 0; i < sizeof required_314 / sizeof required_314[0]; i++)
+		if (field_of(c->out, required_314[i].field) == OFF_NONE)
+			return fail(c, "unsupported Python 3.15: debug offsets lack %s",
+				    required_314[i].name);
+	return 0;
+}
+
+/* ---- the shapes this file reads ---- */
+
+/*
+ * One row per (minor, build kind) pyspy-sh can read.  A free-threaded build
+ * has the same shape with other values (and other struct layouts behind
+ * them): supporting one is a row with free_threaded = 1 and a parser that
+ * sets the free-threaded models.
+ */
+static const struct shape {
+	unsigned minor;
+	int free_threaded;
+	size_t size;
+	int (*parse)(struct conv *, const void *, size_t);
+} shapes[] = {
+	{ 13, 0, sizeof(struct dbg313), parse_313 },
+	{ 14, 0, sizeof(struct dbg314), parse_314 },
+	{ 15, 0, sizeof(struct dbg315), parse_315 },
+};
+
+static const struct shape *shape_for(unsigned minor, int free_threaded)
+{
+	for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++)
+		if (shapes[i].minor == minor && shapes[i].free_threaded == free_threaded)
+			return &shapes[i];
+	return NULL;
+}
+
+/* "3.16.0", "3.15.0a3", "3.14.0rc1" from a PY_VERSION_HEX. */
+static void version_text(uint64_t hex, char *buf, size_t len)
+{
+	static const char *const level[] = { "a", "b", "rc" };
+	unsigned lv = (unsigned)(hex >> 4 & 0xf), serial = (unsigned)(hex & 0xf);
+	int n = snprintf(buf, len, "%u.%u.%u", (unsigned)(hex >> 24 & 0xff),
+			 (unsigned)(hex >> 16 & 0xff), (unsigned)(hex >> 8 & 0xff));
+
+	if (lv >= 0xa && lv <= 0xc && n > 0 && (size_t)n < len)
+		snprintf(buf + n, len - (size_t)n, "%s%u", level[lv - 0xa], serial);
+}
+
 size_t layout_debug_offsets_size(uint64_t version)
 {
+	const struct shape *sh;
+
 	if (version == 0)
 		return LAYOUT_DEBUG_HEADER_SIZE;
-	switch (version >> 16) {
-	case 0x030d: return sizeof(struct dbg313);
-	case 0x030e: return sizeof(struct dbg314);
-	}
-	return 0;
+	if (version >> 24 != 3 || !(sh = shape_for((unsigned)(version >> 16 & 0xff), 0)))
+		return 0;
+	return sh->size;
 }
 
 int layout_from_debug_offsets(const void *blob, size_t len, struct py_layout *out,
@@ -484,7 +691,9 @@ int layout_from_debug_offsets(const void *blob, size_t len, struct py_layout *ou
 {
 	struct conv c = { out, why, whylen, 0 };
 	struct dbg_head h;
+	const struct shape *sh;
 	unsigned major, minor;
+	char ver[32];
 
 	if (why && whylen)
 		why[0] = '\0';
@@ -498,13 +707,15 @@ int layout_from_debug_offsets(const void *blob, size_t len, struct py_layout *ou
 	if (h.version >> 32 || major != 3 || minor < 13)
 		return fail(&c, "implausible debug offsets version 0x%llx",
 			    (unsigned long long)h.version);
-	if (h.free_threaded)
-		return fail(&c, "free-threaded builds are not supported");
-	if (minor == 13)
-		return parse_313(&c, blob, len);
-	if (minor == 14)
-		return parse_314(&c, blob, len);
-	return fail(&c, "unsupported Python 3.%u: unknown _Py_DebugOffsets layout", minor);
+	version_text(h.version, ver, sizeof ver);
+	if ((sh = shape_for(minor, h.free_threaded != 0)) != NULL)
+		return sh->parse(&c, blob, len);
+	if (h.free_threaded && shape_for(minor, 0)) {
+		fail(&c, "free-threaded CPython %u.%ut is not supported yet", major, minor);
+		return LAYOUT_DEBUG_REFUSED;
+	}
+	fail(&c, "unsupported Python %s: pyspy-sh reads %s", ver, LAYOUT_SUPPORTED_RANGE);
+	return LAYOUT_DEBUG_REFUSED;
 }
 
 /* Append to a bounded string; keeps it terminated when it no longer fits. */

@@ -20,6 +20,13 @@
 #define LAYOUT_DEBUG_COOKIE "xdebugpy"
 #define LAYOUT_DEBUG_HEADER_SIZE 24	/* cookie[8], version, free_threaded */
 
+/* What the user is told pyspy-sh reads, in refusals. */
+#define LAYOUT_SUPPORTED_RANGE "2.7 to 3.15"
+
+/* layout_from_debug_offsets(): a build pyspy-sh knows it cannot read (a later
+ * minor, a free-threaded build); `why` is then the whole message for the user. */
+#define LAYOUT_DEBUG_REFUSED (-2)
+
 /*
  * How many bytes of _PyRuntime to read for a target whose PY_VERSION_HEX is
  * `version`: pass 0 to get the header size (enough to learn the version),
@@ -28,13 +35,16 @@
 size_t layout_debug_offsets_size(uint64_t version);
 
 /*
- * Fill *out from the debug offsets in blob[0..len).  Returns 0, or -1 with a
- * lowercase reason in why ("bad cookie", "free-threaded builds are not
- * supported", "unsupported Python 3.14: debug offsets lack tstate.interp").
- * Fields the debug offsets do not carry come from the generated table of the
- * same minor (3.13), or for 3.14 from the 3.13 table where the struct is
- * known unchanged (checked against fields both carry); the rest are OFF_NONE.
- * out->headers names the source, e.g. "3.14 _Py_DebugOffsets".
+ * Fill *out from the debug offsets in blob[0..len).  Returns 0; -1 with a
+ * lowercase reason in why ("bad cookie", "unsupported Python 3.14: debug
+ * offsets lack tstate.interp"); or LAYOUT_DEBUG_REFUSED with the whole message
+ * in why ("free-threaded CPython 3.14t is not supported yet", "unsupported
+ * Python 3.16.0: pyspy-sh reads 2.7 to 3.15"): the header alone (len 24) is
+ * enough for a refusal.  Fields the debug offsets do not carry come from the
+ * generated table of the same minor (3.13), or for 3.14 and 3.15 from the
+ * 3.13 table where the struct is known unchanged (checked against fields both
+ * carry), then from the table of the same minor when there is one; the rest
+ * are OFF_NONE.  out->headers names the source, e.g. "3.14 _Py_DebugOffsets".
  */
 int layout_from_debug_offsets(const void *blob, size_t len, struct py_layout *out,
 			      char *why, size_t whylen);

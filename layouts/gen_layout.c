@@ -67,6 +67,9 @@ typedef int gen_layout_is_built_by_generate_sh;
 #if PY_VERSION_HEX >= 0x030d0000
 #include "pycore_genobject.h"
 #endif
+#if PY_VERSION_HEX >= 0x030e0000
+#include "pycore_stackref.h"
+#endif
 #pragma GCC diagnostic pop
 
 #include <stdio.h>
@@ -169,7 +172,9 @@ static void fill_models(void)
 #if PY_MAJOR_VERSION < 3
 	L.unicode_size = Py_UNICODE_SIZE;
 #endif
+#if PY_VERSION_HEX < 0x030e0000
 	L.stackref_mask = 0;
+#endif
 }
 
 static void fill_tpflags(void)
@@ -309,12 +314,20 @@ static void fill_frames(void)
 	L.iframe.instr = OFF(_PyInterpreterFrame, instr_ptr);
 #endif
 	L.iframe.localsplus = OFF(_PyInterpreterFrame, localsplus);
-	L.iframe.stacktop = OFF(_PyInterpreterFrame, stacktop);
+#if PY_VERSION_HEX < 0x030e0000
+	L.iframe.stacktop = OFF(_PyInterpreterFrame, stacktop);	/* 3.14: stackpointer */
+#endif
 	L.iframe.owner = OFF(_PyInterpreterFrame, owner);
 #if PY_VERSION_HEX < 0x030c0000
 	L.iframe.is_entry = OFF(_PyInterpreterFrame, is_entry);
-#else
-	L.owner_cstack = FRAME_OWNED_BY_CSTACK;
+#elif PY_VERSION_HEX < 0x030f0000
+	L.owner_cstack = FRAME_OWNED_BY_CSTACK;	/* 3.14 declares it unused; 3.15 drops it */
+#endif
+#if PY_VERSION_HEX >= 0x030e0000
+	/* entry frames (and 3.15's base frame) are owned by the interpreter;
+	 * frame slots are tagged _PyStackRefs */
+	L.owner_interpreter = FRAME_OWNED_BY_INTERPRETER;
+	L.stackref_mask = (int32_t)Py_TAG_BITS;
 #endif
 	L.iframe.globals = OFF(_PyInterpreterFrame, f_globals);
 	L.iframe.builtins = OFF(_PyInterpreterFrame, f_builtins);

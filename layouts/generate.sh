@@ -12,8 +12,14 @@
 #                                 (Debian /usr/include/python3.X) and diff the
 #                                 result with the committed table of that minor
 #
+# 3.14 and 3.15 come from Debian's builds, installed by tests/install-pythons.sh
+# under PYSPY_PYTHONS (default /opt/pyspy-sh-pythons); Debian configures them
+# with the JIT compiled in (-D_Py_TIER2=3 -D_Py_JIT), which changes the size of
+# _PyRuntimeState and PyInterpreterState (no offset), so they are built with
+# the same flags and their tables match the targets' own _Py_DebugOffsets.
+#
 # Environment: CC (default cc), PYENV_ROOT (default /root/.pyenv),
-# SYSTEM_INCLUDE (default /usr/include).
+# SYSTEM_INCLUDE (default /usr/include), PYSPY_PYTHONS.
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -21,6 +27,10 @@ cc=${CC:-cc}
 pyenv=${PYENV_ROOT:-/root/.pyenv}/versions
 sysinc=${SYSTEM_INCLUDE:-/usr/include}
 versions="2.7.18 3.6.15 3.7.16 3.8.18 3.9.18 3.10.13 3.11.7 3.12.1 3.13.0"
+debian=${PYSPY_PYTHONS:-/opt/pyspy-sh-pythons}/usr/include
+debian_versions="3.14 3.15"
+debian_cflags="-D_Py_TIER2=3 -D_Py_JIT"
+extra=""
 cflags="-std=c11 -Wall -Wextra -Werror -DNDEBUG -DPYSPY_GEN_LAYOUT -DPy_BUILD_CORE"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -31,7 +41,7 @@ build_and_run() {
 	incs=""
 	for d in "$@"; do incs="$incs -I$d -I$d/internal"; done
 	# shellcheck disable=SC2086
-	$cc $cflags $incs -I"$here" "$here/gen_layout.c" -o "$tmp/gen" &&
+	$cc $cflags $extra $incs -I"$here" "$here/gen_layout.c" -o "$tmp/gen" &&
 		"$tmp/gen" >"$out"
 }
 
@@ -50,6 +60,23 @@ generate() {
 		fi
 		mv "$tmp/$name" "$here/$name"
 		echo "wrote layouts/$name from $inc"
+	done
+	for minor in $debian_versions; do
+		inc=$debian/python$minor
+		name=py$(echo "$minor" | tr . _).generated.c
+		if [ ! -f "$inc/Python.h" ]; then
+			echo "skip $minor: not installed (no $inc/Python.h; run tests/install-pythons.sh)"
+			continue
+		fi
+		# pyconfig.h includes <x86_64-linux-gnu/python3.X/pyconfig.h>: $debian on the path
+		extra="$debian_cflags -I$debian"
+		if ! build_and_run "$tmp/$name" "$inc"; then
+			echo "generate.sh: building or running gen_layout.c for Debian $minor failed" >&2
+			exit 1
+		fi
+		extra=""
+		mv "$tmp/$name" "$here/$name"
+		echo "wrote layouts/$name from $inc ($debian_cflags)"
 	done
 }
 

@@ -10,7 +10,7 @@
 
 extern const struct py_layout layout_py2_7, layout_py3_6, layout_py3_7,
 	layout_py3_8, layout_py3_9, layout_py3_10, layout_py3_11, layout_py3_12,
-	layout_py3_13;
+	layout_py3_13, layout_py3_14, layout_py3_15;
 
 const struct py_layout *const layout_tables[] = {
 	&layout_py2_7,
@@ -22,6 +22,8 @@ const struct py_layout *const layout_tables[] = {
 	&layout_py3_11,
 	&layout_py3_12,
 	&layout_py3_13,
+	&layout_py3_14,
+	&layout_py3_15,
 };
 
 const size_t layout_table_count = sizeof layout_tables / sizeof layout_tables[0];

@@ -129,7 +129,7 @@ static int choose_layout(struct target *t, struct elfsym *es, struct pyspy_err *
 {
 	enum locate_method how;
 	raddr_t rt = runtime_address(t, es, LOCATE_ANY, &how);
-	struct { char cookie[8]; uint64_t version; } head;
+	struct { char cookie[8]; uint64_t version, free_threaded; } head;
 	uint64_t v;
 	const struct py_layout *table;
 
@@ -140,20 +140,30 @@ static int choose_layout(struct target *t, struct elfsym *es, struct pyspy_err *
 		if (pyversion_from_hex(head.version, &t->version) < 0)
 			return err_set(e, PS_EUNSUP, "pid %d: _Py_DebugOffsets carries an implausible version 0x%" PRIx64, (int)t->pid, head.version);
 		pyversion_format(&t->version, t->version_str, sizeof(t->version_str));
-		int rc = blob ? remote_read(&t->mem, rt, blob, len, e) : -1;
-		if (rc == 0)
+		int rc;
+		if (!len)	/* no shape known for this version: the header says why */
+			rc = layout_from_debug_offsets(&head, sizeof(head), &t->layout, why, sizeof(why));
+		else if ((rc = blob ? remote_read(&t->mem, rt, blob, len, e) : -1) == 0)
 			rc = layout_from_debug_offsets(blob, len, &t->layout, why, sizeof(why));
 		free(blob);
+		if (rc == LAYOUT_DEBUG_REFUSED)
+			return err_set(e, PS_EUNSUP, "%s", why);
 		if (rc < 0)
 			return err_set(e, PS_EUNSUP, "unsupported Python %s: %s", t->version_str, why[0] ? why : "its debug offsets cannot be read");
 		table = layout_for_version(t->version.major, t->version.minor);
 		if (table) {
 			char diff[200] = "";
 			int n = layout_crosscheck(table, &t->layout, diff, sizeof(diff));
-			snprintf(t->layout_origin, sizeof(t->layout_origin), "the target's _Py_DebugOffsets; table %u.%u %s%s",
-				 t->version.major, t->version.minor, n == 0 ? "agrees" : "disagrees: ", n == 0 ? "" : diff);
+			if (n == 0)
+				snprintf(t->layout_origin, sizeof(t->layout_origin),
+					 "both cross-checked: the target's own _Py_DebugOffsets and the built-in table %u.%u "
+					 "(generated from the %s headers) agree", t->version.major, t->version.minor, table->headers);
+			else
+				snprintf(t->layout_origin, sizeof(t->layout_origin),
+					 "the target's own _Py_DebugOffsets; the built-in table %u.%u disagrees: %s",
+					 t->version.major, t->version.minor, diff);
 		} else
-			snprintf(t->layout_origin, sizeof(t->layout_origin), "the target's _Py_DebugOffsets (no table for %u.%u)",
+			snprintf(t->layout_origin, sizeof(t->layout_origin), "the target's own _Py_DebugOffsets (no built-in table for %u.%u)",
 				 t->version.major, t->version.minor);
 		return 0;
 	}
@@ -176,9 +186,9 @@ static int choose_layout(struct target *t, struct elfsym *es, struct pyspy_err *
 	pyversion_format(&t->version, t->version_str, sizeof(t->version_str));
 	table = layout_for_version(t->version.major, t->version.minor);
 	if (!table)
-		return err_set(e, PS_EUNSUP, "unsupported Python %s: pyspy-sh supports 2.7 and 3.6 to 3.13 (3.14+ through its debug offsets)", t->version_str);
+		return err_set(e, PS_EUNSUP, "unsupported Python %s: pyspy-sh reads 2.7 and 3.6 to 3.15", t->version_str);
 	t->layout = *table;
-	snprintf(t->layout_origin, sizeof(t->layout_origin), "table %u.%u (generated from the %s headers)",
+	snprintf(t->layout_origin, sizeof(t->layout_origin), "the built-in table %u.%u (generated from the %s headers)",
 		 t->version.major, t->version.minor, table->headers);
 	return 0;
 }

@@ -58,7 +58,7 @@ struct target {
 	struct pyversion version;
 	char version_str[32];
 	struct py_layout layout;
-	char layout_origin[256];   /* "table 3.11 (from 3.11.7 headers)", "debug offsets, table agrees" */
+	char layout_origin[384];   /* "the built-in table 3.11 (...)", "both cross-checked: ..." */
 	enum locate_method located_by;
 	char locate_detail[128];
 

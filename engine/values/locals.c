@@ -14,8 +14,8 @@
  * the plain argument until the MAKE_CELL prologue has run and a cell after;
  * so a CELL slot is dereferenced only when it really holds a cell, told by the
  * type of what it holds (a static type named "cell").  FREE slots hold the
- * closure's cells.  On 3.14 slots are tagged references: the layout's
- * stackref_mask clears the tag bits.
+ * closure's cells.  From 3.14 slots are tagged references: the layout's
+ * stackref_mask clears the tag bits, and a tagged int is read as no object.
  */
 #include "locals.h"
 
@@ -82,8 +82,9 @@ static int read_slots(struct target *t, const struct py_frame *f, raddr_t *slots
 	if (n == 0)
 		return 0;
 	int rc = remote_read(&t->mem, f->addr + (raddr_t)off, slots, (size_t)n * sizeof(*slots), e);
+	/* a tagged int (low bits 3) is a value, not an object: no pointer to follow */
 	for (int i = 0; rc == 0 && i < n; i++)
-		slots[i] &= ~(raddr_t)L->stackref_mask;
+		slots[i] = L->stackref_mask && (slots[i] & 3) == 3 ? 0 : slots[i] & ~(raddr_t)L->stackref_mask;
 	return rc;
 }
 

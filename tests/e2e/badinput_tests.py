@@ -22,6 +22,12 @@ after each one; and a target that exits while pyspy-sh reads it.  Run once.
   zombie         the same on an unreaped child: it is a zombie (or dead)
   bad_usage      -p abc, -p 12x, -p without a value, an unknown option:
                  exit 64 and a "pyspy-sh: " message
+  later_version  a 3.13+ interpreter whose executable carries _PyRuntime,
+                 copied with its _Py_DebugOffsets header patched: version
+                 3.16.0 must be refused with exactly "unsupported Python
+                 3.16.0: pyspy-sh reads 2.7 to 3.15", free_threaded = 1 with
+                 "free-threaded CPython 3.X t is not supported yet" (no
+                 space), exit 2 (skipped when no such interpreter is tested)
   exit_while_reading
                  one round per interpreter: tests/targets/exiting.py churns
                  threads and recursion, then exits (normal finalization,
@@ -36,6 +42,7 @@ import os
 import random
 import re
 import shutil
+import struct
 import subprocess
 import tempfile
 import time
@@ -234,6 +241,68 @@ def t_zombie(spy, interps):
         p.wait()
 
 
+def pyruntime_offset(path):
+    """File offset of the .PyRuntime section of an ELF64 file, or None."""
+    with open(path, "rb") as f:
+        data = f.read()
+    if data[:4] != b"\x7fELF" or data[4] != 2:
+        return None
+    shoff, = struct.unpack_from("<Q", data, 0x28)
+    shentsize, shnum, shstrndx = struct.unpack_from("<HHH", data, 0x3a)
+    if not shoff or shstrndx >= shnum:
+        return None
+    strtab = struct.unpack_from("<Q", data, shoff + shstrndx * shentsize + 0x18)[0]
+    for i in range(shnum):
+        name, = struct.unpack_from("<I", data, shoff + i * shentsize)
+        if data[strtab + name:data.index(b"\0", strtab + name)] == b".PyRuntime":
+            return struct.unpack_from("<Q", data, shoff + i * shentsize + 0x18)[0]
+    return None
+
+
+def t_later_version(spy, interps):
+    cands = [i for i in interps if not i.missing and i.version >= (3, 13, 0)]
+    chosen = None
+    for i in cands:
+        exe = os.path.realpath(i.path)
+        off = pyruntime_offset(exe)
+        if off is not None:
+            chosen = (i, exe, off)
+    if not chosen:
+        raise Skip("no 3.13+ interpreter among %s has _PyRuntime in its executable"
+                   % ([i.label for i in cands] or "the tested ones"))
+    interp, exe, off = chosen
+    home = subprocess.check_output([interp.path, "-c", "import sys; print(sys.base_prefix)"]).decode().strip()
+    major, minor = interp.version[:2]
+    cases = [(8, 0x031000f0, "unsupported Python 3.16.0: pyspy-sh reads 2.7 to 3.15"),
+             (16, 1, "free-threaded CPython %d.%dt is not supported yet" % (major, minor))]
+    tmp = tempfile.mkdtemp(prefix="pyspy-e2e-")
+    try:
+        for at, value, want in cases:
+            copy = os.path.join(tmp, os.path.basename(exe))
+            with open(exe, "rb") as f:
+                data = bytearray(f.read())
+            if data[off:off + 8] != b"xdebugpy":
+                raise Fail("%s: .PyRuntime does not start with the cookie" % exe)
+            struct.pack_into("<Q", data, off + at, value)
+            with open(copy, "wb") as f:
+                f.write(data)
+            os.chmod(copy, 0o755)
+            env = dict(os.environ, PYTHONHOME=home)
+            p = subprocess.Popen([copy, "-c", "import sys, time; print('ready'); sys.stdout.flush(); time.sleep(100)"],
+                                 stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, env=env)
+            try:
+                if p.stdout.readline().strip() != b"ready":
+                    raise Fail("the patched copy of %s did not start" % exe)
+                r = spy.batch(p.pid, "threads")
+                if r.rc != EXIT_ATTACH or r.err.strip() != "pyspy-sh: " + want:
+                    raise Fail("expected exit 2 and %r: %s" % (want, r.describe()))
+            finally:
+                p.kill()
+                p.wait()
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 def t_bad_usage(spy, interps):
     cases = [
         ["-p", "abc", "-ex", "threads", "--batch"],
@@ -327,7 +396,7 @@ def t_exit_while_reading(spy, interps):
 # Once, in this order; every test takes (spy, interps).
 ONCE = (("bad_values", t_bad_values), ("bad_pids", t_bad_pids), ("bad_pid", t_bad_pid),
         ("not_python", t_not_python), ("zombie", t_zombie), ("bad_usage", t_bad_usage),
-        ("exit_while_reading", t_exit_while_reading))
+        ("later_version", t_later_version), ("exit_while_reading", t_exit_while_reading))
 
 
 def run_once(res, spy, interps):

@@ -7,9 +7,15 @@
  * The debug-offsets reader is checked against the real thing: libpython3.13's
  * .PyRuntime section starts with the statically initialised _Py_DebugOffsets,
  * which must agree with the table generated from the 3.13 headers.  A 3.14
- * table is synthesised from the 3.13 one to exercise the 3.14 parser.
+ * table is synthesised from the 3.13 one to exercise the 3.14 parser without
+ * its own table's help.  The real 3.14 and 3.15 tables (Debian's builds) are
+ * recorded in tests/unit/data/debug_offsets_3.1X.txt and must agree with the
+ * tables generated from the same headers; bumped to 3.16.0, or marked
+ * free-threaded, they must be refused with the message the user sees.
  *
  * Prints one line per check and ends with "N passed, N failed".
+ * Usage: test_layouts [datadir]   (default: $PYSPY_UNIT_DATA, else
+ * tests/unit/data, i.e. run from the repository root).
  * Build: cc -std=c11 -Wall -Wextra -Werror -Ilayouts tests/unit/test_layouts.c
  *        layouts/[a-z]*.c -lelf   (every .c in layouts/)
  */
@@ -18,6 +24,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -94,7 +101,11 @@ static int model_ok(const struct py_layout *l)
 		return 0;
 	if (!l->eval_model || !l->thread_name_model)
 		return 0;
-	return minor <= 13 && (l->digit_bits == 15 || l->digit_bits == 30);
+	/* 3.14+: tagged stack references, entry frames owned by the interpreter */
+	if ((l->stackref_mask != 0) != (l->version >= 0x030e0000) ||
+	    (l->owner_interpreter != OFF_NONE) != (l->version >= 0x030e0000))
+		return 0;
+	return minor <= 15 && (l->digit_bits == 15 || l->digit_bits == 30);
 }
 
 /* The fields the frame walk of each model cannot do without. */
@@ -120,7 +131,7 @@ static int walk_fields_ok(const struct py_layout *l)
 
 static void test_tables(void)
 {
-	check(layout_table_count == 9, "9 generated tables (got %zu)", layout_table_count);
+	check(layout_table_count == 11, "11 generated tables (got %zu)", layout_table_count);
 	for (size_t i = 0; i < layout_table_count; i++) {
 		const struct py_layout *l = layout_tables[i];
 		unsigned major = l->version >> 24, minor = l->version >> 16 & 0xff;
@@ -136,7 +147,7 @@ static void test_tables(void)
 		check(layout_for_version(major, minor) == l, "layout_for_version(%u, %u)", major, minor);
 	}
 	check(layout_for_version(3, 5) == NULL, "layout_for_version(3, 5) is NULL");
-	check(layout_for_version(3, 14) == NULL, "layout_for_version(3, 14) is NULL");
+	check(layout_for_version(3, 16) == NULL, "layout_for_version(3, 16) is NULL");
 	check(layout_for_version(4, 0) == NULL, "layout_for_version(4, 0) is NULL");
 }
 
@@ -215,16 +226,17 @@ static void test_errors(const unsigned char *blob, size_t len)
 	      strstr(why, "cookie"), "bad cookie refused: %s", why);
 	memcpy(bad, blob, len);
 	bad[16] = 1;
-	check(layout_from_debug_offsets(bad, len, &l, why, sizeof why) == -1 &&
-	      strcmp(why, "free-threaded builds are not supported") == 0,
+	check(layout_from_debug_offsets(bad, len, &l, why, sizeof why) == LAYOUT_DEBUG_REFUSED &&
+	      strcmp(why, "free-threaded CPython 3.13t is not supported yet") == 0,
 	      "free-threaded refused: %s", why);
 	check(layout_from_debug_offsets(blob, 100, &l, why, sizeof why) == -1 &&
 	      strstr(why, "truncated"), "truncated blob refused: %s", why);
 	memcpy(bad, blob, len);
-	v = 0x030f00a0;
+	v = 0x031000a1;
 	memcpy(bad + 8, &v, sizeof v);
-	check(layout_from_debug_offsets(bad, len, &l, why, sizeof why) == -1 &&
-	      strstr(why, "unsupported Python 3.15"), "3.15 refused: %s", why);
+	check(layout_from_debug_offsets(bad, len, &l, why, sizeof why) == LAYOUT_DEBUG_REFUSED &&
+	      strcmp(why, "unsupported Python 3.16.0a1: pyspy-sh reads 2.7 to 3.15") == 0,
+	      "3.16 alpha refused: %s", why);
 }
 
 static void test_314(const unsigned char *blob313)
@@ -243,11 +255,109 @@ static void test_314(const unsigned char *blob313)
 	      l.stackref_mask == 3 && l.chunk.data == t->chunk.data &&
 	      l.iframe.globals == t->iframe.globals && l.set.fill == t->set.fill,
 	      "3.14 facts and inherited fields");
-	check(l.iframe.stacktop == OFF_NONE && l.type.ht_cached_keys == OFF_NONE,
-	      "3.14 leaves uncovered fields OFF_NONE");
+	check(l.iframe.stacktop == OFF_NONE && l.type.ht_cached_keys == t->type.ht_cached_keys,
+	      "3.14: no stacktop; ht_cached_keys inherited (%d)", l.type.ht_cached_keys);
 	n = layout_crosscheck(t, &l, diff, sizeof diff);
-	check(n == 2 && strstr(diff, "owner_cstack") && strstr(diff, "stackref_mask"),
-	      "3.13 table vs 3.14 differs only in owner_cstack, stackref_mask (%d: %s)", n, diff);
+	/* the rest of what changed comes from the 3.14 table: pyframe.size,
+	 * code.firsttraceable, type.heap_size */
+	check(n == 5 && strstr(diff, "owner_cstack") && strstr(diff, "stackref_mask") &&
+	      strstr(diff, "type.heap_size: table 928, debug 936"),
+	      "3.13 table vs 3.14 differs in the 3.14 facts and fields (%d: %s)", n, diff);
+}
+
+/* A recorded table (tests/unit/data/debug_offsets_X.Y.txt) into blob; its size or 0. */
+static size_t load_recorded(const char *dir, const char *minor, unsigned char *blob, size_t cap)
+{
+	char path[512], line[256], name[128], val[64];
+	size_t len = 0;
+	FILE *f;
+
+	snprintf(path, sizeof path, "%s/debug_offsets_%s.txt", dir, minor);
+	if (!(f = fopen(path, "r")))
+		return 0;
+	while (fgets(line, sizeof line, f)) {
+		if (line[0] == '#' || sscanf(line, "%127s %63s", name, val) != 2)
+			continue;
+		if (strcmp(name, "cookie") == 0 && len == 0 && strlen(val) == 8) {
+			memcpy(blob, val, 8);
+			len = 8;
+		} else if (len >= 8 && len + 8 <= cap) {
+			uint64_t v = strtoull(val, NULL, 10);
+			memcpy(blob + len, &v, 8);
+			len += 8;
+		} else {
+			len = 0;
+			break;
+		}
+	}
+	fclose(f);
+	return len;
+}
+
+static void set_word(unsigned char *blob, size_t word, uint64_t v)
+{
+	memcpy(blob + word * 8, &v, sizeof v);
+}
+
+/* A real table parses, agrees with its generated table, and refuses when
+ * bumped to a later minor or marked free-threaded. */
+static void test_recorded(const char *dir, const char *minor, size_t size, unsigned char *blob)
+{
+	unsigned mn = (unsigned)atoi(minor + 2);
+	const struct py_layout *t = layout_for_version(3, mn);
+	struct py_layout l;
+	char why[160] = "", diff[512] = "", bad[1024];
+	size_t len = load_recorded(dir, minor, blob, 1024);
+	int n;
+
+	check(len == size, "%s: recorded table is %zu bytes (got %zu)", minor, size, len);
+	if (len != size || !t)
+		return;
+	check(layout_debug_offsets_size(3u << 24 | mn << 16 | 0xf0) == size, "%s size is %zu", minor, size);
+	check(layout_from_debug_offsets(blob, len, &l, why, sizeof why) == 0, "%s parses %s", minor, why);
+	n = layout_crosscheck(t, &l, diff, sizeof diff);
+	check(n == 0, "%s debug offsets agree with the generated table (%d: %s)", minor, n, diff);
+	check(l.type.ht_cached_keys == t->type.ht_cached_keys && l.type.ht_cached_keys > 0 &&
+	      l.owner_interpreter == 3 && l.stackref_mask == 3 && l.owner_generator == 1 &&
+	      l.frame_model == FRAME_MODEL_CURRENT && l.instdict_model == INSTDICT_MODEL_INLINE313,
+	      "%s: ht_cached_keys %d, owners, stack refs, models", minor, l.type.ht_cached_keys);
+	memcpy(bad, blob, len);
+	set_word((unsigned char *)bad, 2, 1);
+	snprintf(diff, sizeof diff, "free-threaded CPython %st is not supported yet", minor);
+	check(layout_from_debug_offsets(bad, len, &l, why, sizeof why) == LAYOUT_DEBUG_REFUSED &&
+	      strcmp(why, diff) == 0, "%s free_threaded=1 refused: %s", minor, why);
+	memcpy(bad, blob, len);
+	set_word((unsigned char *)bad, 1, 0x031000f0);
+	check(layout_debug_offsets_size(0x031000f0) == 0, "3.16.0 has no known shape");
+	check(layout_from_debug_offsets(bad, LAYOUT_DEBUG_HEADER_SIZE, &l, why, sizeof why) == LAYOUT_DEBUG_REFUSED &&
+	      strcmp(why, "unsupported Python 3.16.0: pyspy-sh reads 2.7 to 3.15") == 0,
+	      "%s bumped to 3.16.0 refused from the header: %s", minor, why);
+	check(layout_from_debug_offsets(bad, len, &l, why, sizeof why) == LAYOUT_DEBUG_REFUSED &&
+	      strcmp(why, "unsupported Python 3.16.0: pyspy-sh reads 2.7 to 3.15") == 0,
+	      "%s bumped to 3.16.0 refused from the whole table: %s", minor, why);
+}
+
+static void test_315(const char *dir)
+{
+	unsigned char blob[1024], bad[1024];
+	struct py_layout l;
+	char why[160] = "";
+
+	test_recorded(dir, "3.14", 760, blob);
+	test_recorded(dir, "3.15", 888, blob);
+	if (load_recorded(dir, "3.15", blob, sizeof blob) != 888)
+		return;
+	layout_from_debug_offsets(blob, 888, &l, why, sizeof why);
+	/* what 3.15 gives directly (notes: Debian 3.15.2) */
+	check(l.type.basicsize == 32 && l.type.dictoffset == 288 && l.type.heap_size == 944 &&
+	      l.type.ht_cached_keys == 888 && l.unicode.compact_size == 56 &&
+	      l.tstate.thread_id == 176 && l.tstate.datastack_chunk == 256 && l.owner_cstack == OFF_NONE,
+	      "3.15: tp_basicsize, tp_dictoffset, heap type, compact unicode, thread state, no cstack owner");
+	/* a shorter pre-release shape read as 3.15 lands offsets outside their structs */
+	memcpy(bad, blob, 888);
+	memmove(bad + 216, bad + 240, 888 - 240);	/* no base_frame .. last_profiled_frame_seq */
+	check(layout_from_debug_offsets(bad, 888, &l, why, sizeof why) == -1 && strstr(why, "unknown shape"),
+	      "3.15 table of another shape refused: %s", why);
 }
 
 static void test_debug_offsets(void)
@@ -282,11 +392,16 @@ static void test_debug_offsets(void)
 	test_314(blob);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+	const char *dir = argc > 1 ? argv[1] : getenv("PYSPY_UNIT_DATA");
+
+	if (!dir)
+		dir = "tests/unit/data";
 	test_field_list();
 	test_tables();
 	test_debug_offsets();
+	test_315(dir);
 	printf("%d passed, %d failed\n", passed, failed);
 	return failed ? 1 : 0;
 }
