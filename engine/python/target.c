@@ -440,7 +440,7 @@ int target_probe(pid_t pid, char *exe, size_t len, struct pyspy_err *e)
 	yes = elfsym_needs(&es, "libpython") || has_python_symbols(&es);
 	elfsym_close(&es);
 	if (!yes)
-		err_set(e, PS_ENOTPY, "%s is not a Python interpreter: it has no Python symbols and needs no libpython", exe);
+		err_set(e, PS_ENOTPY, "%s has no Python symbols and needs no libpython", exe);
 	return yes;
 }
 
