@@ -41,6 +41,7 @@
 #define LAUNCH_WAIT_MS 10000       /* for the interpreter, then for the program's code */
 #define LAUNCH_NOTPY_MS 500        /* a non-Python executable's chance to exec again */
 #define LAUNCH_SLICE_US 1000       /* how long the held child runs between attach attempts */
+#define LAUNCH_SCAN_MS 2000        /* before this, find the interpreter by symbol or section only */
 #define FINISH_QUIET_MS 1000       /* a program ending this soon needs no word */
 
 static double now_ms(void)
@@ -72,17 +73,36 @@ static const char *script_of(char **argv, char *buf)
 	return NULL;
 }
 
-/* Attach without a word: failing is expected until the interpreter exists. */
-static bool attach_quietly(struct session *s, pid_t pid)
+/* Attach without a word: failing is expected until the interpreter exists.
+ * Attached means a thread with a Python frame can be read too: earlier in
+ * start-up (3.11) the interpreter can be found before its thread state is
+ * final.  The first Python code is importlib's bootstrap, still well before
+ * site and the program. */
+static bool attach_quietly(struct session *s, pid_t pid, enum locate_method how)
 {
+	enum locate_method user = s->set.locate;
 	FILE *saved = s->err, *quiet = fopen("/dev/null", "w");
+	struct snapshot snap;
+	struct pyspy_err e = { 0 };
 	if (!quiet)
 		return false;
 	s->err = quiet;
+	if (user == LOCATE_ANY)
+		s->set.locate = how;
 	session_attach(s, (int)pid);
+	s->set.locate = user;
 	s->err = saved;
 	fclose(quiet);
-	return s->attached;
+	if (!s->attached)
+		return false;
+	bool ok = snapshot_take(&s->target, SNAP_FRAMES, &snap, &e) == 0;
+	if (ok) {
+		ok = snap.nthreads > 0 && snap.threads[0].nframes > 0;
+		snapshot_release(&snap);
+	}
+	if (!ok)
+		session_detach(s);
+	return ok;
 }
 
 static int refuse(struct session *s, struct spawn *sp, const char *what, const char *why)
@@ -102,8 +122,12 @@ static int hold_until_attached(struct session *s, struct spawn *sp, const char *
 	double start = now_ms(), notpy_since = start;
 	char why[sizeof(e.msg)];
 	snprintf(why, sizeof(why), "%s", e.msg);
-	for (;;) {
-		if (attach_quietly(s, sp->pid))
+	for (int n = 0;; n++) {
+		/* A scan can take a half-built structure for the interpreter in the
+		 * middle of start-up: symbol and section first, a scan only late. */
+		enum locate_method how = now_ms() - start > LAUNCH_SCAN_MS ? LOCATE_ANY
+					 : n % 2 ? LOCATE_SECTION : LOCATE_SYMBOL;
+		if (attach_quietly(s, sp->pid, how))
 			return CMD_OK;
 		double t = now_ms();
 		if (python != 1 && t - notpy_since > LAUNCH_NOTPY_MS)
