@@ -47,7 +47,12 @@ const struct command cmd_quit = {
 	.aliases = quit_aliases,
 	.usage = "quit",
 	.summary = "Detach and leave pyspy-sh; the target keeps running.",
-	.help = "",
+	.help = "With a program pyspy-sh started (-- PROGRAM) still running: at the prompt\n"
+		"it asks, as gdb does, whether to kill it, wait for it to exit, or cancel.\n"
+		"Otherwise (--batch, piped commands) pyspy-sh waits for it to exit — saying\n"
+		"so after a second, with the terminal handed to it — and Ctrl-C then\n"
+		"interrupts it (SIGINT to its process group; a second Ctrl-C kills it).\n"
+		"pyspy-sh's exit status is then the program's own.",
 	.max_args = 0,
 	.handler = do_quit,
 };

@@ -201,6 +201,6 @@ const struct command cmd_sample = {
 	.opts = sample_opts,
 	.min_args = 1,
 	.max_args = 1,
-	.flags = CMD_NEEDS_TARGET,
+	.flags = CMD_NEEDS_TARGET | CMD_FROM_START,
 	.handler = do_sample,
 };

@@ -3,6 +3,7 @@
  */
 #include "session.h"
 
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -162,7 +163,24 @@ const struct palette *session_palette(const struct session *s)
 
 #define LAUNCH_SETTLE_MS 1000
 
-bool session_program_started(struct session *s, const char *script)
+/* Whether a frame's file is the script: same base name, then the same file
+ * once both are resolved (a relative name against the program's cwd). */
+static bool same_file(const char *file, const char *script, const char *cwd)
+{
+	const char *b1 = strrchr(file, '/'), *b2 = strrchr(script, '/');
+	char joined[PATH_MAX * 2], real[PATH_MAX];
+	if (strcmp(b1 ? b1 + 1 : file, b2 ? b2 + 1 : script) != 0)
+		return false;
+	if (!strcmp(file, script))
+		return true;
+	if (file[0] != '/' && cwd && cwd[0])
+		snprintf(joined, sizeof(joined), "%s/%s", cwd, file);
+	else
+		snprintf(joined, sizeof(joined), "%s", file);
+	return realpath(joined, real) && !strcmp(real, script);
+}
+
+bool session_program_started(struct session *s, const char *script, const char *cwd)
 {
 	struct snapshot snap;
 	struct pyspy_err e;
@@ -172,7 +190,7 @@ bool session_program_started(struct session *s, const char *script)
 	for (size_t i = 0; i < snap.nthreads && !found; i++)
 		for (size_t j = 0; j < snap.threads[i].nframes && !found; j++) {
 			const struct py_frame *f = &snap.threads[i].frames[j];
-			found = script ? strcmp(f->file, script) == 0
+			found = script ? same_file(f->file, script, cwd)
 				       : strcmp(f->function, "<module>") == 0 && f->file[0] != '<';
 		}
 	snapshot_release(&snap);

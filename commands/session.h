@@ -11,6 +11,7 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 #include "engine/os/pause.h"
 #include "engine/profile/profile.h"
@@ -47,6 +48,8 @@ struct session {
 	bool profile_threads;      /* it was taken with --threads: split exports by thread */
 	unsigned long generation;  /* bumped by every attach and detach: scripts' handles check it */
 	struct luabind *lua;       /* the Lua interpreter, made by the first Lua command (lua.c) */
+	pid_t launched;            /* the program pyspy-sh started (-- PROGRAM), 0 if none */
+	bool launch_kill;          /* `quit` was answered "kill": end it rather than wait for it */
 };
 
 void session_init(struct session *s);
@@ -83,9 +86,11 @@ void session_continue(struct session *s);
 const char *thread_status(const struct py_thread *th);
 
 /* Launch mode (the shell started the program): whether the program's own
- * code is on a stack yet — a frame of `script` (an absolute path), or any
- * <module> frame of a real file when script is NULL. */
-bool session_program_started(struct session *s, const char *script);
+ * code is on a stack yet — a frame of `script` (a resolved path; a frame's
+ * relative file name, as 2.7–3.8 keep it, is resolved against cwd, the
+ * program's working directory), or any <module> frame of a real file when
+ * script is NULL. */
+bool session_program_started(struct session *s, const char *script, const char *cwd);
 /* Then give it a moment to reach a resting point (its main thread asleep
  * twice in a row, up to a second), so the first look does not land in the
  * middle of its start-up. */

@@ -12,6 +12,7 @@
  */
 #include <errno.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -162,6 +163,13 @@ static enum locate_method locate_from_env(void)
 	return LOCATE_ANY;
 }
 
+/* Launch mode: whether the first command wants the program from its start. */
+static bool first_from_start(const struct options *o)
+{
+	const struct command *c = o->nex ? command_of_line(o->ex[0]) : NULL;
+	return c && (c->flags & CMD_FROM_START);
+}
+
 static void run_init_file(struct session *s)
 {
 	const char *home = getenv("HOME");
@@ -189,8 +197,11 @@ int main(int argc, char **argv)
 	s.set.colour = s.interactive && !getenv("NO_COLOR");
 	s.set.nonblocking = o.nonblocking;
 	s.set.locate = locate_from_env();
+	if (o.launch)
+		repl_catch_sigint();   /* Ctrl-C stops a command; the program, in its own group, never sees it */
 	if (o.launch || o.pid) {
-		rc = o.launch ? launch_and_attach(&s, o.launch, &child) : session_attach(&s, (int)o.pid);
+		rc = o.launch ? launch_and_attach(&s, o.launch, first_from_start(&o), &child)
+			      : session_attach(&s, (int)o.pid);
 		if (rc != CMD_OK)
 			status = EXIT_NOATTACH;
 		if (rc != CMD_OK && (o.batch || o.script))
@@ -224,7 +235,7 @@ out:
 	free(o.ex);
 	if (child) {
 		/* the program's own exit status is the answer, unless pyspy-sh failed */
-		int child_status = launch_wait(child);
+		int child_status = launch_finish(child, s.launch_kill);
 		return status ? status : child_status;
 	}
 	return status;

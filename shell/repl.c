@@ -22,6 +22,7 @@
 
 #include "commands/command.h"
 #include "commands/session.h"
+#include "launch.h"
 #include "output.h"
 
 #define HISTORY_FILE ".pyspy_history"
@@ -182,6 +183,30 @@ static bool repeats(const char *line)
 	return c && (c->flags & CMD_REPEATS);
 }
 
+/* `quit` (or end of input) with a launched program still running, as gdb
+ * asks: kill it, wait for it to exit, or stay.  true: leave. */
+static bool confirm_quit(struct session *s)
+{
+	if (!s->launched || !launch_running(s->launched))
+		return true;
+	for (;;) {
+		char prompt[160];
+		snprintf(prompt, sizeof(prompt),
+			 "the launched program (pid %d) is still running: kill it, wait for it to exit, or cancel? (k/w/c) ",
+			 (int)s->launched);
+		pyspy_interrupted = 0;
+		char *answer = readline(prompt);
+		char c = answer ? answer[strspn(answer, " \t")] : 'k';   /* end of input: kill, as gdb */
+		free(answer);
+		if (pyspy_interrupted || c == 'c' || c == 'C')
+			return false;
+		if (c == 'k' || c == 'K' || c == 'w' || c == 'W') {
+			s->launch_kill = c == 'k' || c == 'K';
+			return true;
+		}
+	}
+}
+
 void repl_catch_sigint(void)
 {
 	struct sigaction sa;
@@ -208,7 +233,9 @@ int repl_run(struct session *s)
 		char *line = readline(s->held ? "(pyspy:stopped) " : "(pyspy) ");
 		if (!line) {
 			fputc('\n', stdout);
-			break;
+			if (confirm_quit(s))
+				break;
+			continue;
 		}
 		if (pyspy_interrupted) {
 			free(line);
@@ -226,6 +253,8 @@ int repl_run(struct session *s)
 			s->list_repeat = false;
 			if (pyspy_interrupted)
 				fputs("^C (interrupted)\n", stderr);
+			if (s->quit && !confirm_quit(s))
+				s->quit = false;
 		}
 		free(line);
 	}

@@ -267,3 +267,23 @@ const void *elfsym_section_data(struct elfsym *s, const char *name, size_t *size
 {
 	return s->elf ? section_bytes(s->elf, name, size, 0) : NULL;
 }
+
+bool elfsym_needs(struct elfsym *s, const char *prefix)
+{
+	size_t size, len = strlen(prefix);
+	const Elf64_Dyn *dyn = elfsym_section_data(s, ".dynamic", &size);
+	if (!dyn || !s->dynstr)
+		return false;
+	for (size_t i = 0; (i + 1) * sizeof(*dyn) <= size; i++) {
+		Elf64_Dyn d;
+		memcpy(&d, (const uint8_t *)dyn + i * sizeof(d), sizeof(d));
+		if (d.d_tag == DT_NULL)
+			break;
+		if (d.d_tag != DT_NEEDED || d.d_un.d_val >= s->dynstr_size)
+			continue;
+		const char *name = (const char *)s->dynstr + d.d_un.d_val;
+		if (strnlen(name, s->dynstr_size - d.d_un.d_val) >= len && !strncmp(name, prefix, len))
+			return true;
+	}
+	return false;
+}

@@ -43,4 +43,8 @@ int elfsym_section(struct elfsym *s, const char *name, uint64_t *addr, uint64_t 
 /* The bytes of a section in the file (for sections with contents), or NULL. */
 const void *elfsym_section_data(struct elfsym *s, const char *name, size_t *size);
 
+/* Whether the file names a library starting with prefix among its DT_NEEDED
+ * entries (what the dynamic loader will map before the program starts). */
+bool elfsym_needs(struct elfsym *s, const char *prefix);
+
 #endif

@@ -77,6 +77,8 @@ static int read_code(struct target *t, raddr_t addr, struct code_info *ci, struc
 		return err_wrap(e, "code object 0x%" PRIx64 " name", addr);
 	if ((rc = pyobj_str_intern(t, rbuf_u64(buf, L->code.filename), &ci->file, e)) < 0)
 		return err_wrap(e, "code object 0x%" PRIx64 " file name", addr);
+	ci->name_ptr = rbuf_u64(buf, L->code.name);
+	ci->module = !strcmp(ci->name, "<module>");
 	ci->qualname = ci->name;
 	if (L->code.qualname >= 0 && pyobj_str_intern(t, rbuf_u64(buf, L->code.qualname), &ci->qualname, e) < 0)
 		return err_wrap(e, "code object 0x%" PRIx64 " qualname", addr);
@@ -89,12 +91,43 @@ static int read_code(struct target *t, raddr_t addr, struct code_info *ci, struc
 	return 0;
 }
 
+/* Whether the object at a cached module code's address is still that code. */
+static bool still_there(struct target *t, const struct code_info *ci)
+{
+	uint64_t name;
+	struct pyspy_err ignored = { 0 };
+	return remote_read(&t->mem, ci->addr + (raddr_t)t->layout.code.name, &name, sizeof(name), &ignored) == 0 &&
+	       name == ci->name_ptr;
+}
+
+/* Drop the entry in slot j, re-placing the run of entries after it. */
+static void cache_drop(struct codecache *c, size_t j)
+{
+	struct code_info *gone = c->slots[j];
+	c->slots[j] = NULL;
+	c->n--;
+	for (size_t k = (j + 1) & (c->cap - 1); c->slots[k]; k = (k + 1) & (c->cap - 1)) {
+		struct code_info *ci = c->slots[k];
+		c->slots[k] = NULL;
+		size_t h = slot_of(ci->addr, c->cap);
+		while (c->slots[h])
+			h = (h + 1) & (c->cap - 1);
+		c->slots[h] = ci;
+	}
+	gone->next_retired = c->retired;   /* a snapshot's frame may still point at it */
+	c->retired = gone;
+}
+
 int code_get(struct target *t, raddr_t addr, struct code_info **out, struct pyspy_err *e)
 {
 	struct codecache *c = &t->codes;
 	if (c->cap) {
 		for (size_t j = slot_of(addr, c->cap); c->slots[j]; j = (j + 1) & (c->cap - 1))
 			if (c->slots[j]->addr == addr) {
+				if (c->slots[j]->module && !still_there(t, c->slots[j])) {
+					cache_drop(c, j);
+					break;
+				}
 				*out = c->slots[j];
 				return 0;
 			}
@@ -250,15 +283,23 @@ int code_vars(struct target *t, struct code_info *c, const struct code_vars **ou
 	return 0;
 }
 
+static void code_info_free(struct code_info *ci)
+{
+	vars_free(ci->vars);
+	free(ci->table);
+	free(ci);
+}
+
 void code_cache_clear(struct target *t)
 {
 	struct codecache *c = &t->codes;
-	for (size_t i = 0; i < c->cap; i++) {
-		if (c->slots[i]) {
-			vars_free(c->slots[i]->vars);
-			free(c->slots[i]->table);
-			free(c->slots[i]);
-		}
+	for (size_t i = 0; i < c->cap; i++)
+		if (c->slots[i])
+			code_info_free(c->slots[i]);
+	while (c->retired) {
+		struct code_info *next = c->retired->next_retired;
+		code_info_free(c->retired);
+		c->retired = next;
 	}
 	free(c->slots);
 	memset(c, 0, sizeof(*c));

@@ -12,6 +12,7 @@
 #ifndef PYSPY_CODE_H
 #define PYSPY_CODE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "target.h"
@@ -28,6 +29,9 @@ struct code_info {
 	size_t table_len;
 	int memo_addr[4], memo_line[4];
 	struct code_vars *vars;    /* variable names: NULL until code_vars() is first asked */
+	raddr_t name_ptr;          /* co_name as read: a module's code is checked against it on each hit */
+	bool module;               /* co_name is "<module>": CPython frees it once the module has run */
+	struct code_info *next_retired;
 };
 
 /* Kinds of a frame slot, as CPython 3.11+ spells them in co_localspluskinds. */
@@ -49,7 +53,12 @@ struct code_vars {
 	int nargs;                 /* argcount + kwonlyargcount + *args + **kwargs */
 };
 
-/* The code object at addr, read on first use.  Fails if it is not a code object. */
+/* The code object at addr, read on first use.  Fails if it is not a code object.
+ * A cached module code object ("<module>") is the one kind CPython routinely
+ * frees while the program runs (after every import, and all of start-up's),
+ * so its address is often handed to the next code object compiled — the
+ * program's own functions, in launch mode.  A hit on such an entry costs one
+ * 8-byte read of co_name to check the object is still the one cached. */
 int code_get(struct target *t, raddr_t addr, struct code_info **out, struct pyspy_err *e);
 
 /* The line for a byte offset into the code (a small memo in front of the decoder). */

@@ -425,6 +425,35 @@ int target_check_exec(struct target *t, struct pyspy_err *e)
 		       (int)t->pid, exe[0] ? exe : "another program");
 }
 
+int target_probe(pid_t pid, char *exe, size_t len, struct pyspy_err *e)
+{
+	struct maps m = { 0 };
+	struct elfsym es = { .fd = -1 };
+	struct pyversion v;
+	char real[PATH_MAX + 32];
+	int rc, yes = 0;
+
+	if ((rc = procfs_check(pid, e)) < 0)
+		return rc;
+	if (procfs_exe(pid, exe, len) < 0 || !exe[0])
+		return err_set(e, PS_ENOTPY, "the executable of pid %d cannot be read", (int)pid);
+	if ((rc = maps_read(pid, &m, e)) < 0)
+		return rc;
+	for (size_t i = 0; i < m.n && !yes; i++)
+		yes = m.v[i].path && strncmp(base_name(m.v[i].path), "libpython", 9) == 0;
+	maps_release(&m);
+	if (yes || pyversion_from_filename(exe, &v) == 0)
+		return 1;
+	procfs_path(pid, exe, real, sizeof(real));
+	if ((rc = elfsym_open(&es, real, e)) < 0)
+		return rc;
+	yes = elfsym_needs(&es, "libpython") || has_python_symbols(&es);
+	elfsym_close(&es);
+	if (!yes)
+		err_set(e, PS_ENOTPY, "%s has no Python symbols and needs no libpython", exe);
+	return yes;
+}
+
 void target_init_offline(struct target *t, const struct py_layout *layout)
 {
 	memset(t, 0, sizeof(*t));

@@ -43,6 +43,7 @@ enum locate_method {
 struct codecache {
 	struct code_info **slots;
 	size_t cap, n;
+	struct code_info *retired; /* entries whose code object died: kept, frames may point at them */
 };
 
 struct target {
@@ -97,6 +98,12 @@ void target_detach(struct target *t);
  * new address space: nothing read from it means what the layout says).
  * Returns 0 if not, else -PS_EGONE with a message naming the new program. */
 int target_check_exec(struct target *t, struct pyspy_err *e);
+
+/* Before attaching (launch mode, at the exec): whether pid's program can hold
+ * an interpreter — libpython mapped, the executable needing libpython
+ * (DT_NEEDED), carrying Python's symbols, or named pythonX.Y.  1 yes, 0 no
+ * (e->msg says why), negative on failure to look.  exe gets its path. */
+int target_probe(pid_t pid, char *exe, size_t len, struct pyspy_err *e);
 
 /* A target with no process behind it, for tests and fuzz harnesses: the given
  * layout, every size derived from it, reads through t->mem (set its backend).
