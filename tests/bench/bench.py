@@ -16,6 +16,12 @@ For every installed interpreter (pyenv's and the system's python3):
     the target every tick: samples/s, CPU per sample, target slowdown.
 Prints one table per part.  Numbers are measurements to report, never assertions.
 
+  - many threads: 1, 10, 30 and 100 busy threads 30 deep on 3.12, 3.13 and
+    Debian's 3.14/3.15 at 1 kHz --idle: ticks/s, thread samples per tick,
+    reads and CPU per tick (`--only threads`);
+  - 3.15 side by side: CPython 3.15's own sampler (profiling.sampling, at
+    1 MHz asked) and pyspy-sh at its maximum rate on the same target:
+    samples/s and CPU per sample (`--only tachyon`).
 `--only churn` instead samples tests/targets/churn.py (threads created and
 ended, recursion, string churn) nonblocking at the maximum rate for
 --churn-seconds (default 60) on the oldest and the newest pyenv interpreter, and
@@ -44,7 +50,14 @@ def interpreters():
             found.append((os.path.basename(d), exe))
     if os.access("/usr/bin/python3", os.X_OK):
         found.append(("system", "/usr/bin/python3"))
-    key = lambda v: [int(x) if x.isdigit() else 0 for x in re.split(r"[.]", v[0])] if v[0] != "system" else [99]
+    # Debian's own 3.14 and 3.15 (tests/install-pythons.sh; make test installs them)
+    prefix = os.environ.get("PYSPY_PYTHONS_PREFIX", "/opt/pyspy-sh-pythons")
+    for v in ("3.14", "3.15"):
+        exe = os.path.join(prefix, "usr", "bin", "python" + v)
+        if os.access(exe, os.X_OK):
+            found.append(("deb-" + v, exe))
+    key = lambda v: ([99] if v[0] == "system" else
+                     [int(x) for x in re.findall(r"\d+", v[0])])
     return sorted(found, key=key)
 
 
@@ -312,6 +325,118 @@ def churn(binary, seconds):
         sys.stdout.flush()
 
 
+SUMMARY = re.compile(r"for ([\d.]+)s .*?: (\d+) ticks \((\d+)/s\), (\d+) samples, (\d+) errors, (\d+) torn, (\d+) late"
+                     r"(?:; ([\d.]+) us CPU and ([\d.]+) reads per tick)?")
+
+
+def spawn_measured(argv, cwd=None):
+    """Run argv to its end: (exit status, stdout text, CPU seconds, peak RSS MB) from wait4."""
+    r, w = os.pipe()
+    acts = [(os.POSIX_SPAWN_DUP2, w, 1), (os.POSIX_SPAWN_DUP2, w, 2)]
+    env = dict(os.environ)
+    if cwd:
+        old = os.getcwd()
+        os.chdir(cwd)
+    try:
+        child = os.posix_spawn(argv[0], argv, env, file_actions=acts)
+    finally:
+        if cwd:
+            os.chdir(old)
+    os.close(w)
+    out = b""
+    while True:
+        chunk = os.read(r, 65536)
+        if not chunk:
+            break
+        out += chunk
+    os.close(r)
+    _, status, usage = os.wait4(child, 0)
+    return status, out.decode(errors="replace"), usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024.0
+
+
+def many_threads(binary, seconds):
+    """The many-threads issue's table: N busy threads 30 deep, --idle at 1 kHz."""
+    print()
+    print("many threads: N threads spinning 30 frames deep; `sample %gs --rate 1000 --idle` (every thread" % seconds)
+    print("on every tick); ticks/s achieved, thread samples as a share of ticks x threads, remote reads")
+    print("and pyspy-sh CPU (wait4, attach included) per tick, peak RSS")
+    print("%-9s %4s %8s %9s %8s %9s %7s" % ("python", "thr", "ticks/s", "smp/tk*N", "rd/tk", "us/tick", "rss MB"))
+    for name, python in interpreters():
+        if not (name.startswith("3.12") or name.startswith("deb-") or name.startswith("3.13")):
+            continue
+        for n in (1, 10, 30, 100):
+            fd, path = tempfile.mkstemp(prefix="pyspy-busy-")
+            os.close(fd)
+            proc = subprocess.Popen([python, BUSY, path, str(n), "30"])
+            try:
+                time.sleep(2.0 + n / 50.0)
+                status, text, cpu, rss = spawn_measured(
+                    [binary, "-p", str(proc.pid), "-ex", "sample %gs --rate 1000 --idle" % seconds, "--batch"])
+                m = SUMMARY.search(text)
+                if status != 0 or not m:
+                    raise RuntimeError("sample failed (status %d): %s" % (status, text.strip()[:200]))
+                ticks, samples = int(m.group(2)), int(m.group(4))
+                print("%-9s %4d %8.0f %8.1f%% %8.1f %9.1f %7.1f" % (
+                    name, n, ticks / float(m.group(1)), 100.0 * samples / max(ticks * n, 1),
+                    float(m.group(9) or 0), cpu * 1e6 / max(ticks, 1), rss))
+            except Exception as exc:
+                print("%-9s %4d error: %s" % (name, n, exc))
+            finally:
+                proc.kill()
+                proc.wait()
+                os.unlink(path)
+            sys.stdout.flush()
+
+
+def tachyon(binary, seconds):
+    """3.15 side by side: CPython's own sampler and pyspy-sh, each as fast as it goes."""
+    py = [p for n, p in interpreters() if n == "deb-3.15"]
+    print()
+    if not py:
+        print("3.15 side by side: skipped, Debian's python3.15 is not installed (tests/install-pythons.sh)")
+        return
+    python = py[0]
+    print("3.15 side by side: one thread 30 deep; `python3.15 -m profiling.sampling attach -r 1000khz -d %g"
+          " --collapsed` against `sample %gs --rate 10000000`; samples/s and CPU (wait4) per sample" % (seconds, seconds))
+    print("%-28s %10s %8s" % ("sampler", "samples/s", "us/smp"))
+    fd, path = tempfile.mkstemp(prefix="pyspy-busy-")
+    os.close(fd)
+    proc = subprocess.Popen([python, BUSY, path, "1", "30"])
+    tmp = tempfile.mkdtemp(prefix="pyspy-tachyon-")
+    try:
+        time.sleep(2.0)
+        out = os.path.join(tmp, "collapsed.txt")
+        t0 = time.time()
+        status, text, cpu, _ = spawn_measured([python, "-m", "profiling.sampling", "attach", "-r", "1000khz",
+                                              "-d", "%g" % seconds, "--collapsed", "-o", out, str(proc.pid)])
+        wall = time.time() - t0
+        total = 0
+        if os.path.exists(out):
+            with open(out) as f:
+                for line in f:
+                    parts = line.rsplit(" ", 1)
+                    if len(parts) == 2 and parts[1].strip().isdigit():
+                        total += int(parts[1])
+        if status != 0 or not total:
+            print("%-28s error (status %d): %s" % ("profiling.sampling (3.15)", status, text.strip()[-200:]))
+        else:
+            print("%-28s %10.0f %8.1f" % ("profiling.sampling (3.15)", total / seconds, cpu * 1e6 / total))
+        status, text, cpu, _ = spawn_measured([binary, "-p", str(proc.pid), "-ex",
+                                              "sample %gs --rate 10000000" % seconds, "--batch"])
+        m = SUMMARY.search(text)
+        if status != 0 or not m:
+            print("%-28s error (status %d): %s" % ("pyspy-sh", status, text.strip()[:200]))
+        else:
+            samples = int(m.group(4))
+            print("%-28s %10.0f %8.1f" % ("pyspy-sh", samples / float(m.group(1)), cpu * 1e6 / max(samples, 1)))
+        print("(profiling.sampling's wall time including its start-up: %.1fs)" % wall)
+    finally:
+        proc.kill()
+        proc.wait()
+        os.unlink(path)
+        subprocess.call(["rm", "-rf", tmp])
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--binary", default=os.path.join(ROOT, "pyspy-sh"))
@@ -319,8 +444,13 @@ def main():
     ap.add_argument("--sample-seconds", type=float, default=2.0)
     ap.add_argument("--long-seconds", type=float, default=60.0, help="the 10 kHz RSS run (0: skip)")
     ap.add_argument("--churn-seconds", type=float, default=60.0)
-    ap.add_argument("--only", choices=("attach", "sampling", "long", "native", "churn"), help="run one part")
+    ap.add_argument("--only", choices=("attach", "sampling", "long", "native", "churn", "threads", "tachyon"),
+                    help="run one part")
     args = ap.parse_args()
+    if args.only == "threads":
+        return many_threads(args.binary, 3.0)
+    if args.only == "tachyon":
+        return tachyon(args.binary, 3.0)
     if args.only == "churn":
         return churn(args.binary, args.churn_seconds)
     if args.only == "sampling":
@@ -362,6 +492,8 @@ def main():
         if args.long_seconds > 0:
             long_run(args.binary, args.long_seconds)
         native_sampling(args.binary, args.sample_seconds)
+        many_threads(args.binary, 3.0)
+        tachyon(args.binary, 3.0)
 
 
 if __name__ == "__main__":

@@ -174,6 +174,9 @@ def t_quit(spy, interp):
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+# counts samples per phase: never alongside another interpreter's tests
+EXCLUSIVE = True
+
 PER_INTERP = (("launch_phases", t_phases),)
 ONCE = (("launch_not_python", t_not_python), ("launch_ctrl_c", t_ctrl_c), ("launch_quit", t_quit))
 
