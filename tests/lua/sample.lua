@@ -17,26 +17,31 @@ T.check(prof:count() >= 5, "%d samples in 0.5s at 200 Hz (a loaded machine gets 
 T.check(seen == prof:count(), "on_sample saw %d, the profile counts %d", seen, prof:count())
 T.check(leaf * 10 >= seen * 8, "hot_leaf innermost in %d of %d samples", leaf, seen)
 T.check(prof.pid == truth.pid and prof.duration > 0.3, "profile fields")
+-- the default mode weighs each stack by its thread's CPU time since the previous tick (µs)
+T.check(prof.mode == "cpu" and prof.unit == "cpu_us" and prof.weight > 0, "mode %s, unit %s, weight %s",
+        tostring(prof.mode), tostring(prof.unit), tostring(prof.weight))
 
 -- top: rows sorted by own, hot_leaf first; by line, its loop lines
 local top = prof:top(3)
 T.check(#top == 3 and top[1]["function"] == "hot_leaf" and top[1].file == truth.file, "top(3)[1] = %s",
         tostring(top[1] and top[1].qualname))
-T.check(top[1].own >= top[2].own and top[2].own >= top[3].own and top[1].total * 10 >= prof:count() * 8, "top order and totals")
+T.check(top[1].own >= top[2].own and top[2].own >= top[3].own and top[1].total * 10 >= prof.weight * 8, "top order and totals")
+T.check(top[1].samples >= 1 and top[1].samples <= prof:count() and top[1].own_samples <= top[1].samples, "top samples")
 local byline = prof:top(1, "line")[1]
 T.check(byline.line == truth.leaf_line or byline.line == truth.leaf_line - 1, "top by line: line %s, truth %d",
         tostring(byline.line), truth.leaf_line)
 T.raises(function() return prof:top(3, "file") end, "bad argument #2 to 'top' %(invalid option 'file'%)", "top(3, 'file')")
 T.raises(function() return prof:top(0) end, "bad argument #1 to 'top'", "top(0)")
 
--- stacks: counts add up; frames innermost first, 30+ deep under hot_leaf
-local sum, deep = 0, true
-for frames, count, thread in prof:stacks() do
-  sum = sum + count
+-- stacks: weights and sample counts add up; frames innermost first, 30+ deep under hot_leaf
+local sum, nsum, deep = 0, 0, true
+for frames, weight, thread, samples in prof:stacks() do
+  sum, nsum = sum + weight, nsum + samples
   if frames[1]["function"] == "hot_leaf" then deep = deep and #frames >= 30 and frames[2]["function"] == "descend" end
   assert(thread.id)
 end
-T.check(sum == prof:count(), "stacks add up to %d, count %d", sum, prof:count())
+T.check(sum == prof.weight and nsum == prof:count(), "stacks add up to %d (weight %d) and %d (count %d)",
+        sum, prof.weight, nsum, prof:count())
 T.check(deep, "hot_leaf stacks are 30+ frames, descend under it")
 
 -- files
@@ -68,6 +73,13 @@ T.check(clib > 0, "native sample: no C frame named by its library")
 local more = assert(pyspy.sample{duration = 0.2, rate = 100})
 local a, b = prof:count(), more:count()
 T.check(prof:merge(more) == prof and prof:count() == a + b, "merge: %d + %d -> %d", a, b, prof:count())
+-- mode="wall" (and idle=true) counts samples; µs of CPU and samples do not add up
+local wall = assert(pyspy.sample{duration = 0.2, rate = 100, mode = "wall"})
+T.check(wall.unit == "samples" and wall.mode == "wall" and wall.weight == wall:count(), "wall: unit %s, weight %d, count %d",
+        tostring(wall.unit), wall.weight, wall:count())
+T.check(assert(pyspy.sample{duration = 0.1, idle = true}).mode == "wall", "idle=true is mode wall")
+T.raises(function() return prof:merge(wall) end, "merge: the profiles weigh samples in different units %(cpu_us and samples%)",
+         "merge cpu_us with samples")
 
 -- error() in on_sample stops sampling and keeps the profile; so does returning false
 local calls = 0
@@ -83,6 +95,8 @@ T.raises(function() return pyspy.sample{rate = 0} end, "bad argument #1 to '[%w.
 T.raises(function() return pyspy.sample{duration = "1s"} end, "field 'duration': number expected, got string", "duration '1s'")
 T.raises(function() return pyspy.sample{on_sample = 1} end, "field 'on_sample': function expected, got number", "on_sample 1")
 T.raises(function() return pyspy.sample{native = 1} end, "field 'native': boolean expected, got number", "native 1")
+T.raises(function() return pyspy.sample{mode = "idle"} end, "field 'mode': \"cpu\", \"wall\" or \"gil\" expected", "mode idle")
+T.raises(function() return pyspy.sample{mode = "wall", gil = true} end, "fields 'mode' and 'idle'/'gil' both choose", "mode and gil")
 T.raises(function() return pyspy.sample(5) end, "bad argument #1 to '[%w.]*sample' %(table expected, got number%)", "sample(5)")
 
 -- a closed profile refuses
