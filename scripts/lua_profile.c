@@ -45,9 +45,11 @@ static int call_on_sample(lua_State *L)
 {
 	const struct sample *s = lua_touserdata(L, 2);
 	lua_settop(L, 1);
-	lua_createtable(L, 0, 3);
+	lua_createtable(L, 0, 4);
 	lua_pushnumber(L, (double)s->timestamp_us / 1e6);
 	lua_setfield(L, -2, "time");
+	lua_pushinteger(L, (lua_Integer)s->weight);
+	lua_setfield(L, -2, "weight");
 	lv_push_thread_record(L, s->thread);
 	lua_setfield(L, -2, "thread");
 	lv_push_frames(L, s->thread->frames, s->thread->nframes);

@@ -30,6 +30,9 @@ program really did, under the shapes that used to make them wrong.
                 the CPU that costs them is ours, not theirs.  At most 0.5% of
                 one CPU over the run; `--mode wall` on the same target gives
                 every thread every tick (a check that the threads were seen).
+  no_schedstat  (once) PYSPY_NO_SCHEDSTAT=1 makes the kernel look as if it
+                had no schedstats: cpu mode falls back to one sample per
+                thread shown running and the summary and info say so.
 """
 import json
 import os
@@ -203,8 +206,35 @@ def t_blocking_idle(interp, spy):
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+def t_no_schedstat(spy, interp):
+    """A kernel without schedstats (PYSPY_NO_SCHEDSTAT=1 makes it look so):
+    cpu mode counts the threads shown running, one sample each, and says so
+    in the summary and in info; --mode wall is unchanged."""
+    tmp = tempfile.mkdtemp(prefix="pyspy-e2e-nosched-")
+    target = harness.Target(interp, CONTENTION, ["3"], tmp, with_truth=False)
+    os.environ["PYSPY_NO_SCHEDSTAT"] = "1"
+    try:
+        target.wait_ready()
+        r = spy.run(["-p", str(target.pid), "-ex", "sample 1s --rate 50", "-ex", "info", "--batch"])
+        if r.rc != 0:
+            raise Fail("sample failed: %s" % r.describe())
+        m = re.search(r"^sampled pid \d+ .*?: (\d+) ticks .*?, (\d+) samples.*; mode cpu \(weights: samples of "
+                      r"threads the kernel shows running: no schedstat\)", r.out, re.M)
+        if not m:
+            raise Fail("the summary does not say it fell back: %r" % r.out[:500])
+        if "no schedstat on this kernel" not in r.out or "weights in samples (no schedstat" not in r.out:
+            raise Fail("info does not say there is no schedstat: %r" % r.out[-800:])
+        # the computing thread runs (R) at most ticks; the sleepers rarely
+        if not int(m.group(1)) * 0.5 <= int(m.group(2)) <= int(m.group(1)) * 4:
+            raise Fail("%s samples in %s ticks of a target with one computing thread" % (m.group(2), m.group(1)))
+    finally:
+        del os.environ["PYSPY_NO_SCHEDSTAT"]
+        target.kill()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 PER_INTERP = (("churn_names", t_churn_names), ("contention", t_contention), ("blocking_idle", t_blocking_idle))
-ONCE = ()
+ONCE = (("no_schedstat", t_no_schedstat),)
 
 
 def run_per_interp(res, interp, spy):
@@ -218,4 +248,7 @@ def run_per_interp(res, interp, spy):
 
 
 def run_once(res, spy, interps):
-    pass
+    usable = [i for i in interps if not i.missing]
+    if usable:
+        for name, fn in ONCE:
+            res.run(name, fn, spy, usable[-1])

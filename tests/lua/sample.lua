@@ -6,15 +6,17 @@ local truth = T.load_truth(arg[1])
 local dir = arg[2]
 
 -- on_sample sees every sample the profile counts
-local seen, leaf = 0, 0
+local seen, leaf, wsum = 0, 0, 0
 local prof, why = pyspy.sample{duration = 0.5, rate = 200, on_sample = function(s)
   seen = seen + 1
+  wsum = wsum + s.weight
   if s.frames[1]["function"] == "hot_leaf" and s.frames[1].file == truth.file then leaf = leaf + 1 end
   assert(type(s.time) == "number" and type(s.thread.id) == "number")
 end}
 T.check(prof ~= nil and why == nil, "sample: %s %s", tostring(prof), tostring(why))
 T.check(prof:count() >= 5, "%d samples in 0.5s at 200 Hz (a loaded machine gets fewer)", prof:count())
 T.check(seen == prof:count(), "on_sample saw %d, the profile counts %d", seen, prof:count())
+T.check(wsum == prof.weight, "on_sample's weights add up to %d, the profile weighs %d", wsum, prof.weight)
 T.check(leaf * 10 >= seen * 8, "hot_leaf innermost in %d of %d samples", leaf, seen)
 T.check(prof.pid == truth.pid and prof.duration > 0.3, "profile fields")
 -- the default mode weighs each stack by its thread's CPU time since the previous tick (µs)
