@@ -6,7 +6,8 @@ used since the previous tick (µs): folded counts and speedscope weights
 (unit "microseconds") must add up to the total the summary states.
 profile_accuracy: tests/targets/shares.py spends 60/30/10% of its time in
 three functions and records what it achieved; `top` must show each share
-within 5 points; the CPU time the profile weighs must be what the kernel's
+within 5 points of the CPU time the target measured per function (its
+process CPU clock: one thread); the CPU time the profile weighs must be what the kernel's
 schedstat says the target used in that window (85-101%: the window also
 holds pyspy-sh's attach); and `sample 2s --rate 200 --mode wall` (one
 sample per thread per tick) must give 400 +- 10% samples.  The speedscope file is checked by speedscope_check.py.  Also: an unwritable output path keeps the profile, a target that
@@ -128,8 +129,9 @@ def t_profile(ctx):
 
 
 def spent(target):
+    """CPU seconds per function so far, as the target measured them (the truth for a cpu-mode profile)."""
     with open(target.truth_path) as f:
-        return json.load(f).get("spent", {})
+        return json.load(f).get("cpu", {})
 
 
 def sample_count(spy, target):
@@ -183,7 +185,7 @@ def t_accuracy(ctx):
                    if m.group(4) == target.truth["file"])
         for name in ("sixty", "thirty", "ten"):
             if name not in got or abs(got[name] - want[name]) > 5:
-                raise harness.Fail("%s: %s%% of samples, the target spent %.1f%% of that window there (top: %s)"
+                raise harness.Fail("%s: %s%% of the CPU time, the target spent %.1f%% of its CPU time there (top: %s)"
                                    % (name, got.get(name, "no"), want[name], got))
 
 
