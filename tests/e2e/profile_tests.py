@@ -147,7 +147,7 @@ def sample_count(spy, target):
         counts.append(int(m.group(4)))
         if 360 <= counts[-1] <= 440:
             return
-    raise harness.Fail("sample 2s --rate 200 on an always-running thread gave %s samples, expected 400 +- 10%%"
+    raise harness.Fail("sample 2s --rate 200 --mode wall on a one-thread target gave %s samples, expected 400 +- 10%%"
                        % counts)
 
 
