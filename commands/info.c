@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/os/taskstat.h"
+#include "engine/profile/profile.h"
 #include "scripts/luabind.h"
 #include "command.h"
 #include "session.h"
@@ -72,12 +74,20 @@ static int do_info(struct session *s, const struct cmd_args *a)
 	fprintf(s->out, "reading:       %s; sample: nonblocking unless --blocking\n",
 		s->set.nonblocking ? "bt, threads, locals: nonblocking (the target keeps running)"
 				   : "bt, threads, locals: blocking (the target is paused while read)");
+	struct taskstat ts;
+	taskstat_init(&ts, t->pid);
+	fprintf(s->out, "sample mode:   cpu by default: %s\n", taskstat_has_cpu(&ts)
+		? "each stack weighs its thread's CPU time since the previous tick (schedstat)"
+		: "no schedstat on this kernel: one sample per thread the kernel shows running");
+	taskstat_release(&ts);
 	if (s->profile) {
 		const struct profile_meta *m = profile_meta(s->profile);
 		uint64_t read = profile_samples(s->profile) + m->torn;
 		fprintf(s->out, "last sample:   %llu samples; %llu stacks lost as torn (%.1f%% of those read; %llu read again)\n",
 			(unsigned long long)profile_samples(s->profile), (unsigned long long)m->torn,
 			read ? 100.0 * (double)m->torn / (double)read : 0.0, (unsigned long long)m->retried);
+		fprintf(s->out, "               mode %s, weights in %s%s\n", m->mode[0] ? m->mode : "?",
+			profile_unit_text(m->unit), m->no_schedstat ? " (no schedstat: threads shown running)" : "");
 	}
 	if (snapshot_take(t, 0, &snap, NULL) == 0) {
 		fprintf(s->out, "threads:       %zu\n", snap.nthreads);

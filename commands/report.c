@@ -38,29 +38,50 @@ static int by_total(const void *a, const void *b)
 	return x->own < y->own ? 1 : x->own > y->own ? -1 : 0;
 }
 
+/* Seconds per unit of weight: µs of CPU, or the achieved interval between
+ * ticks for sample counts (a requested rate may not have been reached). */
+static double seconds_per_weight(const struct profile *p)
+{
+	const struct profile_meta *m = profile_meta(p);
+	if (m->unit == PROF_UNIT_CPU_US)
+		return 1e-6;
+	return m->ticks ? (double)m->duration_us / 1e6 / (double)m->ticks : 0;
+}
+
+static void print_top_header(struct session *s, const struct profile *p)
+{
+	const struct profile_meta *m = profile_meta(p);
+	fprintf(s->out, "%llu samples from pid %d over %.2fs (%llu ticks, %llu errors, %llu torn)",
+		(unsigned long long)profile_samples(p), (int)m->pid, (double)m->duration_us / 1e6,
+		(unsigned long long)m->ticks, (unsigned long long)m->errors, (unsigned long long)m->torn);
+	if (m->unit == PROF_UNIT_CPU_US)
+		fprintf(s->out, "; mode %s: %.6f s of CPU (%llu \xc2\xb5s), shares of CPU time\n", m->mode,
+			(double)profile_weight(p) / 1e6, (unsigned long long)profile_weight(p));
+	else
+		fprintf(s->out, "; mode %s: shares of samples%s\n", m->mode[0] ? m->mode : "?",
+			m->no_schedstat ? " (no schedstat: threads the kernel showed running)" : "");
+}
+
 static void print_top(struct session *s, const struct profile *p, enum prof_by by, bool sort_total, long limit)
 {
 	struct prof_row *rows = NULL;
 	size_t n = 0;
-	uint64_t samples = profile_samples(p);
-	const struct profile_meta *m = profile_meta(p);
-	/* seconds per tick as achieved (a requested rate may not have been reached) */
-	double per = m->ticks ? (double)m->duration_us / 1e6 / (double)m->ticks : 0;
+	uint64_t all = profile_weight(p);
+	double per = seconds_per_weight(p);
+	bool cpu = profile_meta(p)->unit == PROF_UNIT_CPU_US;
 	if (profile_top(p, by, &rows, &n) < 0) {
 		cmd_error(s, "top: out of memory");
 		return;
 	}
 	if (sort_total)
 		qsort(rows, n, sizeof(*rows), by_total);
-	fprintf(s->out, "%llu samples from pid %d over %.2fs (%llu ticks, %llu errors, %llu torn)\n",
-		(unsigned long long)samples, (int)m->pid, (double)m->duration_us / 1e6, (unsigned long long)m->ticks,
-		(unsigned long long)m->errors, (unsigned long long)m->torn);
-	fprintf(s->out, "%7s %7s %9s %9s  %s\n", "own%", "total%", "own(s)", "total(s)",
-		by == PROF_BY_LINE ? "function (file:line)" : "function (file)");
+	print_top_header(s, p);
+	fprintf(s->out, "%7s %7s %9s %9s  %s\n", "own%", "total%", cpu ? "own(cpu)" : "own(s)",
+		cpu ? "total(cpu)" : "total(s)", by == PROF_BY_LINE ? "function (file:line)" : "function (file)");
 	for (size_t i = 0; i < n && (long)i < limit; i++) {
 		const struct prof_row *r = &rows[i];
-		double own = samples ? 100.0 * (double)r->own / (double)samples : 0;
-		double total = samples ? 100.0 * (double)r->total / (double)samples : 0;
+		double own = all ? 100.0 * (double)r->own / (double)all : 0;
+		double total = all ? 100.0 * (double)r->total / (double)all : 0;
 		fprintf(s->out, "%6.2f%% %6.2f%% %9.3f %9.3f  %s (%s", own, total, (double)r->own * per,
 			(double)r->total * per, r->qualname, r->file);
 		if (by == PROF_BY_LINE && r->line >= 0)   /* a native frame has no line */
@@ -68,7 +89,8 @@ static void print_top(struct session *s, const struct profile *p, enum prof_by b
 		fputs(")\n", s->out);
 	}
 	if (n == 0)
-		fputs("(no samples: the target's threads were idle; try 'sample ... --idle')\n", s->out);
+		fputs(cpu ? "(no samples: the target's threads used no CPU; try 'sample ... --mode wall')\n"
+			  : "(no samples: the target's threads were idle; try 'sample ... --mode wall')\n", s->out);
 	free(rows);
 }
 
@@ -172,9 +194,12 @@ const struct command cmd_top = {
 	.name = "top",
 	.usage = "top [--by function|line] [-n ROWS] [--sort own|total] [--live [--rate HZ]]",
 	.summary = "The hottest functions of the last profile: own and total share and time.",
-	.help = "own: samples where the function was running itself (the innermost frame);\n"
-		"total: samples where it was anywhere on the stack (recursion counted once).\n"
-		"Times are samples times the achieved interval between ticks.  --live samples until q or\n"
+	.help = "own: where the function was running itself (the innermost frame); total:\n"
+		"where it was anywhere on the stack (recursion counted once).  A cpu-mode\n"
+		"profile (sample's default) adds up CPU time: the seconds are CPU seconds and\n"
+		"the shares are shares of the CPU time the sampled threads used.  A wall or\n"
+		"gil profile counts samples: its seconds are samples times the achieved\n"
+		"interval between ticks.  --live samples (cpu mode) until q or\n"
 		"Ctrl-C and redraws the table a few times a second, like top(1); what it\n"
 		"gathered becomes the session's profile.",
 	.opts = top_opts,
@@ -208,14 +233,23 @@ static int write_profile(struct session *s, const char *cmd, const char *path, e
 	else if (a->set[OUT_BY] && strcmp(a->str[OUT_BY], "line"))
 		return cmd_error(s, "%s: --by takes 'function' or 'line', not '%s'", cmd, a->str[OUT_BY]);
 	const struct profile_meta *m = profile_meta(s->profile);
-	snprintf(subtitle, sizeof(subtitle), "pid %d: %.200s", (int)m->pid, m->command);
+	if (m->unit == PROF_UNIT_CPU_US)
+		snprintf(subtitle, sizeof(subtitle), "pid %d: %.200s \xc2\xb7 %.3f s of CPU in %llu samples", (int)m->pid,
+			 m->command, (double)profile_weight(s->profile) / 1e6,
+			 (unsigned long long)profile_samples(s->profile));
+	else
+		snprintf(subtitle, sizeof(subtitle), "pid %d: %.200s \xc2\xb7 %llu samples", (int)m->pid, m->command,
+			 (unsigned long long)profile_samples(s->profile));
 	o.title = a->set[OUT_TITLE] ? a->str[OUT_TITLE] : "pyspy-sh flame graph";
 	o.subtitle = subtitle;
 	o.orient = a->set[OUT_ICICLE] ? EXPORT_ICICLE : EXPORT_FLAME;
 	rc = export_write(s->profile, path, fmt, &o, &e);
 	if (rc < 0)
 		return cmd_error(s, "%s: %s (the profile is kept: save it elsewhere)", cmd, e.msg);
-	fprintf(s->out, "wrote %s (%llu samples)\n", path, (unsigned long long)profile_samples(s->profile));
+	fprintf(s->out, "wrote %s (%llu samples", path, (unsigned long long)profile_samples(s->profile));
+	if (m->unit == PROF_UNIT_CPU_US)
+		fprintf(s->out, ", weights in \xc2\xb5s of CPU: %llu in all", (unsigned long long)profile_weight(s->profile));
+	fputs(")\n", s->out);
 	return CMD_OK;
 }
 
@@ -255,7 +289,8 @@ const struct command cmd_save = {
 	.usage = "save PATH [--format folded|speedscope|chrometrace|svg] [--by function|line] [--threads]",
 	.summary = "Write the last profile to a file, in a format other tools read.",
 	.help = "The format comes from the name unless --format says: .txt, .folded:\n"
-		"folded stacks ('a;b;c COUNT', for flamegraph.pl, inferno, speedscope);\n"
+		"folded stacks ('a;b;c COUNT', for flamegraph.pl, inferno, speedscope;\n"
+		"COUNT is µs of CPU for a cpu-mode profile, samples for wall and gil);\n"
 		".json: speedscope; .trace.json: Chrome trace events (chrome://tracing,\n"
 		"Perfetto); .svg: the flame graph.  Files are written whole or not at all.",
 	.opts = out_opts,

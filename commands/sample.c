@@ -20,12 +20,13 @@
 #include "sample.h"
 #include "session.h"
 
-enum { OPT_RATE, OPT_IDLE, OPT_GIL, OPT_THREADS, OPT_NONBLOCKING, OPT_BLOCKING, OPT_NATIVE, OPT_NATIVE_ALL };
+enum { OPT_RATE, OPT_MODE, OPT_IDLE, OPT_GIL, OPT_THREADS, OPT_NONBLOCKING, OPT_BLOCKING, OPT_NATIVE, OPT_NATIVE_ALL };
 
 static const struct cmd_opt sample_opts[] = {
 	[OPT_RATE] = { "rate", 'r', OPT_STRING, "HZ", "samples per second (default 100; up to what the machine allows)" },
-	[OPT_IDLE] = { "idle", 'i', OPT_BOOL, NULL, "keep threads that are waiting, not only running ones" },
-	[OPT_GIL] = { "gil", 'g', OPT_BOOL, NULL, "only the thread holding the GIL" },
+	[OPT_MODE] = { "mode", 'm', OPT_STRING, "cpu|wall|gil", "what a sample weighs: CPU time (default), wall time, GIL time" },
+	[OPT_IDLE] = { "idle", 'i', OPT_BOOL, NULL, "the same as --mode wall" },
+	[OPT_GIL] = { "gil", 'g', OPT_BOOL, NULL, "the same as --mode gil" },
 	[OPT_THREADS] = { "threads", 't', OPT_BOOL, NULL, "keep threads apart: a root frame per thread in exports" },
 	[OPT_NONBLOCKING] = { "nonblocking", 0, OPT_BOOL, NULL, "never pause the target (the default)" },
 	[OPT_BLOCKING] = { "blocking", 0, OPT_BOOL, NULL, "pause the target for each sample" },
@@ -95,8 +96,8 @@ static void progress(void *arg, const struct sampler_stats *st)
 
 int sample_into(struct session *s, const struct sample_request *rq, struct profile *p, struct sampler_stats *st)
 {
-	struct sampler_opts so = { .rate = rq->rate, .duration = rq->duration, .idle = rq->idle,
-				   .gil_only = rq->gil, .blocking = rq->blocking || rq->native, .native = rq->native,
+	struct sampler_opts so = { .rate = rq->rate, .duration = rq->duration, .mode = (enum sampler_mode)rq->mode,
+				   .blocking = rq->blocking || rq->native, .native = rq->native,
 				   .native_all = rq->native_all, .progress = progress };
 	struct sample_ctx ctx = { s, p, rq->duration, rq->tick, rq->tick_arg };
 	struct pyspy_err e = { 0 };
@@ -121,7 +122,33 @@ int sample_parse_rate(struct session *s, const char *cmd, const char *text, doub
 	return CMD_OK;
 }
 
-/* SAMPLE duration [--rate HZ] [--idle] [--gil] [--threads] [--blocking|--nonblocking] */
+int sample_parse_mode(struct session *s, const char *cmd, const char *text, int *mode)
+{
+	if (!strcmp(text, "cpu"))
+		*mode = SAMPLER_CPU;
+	else if (!strcmp(text, "wall"))
+		*mode = SAMPLER_WALL;
+	else if (!strcmp(text, "gil"))
+		*mode = SAMPLER_GIL;
+	else
+		return cmd_error(s, "%s: --mode takes 'cpu', 'wall' or 'gil', not '%s'", cmd, text);
+	return CMD_OK;
+}
+
+/* The end of the summary line: the mode and what the weights count. */
+static void print_mode(struct session *s, const struct sample_request *rq, const struct sampler_stats *st)
+{
+	static const char *const names[] = { [SAMPLER_CPU] = "cpu", [SAMPLER_WALL] = "wall", [SAMPLER_GIL] = "gil" };
+	fprintf(s->out, "; mode %s", names[rq->mode]);
+	if (st->cpu_weights)
+		fprintf(s->out, " (weights: \xc2\xb5s of CPU, %llu in all)", (unsigned long long)st->weight);
+	else if (st->no_schedstat)
+		fputs(" (weights: samples of threads the kernel shows running: no schedstat)", s->out);
+	else
+		fputs(" (weights: samples)", s->out);
+}
+
+/* SAMPLE duration [--rate HZ] [--mode cpu|wall|gil] [--threads] [--blocking|--nonblocking] */
 static int do_sample(struct session *s, const struct cmd_args *a)
 {
 	struct sample_request rq = { .rate = 100 };
@@ -135,8 +162,14 @@ static int do_sample(struct session *s, const struct cmd_args *a)
 		return CMD_FAILED;
 	if (a->set[OPT_BLOCKING] && a->set[OPT_NONBLOCKING])
 		return cmd_error(s, "sample: --blocking and --nonblocking contradict each other");
-	rq.idle = a->set[OPT_IDLE];
-	rq.gil = a->set[OPT_GIL];
+	if (a->set[OPT_MODE] && (a->set[OPT_IDLE] || a->set[OPT_GIL]))
+		return cmd_error(s, "sample: --idle and --gil are other names for --mode wall and --mode gil: give one");
+	if (a->set[OPT_MODE] && sample_parse_mode(s, "sample", a->str[OPT_MODE], &rq.mode) != CMD_OK)
+		return CMD_FAILED;
+	if (a->set[OPT_IDLE])
+		rq.mode = SAMPLER_WALL;
+	if (a->set[OPT_GIL])
+		rq.mode = SAMPLER_GIL;   /* --gil --idle: the holder whatever its state, as before */
 	rq.blocking = a->set[OPT_BLOCKING];
 	rq.native = a->set[OPT_NATIVE] || a->set[OPT_NATIVE_ALL];
 	rq.native_all = a->set[OPT_NATIVE_ALL];
@@ -156,10 +189,14 @@ static int do_sample(struct session *s, const struct cmd_args *a)
 		(int)s->target.pid, st.elapsed_s, rq.rate, (unsigned long long)st.ticks,
 		st.elapsed_s > 0 ? (double)st.ticks / st.elapsed_s : 0.0, (unsigned long long)st.samples,
 		(unsigned long long)st.errors, (unsigned long long)st.torn, (unsigned long long)st.late);
+	print_mode(s, &rq, &st);
 	if (st.ticks)
 		fprintf(s->out, "; %.1f us CPU and %.1f reads per tick", cpu * 1e6 / (double)st.ticks,
 			(double)st.reads / (double)st.ticks);
 	fputc('\n', s->out);
+	if (st.no_schedstat)
+		fputs("(this kernel has no /proc/PID/task/TID/schedstat: cpu mode counts one sample per thread the\n"
+		      " kernel shows running, which includes threads waiting for a CPU)\n", s->out);
 	if (st.retried) {
 		uint64_t read = st.samples + st.torn;
 		fprintf(s->out, "(%llu walks came back torn and were read again; %llu stacks still torn: %.1f%% of those read)\n",
@@ -180,13 +217,23 @@ static int do_sample(struct session *s, const struct cmd_args *a)
 
 const struct command cmd_sample = {
 	.name = "sample",
-	.usage = "sample DURATION [--rate HZ] [--idle] [--gil] [--threads] [--blocking] [--native|--native-all]",
+	.usage = "sample DURATION [--rate HZ] [--mode cpu|wall|gil] [--threads] [--blocking] [--native|--native-all]",
 	.summary = "Profile the target: sample its Python stacks for DURATION (500ms, 10s, 2m, unlimited).",
-	.help = "Each tick reads every thread's stack; by default only threads the kernel\n"
-		"shows running are kept (--idle keeps waiting ones too, --gil only the GIL\n"
-		"holder).  The rate is jittered a little so it does not lock onto periodic\n"
-		"work.  Sampling is nonblocking by default: pausing the target at every tick\n"
-		"(--blocking) slows it down and caps the rate.  Without it, a stack read as\n"
+	.help = "Each tick reads the threads' stacks.  --mode says what a sample weighs:\n"
+		"  cpu  (default) each thread's stack weighs the CPU time the thread used\n"
+		"       since the previous tick, from the scheduler's own accounting\n"
+		"       (/proc/PID/task/TID/schedstat); a thread that used none is left out.\n"
+		"       top shows CPU seconds; folded files count µs of CPU, speedscope\n"
+		"       says \"microseconds\", the flame graph ms or s of CPU.  On a kernel\n"
+		"       without schedstats: one sample per thread the kernel shows running\n"
+		"       (which counts threads waiting for a CPU too; the summary says so).\n"
+		"  wall (--idle) every thread every tick, one sample each.\n"
+		"  gil  (--gil) only the thread holding the GIL, one sample.\n"
+		"The summary line ends with the mode and the unit.  The rate is jittered a\n"
+		"little so it does not lock onto periodic work.  Sampling is nonblocking by\n"
+		"default: pausing the target at every tick (--blocking) slows it down and\n"
+		"caps the rate; in cpu mode the CPU that pausing makes waiting threads spend\n"
+		"is not counted.  Without it, a stack read as\n"
 		"it changes is detected and read again, fresh, up to 3 times in the tick;\n"
 		"one still inconsistent is dropped and counted as 'torn' (the summary and\n"
 		"'info' give the share lost).  Ctrl-C stops early and\n"

@@ -12,7 +12,8 @@ struct sampler_stats;
 
 struct sample_request {
 	double rate, duration;
-	bool idle, gil, blocking;
+	int mode;                  /* enum sampler_mode: SAMPLER_CPU (0) by default */
+	bool blocking;
 	bool native, native_all;   /* merge C frames in; implies blocking */
 	/* instead of the progress line: called a few times a second; non-zero is ignored */
 	int (*tick)(void *arg, const struct sampler_stats *st);
@@ -24,6 +25,9 @@ struct sample_request {
 int parse_duration(const char *s, double *seconds);
 /* A --rate value for command `cmd` (its name starts the error message). */
 int sample_parse_rate(struct session *s, const char *cmd, const char *text, double *rate);
+
+/* --mode NAME into *mode (enum sampler_mode); `cmd` starts the error message. */
+int sample_parse_mode(struct session *s, const char *cmd, const char *text, int *mode);
 
 /* Sample into p (fills its metadata).  Returns a cmd_status. */
 int sample_into(struct session *s, const struct sample_request *rq, struct profile *p, struct sampler_stats *st);

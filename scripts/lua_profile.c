@@ -45,9 +45,11 @@ static int call_on_sample(lua_State *L)
 {
 	const struct sample *s = lua_touserdata(L, 2);
 	lua_settop(L, 1);
-	lua_createtable(L, 0, 3);
+	lua_createtable(L, 0, 4);
 	lua_pushnumber(L, (double)s->timestamp_us / 1e6);
 	lua_setfield(L, -2, "time");
+	lua_pushinteger(L, (lua_Integer)s->weight);
+	lua_setfield(L, -2, "weight");
 	lv_push_thread_record(L, s->thread);
 	lua_setfield(L, -2, "thread");
 	lv_push_frames(L, s->thread->frames, s->thread->nframes);
@@ -95,7 +97,24 @@ static int check_on_sample(lua_State *L, int opts)
 	return lua_gettop(L);
 }
 
-/* process:sample{duration=1, rate=100, idle=, gil=, threads=, blocking=, native=, native_all=, on_sample=}
+/* mode="cpu"|"wall"|"gil" (default cpu), or the old idle=true / gil=true */
+static enum sampler_mode check_mode(lua_State *L, int opts)
+{
+	const char *m = lv_opt_string(L, opts, "sample", "mode", NULL);
+	bool idle = lv_opt_bool(L, opts, "sample", "idle", false);
+	bool gil = lv_opt_bool(L, opts, "sample", "gil", false);
+	if (!m)
+		return gil ? SAMPLER_GIL : idle ? SAMPLER_WALL : SAMPLER_CPU;
+	luaL_argcheck(L, !idle && !gil, opts, "fields 'mode' and 'idle'/'gil' both choose the mode: give one");
+	if (!strcmp(m, "cpu"))
+		return SAMPLER_CPU;
+	if (!strcmp(m, "wall"))
+		return SAMPLER_WALL;
+	luaL_argcheck(L, !strcmp(m, "gil"), opts, "field 'mode': \"cpu\", \"wall\" or \"gil\" expected");
+	return SAMPLER_GIL;
+}
+
+/* process:sample{duration=1, rate=100, mode=, idle=, gil=, threads=, blocking=, native=, native_all=, on_sample=}
  * (native implies blocking: the unwinder needs the target paused)
  * -> profile [, why it stopped early] | nil, msg */
 int lprofile_sample(lua_State *L, int proc_idx, int opts)
@@ -107,8 +126,7 @@ int lprofile_sample(lua_State *L, int proc_idx, int opts)
 	struct sampler_opts so = {
 		.duration = lv_opt_number(L, opts, "sample", "duration", 1),
 		.rate = lv_opt_number(L, opts, "sample", "rate", 100),
-		.idle = lv_opt_bool(L, opts, "sample", "idle", false),
-		.gil_only = lv_opt_bool(L, opts, "sample", "gil", false),
+		.mode = check_mode(L, opts),
 		.blocking = lv_opt_bool(L, opts, "sample", "blocking", false) || native,
 		.native = native,
 		.native_all = native_all,
@@ -156,7 +174,8 @@ static enum prof_by check_by(lua_State *L, int idx, const char *def)
 	return luaL_checkoption(L, idx, def, names) == 1 ? PROF_BY_LINE : PROF_BY_FUNCTION;
 }
 
-/* p:top(n=20, by="function") -> {{function=, qualname=, file=, line=, own=, total=}...} */
+/* p:top(n=20, by="function") -> {{function=, qualname=, file=, line=, own=, total=, samples=}...}
+ * own and total in the profile's unit (p.unit); samples: where it appears */
 static int prof_top(lua_State *L)
 {
 	struct lprofile *u = prof_check(L, 1);
@@ -175,6 +194,10 @@ static int prof_top(lua_State *L)
 		lua_setfield(L, -2, "own");
 		lua_pushinteger(L, (lua_Integer)rows[i].total);
 		lua_setfield(L, -2, "total");
+		lua_pushinteger(L, (lua_Integer)rows[i].own_samples);
+		lua_setfield(L, -2, "own_samples");
+		lua_pushinteger(L, (lua_Integer)rows[i].total_samples);
+		lua_setfield(L, -2, "samples");
 		lua_rawseti(L, -2, (lua_Integer)i + 1);
 	}
 	free(rows);
@@ -189,9 +212,10 @@ static int stacks_next(lua_State *L)
 	if (lua_rawgeti(L, lua_upvalueindex(1), i) == LUA_TNIL)
 		return 0;
 	lua_getfield(L, -1, "frames");
-	lua_getfield(L, -2, "count");
+	lua_getfield(L, -2, "weight");
 	lua_getfield(L, -3, "thread");
-	return 3;
+	lua_getfield(L, -4, "count");
+	return 4;
 }
 
 static void push_stack_entry(lua_State *L, const struct profile *p, const struct prof_stack *ps)
@@ -206,6 +230,8 @@ static void push_stack_entry(lua_State *L, const struct profile *p, const struct
 	lua_setfield(L, -2, "frames");
 	lua_pushinteger(L, (lua_Integer)ps->count);
 	lua_setfield(L, -2, "count");
+	lua_pushinteger(L, (lua_Integer)ps->weight);
+	lua_setfield(L, -2, "weight");
 	const struct prof_thread *th = profile_thread(p, ps->thread);
 	lua_createtable(L, 0, 3);
 	lua_pushinteger(L, (lua_Integer)th->thread_id);
@@ -217,7 +243,8 @@ static void push_stack_entry(lua_State *L, const struct profile *p, const struct
 	lua_setfield(L, -2, "thread");
 }
 
-/* for frames, count, thread in p:stacks() do ... end  (frames innermost first) */
+/* for frames, weight, thread, samples in p:stacks() do ... end  (frames innermost
+ * first; weight in p.unit, which for a "samples" profile is the sample count) */
 static int prof_stacks(lua_State *L)
 {
 	struct lprofile *u = prof_check(L, 1);
@@ -290,7 +317,11 @@ static int prof_merge(lua_State *L)
 	struct lprofile *u = prof_check(L, 1);
 	struct lprofile *o = prof_check(L, 2);
 	luaL_argcheck(L, u != o, 2, "cannot merge a profile into itself");
-	if (profile_merge(u->p, o->p) < 0)
+	int rc = profile_merge(u->p, o->p);
+	if (rc == -PS_EARG)
+		return luaL_error(L, "merge: the profiles weigh samples in different units (%s and %s)",
+				  profile_unit_name(profile_meta(u->p)->unit), profile_unit_name(profile_meta(o->p)->unit));
+	if (rc < 0)
 		return luaL_error(L, "merge: out of memory");
 	lua_settop(L, 1);
 	return 1;
@@ -344,6 +375,12 @@ static int prof_index(lua_State *L)
 		lua_pushinteger(L, (lua_Integer)m->errors);
 	else if (!strcmp(k, "torn"))
 		lua_pushinteger(L, (lua_Integer)m->torn);
+	else if (!strcmp(k, "unit"))
+		lua_pushstring(L, profile_unit_name(m->unit));
+	else if (!strcmp(k, "mode"))
+		lua_pushstring(L, m->mode);
+	else if (!strcmp(k, "weight"))
+		lua_pushinteger(L, (lua_Integer)profile_weight(u->p));
 	else
 		return lv_method(L, k);
 	return 1;

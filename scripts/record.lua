@@ -34,10 +34,10 @@ local svg, json, txt = prefix .. ".svg", prefix .. ".speedscope.json", prefix ..
 assert(prof:flamegraph(svg, {title = "pyspy-sh: pid " .. proc.pid}))
 assert(prof:save(json, "speedscope"))
 
-local total = prof:count()
+local total = prof.weight   -- µs of CPU (mode cpu, the default) or samples (idle: mode wall)
 local lines = {
-  string.format("%d samples from pid %d (Python %s) over %.2fs at %g Hz", total, proc.pid, proc.python,
-                prof.duration, rate),
+  string.format("%d samples from pid %d (Python %s) over %.2fs at %g Hz; shares of %s", prof:count(), proc.pid,
+                proc.python, prof.duration, rate, prof.unit == "cpu_us" and "CPU time" or "samples"),
   string.format("%7s %7s  %s", "own%", "total%", "function (file)"),
 }
 for _, row in ipairs(prof:top(20, "function")) do

@@ -8,8 +8,9 @@
 --   RATE     samples per second (default 100)
 --   LINES    hottest lines shown per file (default 5)
 --
--- own: samples whose innermost frame was in the module (package, line);
--- total: samples where it was anywhere on the stack, counted once per sample.
+-- own: CPU time (or, for a wall profile, samples) whose innermost frame was in
+-- the module (package, line);
+-- total: where it was anywhere on the stack, counted once per sample.
 -- A module is a source file, named like an import (json.decoder); its package
 -- is the first part of that name (json), or the file's directory for a
 -- script outside sys.path.
@@ -53,7 +54,7 @@ local function sorted(t)
 end
 
 local prof = assert(pyspy.sample{duration = seconds, rate = rate})
-local n = prof:count()
+local n = prof.weight   -- µs of CPU (the default cpu mode) or samples; stacks() gives the same unit
 local modules, packages = {}, {}
 for frames, count in prof:stacks() do
   local seen_mod, seen_pkg = {}, {}
@@ -77,7 +78,8 @@ local function table_of(title, rows)
   print()
 end
 
-print(string.format("%d samples from pid %d over %.2fs", n, prof.pid, prof.duration))
+print(string.format("%d samples from pid %d over %.2fs; shares of %s", prof:count(), prof.pid, prof.duration,
+                    prof.unit == "cpu_us" and "CPU time" or "samples"))
 print()
 table_of("Time by module", sorted(modules))
 table_of("Time by package", sorted(packages))

@@ -21,7 +21,7 @@ if not seconds or not threshold or not rate then
 end
 
 local prof = assert(pyspy.sample{duration = seconds, rate = rate})
-local n = prof:count()
+local n = prof.weight   -- µs of CPU (the default cpu mode) or samples; top and stacks() give the same unit
 local function id(f) return (f.qualname or f["function"]) .. "\0" .. f.file end
 
 local slow, order = {}, {}
@@ -50,7 +50,7 @@ end
 
 table.sort(order, function(a, b) return a.row.total > b.row.total end)
 print(string.format("%d samples from pid %d over %.2fs; functions on the stack in %g%% or more of them:",
-                    n, prof.pid, prof.duration, threshold))
+                    prof:count(), prof.pid, prof.duration, threshold))
 print(string.format("%7s %7s  %s", "total%", "own%", "function (file)"))
 for _, s in ipairs(order) do
   local r = s.row

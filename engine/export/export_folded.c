@@ -1,6 +1,8 @@
 /*
  * export_folded.c — folded stacks, one line per distinct stack, root first:
- * `a;b;c COUNT`, as flamegraph.pl and inferno read them.  The two characters
+ * `a;b;c COUNT`, as flamegraph.pl and inferno read them.  COUNT is the
+ * stack's weight in the profile's unit: µs of CPU for a cpu-mode profile,
+ * samples otherwise (the format has no header to say which).  The two characters
  * that would break the line format are replaced (';' separates frames, a
  * newline ends the stack).
  */

@@ -5,7 +5,8 @@
  * shared once and, per profile, stacks as arrays of frame indexes from the
  * root with a weight each.  That is exactly the merged tree split by thread:
  * one "sampled" profile per thread, one sample per tree node that has self
- * samples, its weight the self count.  Units are "none" (sample counts).
+ * weight, its weight the self weight: "microseconds" of CPU for a cpu-mode
+ * profile, "none" (sample counts) for the others.
  *
  * The Chrome trace (chrome://tracing, Perfetto, speedscope too) is about time,
  * so it reads the timeline instead: per thread it keeps the stack currently
@@ -79,8 +80,8 @@ static void ss_profile(FILE *f, struct ss_ctx *c, uint32_t tn)
 	prof_node_label(c->p, &c->tree, tn, &c->sb);
 	fputs("{\"type\":\"sampled\",\"name\":", f);
 	export_json_str(f, strbuf_str(&c->sb));
-	fprintf(f, ",\"unit\":\"none\",\"startValue\":0,\"endValue\":%" PRIu64 ",\n\"samples\":[",
-		t->total);
+	fprintf(f, ",\"unit\":\"%s\",\"startValue\":0,\"endValue\":%" PRIu64 ",\n\"samples\":[",
+		profile_meta(c->p)->unit == PROF_UNIT_CPU_US ? "microseconds" : "none", t->total);
 	for (uint32_t n = prof_tree_next(&c->tree, tn);
 	     n != PROF_NONE && c->tree.nodes[n].depth > t->depth; n = prof_tree_next(&c->tree, n))
 		if (c->tree.nodes[n].self) {

@@ -128,21 +128,33 @@ static double frame_y(const struct svg_ctx *c, uint32_t depth)
 	return HEAD + (double)(c->tree.max_depth - depth) * FRAME_H;
 }
 
+/* A weight for people: "12 samples", or CPU time in ms or s. */
+static void weight_text(const struct profile *p, uint64_t w, char *buf, size_t cap)
+{
+	if (profile_meta(p)->unit != PROF_UNIT_CPU_US)
+		snprintf(buf, cap, "%" PRIu64 " sample%s", w, w == 1 ? "" : "s");
+	else if (w >= 1000000)
+		snprintf(buf, cap, "%.3f s of CPU", (double)w / 1e6);
+	else
+		snprintf(buf, cap, "%.3f ms of CPU", (double)w / 1e3);
+}
+
 static void svg_frame(FILE *f, struct svg_ctx *c, uint32_t node, uint32_t index)
 {
 	const struct prof_node *n = &c->tree.nodes[node];
 	uint64_t all = c->tree.nodes[0].total;
 	double x = PAD + c->x[node] * c->scale, w = n->total * c->scale, y = frame_y(c, n->depth);
-	char colour[32];
+	char colour[32], wt[64];
 
 	node_colour(c, node, colour, sizeof(colour));
+	weight_text(c->p, n->total, wt, sizeof(wt));
 	prof_node_label(c->p, &c->tree, node, &c->sb);
 	fprintf(f, "<g class=\"f\" id=\"f%" PRIu32 "\" data-x=\"%" PRIu64 "\" data-w=\"%" PRIu64
 		   "\" data-d=\"%" PRIu32 "\" data-c=\"%s\"><title>",
 		index, c->x[node], n->total, n->depth, colour);
 	export_xml_str(f, strbuf_str(&c->sb), c->sb.len);
-	fprintf(f, " \xe2\x80\x94 %" PRIu64 " sample%s, %.2f%%</title>", n->total,
-		n->total == 1 ? "" : "s", all ? 100.0 * (double)n->total / (double)all : 0.0);
+	fprintf(f, " \xe2\x80\x94 %s, %.2f%%</title>", wt,
+		all ? 100.0 * (double)n->total / (double)all : 0.0);
 	fprintf(f, "<rect x=\"%.2f\" y=\"%.1f\" width=\"%.2f\" height=\"%d\" fill=\"%s\" rx=\"2\"/>",
 		x, y, w > 0.6 ? w - 0.5 : 0.1, FRAME_H - 1, colour);
 	fprintf(f, "<text x=\"%.2f\" y=\"%.1f\">", x + 3, y + FRAME_H - 4.5);
@@ -194,6 +206,8 @@ static void default_subtitle(const struct svg_ctx *c, struct strbuf *sb)
 	if (m->rate_hz > 0)
 		strbuf_addf(sb, " at %g Hz", m->rate_hz);
 	strbuf_addf(sb, " \xc2\xb7 %" PRIu64 " samples", profile_samples(c->p));
+	if (m->unit == PROF_UNIT_CPU_US)
+		strbuf_addf(sb, ", %.3f s of CPU", (double)profile_weight(c->p) / 1e6);
 	if (m->errors || m->torn)
 		strbuf_addf(sb, " (%" PRIu64 " errors, %" PRIu64 " torn)", m->errors, m->torn);
 }

@@ -364,7 +364,7 @@ uint32_t profile_leaf(struct profile *p, uint32_t thread, uint32_t node)
 	if (grow_array(p, (void **)&p->leaves, &p->leaves_cap, p->nleaves + 1, sizeof(*p->leaves)) < 0)
 		return PROF_NONE;
 	i = (uint32_t)p->nleaves;
-	p->leaves[i] = (struct leaf){ thread, node, 0 };
+	p->leaves[i] = (struct leaf){ thread, node, 0, 0 };
 	if (pidx_put(p, &p->leaf_slots, &p->leaf_scap, leaf_key, i, p->nleaves + 1) < 0)
 		return PROF_NONE;
 	p->nleaves++;
@@ -404,17 +404,12 @@ uint32_t profile_thread_find(struct profile *p, uint64_t thread_id, pid_t os_tid
 			       sizeof(*p->threads)) < 0)
 			return PROF_NONE;
 		i = (uint32_t)p->nthreads++;
-		p->threads[i] = (struct prof_thread){ thread_id, os_tid, NULL, 0 };
+		p->threads[i] = (struct prof_thread){ thread_id, os_tid, NULL, 0, 0 };
 	}
 	if (thread_rename(p, &p->threads[i], name) < 0)
 		return PROF_NONE;
 	p->last_thread = i;
 	return i;
-}
-
-static struct tl_ent *tl_at(const struct timeline *tl, size_t i)
-{
-	return &tl->chunks[i / TL_CHUNK][i % TL_CHUNK];
 }
 
 void profile_tl_push(struct profile *p, struct timeline *tl, uint64_t ts, uint32_t thread,
@@ -441,7 +436,7 @@ void profile_tl_push(struct profile *p, struct timeline *tl, uint64_t ts, uint32
 	if (dt > UINT32_MAX)
 		dt = UINT32_MAX;
 	tl->last += dt;
-	*tl_at(tl, tl->n++) = (struct tl_ent){ (uint32_t)dt, thread, node };
+	*profile_tl_at(tl, tl->n++) = (struct tl_ent){ (uint32_t)dt, thread, node };
 }
 
 /* Thread t's last path, with room for n frames; NULL (no shortcut) on failure. */
@@ -479,7 +474,7 @@ static bool same_frame(const struct fkey *k, const struct py_frame *fr)
 }
 
 int profile_add(struct profile *p, uint64_t thread_id, pid_t os_tid, const char *thread_name,
-		const struct py_frame *frames, size_t nframes, uint64_t timestamp_us)
+		const struct py_frame *frames, size_t nframes, uint64_t weight, uint64_t timestamp_us)
 {
 	if (!frames && nframes)
 		return -PS_EARG;
@@ -508,126 +503,11 @@ int profile_add(struct profile *p, uint64_t thread_id, pid_t os_tid, const char 
 	if (l == PROF_NONE)
 		return -PS_ENOMEM;
 	p->leaves[l].count++;
+	p->leaves[l].weight += weight;
 	p->threads[t].samples++;
+	p->threads[t].weight += weight;
 	p->samples++;
+	p->weight += weight;
 	profile_tl_push(p, &p->tl, timestamp_us, t, node);
 	return 0;
-}
-
-/* ---- reading ---- */
-
-uint64_t profile_samples(const struct profile *p)
-{
-	return p->samples;
-}
-
-void profile_stats(const struct profile *p, struct profile_stats *st)
-{
-	st->frames = p->nframes;
-	st->nodes = p->nnodes;
-	st->stacks = p->nleaves;
-	st->threads = p->nthreads;
-	st->samples = p->samples;
-	st->timeline = p->tl.n;
-	st->timeline_dropped = p->tl.dropped;
-	st->allocs = p->allocs;
-	st->bytes = sizeof(*p) + p->frames_cap * sizeof(*p->frames) +
-		    (p->cache.cap + p->index.cap) * sizeof(struct fkey) +
-		    p->nodes_cap * sizeof(*p->nodes) + p->node_scap * sizeof(uint32_t) +
-		    p->leaves_cap * sizeof(*p->leaves) + p->leaf_scap * sizeof(uint32_t) +
-		    p->threads_cap * sizeof(*p->threads) + p->strs.cap * sizeof(char *) +
-		    p->tl.nchunks * TL_CHUNK * sizeof(struct tl_ent);
-}
-
-size_t profile_nframes(const struct profile *p)
-{
-	return p->nframes;
-}
-
-const struct prof_frame *profile_frame(const struct profile *p, uint32_t id)
-{
-	return id < p->nframes ? &p->frames[id] : NULL;
-}
-
-uint32_t profile_frame_key(const struct profile *p, enum prof_by by, uint32_t id)
-{
-	if (id >= p->nframes)
-		return PROF_NONE;
-	return by == PROF_BY_LINE ? id : p->func_of[id];
-}
-
-size_t profile_nthreads(const struct profile *p)
-{
-	return p->nthreads;
-}
-
-const struct prof_thread *profile_thread(const struct profile *p, uint32_t idx)
-{
-	return idx < p->nthreads ? &p->threads[idx] : NULL;
-}
-
-size_t profile_stack_frames(const struct profile *p, uint32_t stack, uint32_t *buf, size_t cap)
-{
-	if (stack >= p->nnodes)
-		return 0;
-	size_t depth = p->nodes[stack].depth;
-	for (size_t d = depth; d-- > 0; stack = p->nodes[stack].parent)
-		if (d < cap)
-			buf[d] = p->nodes[stack].frame;
-	return depth;
-}
-
-void prof_iter_init(struct prof_iter *it, const struct profile *p)
-{
-	memset(it, 0, sizeof(*it));
-	it->p = p;
-}
-
-int prof_iter_next(struct prof_iter *it, struct prof_stack *out)
-{
-	const struct profile *p = it->p;
-	if (it->pos >= p->nleaves)
-		return 0;
-	if (it->cap < (size_t)p->max_depth + 1) {
-		uint32_t *nb = realloc(it->buf, ((size_t)p->max_depth + 1) * sizeof(*nb));
-		if (!nb)
-			return -PS_ENOMEM;
-		it->buf = nb;
-		it->cap = (size_t)p->max_depth + 1;
-	}
-	const struct leaf *l = &p->leaves[it->pos++];
-	out->thread = l->thread;
-	out->stack = l->node;
-	out->count = l->count;
-	out->frames = it->buf;
-	out->nframes = profile_stack_frames(p, l->node, it->buf, it->cap);
-	return 1;
-}
-
-void prof_iter_release(struct prof_iter *it)
-{
-	free(it->buf);
-	memset(it, 0, sizeof(*it));
-}
-
-void prof_tl_init(struct prof_tl_iter *it, const struct profile *p)
-{
-	it->p = p;
-	it->pos = 0;
-	it->ts = p->tl.first;
-}
-
-bool profile_tl_step(const struct timeline *tl, size_t *pos, uint64_t *ts, struct prof_event *ev)
-{
-	if (*pos >= tl->n)
-		return false;
-	const struct tl_ent *e = tl_at(tl, (*pos)++);
-	*ts += e->dt;
-	*ev = (struct prof_event){ *ts, e->thread, e->node };
-	return true;
-}
-
-bool prof_tl_next(struct prof_tl_iter *it, struct prof_event *ev)
-{
-	return profile_tl_step(&it->p->tl, &it->pos, &it->ts, ev);
 }

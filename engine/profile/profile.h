@@ -31,6 +31,15 @@
 #define PROF_NONE UINT32_MAX              /* no frame / no node / no thread */
 #define PROF_TIMELINE_CAP_DEFAULT 10000000u
 
+/*
+ * What a profile's weights count.  PROF_UNIT_SAMPLES: one per sample (wall
+ * and gil modes, and cpu mode on a kernel without schedstats).
+ * PROF_UNIT_CPU_US: µs of CPU the thread used since the previous tick (cpu
+ * mode).  Every profile also counts its samples; reports and exports show
+ * weights.
+ */
+enum prof_unit { PROF_UNIT_SAMPLES, PROF_UNIT_CPU_US };
+
 /* What the sampler knows about the run; plain data, written directly. */
 struct profile_meta {
 	pid_t pid;
@@ -43,6 +52,9 @@ struct profile_meta {
 	uint64_t errors;           /* rounds or threads that could not be read */
 	uint64_t torn;             /* walks that came back inconsistent and were dropped */
 	uint64_t retried;          /* walks read again because they came back torn */
+	enum prof_unit unit;       /* what the weights count; set before the first sample */
+	char mode[8];              /* "cpu", "wall", "gil" or "" when not sampled */
+	bool no_schedstat;         /* cpu mode without schedstat: samples of running threads */
 };
 
 /* A frame as the profile stores it. */
@@ -58,11 +70,13 @@ struct prof_thread {
 	pid_t os_tid;              /* 0 if unknown */
 	const char *name;          /* the latest name seen; NULL if never known */
 	uint64_t samples;
+	uint64_t weight;           /* the samples' weights, in the profile's unit */
 };
 
 struct profile_stats {
 	size_t frames, nodes, stacks, threads;  /* distinct frames, trie nodes, (thread, stack) pairs */
 	uint64_t samples;          /* profile_add() calls that were counted */
+	uint64_t weight;           /* their weights added up */
 	size_t timeline;           /* timeline entries held */
 	uint64_t timeline_dropped; /* samples past the timeline cap */
 	uint64_t allocs;           /* allocations the store made (a test watches this) */
@@ -85,8 +99,8 @@ void profile_set_python(struct profile *p, const char *version);
 void profile_set_timeline_cap(struct profile *p, size_t cap);
 
 /*
- * Count one sample: a thread and its frames, innermost first, as the walker
- * gives them.  Strings are copied into the profile; a frame whose pointers were
+ * Count one sample of `weight` (in the profile's unit; 1 for samples): a
+ * thread and its frames, innermost first, as the walker gives them.  Strings are copied into the profile; a frame whose pointers were
  * seen before is found by those pointers without looking at the text, so they
  * must not be freed and reused for other text while the profile is fed (the
  * target's strtab guarantees this until detach; call profile_forget_pointers()
@@ -96,15 +110,21 @@ void profile_set_timeline_cap(struct profile *p, size_t cap);
  * -PS_ENOMEM (the sample is then not counted; the profile stays consistent).
  */
 int profile_add(struct profile *p, uint64_t thread_id, pid_t os_tid, const char *thread_name,
-		const struct py_frame *frames, size_t nframes, uint64_t timestamp_us);
+		const struct py_frame *frames, size_t nframes, uint64_t weight, uint64_t timestamp_us);
 void profile_forget_pointers(struct profile *p);
 
-/* Add every count (and the timeline) of `from` into `into`; ticks, errors and
- * torn add up, the time span becomes the union.  0 or -PS_ENOMEM. */
+/* Add every count and weight (and the timeline) of `from` into `into`; ticks,
+ * errors and torn add up, the time span becomes the union.  Weights in
+ * different units do not add: -PS_EARG then, unless `into` is still empty
+ * (it takes from's unit).  0, -PS_EARG or -PS_ENOMEM. */
 int profile_merge(struct profile *into, const struct profile *from);
 
 void profile_stats(const struct profile *p, struct profile_stats *st);
 uint64_t profile_samples(const struct profile *p);   /* counted samples, all threads */
+uint64_t profile_weight(const struct profile *p);    /* their weights, in the profile's unit */
+/* "cpu_us" or "samples" (Lua's prof.unit), and for people: "µs of CPU", "samples". */
+const char *profile_unit_name(enum prof_unit u);
+const char *profile_unit_text(enum prof_unit u);
 
 size_t profile_nframes(const struct profile *p);
 const struct prof_frame *profile_frame(const struct profile *p, uint32_t id);
@@ -114,13 +134,14 @@ const struct prof_thread *profile_thread(const struct profile *p, uint32_t idx);
  * returns the depth (which may exceed cap: then only cap ids were written). */
 size_t profile_stack_frames(const struct profile *p, uint32_t stack, uint32_t *buf, size_t cap);
 
-/* Iterate (thread, stack, count) in the order first seen. */
+/* Iterate (thread, stack, count, weight) in the order first seen. */
 struct prof_stack {
 	uint32_t thread;           /* index for profile_thread() */
 	uint32_t stack;            /* trie node, as in the timeline */
 	const uint32_t *frames;    /* frame ids, root → leaf; valid until the next call */
 	size_t nframes;
-	uint64_t count;
+	uint64_t count;            /* samples */
+	uint64_t weight;           /* their weights */
 };
 struct prof_iter {
 	const struct profile *p;
@@ -154,8 +175,9 @@ enum prof_by { PROF_BY_FUNCTION, PROF_BY_LINE };
 struct prof_row {
 	const char *qualname, *function, *file;
 	int line;                  /* 0 by function */
-	uint64_t own;              /* samples where it is the innermost frame */
-	uint64_t total;            /* samples where it appears (recursion once) */
+	uint64_t own;              /* weight of the samples where it is the innermost frame */
+	uint64_t total;            /* weight of the samples where it appears (recursion once) */
+	uint64_t own_samples, total_samples;   /* the same, counting samples */
 };
 /* Rows sorted by own, then total, descending; *rows is malloc'd (caller
  * frees), NULL when *n is 0.  0 or -PS_ENOMEM. */
@@ -176,7 +198,7 @@ struct prof_node {
 	uint32_t thread;           /* thread nodes: the thread index; else PROF_NONE */
 	uint32_t parent, first_child, next_sibling;
 	uint32_t depth;            /* root 0 */
-	uint64_t self, total;
+	uint64_t self, total;      /* weights */
 };
 struct prof_tree {
 	struct prof_node *nodes;

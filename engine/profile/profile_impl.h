@@ -32,7 +32,7 @@ struct pnode {
 
 struct leaf {
 	uint32_t thread, node;
-	uint64_t count;
+	uint64_t count, weight;
 };
 
 /* The last stack added for one thread, root first, as the caller's pointers,
@@ -76,11 +76,16 @@ struct profile {
 	size_t paths_cap;
 	uint32_t last_thread;
 	uint32_t max_depth;
-	uint64_t samples;
+	uint64_t samples, weight;
 	struct timeline tl;
 	size_t tl_cap;
 	uint64_t allocs;
 };
+
+static inline struct tl_ent *profile_tl_at(const struct timeline *tl, size_t i)
+{
+	return &tl->chunks[i / TL_CHUNK][i % TL_CHUNK];
+}
 
 uint32_t profile_frame_canonical(struct profile *p, const char *q, const char *f, const char *fn, int line);
 uint32_t profile_child(struct profile *p, uint32_t parent, uint32_t frame);

@@ -45,6 +45,7 @@ static int merge_counts(struct profile *into, const struct profile *from, uint32
 		if (tmap[i] == PROF_NONE)
 			return -PS_ENOMEM;
 		into->threads[tmap[i]].samples += t->samples;
+		into->threads[tmap[i]].weight += t->weight;
 	}
 	for (size_t i = 0; i < from->nleaves; i++) {
 		const struct leaf *l = &from->leaves[i];
@@ -52,8 +53,10 @@ static int merge_counts(struct profile *into, const struct profile *from, uint32
 		if (k == PROF_NONE)
 			return -PS_ENOMEM;
 		into->leaves[k].count += l->count;
+		into->leaves[k].weight += l->weight;
 	}
 	into->samples += from->samples;
+	into->weight += from->weight;
 	return 0;
 }
 
@@ -101,6 +104,15 @@ int profile_merge(struct profile *into, const struct profile *from)
 {
 	if (into == from)
 		return -PS_EARG;
+	/* µs of CPU and sample counts do not add up; an empty profile takes either */
+	if (into->samples == 0 && into->nleaves == 0) {
+		into->meta.unit = from->meta.unit;
+		into->meta.no_schedstat = from->meta.no_schedstat;
+		if (!into->meta.mode[0])
+			memcpy(into->meta.mode, from->meta.mode, sizeof(into->meta.mode));
+	} else if (from->samples && into->meta.unit != from->meta.unit) {
+		return -PS_EARG;
+	}
 	uint32_t *fmap = malloc((from->nframes + 1) * sizeof(*fmap));
 	uint32_t *nmap = malloc(from->nnodes * sizeof(*nmap));
 	uint32_t *tmap = malloc((from->nthreads + 1) * sizeof(*tmap));

@@ -7,7 +7,8 @@
  * every frame of one (qualname, file, function) shares the key of the first
  * one seen (profile_frame_key), so "one row per function" is an array lookup.
  *
- * "total" counts a sample once per key even when the key appears several
+ * Rows and tree nodes add up weights (µs of CPU, or samples: see enum
+ * prof_unit); rows count samples too.  "total" counts a sample once per key even when the key appears several
  * times in its stack (recursion): a per-row stamp remembers the last stack
  * that counted it.  The tree needs no such care: recursion is nesting there.
  */
@@ -84,7 +85,7 @@ static size_t make_rows(const struct profile *p, enum prof_by by, struct prof_ro
 		if (k == id) {
 			const struct prof_frame *f = profile_frame(p, id);
 			rows[nrows] = (struct prof_row){ f->qualname, f->function, f->file,
-							 by == PROF_BY_LINE ? f->line : 0, 0, 0 };
+							 by == PROF_BY_LINE ? f->line : 0, 0, 0, 0, 0 };
 			row_of[id] = (uint32_t)nrows++;
 		} else {
 			row_of[id] = row_of[k];   /* k < id: the key frame came first */
@@ -100,11 +101,15 @@ static void count_rows(const struct prof_stack *s, uint64_t stamp, struct prof_r
 		uint32_t r = row_of[s->frames[i]];
 		if (seen[r] != stamp) {
 			seen[r] = stamp;
-			rows[r].total += s->count;
+			rows[r].total += s->weight;
+			rows[r].total_samples += s->count;
 		}
 	}
-	if (s->nframes)
-		rows[row_of[s->frames[s->nframes - 1]]].own += s->count;
+	if (s->nframes) {
+		struct prof_row *leaf = &rows[row_of[s->frames[s->nframes - 1]]];
+		leaf->own += s->weight;
+		leaf->own_samples += s->count;
+	}
 }
 
 /* Drop rows no sample reached, sort the rest. */
@@ -112,7 +117,7 @@ static size_t finish_rows(struct prof_row *rows, size_t nrows)
 {
 	size_t n = 0;
 	for (size_t i = 0; i < nrows; i++)
-		if (rows[i].total)
+		if (rows[i].total_samples)
 			rows[n++] = rows[i];
 	qsort(rows, n, sizeof(*rows), row_cmp);
 	return n;
@@ -250,9 +255,9 @@ static int tb_add(struct tbuild *b, const struct profile *p, const struct prof_s
 		if (node == PROF_NONE)
 			return -PS_ENOMEM;
 	}
-	b->t->nodes[node].self += s->count;
+	b->t->nodes[node].self += s->weight;
 	for (; node != PROF_NONE; node = b->t->nodes[node].parent)
-		b->t->nodes[node].total += s->count;
+		b->t->nodes[node].total += s->weight;
 	return 0;
 }
 

@@ -27,7 +27,8 @@ static int count_then_emit(void *arg, const struct sample *smp)
 {
 	struct chain *c = arg;
 	const struct py_thread *th = smp->thread;
-	if (profile_add(c->p, th->thread_id, th->os_tid, th->name, th->frames, th->nframes, smp->timestamp_us) < 0)
+	if (profile_add(c->p, th->thread_id, th->os_tid, th->name, th->frames, th->nframes, smp->weight,
+			smp->timestamp_us) < 0)
 		return 1;
 	return c->user->emit ? c->user->emit(c->user->ctx, smp) : 0;
 }
@@ -77,7 +78,11 @@ int profile_sample(struct target *t, const struct sampler_opts *o, struct profil
 	read_cmdline(t->pid, cmd, sizeof(cmd));
 	profile_set_command(p, cmd);
 	profile_set_python(p, t->version_str);
+	static const char *const modes[] = { [SAMPLER_CPU] = "cpu", [SAMPLER_WALL] = "wall", [SAMPLER_GIL] = "gil" };
+	snprintf(m->mode, sizeof(m->mode), "%s", modes[o->mode]);
 	int rc = sampler_run(t, &so, st, e);
+	m->unit = st->cpu_weights ? PROF_UNIT_CPU_US : PROF_UNIT_SAMPLES;
+	m->no_schedstat = st->no_schedstat;
 	m->duration_us += (uint64_t)(st->elapsed_s * 1e6);
 	m->ticks += st->ticks;
 	m->errors += st->errors;

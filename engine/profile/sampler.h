@@ -15,8 +15,19 @@
 
 #include "engine/python/snapshot.h"
 
+/*
+ * What a sample weighs.  SAMPLER_CPU (the default): the CPU time the thread
+ * used since the previous tick, in µs, from /proc/PID/task/TID/schedstat —
+ * a thread that used none is not sampled at all; on a kernel without
+ * schedstats, one sample per thread the kernel shows running ('R', which
+ * also means queued for a CPU).  SAMPLER_WALL: every thread every tick, one
+ * sample each.  SAMPLER_GIL: the thread holding the GIL, one sample.
+ */
+enum sampler_mode { SAMPLER_CPU, SAMPLER_WALL, SAMPLER_GIL };
+
 struct sample {
 	uint64_t timestamp_us;     /* since the sampler started */
+	uint64_t weight;           /* µs of CPU (stats.cpu_weights), else 1 */
 	const struct py_thread *thread;   /* thread_id, os_tid, name, active, gil, frames */
 };
 
@@ -29,6 +40,9 @@ struct sampler_stats {
 	uint64_t late;             /* ticks that fell behind schedule by more than an interval */
 	uint64_t reads;            /* remote reads issued */
 	uint64_t native_failed;    /* native: stacks kept Python-only (unwind or merge failed) */
+	uint64_t weight;           /* the samples' weights added up */
+	bool cpu_weights;          /* weights are µs of CPU (else samples: 1 each) */
+	bool no_schedstat;         /* cpu mode fell back to the state letter: the kernel has no schedstat */
 	double elapsed_s;
 	char stop_msg[256];        /* why it stopped early, if it did ("pid 42 exited") */
 	char error_msg[512];       /* the last error counted in `errors`, for the summary */
@@ -37,8 +51,7 @@ struct sampler_stats {
 struct sampler_opts {
 	double rate;               /* ticks per second, > 0 */
 	double duration;           /* seconds; 0 = until interrupted */
-	bool idle;                 /* keep threads that are not running */
-	bool gil_only;             /* only the thread holding the GIL */
+	enum sampler_mode mode;
 	bool blocking;             /* pause the target for each tick */
 	bool native;               /* merge C frames in (native.h); needs blocking */
 	bool native_all;           /* with native: keep the interpreter's call plumbing */

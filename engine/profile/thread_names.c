@@ -40,14 +40,21 @@ static struct tname *find(struct thread_names *c, const struct py_thread *th, bo
 	return &c->v[j];
 }
 
-/* Rebuild with room for `want` entries, keeping those seen recently. */
+static bool stale(const struct thread_names *c, const struct tname *e)
+{
+	return e->seen + FORGET_ROUNDS < c->round;
+}
+
+/* Rebuild with room for `want` entries, keeping those seen recently (room is
+ * made for all of them: a table filled to the last slot would make find()
+ * probe forever). */
 static int rebuild(struct thread_names *c, size_t want)
 {
 	size_t cap = 16, keep = 0;
 	for (size_t i = 0; i < c->cap; i++)
-		keep += c->v[i].used && c->v[i].seen + FORGET_ROUNDS >= c->round;
+		keep += c->v[i].used && !stale(c, &c->v[i]);
 	if (want < keep + 1)
-		want = keep + 1;   /* never fewer slots than entries kept: find() needs a free one */
+		want = keep + 1;
 	while (cap < want * 2)
 		cap *= 2;
 	struct tname *old = c->v, *nv = calloc(cap, sizeof(*nv));
@@ -60,7 +67,7 @@ static int rebuild(struct thread_names *c, size_t want)
 	for (size_t i = 0; i < oldcap; i++) {
 		if (!old[i].used)
 			continue;
-		if (old[i].seen + FORGET_ROUNDS < c->round) {
+		if (stale(c, &old[i])) {
 			free(old[i].name);
 			continue;
 		}

@@ -298,10 +298,12 @@ def t_native_sample(ctx):
             in_zlib = "(libz.so" in leaf or re.match(r"^(deflate|zlib_|compress|longest_match|fill_window)", leaf)
             if in_zlib and any(fr.startswith("compress_loop (") for fr in frames):
                 hits += count
-        if total < 20:
-            raise harness.Fail("only %d samples: %s" % (total, r.out[:300]))
+        m = re.search(r"^sampled pid \d+ .*?, (\d+) samples.*; mode cpu \(weights: \xb5s of CPU, (\d+) in all\)", r.out, re.M)
+        if not m or int(m.group(1)) < 20 or total != int(m.group(2)):
+            raise harness.Fail("fewer than 20 samples, or the folded counts (%d) are not the \xb5s of CPU the summary "
+                               "states: %s" % (total, r.out[:300]))
         if hits * 10 < total * 6:
-            raise harness.Fail("%d of %d samples end in zlib under compress_loop, expected most; %s"
+            raise harness.Fail("%d of %d \xb5s of CPU end in zlib under compress_loop, expected most; %s"
                                % (hits, total, open(out).read()[:600]))
 
 

@@ -1,10 +1,16 @@
 """Profiling through the real binary (imported by run.py): `sample`, `top`,
 `save` in every format and `flamegraph`, on every interpreter, checked against
 a target whose hot spot is known (tests/targets/busy.py: hot_leaf, 30 frames
-deep).  profile_accuracy: tests/targets/shares.py spends 60/30/10% of its
-time in three functions and records what it achieved; `top` must show each
-share within 5 points, and `sample 2s --rate 200` must give 400 +- 10%
-samples.  The speedscope file is checked by speedscope_check.py.  Also: an unwritable output path keeps the profile, a target that
+deep).  The default profile weighs each stack by the CPU time its thread
+used since the previous tick (µs): folded counts and speedscope weights
+(unit "microseconds") must add up to the total the summary states.
+profile_accuracy: tests/targets/shares.py spends 60/30/10% of its time in
+three functions and records what it achieved; `top` must show each share
+within 5 points of the CPU time the target measured per function (its
+process CPU clock: one thread); the CPU time the profile weighs must be what the kernel's
+schedstat says the target used in that window (85-101%: the window also
+holds pyspy-sh's attach); and `sample 2s --rate 200 --mode wall` (one
+sample per thread per tick) must give 400 +- 10% samples.  The speedscope file is checked by speedscope_check.py.  Also: an unwritable output path keeps the profile, a target that
 exits mid-sample keeps the samples, and bad arguments get clear errors.
 """
 import contextlib
@@ -23,6 +29,7 @@ BUSY = os.path.join(harness.TARGETS, "busy.py")
 SHARES = os.path.join(harness.TARGETS, "shares.py")
 TOP_ROW = re.compile(r"^ *(\d+\.\d+)% +(\d+\.\d+)% +[\d.]+ +[\d.]+  (\S+) \((.*)\)$", re.M)
 SUMMARY = re.compile(r"^sampled pid \d+ for ([\d.]+)s at (\d+) Hz: (\d+) ticks .*?, (\d+) samples", re.M)
+WEIGHT = re.compile(r"; mode cpu \(weights: \xb5s of CPU, (\d+) in all\)")
 FOLDED_LINE = re.compile(r"^(.+) (\d+)$")
 
 
@@ -58,7 +65,7 @@ def read_folded(path):
             yield m.group(1).split(";"), int(m.group(2))
 
 
-def check_folded(path, truth, samples):
+def check_folded(path, truth, weight):
     total, leaf_hits = 0, 0
     for frames, count in read_folded(path):
         total += count
@@ -68,8 +75,8 @@ def check_folded(path, truth, samples):
             leaf_hits += count
             if len(frames) < 30:
                 raise harness.Fail("hot_leaf stack has %d frames, expected at least 30" % len(frames))
-    if total != samples:
-        raise harness.Fail("folded counts add up to %d, the profile has %d samples" % (total, samples))
+    if total != weight:
+        raise harness.Fail("folded counts add up to %d, the profile weighs %d \xb5s of CPU" % (total, weight))
     if leaf_hits * 10 < total * 8:
         raise harness.Fail("hot_leaf's loop is the leaf in %d of %d samples, expected most" % (leaf_hits, total))
 
@@ -86,22 +93,28 @@ def t_profile(ctx):
         m = re.search(r"^sampled pid \d+ for [\d.]+s at 200 Hz: (\d+) ticks .*?, (\d+) samples", r.out, re.M)
         if not m or int(m.group(2)) < 50:
             raise harness.Fail("sample summary missing or too few samples: %r" % r.out[:300])
-        samples = int(m.group(2))
+        w = WEIGHT.search(r.out)
+        if not w:
+            raise harness.Fail("the summary does not state the weights in \xb5s of CPU: %r" % r.out[:400])
+        weight = int(w.group(1))
         rows = [l for l in r.out.splitlines() if re.match(r"^\s*[\d.]+% ", l)]
         if not rows or "hot_leaf (%s)" % target.truth["file"] not in rows[0]:
             raise harness.Fail("top's first row is not hot_leaf: %r" % (rows[:1],))
         own = float(rows[0].split("%")[0])
         if own < 80:
             raise harness.Fail("hot_leaf own share %.1f%%, expected most of the samples" % own)
-        check_folded(out + ".txt", target.truth, samples)
+        check_folded(out + ".txt", target.truth, weight)
         with open(out + ".json") as f:
             doc = json.load(f)
         problems = speedscope_check.validate(doc)
         if problems:
             raise harness.Fail("speedscope file is not valid: %s" % "; ".join(problems[:5]))
-        if speedscope_check.sample_weight_total(doc) != samples:
-            raise harness.Fail("speedscope weights add up to %d, the profile has %d samples"
-                               % (speedscope_check.sample_weight_total(doc), samples))
+        if speedscope_check.sample_weight_total(doc) != weight:
+            raise harness.Fail("speedscope weights add up to %d, the profile weighs %d \xb5s of CPU"
+                               % (speedscope_check.sample_weight_total(doc), weight))
+        units = set(p.get("unit") for p in doc["profiles"])
+        if units != {"microseconds"}:
+            raise harness.Fail("speedscope profiles' units are %s, expected microseconds" % sorted(units))
         names = [fr.get("name") for fr in doc["shared"]["frames"]]
         if "hot_leaf" not in " ".join(n or "" for n in names):
             raise harness.Fail("speedscope frames do not name hot_leaf")
@@ -116,24 +129,38 @@ def t_profile(ctx):
 
 
 def spent(target):
+    """CPU seconds per function so far, as the target measured them (the truth for a cpu-mode profile)."""
     with open(target.truth_path) as f:
-        return json.load(f).get("spent", {})
+        return json.load(f).get("cpu", {})
 
 
 def sample_count(spy, target):
-    """Samples in `sample 2s --rate 200`; the best of three tries, so a machine
-    busy elsewhere (which delays pyspy-sh's own wake-ups) does not fail it."""
+    """Samples in `sample 2s --rate 200 --mode wall` (one per thread per tick);
+    the best of three tries, so a machine busy elsewhere (which delays
+    pyspy-sh's own wake-ups) does not fail it."""
     counts = []
     for _ in range(3):
-        r = spy.run(["-p", str(target.pid), "-ex", "sample 2s --rate 200", "--batch"])
+        r = spy.run(["-p", str(target.pid), "-ex", "sample 2s --rate 200 --mode wall", "--batch"])
         m = SUMMARY.search(r.out)
         if r.rc != 0 or not m:
             raise harness.Fail("sample 2s --rate 200: %s" % r.describe())
         counts.append(int(m.group(4)))
         if 360 <= counts[-1] <= 440:
             return
-    raise harness.Fail("sample 2s --rate 200 on an always-running thread gave %s samples, expected 400 +- 10%%"
+    raise harness.Fail("sample 2s --rate 200 --mode wall on a one-thread target gave %s samples, expected 400 +- 10%%"
                        % counts)
+
+
+def cpu_ns(pid):
+    """The target's threads' time on a CPU (ns) by schedstat; None without schedstats."""
+    total = 0
+    try:
+        for tid in os.listdir("/proc/%d/task" % pid):
+            with open("/proc/%d/task/%s/schedstat" % (pid, tid)) as f:
+                total += int(f.read().split()[0])
+    except (OSError, ValueError):
+        return None
+    return total
 
 
 def t_accuracy(ctx):
@@ -141,18 +168,24 @@ def t_accuracy(ctx):
     interp, spy = ctx
     with running(interp, SHARES) as (target, tmpdir):
         sample_count(spy, target)
-        before = spent(target)
+        before, cpu0 = spent(target), cpu_ns(target.pid)
         r = spy.run(["-p", str(target.pid), "-ex", "sample 2s --rate 1000", "-ex", "top -n 10", "--batch"])
-        after = spent(target)
+        after, cpu1 = spent(target), cpu_ns(target.pid)
         if r.rc != 0:
             raise harness.Fail("exit %d: %s" % (r.rc, r.describe()))
+        w = WEIGHT.search(r.out)
+        if cpu0 is not None:
+            used = (cpu1 - cpu0) / 1000.0
+            if not w or not 0.85 * used <= int(w.group(1)) <= 1.01 * used:
+                raise harness.Fail("the profile weighs %s \xb5s of CPU, schedstat says the target used %d \xb5s"
+                                   % (w and w.group(1), used))
         delta = dict((k, after[k] - before.get(k, 0.0)) for k in after)
         want = dict((k, 100.0 * v / sum(delta.values())) for k, v in delta.items())
         got = dict((m.group(3), float(m.group(1))) for m in TOP_ROW.finditer(r.out)
                    if m.group(4) == target.truth["file"])
         for name in ("sixty", "thirty", "ten"):
             if name not in got or abs(got[name] - want[name]) > 5:
-                raise harness.Fail("%s: %s%% of samples, the target spent %.1f%% of that window there (top: %s)"
+                raise harness.Fail("%s: %s%% of the CPU time, the target spent %.1f%% of its CPU time there (top: %s)"
                                    % (name, got.get(name, "no"), want[name], got))
 
 

@@ -38,8 +38,10 @@ import tty_tests
 import values_tests
 
 # Run order: each interpreter in turn through PER_INTERP_GROUPS, then ONCE_GROUPS.
-PER_INTERP_GROUPS = (stacks_tests, status_tests, interp_tests, values_tests, profile_tests, truth_tests, lua_tests, native_tests, launch_tests)
-ONCE_GROUPS = (shell_tests, tty_tests, profile_tests, lua_tests, native_tests, safety_tests, badinput_tests, launch_tests)
+PER_INTERP_GROUPS = (stacks_tests, status_tests, interp_tests, values_tests, profile_tests, truth_tests, lua_tests,
+                     native_tests, launch_tests)
+ONCE_GROUPS = (shell_tests, tty_tests, profile_tests, truth_tests, lua_tests, native_tests, safety_tests, badinput_tests,
+               launch_tests)
 
 
 def test_names(labels):

@@ -4,15 +4,36 @@ program really did, under the shapes that used to make them wrong.
   churn_names   tests/targets/churn_names.py: the main thread spins for 5 s
                 while short-lived threads job-N come and go (glibc hands a
                 finished thread's id to the next one).  `sample 3s --rate 100`
-                then `save --threads`: the spinning main thread is in at least
-                85% of the ticks (its kernel tid must be known afresh every
-                tick to see it running), job threads are sampled, and every
+                then `save --threads`: the spinning main thread weighs at
+                least 85% of the CPU time schedstat gives it over the run
+                (its kernel tid must be known afresh every tick to read its
+                CPU time), job threads are sampled, and every
                 sample labelled with a job's name carries the name that the
                 thread with that kernel tid logged for itself (at most 2% may
                 be wrong; before the fix 3.12 had 75 of 78 wrong), and at
                 least half of them are named.  Samples taken before a thread
                 registered with threading and ended before the next tick stay
                 unnamed; their count is printed.
+  contention    tests/targets/contention.py: 100 threads loop on
+                time.sleep(0.02) while one computes.  The test reads every
+                thread's /proc/PID/task/TID/schedstat (ns on a CPU) right
+                before and after `sample 3s` (default mode: cpu) and the
+                profile's per-thread shares (save --threads, folded: thread
+                roots carry the tid, counts are µs of CPU) must match the
+                schedstat deltas' shares within 5 points for the computing
+                thread (the one with the largest delta) and for all the
+                others together; the folded total equals the weight the
+                summary states.  Before weighting by CPU time the computing
+                thread got 48-63% against the scheduler's 84-90%.
+  blocking_idle contention.py's idle shape: every thread waits on a lock
+                that is never released.  `sample 2s --blocking` (cpu mode)
+                must weigh (almost) nothing: pausing wakes the waiters, and
+                the CPU that costs them is ours, not theirs.  At most 0.5% of
+                one CPU over the run; `--mode wall` on the same target gives
+                every thread every tick (a check that the threads were seen).
+  no_schedstat  (once) PYSPY_NO_SCHEDSTAT=1 makes the kernel look as if it
+                had no schedstats: cpu mode falls back to one sample per
+                thread shown running and the summary and info say so.
 """
 import json
 import os
@@ -25,6 +46,8 @@ import harness
 from harness import Fail
 
 CHURN_NAMES = os.path.join(harness.TARGETS, "churn_names.py")
+CONTENTION = os.path.join(harness.TARGETS, "contention.py")
+WEIGHT = re.compile(r"; mode (\w+) \(weights: \xb5s of CPU, (\d+) in all\)")
 SUMMARY = re.compile(r"^sampled pid \d+ for ([\d.]+)s at \S+ Hz: (\d+) ticks", re.M)
 ROOT = re.compile(r"^thread (.*) \((\d+)\)$")
 
@@ -36,7 +59,9 @@ def t_churn_names(interp, spy):
     try:
         target.wait_ready()
         out = os.path.join(tmp, "out.txt")
+        main0 = schedstat(target.pid).get(target.pid, 0)
         r = spy.run(["-p", str(target.pid), "-ex", "sample 3s --rate 100", "-ex", "save --threads " + out, "--batch"])
+        main_cpu = (schedstat(target.pid).get(target.pid, 0) - main0) // 1000
         if r.rc != 0:
             raise Fail("sample failed: %s" % r.describe())
         m = SUMMARY.search(r.out)
@@ -71,11 +96,13 @@ def t_churn_names(interp, spy):
                     else:
                         wrong += n
                         wrong_eg.append("%s labelled %r" % (jobs[tid], name))
-        harness.note("  churn_names[%s]: %d ticks, main thread in %d, job samples %d: %d named right, %d wrong, "
-              "%d unnamed (%d jobs ran)" % (interp.label, ticks, main_n, job_n, right, wrong, unnamed, len(jobs)))
+        harness.note("  churn_names[%s]: %d ticks, main thread weighs %d \xb5s of the %d \xb5s of CPU schedstat gives it, "
+              "job weights %d: %d named right, %d wrong, %d unnamed (%d jobs ran)"
+              % (interp.label, ticks, main_n, main_cpu, job_n, right, wrong, unnamed, len(jobs)))
         probs = []
-        if main_n < ticks * 0.85:
-            probs.append("the spinning main thread is in %d of %d ticks (expected >= 85%%)" % (main_n, ticks))
+        if main_n < main_cpu * 0.85:
+            probs.append("the spinning main thread weighs %d \xb5s, schedstat says it used %d \xb5s (expected >= 85%%)"
+                         % (main_n, main_cpu))
         if job_n == 0:
             probs.append("no sample of a job thread")
         if right < job_n * 0.5:
@@ -89,11 +116,131 @@ def t_churn_names(interp, spy):
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+def schedstat(pid):
+    """{tid: ns on a CPU} for every task of pid, from the kernel's own accounting."""
+    out = {}
+    for tid in os.listdir("/proc/%d/task" % pid):
+        try:
+            with open("/proc/%d/task/%s/schedstat" % (pid, tid)) as f:
+                out[int(tid)] = int(f.read().split()[0])
+        except (OSError, ValueError, IndexError):
+            pass
+    return out
+
+
+def folded_by_tid(path):
+    """{tid: weight} from a folded file saved with --threads."""
+    got = {}
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            stack, n = line.rstrip("\n").rsplit(" ", 1)
+            m = ROOT.match(stack.split(";")[0])
+            tid = int(m.group(2)) if m else -1
+            got[tid] = got.get(tid, 0) + int(n)
+    return got
+
+
+def t_contention(interp, spy):
+    if not os.path.exists("/proc/self/schedstat"):
+        raise harness.Skip("this kernel has no schedstat: nothing to compare with")
+    tmp = tempfile.mkdtemp(prefix="pyspy-e2e-contention-")
+    target = harness.Target(interp, CONTENTION, ["100"], tmp, with_truth=False)
+    try:
+        target.wait_ready()
+        out = os.path.join(tmp, "out.txt")
+        before = schedstat(target.pid)
+        r = spy.run(["-p", str(target.pid), "-ex", "sample 3s", "-ex", "save --threads " + out, "--batch"])
+        after = schedstat(target.pid)
+        if r.rc != 0:
+            raise Fail("sample failed: %s" % r.describe())
+        m = WEIGHT.search(r.out)
+        if not m or m.group(1) != "cpu":
+            raise Fail("the summary does not say 'mode cpu (weights: \xb5s of CPU, N in all)': %r" % r.out[:400])
+        delta = dict((tid, after[tid] - before.get(tid, 0)) for tid in after)
+        compute = max(delta, key=delta.get)
+        want = 100.0 * delta[compute] / sum(delta.values())
+        got = folded_by_tid(out)
+        total = sum(got.values())
+        share = 100.0 * got.get(compute, 0) / total if total else 0.0
+        others = 100.0 * sum(v for k, v in got.items() if k != compute) / total if total else 0.0
+        harness.note("  contention[%s]: computing thread %.1f%% of the CPU time in the profile, %.1f%% by schedstat "
+              "(sleepers %.1f%% vs %.1f%%); %d \xb5s in the profile, %d \xb5s by schedstat"
+              % (interp.label, share, want, others, 100 - want, total, sum(delta.values()) // 1000))
+        probs = []
+        if total != int(m.group(2)):
+            probs.append("the folded counts add up to %d, the summary says %s \xb5s" % (total, m.group(2)))
+        if abs(share - want) > 5:
+            probs.append("the computing thread has %.1f%% of the profile, %.1f%% of the CPU time" % (share, want))
+        if abs(others - (100 - want)) > 5:
+            probs.append("the sleepers have %.1f%% of the profile, %.1f%% of the CPU time" % (others, 100 - want))
+        if probs:
+            raise Fail("; ".join(probs))
+    finally:
+        target.kill()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def t_blocking_idle(interp, spy):
+    if not os.path.exists("/proc/self/schedstat"):
+        raise harness.Skip("this kernel has no schedstat: cpu mode counts running threads instead")
+    tmp = tempfile.mkdtemp(prefix="pyspy-e2e-idle-")
+    target = harness.Target(interp, CONTENTION, ["10", "idle"], tmp, with_truth=False)
+    try:
+        target.wait_ready()
+        r = spy.run(["-p", str(target.pid), "-ex", "sample 2s --blocking", "-ex", "top -n 3",
+                     "-ex", "sample 500ms --blocking --mode wall --rate 20", "--batch"])
+        if r.rc != 0:
+            raise Fail("sample failed: %s" % r.describe())
+        m = WEIGHT.search(r.out)
+        sums = [s for s in SUMMARY.finditer(r.out)]
+        if not m or len(sums) != 2:
+            raise Fail("no cpu-mode summary and a wall one: %r" % r.out[:600])
+        weight, elapsed = int(m.group(2)), float(sums[0].group(1))
+        walls = re.search(r"; mode wall .*?(\d+) ticks.*", r.out)
+        wall = re.search(r"^sampled pid \d+ for [\d.]+s at \S+ Hz: (\d+) ticks .*?, (\d+) samples.*; mode wall", r.out, re.M)
+        harness.note("  blocking_idle[%s]: %d \xb5s of CPU weighed over %.2fs (%.3f%% of one CPU); wall: %s"
+              % (interp.label, weight, elapsed, weight / (elapsed * 1e4), wall.group(0)[:120] if wall else walls))
+        if weight > elapsed * 1e6 * 0.005:
+            raise Fail("an all-idle target weighed %d \xb5s of CPU in %.2fs of blocking sampling" % (weight, elapsed))
+        if not wall or int(wall.group(2)) < int(wall.group(1)) * 11:
+            raise Fail("--mode wall did not sample the 11 waiting threads every tick: %r" % (wall and wall.group(0)))
+    finally:
+        target.kill()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def t_no_schedstat(spy, interp):
+    """A kernel without schedstats (PYSPY_NO_SCHEDSTAT=1 makes it look so):
+    cpu mode counts the threads shown running, one sample each, and says so
+    in the summary and in info; --mode wall is unchanged."""
+    tmp = tempfile.mkdtemp(prefix="pyspy-e2e-nosched-")
+    target = harness.Target(interp, CONTENTION, ["3"], tmp, with_truth=False)
+    os.environ["PYSPY_NO_SCHEDSTAT"] = "1"
+    try:
+        target.wait_ready()
+        r = spy.run(["-p", str(target.pid), "-ex", "sample 1s --rate 50", "-ex", "info", "--batch"])
+        if r.rc != 0:
+            raise Fail("sample failed: %s" % r.describe())
+        m = re.search(r"^sampled pid \d+ .*?: (\d+) ticks .*?, (\d+) samples.*; mode cpu \(weights: samples of "
+                      r"threads the kernel shows running: no schedstat\)", r.out, re.M)
+        if not m:
+            raise Fail("the summary does not say it fell back: %r" % r.out[:500])
+        if "no schedstat on this kernel" not in r.out or "weights in samples (no schedstat" not in r.out:
+            raise Fail("info does not say there is no schedstat: %r" % r.out[-800:])
+        # the computing thread runs (R) at most ticks; the sleepers rarely
+        if not int(m.group(1)) * 0.5 <= int(m.group(2)) <= int(m.group(1)) * 4:
+            raise Fail("%s samples in %s ticks of a target with one computing thread" % (m.group(2), m.group(1)))
+    finally:
+        del os.environ["PYSPY_NO_SCHEDSTAT"]
+        target.kill()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 # measures time or CPU: never alongside another interpreter's tests (run.py --jobs)
 EXCLUSIVE = True
 
-PER_INTERP = (("churn_names", t_churn_names),)
-ONCE = ()
+PER_INTERP = (("churn_names", t_churn_names), ("contention", t_contention), ("blocking_idle", t_blocking_idle))
+ONCE = (("no_schedstat", t_no_schedstat),)
 
 
 def run_per_interp(res, interp, spy):
@@ -107,4 +254,7 @@ def run_per_interp(res, interp, spy):
 
 
 def run_once(res, spy, interps):
-    pass
+    usable = [i for i in interps if not i.missing]
+    if usable:
+        for name, fn in ONCE:
+            res.run(name, fn, spy, usable[-1])

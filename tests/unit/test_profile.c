@@ -52,7 +52,7 @@ static void add(struct profile *p, int tid, const struct py_frame *rootfirst, si
 		inner[i] = rootfirst[n - 1 - i];
 	const char *name = tid == MAIN_TID ? "MainThread" : "worker;1";
 	for (unsigned k = 0; k < times; k++) {
-		CHECK_INT(profile_add(p, (uint64_t)tid * 0x1000, tid, name, inner, n, *ts), 0);
+		CHECK_INT(profile_add(p, (uint64_t)tid * 0x1000, tid, name, inner, n, 1, *ts), 0);
 		*ts += 10000;
 	}
 }
@@ -311,7 +311,7 @@ static void test_folded(void)
 
 	/* A newline in a name must not start a new line. */
 	struct py_frame nl = fr("odd\nname", "odd\nname", "x.py", 1);
-	CHECK_INT(profile_add(p, 7, 7, NULL, &nl, 1, T0), 0);
+	CHECK_INT(profile_add(p, 7, 7, NULL, &nl, 1, 1, T0), 0);
 	CHECK_INT(export_folded(p, path_in("c.folded"), NULL, &e), 0);
 	s = slurp(path_in("c.folded"));
 	CHECK(s && strstr(s, "\nodd name (x.py) 1\n"));
@@ -512,11 +512,11 @@ static void test_no_alloc(void)
 
 	deep_stack(f, 30);
 	profile_set_timeline_cap(p, 0);
-	CHECK_INT(profile_add(p, 1, 1, "MainThread", f, 30, 0), 0);
+	CHECK_INT(profile_add(p, 1, 1, "MainThread", f, 30, 1, 0), 0);
 	profile_stats(p, &a);
 	struct mallinfo2 before = mallinfo2();
 	for (int i = 0; i < 1000000; i++)
-		profile_add(p, 1, 1, "MainThread", f, 30, (uint64_t)i);
+		profile_add(p, 1, 1, "MainThread", f, 30, 1, (uint64_t)i);
 	struct mallinfo2 after = mallinfo2();
 	profile_stats(p, &b);
 	CHECK_INT(b.allocs, a.allocs);
@@ -528,10 +528,10 @@ static void test_no_alloc(void)
 
 	/* With the timeline: one chunk per 64K samples, nothing else. */
 	p = profile_new();
-	profile_add(p, 1, 1, "MainThread", f, 30, 0);
+	profile_add(p, 1, 1, "MainThread", f, 30, 1, 0);
 	profile_stats(p, &a);
 	for (int i = 0; i < 1000000; i++)
-		profile_add(p, 1, 1, "MainThread", f, 30, (uint64_t)i);
+		profile_add(p, 1, 1, "MainThread", f, 30, 1, (uint64_t)i);
 	profile_stats(p, &b);
 	CHECK(b.allocs - a.allocs <= 1000000 / 65536 + 2);
 	CHECK_INT(b.timeline, 1000001);
@@ -554,10 +554,10 @@ static void bench_add(size_t cap, const char *what)
 
 	deep_stack(f, 30);
 	profile_set_timeline_cap(p, cap);
-	profile_add(p, 1, 1, "MainThread", f, 30, 0);
+	profile_add(p, 1, 1, "MainThread", f, 30, 1, 0);
 	double t = now_ns();
 	for (int i = 0; i < n; i++)
-		profile_add(p, 1, 1, "MainThread", f, 30, (uint64_t)i * 100);
+		profile_add(p, 1, 1, "MainThread", f, 30, 1, (uint64_t)i * 100);
 	t = now_ns() - t;
 	printf("bench: profile_add, 30-frame stack seen before, %s: %.1f ns/add\n", what, t / n);
 	profile_free(p);
