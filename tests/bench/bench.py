@@ -123,6 +123,10 @@ def loop_rate(path, since):
     return sum(vals) / len(vals) if vals else 0.0
 
 
+SUMMARY = re.compile(r"for ([\d.]+)s .*?: (\d+) ticks \((\d+)/s\), (\d+) samples, (\d+) errors, (\d+) torn, (\d+) late"
+                     r"(?:; mode [^;]*)?(?:; ([\d.]+) us CPU and ([\d.]+) reads per tick)?")
+
+
 def sample_run(binary, pid, rate, seconds, extra=""):
     argv = [binary, "-p", str(pid), "-ex", "sample %ss --rate %d%s" % (seconds, rate, extra), "--batch"]
     r, w = os.pipe()
@@ -137,8 +141,7 @@ def sample_run(binary, pid, rate, seconds, extra=""):
     os.close(r)
     _, status, usage = os.wait4(child, 0)
     text = out.decode(errors="replace")
-    m = re.search(r"for ([\d.]+)s .*?: (\d+) ticks \((\d+)/s\), (\d+) samples, (\d+) errors, (\d+) torn, (\d+) late"
-                  r"(?:; ([\d.]+) us CPU and ([\d.]+) reads per tick)?", text)
+    m = SUMMARY.search(text)
     if status != 0 or not m:
         raise RuntimeError("sample failed (status %d): %s" % (status, text.strip()[:200]))
     elapsed, samples = float(m.group(1)), int(m.group(4))
@@ -325,8 +328,6 @@ def churn(binary, seconds):
         sys.stdout.flush()
 
 
-SUMMARY = re.compile(r"for ([\d.]+)s .*?: (\d+) ticks \((\d+)/s\), (\d+) samples, (\d+) errors, (\d+) torn, (\d+) late"
-                     r"(?:; ([\d.]+) us CPU and ([\d.]+) reads per tick)?")
 
 
 def spawn_measured(argv, cwd=None):
@@ -358,7 +359,8 @@ def many_threads(binary, seconds):
     """The many-threads issue's table: N busy threads 30 deep, --idle at 1 kHz."""
     print()
     print("many threads: N threads spinning 30 frames deep; `sample %gs --rate 1000 --idle` (every thread" % seconds)
-    print("on every tick); ticks/s achieved, thread samples as a share of ticks x threads, remote reads")
+    print("on every tick); ticks/s achieved, thread samples as a share of ticks x (N + the main thread),")
+    print("remote reads")
     print("and pyspy-sh CPU (wait4, attach included) per tick, peak RSS")
     print("%-9s %4s %8s %9s %8s %9s %7s" % ("python", "thr", "ticks/s", "smp/tk*N", "rd/tk", "us/tick", "rss MB"))
     for name, python in interpreters():
@@ -369,7 +371,10 @@ def many_threads(binary, seconds):
             os.close(fd)
             proc = subprocess.Popen([python, BUSY, path, str(n), "30"])
             try:
-                time.sleep(2.0 + n / 50.0)
+                deadline = time.time() + 60
+                while os.path.getsize(path) == 0 and time.time() < deadline:   # every thread started
+                    time.sleep(0.2)
+                time.sleep(1.0)
                 status, text, cpu, rss = spawn_measured(
                     [binary, "-p", str(proc.pid), "-ex", "sample %gs --rate 1000 --idle" % seconds, "--batch"])
                 m = SUMMARY.search(text)
@@ -377,7 +382,7 @@ def many_threads(binary, seconds):
                     raise RuntimeError("sample failed (status %d): %s" % (status, text.strip()[:200]))
                 ticks, samples = int(m.group(2)), int(m.group(4))
                 print("%-9s %4d %8.0f %8.1f%% %8.1f %9.1f %7.1f" % (
-                    name, n, ticks / float(m.group(1)), 100.0 * samples / max(ticks * n, 1),
+                    name, n, ticks / float(m.group(1)), 100.0 * samples / max(ticks * (n + 1), 1),
                     float(m.group(9) or 0), cpu * 1e6 / max(ticks, 1), rss))
             except Exception as exc:
                 print("%-9s %4d error: %s" % (name, n, exc))
