@@ -27,6 +27,7 @@
 #include <string.h>
 
 #include "debug_offsets.h"
+#include "layout_check.h"
 #include "layout_fields.h"
 
 struct dbg_head {
@@ -109,34 +110,216 @@ _Static_assert(sizeof(struct dbg_head) == LAYOUT_DEBUG_HEADER_SIZE, "header shap
 _Static_assert(sizeof(struct dbg313) == 584, "3.13 _Py_DebugOffsets shape");
 _Static_assert(sizeof(struct dbg314) == 760, "3.14 _Py_DebugOffsets shape");
 
+/*
+ * The table as untrusted input, before any value is used: each section's
+ * size within the cap of the buffer the engine reads that struct into, and
+ * each field, with the width read there, inside its section's size and
+ * aligned to that width.  Names are CPython's (section.field of struct
+ * _Py_DebugOffsets).  llist_node and debugger_support (3.14) carry no size
+ * and are never used, so they are not checked.
+ */
+struct dcheck {
+	const char *name;
+	size_t at;		/* offsetof the uint64 in the mirror struct */
+	int width;		/* bytes read there; 0: a size; -1: this is a section's size */
+	uint64_t cap;		/* for a section: the largest size accepted */
+};
+
+#define SEC(D, name, m, cap) { name, offsetof(D, m.size), -1, cap }
+#define FLD(D, name, m, w) { name, offsetof(D, m), w, 0 }
+
+#define CHECKS_HEAD(D) \
+	SEC(D, "runtime_state", runtime, LAYOUT_MAX_STATE), \
+	FLD(D, "runtime_state.finalizing", runtime.finalizing, 8), \
+	FLD(D, "runtime_state.interpreters_head", runtime.interpreters_head, 8), \
+	SEC(D, "interpreter_state", interp, LAYOUT_MAX_STATE), \
+	FLD(D, "interpreter_state.id", interp.id, 8), \
+	FLD(D, "interpreter_state.next", interp.next, 8), \
+	FLD(D, "interpreter_state.threads_head", interp.threads_head, 8), \
+	FLD(D, "interpreter_state.gc", interp.gc, 1), \
+	FLD(D, "interpreter_state.imports_modules", interp.imports_modules, 8), \
+	FLD(D, "interpreter_state.sysdict", interp.sysdict, 8), \
+	FLD(D, "interpreter_state.builtins", interp.builtins, 8), \
+	FLD(D, "interpreter_state.ceval_gil", interp.ceval_gil, 8), \
+	FLD(D, "interpreter_state.gil_runtime_state", interp.gil_state, 1), \
+	FLD(D, "interpreter_state.gil_runtime_state_enabled", interp.gil_enabled, 4), \
+	FLD(D, "interpreter_state.gil_runtime_state_locked", interp.gil_locked, 4), \
+	FLD(D, "interpreter_state.gil_runtime_state_holder", interp.gil_holder, 8)
+
+#define CHECKS_TSTATE(D) \
+	SEC(D, "thread_state", tstate, LAYOUT_MAX_TSTATE), \
+	FLD(D, "thread_state.prev", tstate.prev, 8), \
+	FLD(D, "thread_state.next", tstate.next, 8), \
+	FLD(D, "thread_state.interp", tstate.interp, 8), \
+	FLD(D, "thread_state.current_frame", tstate.current_frame, 8), \
+	FLD(D, "thread_state.thread_id", tstate.thread_id, 8), \
+	FLD(D, "thread_state.native_thread_id", tstate.native_thread_id, 8), \
+	FLD(D, "thread_state.datastack_chunk", tstate.datastack_chunk, 8), \
+	FLD(D, "thread_state.status", tstate.status, 4), \
+	SEC(D, "interpreter_frame", iframe, LAYOUT_MAX_IFRAME), \
+	FLD(D, "interpreter_frame.previous", iframe.previous, 8), \
+	FLD(D, "interpreter_frame.executable", iframe.executable, 8), \
+	FLD(D, "interpreter_frame.instr_ptr", iframe.instr_ptr, 8), \
+	FLD(D, "interpreter_frame.localsplus", iframe.localsplus, 8), \
+	FLD(D, "interpreter_frame.owner", iframe.owner, 1), \
+	SEC(D, "code_object", code, LAYOUT_MAX_CODE), \
+	FLD(D, "code_object.filename", code.filename, 8), \
+	FLD(D, "code_object.name", code.name, 8), \
+	FLD(D, "code_object.qualname", code.qualname, 8), \
+	FLD(D, "code_object.linetable", code.linetable, 8), \
+	FLD(D, "code_object.firstlineno", code.firstlineno, 4), \
+	FLD(D, "code_object.argcount", code.argcount, 4), \
+	FLD(D, "code_object.localsplusnames", code.localsplusnames, 8), \
+	FLD(D, "code_object.localspluskinds", code.localspluskinds, 8), \
+	FLD(D, "code_object.co_code_adaptive", code.code_adaptive, 2)
+
+#define CHECKS_OBJECTS(D) \
+	SEC(D, "pyobject", object, LAYOUT_MAX_SCALAR), \
+	FLD(D, "pyobject.ob_type", object.a, 8), \
+	SEC(D, "type_object", type, LAYOUT_MAX_TYPE), \
+	FLD(D, "type_object.tp_name", type.tp_name, 8), \
+	FLD(D, "type_object.tp_repr", type.tp_repr, 8), \
+	FLD(D, "type_object.tp_flags", type.tp_flags, 8), \
+	SEC(D, "tuple_object", tuple, LAYOUT_MAX_SMALL), \
+	FLD(D, "tuple_object.ob_item", tuple.a, 8), \
+	FLD(D, "tuple_object.ob_size", tuple.b, 8), \
+	SEC(D, "list_object", list, LAYOUT_MAX_SMALL), \
+	FLD(D, "list_object.ob_item", list.a, 8), \
+	FLD(D, "list_object.ob_size", list.b, 8)
+
+#define CHECKS_SCALARS(D) \
+	SEC(D, "dict_object", dict, LAYOUT_MAX_SMALL), \
+	FLD(D, "dict_object.ma_keys", dict.a, 8), \
+	FLD(D, "dict_object.ma_values", dict.b, 8), \
+	SEC(D, "float_object", float_obj, LAYOUT_MAX_SCALAR), \
+	FLD(D, "float_object.ob_fval", float_obj.a, 8), \
+	SEC(D, "long_object", long_obj, LAYOUT_MAX_SCALAR), \
+	FLD(D, "long_object.lv_tag", long_obj.a, 8), \
+	FLD(D, "long_object.ob_digit", long_obj.b, 4), \
+	SEC(D, "bytes_object", bytes, LAYOUT_MAX_SCALAR), \
+	FLD(D, "bytes_object.ob_size", bytes.a, 8), \
+	FLD(D, "bytes_object.ob_sval", bytes.b, 1), \
+	SEC(D, "unicode_object", unicode, LAYOUT_MAX_STR), \
+	FLD(D, "unicode_object.state", unicode.state, 4), \
+	FLD(D, "unicode_object.length", unicode.length, 8), \
+	FLD(D, "unicode_object.asciiobject_size", unicode.ascii_size, 0), \
+	SEC(D, "gc", gc, LAYOUT_MAX_STATE), \
+	FLD(D, "gc.collecting", gc.a, 4)
+
+static const struct dcheck checks_313[] = {
+	CHECKS_HEAD(struct dbg313), CHECKS_TSTATE(struct dbg313),
+	CHECKS_OBJECTS(struct dbg313), CHECKS_SCALARS(struct dbg313),
+};
+
+static const struct dcheck checks_314[] = {
+	CHECKS_HEAD(struct dbg314),
+	FLD(struct dbg314, "interpreter_state.threads_main", interp.threads_main, 8),
+	FLD(struct dbg314, "interpreter_state.code_object_generation", interp.code_object_generation, 8),
+	FLD(struct dbg314, "interpreter_state.tlbc_generation", interp.tlbc_generation, 4),
+	CHECKS_TSTATE(struct dbg314),
+	FLD(struct dbg314, "code_object.co_tlbc", code.co_tlbc, 8),
+	SEC(struct dbg314, "interpreter_frame", iframe, LAYOUT_MAX_IFRAME),
+	FLD(struct dbg314, "interpreter_frame.stackpointer", iframe.stackpointer, 8),
+	FLD(struct dbg314, "interpreter_frame.tlbc_index", iframe.tlbc_index, 4),
+	CHECKS_OBJECTS(struct dbg314),
+	SEC(struct dbg314, "set_object", set, LAYOUT_MAX_SMALL),
+	FLD(struct dbg314, "set_object.used", set.used, 8),
+	FLD(struct dbg314, "set_object.table", set.table, 8),
+	FLD(struct dbg314, "set_object.mask", set.mask, 8),
+	CHECKS_SCALARS(struct dbg314),
+	SEC(struct dbg314, "gen_object", gen, LAYOUT_MAX_TYPE),
+	FLD(struct dbg314, "gen_object.gi_name", gen.gi_name, 8),
+	FLD(struct dbg314, "gen_object.gi_iframe", gen.gi_iframe, 8),
+	FLD(struct dbg314, "gen_object.gi_frame_state", gen.gi_frame_state, 1),
+};
+
+static uint64_t word_at(const void *blob, size_t at)
+{
+	uint64_t v;
+
+	memcpy(&v, (const char *)blob + at, sizeof v);
+	return v;
+}
+
 /* Conversion state: the first failure wins and stops further work. */
 struct conv {
 	struct py_layout *out;
 	char *why;
 	size_t whylen;
-	int failed;
+	int failed;		/* 0, or the value to return: -1 unsupported, LAYOUT_DEBUG_INCONSISTENT */
 };
 
 static int fail(struct conv *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+static int fail_as(struct conv *c, int code, const char *fmt, va_list ap)
+{
+	if (!c->failed && c->why && c->whylen)
+		vsnprintf(c->why, c->whylen, fmt, ap);
+	if (!c->failed)
+		c->failed = code;
+	return c->failed;
+}
+
+/* The target is not one this parser knows (cookie, version, build kind). */
 static int fail(struct conv *c, const char *fmt, ...)
 {
 	va_list ap;
+	int rc;
 
-	if (!c->failed && c->why && c->whylen) {
-		va_start(ap, fmt);
-		vsnprintf(c->why, c->whylen, fmt, ap);
-		va_end(ap);
+	va_start(ap, fmt);
+	rc = fail_as(c, -1, fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
+/* The table's numbers contradict each other: a torn or scribbled table. */
+static int inconsistent(struct conv *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static int inconsistent(struct conv *c, const char *fmt, ...)
+{
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	rc = fail_as(c, LAYOUT_DEBUG_INCONSISTENT, fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
+/* Check the raw table against one list (checks_313, checks_314). */
+static int check_raw(struct conv *c, const void *blob, const struct dcheck *k, size_t n)
+{
+	uint64_t size = 0;
+	const char *section = "";
+
+	for (size_t i = 0; i < n; i++) {
+		uint64_t v = word_at(blob, k[i].at);
+		uint64_t w = k[i].width > 0 ? (uint64_t)k[i].width : 0;
+		uint64_t align = w >= 8 ? 8 : w ? w : 1;
+
+		if (k[i].width < 0) {
+			section = k[i].name;
+			size = v;
+			if (size == 0 || size > k[i].cap)
+				return inconsistent(c, "%s.size = %llu, not within 1 to %llu", section,
+						    (unsigned long long)size, (unsigned long long)k[i].cap);
+			continue;
+		}
+		if (v > size || w > size - v)
+			return inconsistent(c, "%s = %llu past its size %llu", k[i].name,
+					    (unsigned long long)v, (unsigned long long)size);
+		if (v % align)
+			return inconsistent(c, "%s = %llu is not aligned to %llu", k[i].name,
+					    (unsigned long long)v, (unsigned long long)align);
 	}
-	c->failed = 1;
-	return -1;
+	return 0;
 }
 
 /* Store a remote offset or size after checking it fits an int32. */
 static void put(struct conv *c, int32_t *dst, uint64_t v, const char *name)
 {
 	if (v > (uint64_t)INT32_MAX) {
-		fail(c, "implausible debug offset for %s: %llu", name, (unsigned long long)v);
+		inconsistent(c, "%s = %llu is not an offset", name, (unsigned long long)v);
 		return;
 	}
 	*dst = (int32_t)v;
@@ -146,8 +329,8 @@ static void put(struct conv *c, int32_t *dst, uint64_t v, const char *name)
 static void put_rel(struct conv *c, int32_t *dst, uint64_t v, uint64_t base, const char *name)
 {
 	if (v < base) {
-		fail(c, "implausible debug offset for %s: %llu before %llu", name,
-		     (unsigned long long)v, (unsigned long long)base);
+		inconsistent(c, "%s = %llu before the struct it is in, at %llu", name,
+			     (unsigned long long)v, (unsigned long long)base);
 		return;
 	}
 	put(c, dst, v - base, name);
@@ -270,6 +453,73 @@ static void layout_clear(struct py_layout *l)
 	l->stackref_mask = 0;
 }
 
+/*
+ * 3.13: the debug offsets carry part of each struct, the generated table all
+ * of it.  A field only the table has is taken for a struct only when the
+ * debug offsets agree with the table on every field of that struct they both
+ * carry (and on its anchor struct: the dict for its keys, the object header
+ * for cells and modules): a table that disagrees is not half-trusted.  What
+ * is left out stays OFF_NONE, and a field the engine cannot do without is an
+ * error (see `required` below).
+ */
+struct trust_group {
+	size_t at, len, anchor_at, anchor_len;
+};
+
+#define TG(g) offsetof(struct py_layout, g), sizeof(((struct py_layout *)0)->g)
+#define TG_ALONE(g) { TG(g), 0, 0 }
+#define TG_ANCHORED(g, a) { TG(g), TG(a) }
+static const struct trust_group groups_313[] = {
+	TG_ALONE(runtime), TG_ALONE(interp), TG_ALONE(gil), TG_ALONE(tstate), TG_ALONE(cframe),
+	TG_ALONE(chunk), TG_ALONE(pyframe), TG_ALONE(iframe), TG_ALONE(code), TG_ALONE(object),
+	TG_ALONE(type), TG_ALONE(tuple), TG_ALONE(list), TG_ALONE(dict),
+	TG_ANCHORED(dictkeys, dict), TG_ANCHORED(dictvalues, dict),
+	TG_ALONE(float_obj), TG_ALONE(long_obj), TG_ALONE(int_obj), TG_ALONE(bytes),
+	TG_ALONE(unicode), TG_ALONE(set), TG_ANCHORED(module, object), TG_ANCHORED(gen, iframe),
+	TG_ANCHORED(cell, object), TG_ALONE(member),
+};
+
+/* Whether the debug-filled fields in [at, at+len) all equal the table's. */
+static int group_agrees(const struct py_layout *out, const struct py_layout *table, size_t at, size_t len)
+{
+	for (size_t off = at; off + sizeof(int32_t) <= at + len; off += sizeof(int32_t)) {
+		int32_t mine, theirs;
+		memcpy(&mine, (const char *)out + off, sizeof mine);
+		memcpy(&theirs, (const char *)table + off, sizeof theirs);
+		if (mine != OFF_NONE && mine != theirs)
+			return 0;
+	}
+	return 1;
+}
+
+static void inherit_313(struct py_layout *out, const struct py_layout *table)
+{
+	for (size_t i = 0; i < sizeof groups_313 / sizeof groups_313[0]; i++) {
+		const struct trust_group *g = &groups_313[i];
+		if (!group_agrees(out, table, g->at, g->len) ||
+		    (g->anchor_len && !group_agrees(out, table, g->anchor_at, g->anchor_len)))
+			continue;
+		for (size_t off = g->at; off + sizeof(int32_t) <= g->at + g->len; off += sizeof(int32_t)) {
+			int32_t mine;
+			memcpy(&mine, (const char *)out + off, sizeof mine);
+			if (mine == OFF_NONE)
+				memcpy((char *)out + off, (const char *)table + off, sizeof mine);
+		}
+	}
+}
+
+/* Facts of the minor that are not struct offsets: models, flags, enum values. */
+static void facts_313(struct py_layout *out, const struct py_layout *table)
+{
+	memcpy(out, table, offsetof(struct py_layout, runtime));
+	out->owner_cstack = table->owner_cstack;
+	out->owner_generator = table->owner_generator;
+	out->managed_dict_offset = table->managed_dict_offset;
+	out->managed_values_offset = table->managed_values_offset;
+	out->owner_interpreter = table->owner_interpreter;
+	out->stackref_mask = table->stackref_mask;
+}
+
 static int parse_313(struct conv *c, const void *blob, size_t len)
 {
 	struct dbg313 d;
@@ -277,11 +527,12 @@ static int parse_313(struct conv *c, const void *blob, size_t len)
 
 	if (len < sizeof d)
 		return fail(c, "debug offsets truncated: %zu bytes, 3.13 needs %zu", len, sizeof d);
+	if (check_raw(c, blob, checks_313, sizeof checks_313 / sizeof checks_313[0]) < 0)
+		return c->failed;
 	memcpy(&d, blob, sizeof d);
+	layout_clear(c->out);
 	if (table)
-		*c->out = *table;
-	else
-		layout_clear(c->out);
+		facts_313(c->out, table);
 	c->out->headers = "3.13 _Py_DebugOffsets";
 	apply_runtime(c, &d.runtime);
 	{
@@ -291,7 +542,12 @@ static int parse_313(struct conv *c, const void *blob, size_t len)
 	apply_tstate(c, &d.tstate);
 	apply_objects(c, &d.object, &d.type, &d.tuple, &d.list, &d.dict);
 	apply_scalars(c, &d.float_obj, &d.long_obj, &d.bytes, &d.unicode);
-	return c->failed ? -1 : 0;
+	if (c->failed)
+		return c->failed;
+	if (!table)
+		return fail(c, "no generated 3.13 table to complete the debug offsets");
+	inherit_313(c->out, table);
+	return 0;
 }
 
 /*
@@ -352,8 +608,12 @@ static const struct rule rules_314[] = {
 	{ F(unicode.state_ascii_shift), F(unicode.state), SAME },
 };
 
-/* What the engine cannot list threads or walk stacks without. */
-static const struct { const char *name; size_t field; } required_314[] = {
+/*
+ * What the engine cannot list threads, walk stacks or read names without
+ * (3.13 and 3.14): it reads these from local copies without checking for
+ * OFF_NONE.
+ */
+static const struct { const char *name; size_t field; } required[] = {
 #define R(f) { #f, F(f) }
 	R(runtime.interpreters_head), R(interp.next), R(interp.tstate_head),
 	R(tstate.next), R(tstate.interp), R(tstate.current_frame), R(tstate.thread_id),
@@ -367,7 +627,13 @@ static const struct { const char *name; size_t field; } required_314[] = {
 	R(object.type), R(object.var_size), R(type.name), R(type.flags), R(tuple.items),
 	R(bytes.sval), R(unicode.state), R(unicode.length), R(unicode.ascii_size),
 	R(unicode.state_kind_shift), R(unicode.state_compact_shift),
-	R(unicode.state_ascii_shift),
+	R(unicode.state_ascii_shift), R(unicode.compact_size), R(unicode.data),
+	R(code.size), R(type.size), R(type.basicsize),
+	R(type.dictoffset), R(bytes.size), R(long_obj.digits), R(long_obj.tag),
+	R(dict.size), R(dict.keys), R(dict.values), R(dictkeys.indices), R(dictkeys.nentries),
+	R(dictkeys.log2_size), R(dictkeys.log2_index_bytes), R(dictkeys.kind),
+	R(dictkeys.entry_size), R(dictkeys.unicode_entry_size), R(iframe.size),
+	R(tstate.size),
 #undef R
 };
 
@@ -445,6 +711,8 @@ static int parse_314(struct conv *c, const void *blob, size_t len)
 
 	if (len < sizeof d)
 		return fail(c, "debug offsets truncated: %zu bytes, 3.14 needs %zu", len, sizeof d);
+	if (check_raw(c, blob, checks_314, sizeof checks_314 / sizeof checks_314[0]) < 0)
+		return c->failed;
 	memcpy(&d, blob, sizeof d);
 	layout_clear(c->out);
 	models_314(c->out, t313);
@@ -458,13 +726,27 @@ static int parse_314(struct conv *c, const void *blob, size_t len)
 	apply_scalars(c, &d.float_obj, &d.long_obj, &d.bytes, &d.unicode);
 	apply_314_only(c, &d);
 	if (c->failed)
-		return -1;
+		return c->failed;
 	if (t313)
 		inherit_314(c->out, t313);
-	for (size_t i = 0; i < sizeof required_314 / sizeof required_314[0]; i++)
-		if (field_of(c->out, required_314[i].field) == OFF_NONE)
-			return fail(c, "unsupported Python 3.14: debug offsets lack %s",
-				    required_314[i].name);
+	return 0;
+}
+
+/* After the merge: nothing the engine needs is missing, and everything fits. */
+static int finish(struct conv *c, unsigned minor)
+{
+	char why[200];
+
+	for (size_t i = 0; i < sizeof required / sizeof required[0]; i++) {
+		if (field_of(c->out, required[i].field) != OFF_NONE)
+			continue;
+		if (minor == 13)
+			return inconsistent(c, "%s cannot be trusted: the debug offsets disagree with "
+					    "the 3.13 table on its struct", required[i].name);
+		return fail(c, "unsupported Python 3.%u: debug offsets lack %s", minor, required[i].name);
+	}
+	if (layout_check(c->out, why, sizeof why) < 0)
+		return inconsistent(c, "%s", why);
 	return 0;
 }
 
@@ -485,6 +767,7 @@ int layout_from_debug_offsets(const void *blob, size_t len, struct py_layout *ou
 	struct conv c = { out, why, whylen, 0 };
 	struct dbg_head h;
 	unsigned major, minor;
+	int rc;
 
 	if (why && whylen)
 		why[0] = '\0';
@@ -501,10 +784,12 @@ int layout_from_debug_offsets(const void *blob, size_t len, struct py_layout *ou
 	if (h.free_threaded)
 		return fail(&c, "free-threaded builds are not supported");
 	if (minor == 13)
-		return parse_313(&c, blob, len);
-	if (minor == 14)
-		return parse_314(&c, blob, len);
-	return fail(&c, "unsupported Python 3.%u: unknown _Py_DebugOffsets layout", minor);
+		rc = parse_313(&c, blob, len);
+	else if (minor == 14)
+		rc = parse_314(&c, blob, len);
+	else
+		return fail(&c, "unsupported Python 3.%u: unknown _Py_DebugOffsets layout", minor);
+	return rc < 0 ? rc : finish(&c, minor);
 }
 
 /* Append to a bounded string; keeps it terminated when it no longer fits. */

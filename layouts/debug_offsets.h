@@ -20,6 +20,9 @@
 #define LAYOUT_DEBUG_COOKIE "xdebugpy"
 #define LAYOUT_DEBUG_HEADER_SIZE 24	/* cookie[8], version, free_threaded */
 
+/* layout_from_debug_offsets(): the table contradicts itself (a torn or scribbled table). */
+#define LAYOUT_DEBUG_INCONSISTENT (-2)
+
 /*
  * How many bytes of _PyRuntime to read for a target whose PY_VERSION_HEX is
  * `version`: pass 0 to get the header size (enough to learn the version),
@@ -28,12 +31,19 @@
 size_t layout_debug_offsets_size(uint64_t version);
 
 /*
- * Fill *out from the debug offsets in blob[0..len).  Returns 0, or -1 with a
- * lowercase reason in why ("bad cookie", "free-threaded builds are not
- * supported", "unsupported Python 3.14: debug offsets lack tstate.interp").
- * Fields the debug offsets do not carry come from the generated table of the
- * same minor (3.13), or for 3.14 from the 3.13 table where the struct is
- * known unchanged (checked against fields both carry); the rest are OFF_NONE.
+ * Fill *out from the debug offsets in blob[0..len).  The blob is untrusted
+ * (the target can write it): every section's size is capped, every field
+ * must lie inside its section, and the result passes layout_check().
+ * Returns 0; -1 with a lowercase reason in why when the table is not one this
+ * parser knows ("bad cookie", "free-threaded builds are not supported",
+ * "unsupported Python 3.14: debug offsets lack tstate.interp"); or
+ * LAYOUT_DEBUG_INCONSISTENT when its numbers contradict each other, with the
+ * first contradiction named as CPython names it in why
+ * ("thread_state.current_frame = 100000 past its size 80").
+ * Fields the debug offsets do not carry come from the generated 3.13 table,
+ * for a struct only when the debug offsets agree with the table on every
+ * field of it both carry (3.13), or for 3.14 where the struct is known
+ * unchanged (checked against fields both carry); the rest are OFF_NONE.
  * out->headers names the source, e.g. "3.14 _Py_DebugOffsets".
  */
 int layout_from_debug_offsets(const void *blob, size_t len, struct py_layout *out,
