@@ -45,6 +45,8 @@ int threads_read(struct target *t, struct thread_list *l, struct pyspy_err *e)
 	l->n = 0;
 	if (rc < 0)
 		return err_wrap(e, "reading the thread list");
+	if (!t->tstate_len || t->tstate_len > TARGET_TSTATE_MAX)
+		return err_set(e, PS_EUNSUP, "no usable thread-state layout");
 	while (ts) {
 		if (l->n >= THREADS_MAX)
 			return err_set(e, PS_ECORRUPT, "more than %d threads: the thread list loops or is corrupt", THREADS_MAX);
