@@ -1159,6 +1159,7 @@ def main():
     import native_tests
     import safety_tests
     import badinput_tests
+    import hostile_tests
     try:
         for it in interps:
             group_stacks(res, it, spy)
@@ -1174,6 +1175,7 @@ def main():
         native_tests.run_once(res, spy, interps)
         safety_tests.run_once(res, spy, interps)
         badinput_tests.run_once(res, spy, interps)
+        hostile_tests.run_once(res, spy, interps)
         res.run("bad_pid", t_bad_pid, spy)
         res.run("not_python", t_not_python, spy)
         res.run("zombie", t_zombie, spy, interps)
