@@ -266,6 +266,16 @@ int pyobj_str_intern(struct target *t, raddr_t obj, const char **out, struct pys
 	return *out ? 0 : err_set(e, PS_ENOMEM, "out of memory");
 }
 
+int pyobj_check_span(struct target *t, raddr_t obj, const char *what, raddr_t at, uint64_t len, struct pyspy_err *e)
+{
+	uint8_t last;
+	if (len == 0)
+		return 0;
+	if (at + len < at || remote_read(&t->mem, at + len - 1, &last, 1, NULL) < 0)
+		return err_set(e, PS_ETORN, "%s at 0x%" PRIx64 " claims %" PRIu64 " bytes that are not there", what, obj, len);
+	return 0;
+}
+
 int pyobj_bytes(struct target *t, raddr_t obj, uint8_t **out, size_t *len, size_t max, struct pyspy_err *e)
 {
 	const struct py_layout *L = &t->layout;
@@ -280,6 +290,8 @@ int pyobj_bytes(struct target *t, raddr_t obj, uint8_t **out, size_t *len, size_
 	int64_t n = (int64_t)rbuf_u64(head, L->object.var_size);
 	if (n < 0 || (uint64_t)n > max)
 		return err_set(e, PS_ECORRUPT, "bytes at 0x%" PRIx64 " has a bad length %" PRId64, obj, n);
+	if ((rc = pyobj_check_span(t, obj, "bytes", obj + (raddr_t)L->bytes.sval, (uint64_t)n, e)) < 0)
+		return rc;
 	*out = malloc((size_t)n + 1);
 	if (!*out)
 		return err_set(e, PS_ENOMEM, "out of memory");

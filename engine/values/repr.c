@@ -147,6 +147,8 @@ static uint32_t *units_to_cp(const uint8_t *b, size_t count, int kind)
 static void text_at(struct rctx *c, raddr_t at, size_t count, int kind, bool py2)
 {
 	struct pyspy_err e = { 0 };
+	if (pyobj_check_span(c->t, at, "str data", at, (uint64_t)count * (uint64_t)kind, &e) < 0)
+		return repr_unreadable(c, &e);
 	uint8_t *raw = malloc(count * (size_t)kind + 1);
 	uint32_t *cp = NULL;
 	if (!raw)
@@ -208,6 +210,8 @@ static void r_bytes(struct rctx *c, raddr_t obj)
 		return repr_unreadable(c, &e);
 	}
 	size_t count = (size_t)length < repr_room(c) ? (size_t)length : repr_room(c);
+	if (pyobj_check_span(c->t, obj, "bytes", obj + (raddr_t)L->bytes.sval, count, &e) < 0)
+		return repr_unreadable(c, &e);
 	uint8_t *raw = malloc(count + 1);
 	if (!raw) {
 		err_set(&e, PS_ENOMEM, "out of memory");
