@@ -6,7 +6,8 @@
 #   python scribble.py WFD SLOT=VALUE[,SLOT=VALUE...]
 #
 # SEED picks the slots (8-byte words of the table, 3 and up) and values: 0, 7,
-# 4096, 100000, 2**31-1, 2**40, -8, or random; the second form names them.  What was written goes to stdout ("scribble slot 14 (offset 112):
+# 4096, 100000, 2**31-1, 2**40, -8, random, or the old value moved by a few
+# words (aligned, plausible, wrong); the second form names them.  What was written goes to stdout ("scribble slot 14 (offset 112):
 # 72 -> 100000"), then "ready" on the pipe WFD.  _PyRuntime is found through
 # ctypes.pythonapi where the symbol is exported, else through the .PyRuntime
 # section of the ELF file that holds it (parsed here, /proc/self/maps for its
@@ -74,21 +75,22 @@ def runtime():
     sys.exit("scribble: no _Py_DebugOffsets found (is this 3.13+?)")
 
 
-def choose(seed, nslots):
+def choose(seed, nslots, base):
     rng = random.Random(seed)
     words = (584 if sys.version_info[:2] == (3, 13) else 760) // 8
     for _ in range(nslots):
         slot = rng.randrange(3, words)      # past cookie, version, free_threaded
-        value = rng.choice(VALUES + ["random", "small"])
+        value = rng.choice(VALUES + ["random", "small", "near"])
         if value == "random":
             value = rng.getrandbits(64)
         elif value == "small":
             value = rng.randrange(0, 1024)
+        elif value == "near":               # aligned and plausible: often accepted, and wrong
+            value = max(0, struct.unpack("<Q", ctypes.string_at(base + slot * 8, 8))[0] + 8 * rng.randint(-4, 4))
         yield slot, value
 
 
-def scribble(writes):
-    base = runtime()
+def scribble(base, writes):
     for slot, value in writes:
         at = base + slot * 8
         old = struct.unpack("<Q", ctypes.string_at(at, 8))[0]
@@ -111,13 +113,14 @@ def deep(n, wfd, stop):
 
 def main():
     wfd = int(sys.argv[1])
+    base = runtime()
     if "=" in sys.argv[2]:
         writes = [tuple(int(x) for x in w.split("=")) for w in sys.argv[2].split(",")]
     else:
         seed = int(sys.argv[2])
         nslots = int(sys.argv[3]) if len(sys.argv) > 3 else random.Random(seed).randint(1, 3)
-        writes = list(choose(seed, nslots))
-    scribble(writes)
+        writes = list(choose(seed, nslots, base))
+    scribble(base, writes)
     stop = threading.Event()
     helper = threading.Thread(target=lambda: stop.wait(), name="waiter")
     helper.start()
