@@ -251,6 +251,8 @@ struct conv {
 
 static int fail(struct conv *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+static int fail_as(struct conv *c, int code, const char *fmt, va_list ap) __attribute__((format(printf, 3, 0)));
+
 static int fail_as(struct conv *c, int code, const char *fmt, va_list ap)
 {
 	if (!c->failed && c->why && c->whylen)
