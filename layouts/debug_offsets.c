@@ -4,10 +4,9 @@
  * CPython 3.13 and later start _PyRuntime with a table of offsets written by
  * the compiler that built the target: the most trustworthy description of
  * that process there is.  Its shape is fixed within a minor version and
- * changes between minors, so each known shape is mirrored here as a struct of
- * uint64_t (3.13: 584 bytes; 3.14: 760 bytes, from CPython's
- * Include/internal/pycore_debug_offsets.h) and copied out of the caller's
- * bytes with memcpy, never cast in place.
+ * changes between minors, so each known shape is mirrored as a struct of
+ * uint64_t (debug_offsets_impl.h) and copied out of the caller's bytes with
+ * memcpy, never cast in place.
  *
  * The table carries fewer fields than struct py_layout.  For 3.13 the rest
  * comes from the generated 3.13 table.  For 3.14 there is no table, so a field
@@ -18,8 +17,9 @@
  * no rule covers stays OFF_NONE, and a missing field the engine cannot do
  * without is an error, not a guess.
  *
- * The blob is remote memory: every value is range-checked before it becomes
- * an int32 offset.
+ * The blob is remote memory the target can write: it is checked whole first
+ * (debug_offsets_check.c), every value is range-checked again before it
+ * becomes an int32 offset, and the merged layout must pass layout_check().
  */
 #include <limits.h>
 #include <stdarg.h>
@@ -27,219 +27,9 @@
 #include <string.h>
 
 #include "debug_offsets.h"
+#include "debug_offsets_impl.h"
 #include "layout_check.h"
 #include "layout_fields.h"
-
-struct dbg_head {
-	char cookie[8];
-	uint64_t version;
-	uint64_t free_threaded;
-};
-
-/* The groups both 3.13 and 3.14 have, in 3.13's shape. */
-struct dbg_runtime { uint64_t size, finalizing, interpreters_head; };
-struct dbg_tstate {
-	uint64_t size, prev, next, interp, current_frame, thread_id, native_thread_id,
-		 datastack_chunk, status;
-};
-struct dbg_sized2 { uint64_t size, a; };
-struct dbg_sized3 { uint64_t size, a, b; };
-struct dbg_type { uint64_t size, tp_name, tp_repr, tp_flags; };
-struct dbg_unicode { uint64_t size, state, length, ascii_size; };
-
-struct dbg313 {
-	struct dbg_head h;
-	struct dbg_runtime runtime;
-	struct {
-		uint64_t size, id, next, threads_head, gc, imports_modules, sysdict, builtins,
-			 ceval_gil, gil_state, gil_enabled, gil_locked, gil_holder;
-	} interp;
-	struct dbg_tstate tstate;
-	struct { uint64_t size, previous, executable, instr_ptr, localsplus, owner; } iframe;
-	struct {
-		uint64_t size, filename, name, qualname, linetable, firstlineno, argcount,
-			 localsplusnames, localspluskinds, code_adaptive;
-	} code;
-	struct dbg_sized2 object;	/* ob_type */
-	struct dbg_type type;
-	struct dbg_sized3 tuple, list;	/* ob_item, ob_size */
-	struct dbg_sized3 dict;		/* ma_keys, ma_values */
-	struct dbg_sized2 float_obj;	/* ob_fval */
-	struct dbg_sized3 long_obj;	/* lv_tag, ob_digit */
-	struct dbg_sized3 bytes;	/* ob_size, ob_sval */
-	struct dbg_unicode unicode;
-	struct dbg_sized2 gc;		/* collecting */
-};
-
-struct dbg314 {
-	struct dbg_head h;
-	struct dbg_runtime runtime;
-	struct {
-		uint64_t size, id, next, threads_head, threads_main, gc, imports_modules,
-			 sysdict, builtins, ceval_gil, gil_state, gil_enabled, gil_locked,
-			 gil_holder, code_object_generation, tlbc_generation;
-	} interp;
-	struct dbg_tstate tstate;
-	struct {
-		uint64_t size, previous, executable, instr_ptr, localsplus, owner,
-			 stackpointer, tlbc_index;
-	} iframe;
-	struct {
-		uint64_t size, filename, name, qualname, linetable, firstlineno, argcount,
-			 localsplusnames, localspluskinds, code_adaptive, co_tlbc;
-	} code;
-	struct dbg_sized2 object;
-	struct dbg_type type;
-	struct dbg_sized3 tuple, list;
-	struct { uint64_t size, used, table, mask; } set;
-	struct dbg_sized3 dict;
-	struct dbg_sized2 float_obj;
-	struct dbg_sized3 long_obj;
-	struct dbg_sized3 bytes;
-	struct dbg_unicode unicode;
-	struct dbg_sized2 gc;
-	struct { uint64_t size, gi_name, gi_iframe, gi_frame_state; } gen;
-	struct { uint64_t next, prev; } llist_node;
-	struct {
-		uint64_t eval_breaker, remote_debugger_support, remote_debugging_enabled,
-			 debugger_pending_call, debugger_script_path, debugger_script_path_size;
-	} debugger_support;
-};
-
-_Static_assert(sizeof(struct dbg_head) == LAYOUT_DEBUG_HEADER_SIZE, "header shape");
-_Static_assert(sizeof(struct dbg313) == 584, "3.13 _Py_DebugOffsets shape");
-_Static_assert(sizeof(struct dbg314) == 760, "3.14 _Py_DebugOffsets shape");
-
-/*
- * The table as untrusted input, before any value is used: each section's
- * size within the cap of the buffer the engine reads that struct into, and
- * each field, with the width read there, inside its section's size and
- * aligned to that width.  Names are CPython's (section.field of struct
- * _Py_DebugOffsets).  llist_node and debugger_support (3.14) carry no size
- * and are never used, so they are not checked.
- */
-struct dcheck {
-	const char *name;
-	size_t at;		/* offsetof the uint64 in the mirror struct */
-	int width;		/* bytes read there; 0: a size; -1: this is a section's size */
-	uint64_t cap;		/* for a section: the largest size accepted */
-};
-
-#define SEC(D, name, m, cap) { name, offsetof(D, m.size), -1, cap }
-#define FLD(D, name, m, w) { name, offsetof(D, m), w, 0 }
-
-#define CHECKS_HEAD(D) \
-	SEC(D, "runtime_state", runtime, LAYOUT_MAX_STATE), \
-	FLD(D, "runtime_state.finalizing", runtime.finalizing, 8), \
-	FLD(D, "runtime_state.interpreters_head", runtime.interpreters_head, 8), \
-	SEC(D, "interpreter_state", interp, LAYOUT_MAX_STATE), \
-	FLD(D, "interpreter_state.id", interp.id, 8), \
-	FLD(D, "interpreter_state.next", interp.next, 8), \
-	FLD(D, "interpreter_state.threads_head", interp.threads_head, 8), \
-	FLD(D, "interpreter_state.gc", interp.gc, 1), \
-	FLD(D, "interpreter_state.imports_modules", interp.imports_modules, 8), \
-	FLD(D, "interpreter_state.sysdict", interp.sysdict, 8), \
-	FLD(D, "interpreter_state.builtins", interp.builtins, 8), \
-	FLD(D, "interpreter_state.ceval_gil", interp.ceval_gil, 8), \
-	FLD(D, "interpreter_state.gil_runtime_state", interp.gil_state, 1), \
-	FLD(D, "interpreter_state.gil_runtime_state_enabled", interp.gil_enabled, 4), \
-	FLD(D, "interpreter_state.gil_runtime_state_locked", interp.gil_locked, 4), \
-	FLD(D, "interpreter_state.gil_runtime_state_holder", interp.gil_holder, 8)
-
-#define CHECKS_TSTATE(D) \
-	SEC(D, "thread_state", tstate, LAYOUT_MAX_TSTATE), \
-	FLD(D, "thread_state.prev", tstate.prev, 8), \
-	FLD(D, "thread_state.next", tstate.next, 8), \
-	FLD(D, "thread_state.interp", tstate.interp, 8), \
-	FLD(D, "thread_state.current_frame", tstate.current_frame, 8), \
-	FLD(D, "thread_state.thread_id", tstate.thread_id, 8), \
-	FLD(D, "thread_state.native_thread_id", tstate.native_thread_id, 8), \
-	FLD(D, "thread_state.datastack_chunk", tstate.datastack_chunk, 8), \
-	FLD(D, "thread_state.status", tstate.status, 4), \
-	SEC(D, "interpreter_frame", iframe, LAYOUT_MAX_IFRAME), \
-	FLD(D, "interpreter_frame.previous", iframe.previous, 8), \
-	FLD(D, "interpreter_frame.executable", iframe.executable, 8), \
-	FLD(D, "interpreter_frame.instr_ptr", iframe.instr_ptr, 8), \
-	FLD(D, "interpreter_frame.localsplus", iframe.localsplus, 8), \
-	FLD(D, "interpreter_frame.owner", iframe.owner, 1), \
-	SEC(D, "code_object", code, LAYOUT_MAX_CODE), \
-	FLD(D, "code_object.filename", code.filename, 8), \
-	FLD(D, "code_object.name", code.name, 8), \
-	FLD(D, "code_object.qualname", code.qualname, 8), \
-	FLD(D, "code_object.linetable", code.linetable, 8), \
-	FLD(D, "code_object.firstlineno", code.firstlineno, 4), \
-	FLD(D, "code_object.argcount", code.argcount, 4), \
-	FLD(D, "code_object.localsplusnames", code.localsplusnames, 8), \
-	FLD(D, "code_object.localspluskinds", code.localspluskinds, 8), \
-	FLD(D, "code_object.co_code_adaptive", code.code_adaptive, 2)
-
-#define CHECKS_OBJECTS(D) \
-	SEC(D, "pyobject", object, LAYOUT_MAX_SCALAR), \
-	FLD(D, "pyobject.ob_type", object.a, 8), \
-	SEC(D, "type_object", type, LAYOUT_MAX_TYPE), \
-	FLD(D, "type_object.tp_name", type.tp_name, 8), \
-	FLD(D, "type_object.tp_repr", type.tp_repr, 8), \
-	FLD(D, "type_object.tp_flags", type.tp_flags, 8), \
-	SEC(D, "tuple_object", tuple, LAYOUT_MAX_SMALL), \
-	FLD(D, "tuple_object.ob_item", tuple.a, 8), \
-	FLD(D, "tuple_object.ob_size", tuple.b, 8), \
-	SEC(D, "list_object", list, LAYOUT_MAX_SMALL), \
-	FLD(D, "list_object.ob_item", list.a, 8), \
-	FLD(D, "list_object.ob_size", list.b, 8)
-
-#define CHECKS_SCALARS(D) \
-	SEC(D, "dict_object", dict, LAYOUT_MAX_SMALL), \
-	FLD(D, "dict_object.ma_keys", dict.a, 8), \
-	FLD(D, "dict_object.ma_values", dict.b, 8), \
-	SEC(D, "float_object", float_obj, LAYOUT_MAX_SCALAR), \
-	FLD(D, "float_object.ob_fval", float_obj.a, 8), \
-	SEC(D, "long_object", long_obj, LAYOUT_MAX_SCALAR), \
-	FLD(D, "long_object.lv_tag", long_obj.a, 8), \
-	FLD(D, "long_object.ob_digit", long_obj.b, 4), \
-	SEC(D, "bytes_object", bytes, LAYOUT_MAX_SCALAR), \
-	FLD(D, "bytes_object.ob_size", bytes.a, 8), \
-	FLD(D, "bytes_object.ob_sval", bytes.b, 1), \
-	SEC(D, "unicode_object", unicode, LAYOUT_MAX_STR), \
-	FLD(D, "unicode_object.state", unicode.state, 4), \
-	FLD(D, "unicode_object.length", unicode.length, 8), \
-	FLD(D, "unicode_object.asciiobject_size", unicode.ascii_size, 0), \
-	SEC(D, "gc", gc, LAYOUT_MAX_STATE), \
-	FLD(D, "gc.collecting", gc.a, 4)
-
-static const struct dcheck checks_313[] = {
-	CHECKS_HEAD(struct dbg313), CHECKS_TSTATE(struct dbg313),
-	CHECKS_OBJECTS(struct dbg313), CHECKS_SCALARS(struct dbg313),
-};
-
-static const struct dcheck checks_314[] = {
-	CHECKS_HEAD(struct dbg314),
-	FLD(struct dbg314, "interpreter_state.threads_main", interp.threads_main, 8),
-	FLD(struct dbg314, "interpreter_state.code_object_generation", interp.code_object_generation, 8),
-	FLD(struct dbg314, "interpreter_state.tlbc_generation", interp.tlbc_generation, 4),
-	CHECKS_TSTATE(struct dbg314),
-	FLD(struct dbg314, "code_object.co_tlbc", code.co_tlbc, 8),
-	SEC(struct dbg314, "interpreter_frame", iframe, LAYOUT_MAX_IFRAME),
-	FLD(struct dbg314, "interpreter_frame.stackpointer", iframe.stackpointer, 8),
-	FLD(struct dbg314, "interpreter_frame.tlbc_index", iframe.tlbc_index, 4),
-	CHECKS_OBJECTS(struct dbg314),
-	SEC(struct dbg314, "set_object", set, LAYOUT_MAX_SMALL),
-	FLD(struct dbg314, "set_object.used", set.used, 8),
-	FLD(struct dbg314, "set_object.table", set.table, 8),
-	FLD(struct dbg314, "set_object.mask", set.mask, 8),
-	CHECKS_SCALARS(struct dbg314),
-	SEC(struct dbg314, "gen_object", gen, LAYOUT_MAX_TYPE),
-	FLD(struct dbg314, "gen_object.gi_name", gen.gi_name, 8),
-	FLD(struct dbg314, "gen_object.gi_iframe", gen.gi_iframe, 8),
-	FLD(struct dbg314, "gen_object.gi_frame_state", gen.gi_frame_state, 1),
-};
-
-static uint64_t word_at(const void *blob, size_t at)
-{
-	uint64_t v;
-
-	memcpy(&v, (const char *)blob + at, sizeof v);
-	return v;
-}
 
 /* Conversion state: the first failure wins and stops further work. */
 struct conv {
@@ -288,32 +78,13 @@ static int inconsistent(struct conv *c, const char *fmt, ...)
 	return rc;
 }
 
-/* Check the raw table against one list (checks_313, checks_314). */
-static int check_raw(struct conv *c, const void *blob, const struct dcheck *k, size_t n)
+/* The raw table, before any value is used (debug_offsets_check.c). */
+static int check_raw(struct conv *c, const void *blob, unsigned minor)
 {
-	uint64_t size = 0;
-	const char *section = "";
+	char why[200];
 
-	for (size_t i = 0; i < n; i++) {
-		uint64_t v = word_at(blob, k[i].at);
-		uint64_t w = k[i].width > 0 ? (uint64_t)k[i].width : 0;
-		uint64_t align = w >= 8 ? 8 : w ? w : 1;
-
-		if (k[i].width < 0) {
-			section = k[i].name;
-			size = v;
-			if (size == 0 || size > k[i].cap)
-				return inconsistent(c, "%s.size = %llu, not within 1 to %llu", section,
-						    (unsigned long long)size, (unsigned long long)k[i].cap);
-			continue;
-		}
-		if (v > size || w > size - v)
-			return inconsistent(c, "%s = %llu past its size %llu", k[i].name,
-					    (unsigned long long)v, (unsigned long long)size);
-		if (v % align)
-			return inconsistent(c, "%s = %llu is not aligned to %llu", k[i].name,
-					    (unsigned long long)v, (unsigned long long)align);
-	}
+	if (debug_offsets_check(blob, minor, why, sizeof why) < 0)
+		return inconsistent(c, "%s", why);
 	return 0;
 }
 
@@ -529,7 +300,7 @@ static int parse_313(struct conv *c, const void *blob, size_t len)
 
 	if (len < sizeof d)
 		return fail(c, "debug offsets truncated: %zu bytes, 3.13 needs %zu", len, sizeof d);
-	if (check_raw(c, blob, checks_313, sizeof checks_313 / sizeof checks_313[0]) < 0)
+	if (check_raw(c, blob, 13) < 0)
 		return c->failed;
 	memcpy(&d, blob, sizeof d);
 	layout_clear(c->out);
@@ -713,7 +484,7 @@ static int parse_314(struct conv *c, const void *blob, size_t len)
 
 	if (len < sizeof d)
 		return fail(c, "debug offsets truncated: %zu bytes, 3.14 needs %zu", len, sizeof d);
-	if (check_raw(c, blob, checks_314, sizeof checks_314 / sizeof checks_314[0]) < 0)
+	if (check_raw(c, blob, 14) < 0)
 		return c->failed;
 	memcpy(&d, blob, sizeof d);
 	layout_clear(c->out);
