@@ -75,7 +75,7 @@ build/tests/%: tests/unit/%.c $(LIB_SRC:%.c=build/%.o)
 FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 15
 FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
-FUZZ_NAMES   := linetable pyobj frames elf
+FUZZ_NAMES   := linetable pyobj frames elf offsets
 FUZZ_LIB_OBJ := $(LIB_SRC:%.c=build-fuzz/%.o) build-fuzz/tests/fuzz/fakemem.o
 FUZZ_BIN     := $(FUZZ_NAMES:%=build-fuzz/fuzz_%)
 

@@ -4,13 +4,14 @@
  * CPython 3.13 and later start _PyRuntime with a table of offsets written by
  * the compiler that built the target: the most trustworthy description of
  * that process there is.  Its shape is fixed within a minor version and
- * changes between minors, so each known shape is mirrored here as a struct of
- * uint64_t (3.13: 584 bytes; 3.14: 760 bytes; 3.15: 888 bytes, from CPython's
- * Include/internal/pycore_debug_offsets.h) and copied out of the caller's
- * bytes with memcpy, never cast in place.  The header carries no size, so the
- * shape is chosen by major.minor from `shapes[]` below, the one list of what
- * this file can read: a minor not in it, or a free-threaded build of one, is
- * refused with a message for the user, never read in a guessed shape.
+ * changes between minors, so each known shape is mirrored as a struct of
+ * uint64_t (debug_offsets_impl.h: 3.13: 584 bytes; 3.14: 760 bytes; 3.15: 888
+ * bytes, from CPython's Include/internal/pycore_debug_offsets.h) and copied
+ * out of the caller's bytes with memcpy, never cast in place.  The header
+ * carries no size, so the shape is chosen by major.minor from `shapes[]`
+ * below, the one list of what this file can read: a minor not in it, or a
+ * free-threaded build of one, is refused with a message for the user, never
+ * read in a guessed shape.
  *
  * The table carries fewer fields than struct py_layout.  For 3.13 the rest
  * comes from the generated 3.13 table.  For 3.14 there is no table, so a field
@@ -24,8 +25,9 @@
  * generated table of the target's own minor exists, it fills what is still
  * missing after that, and the caller cross-checks the two.
  *
- * The blob is remote memory: every value is range-checked before it becomes
- * an int32 offset.
+ * The blob is remote memory the target can write: it is checked whole first
+ * (debug_offsets_check.c), every value is range-checked again before it
+ * becomes an int32 offset, and the merged layout must pass layout_check().
  */
 #include <limits.h>
 #include <stdarg.h>
@@ -33,161 +35,72 @@
 #include <string.h>
 
 #include "debug_offsets.h"
+#include "debug_offsets_impl.h"
+#include "layout_check.h"
 #include "layout_fields.h"
-
-struct dbg_head {
-	char cookie[8];
-	uint64_t version;
-	uint64_t free_threaded;
-};
-
-/* The groups both 3.13 and 3.14 have, in 3.13's shape. */
-struct dbg_runtime { uint64_t size, finalizing, interpreters_head; };
-struct dbg_tstate {
-	uint64_t size, prev, next, interp, current_frame, thread_id, native_thread_id,
-		 datastack_chunk, status;
-};
-struct dbg_sized2 { uint64_t size, a; };
-struct dbg_sized3 { uint64_t size, a, b; };
-struct dbg_type { uint64_t size, tp_name, tp_repr, tp_flags; };
-struct dbg_unicode { uint64_t size, state, length, ascii_size; };
-
-struct dbg313 {
-	struct dbg_head h;
-	struct dbg_runtime runtime;
-	struct {
-		uint64_t size, id, next, threads_head, gc, imports_modules, sysdict, builtins,
-			 ceval_gil, gil_state, gil_enabled, gil_locked, gil_holder;
-	} interp;
-	struct dbg_tstate tstate;
-	struct { uint64_t size, previous, executable, instr_ptr, localsplus, owner; } iframe;
-	struct {
-		uint64_t size, filename, name, qualname, linetable, firstlineno, argcount,
-			 localsplusnames, localspluskinds, code_adaptive;
-	} code;
-	struct dbg_sized2 object;	/* ob_type */
-	struct dbg_type type;
-	struct dbg_sized3 tuple, list;	/* ob_item, ob_size */
-	struct dbg_sized3 dict;		/* ma_keys, ma_values */
-	struct dbg_sized2 float_obj;	/* ob_fval */
-	struct dbg_sized3 long_obj;	/* lv_tag, ob_digit */
-	struct dbg_sized3 bytes;	/* ob_size, ob_sval */
-	struct dbg_unicode unicode;
-	struct dbg_sized2 gc;		/* collecting */
-};
-
-struct dbg314 {
-	struct dbg_head h;
-	struct dbg_runtime runtime;
-	struct {
-		uint64_t size, id, next, threads_head, threads_main, gc, imports_modules,
-			 sysdict, builtins, ceval_gil, gil_state, gil_enabled, gil_locked,
-			 gil_holder, code_object_generation, tlbc_generation;
-	} interp;
-	struct dbg_tstate tstate;
-	struct {
-		uint64_t size, previous, executable, instr_ptr, localsplus, owner,
-			 stackpointer, tlbc_index;
-	} iframe;
-	struct {
-		uint64_t size, filename, name, qualname, linetable, firstlineno, argcount,
-			 localsplusnames, localspluskinds, code_adaptive, co_tlbc;
-	} code;
-	struct dbg_sized2 object;
-	struct dbg_type type;
-	struct dbg_sized3 tuple, list;
-	struct { uint64_t size, used, table, mask; } set;
-	struct dbg_sized3 dict;
-	struct dbg_sized2 float_obj;
-	struct dbg_sized3 long_obj;
-	struct dbg_sized3 bytes;
-	struct dbg_unicode unicode;
-	struct dbg_sized2 gc;
-	struct { uint64_t size, gi_name, gi_iframe, gi_frame_state; } gen;
-	struct { uint64_t next, prev; } llist_node;
-	struct {
-		uint64_t eval_breaker, remote_debugger_support, remote_debugging_enabled,
-			 debugger_pending_call, debugger_script_path, debugger_script_path_size;
-	} debugger_support;
-};
-
-/* 3.15: 3.14's groups plus new fields in thread_state, type_object, unicode
- * and gc, and two new groups (err_stackitem, heap_type_object). */
-struct dbg315 {
-	struct dbg_head h;
-	struct dbg_runtime runtime;
-	struct {
-		uint64_t size, id, next, threads_head, threads_main, gc, imports_modules,
-			 sysdict, builtins, ceval_gil, gil_state, gil_enabled, gil_locked,
-			 gil_holder, code_object_generation, tlbc_generation;
-	} interp;
-	struct {
-		uint64_t size, prev, next, interp, current_frame, base_frame,
-			 last_profiled_frame, last_profiled_frame_seq, thread_id,
-			 native_thread_id, datastack_chunk, status, holds_gil, gil_requested,
-			 current_exception, exc_state;
-	} tstate;
-	struct { uint64_t exc_value; } err_stackitem;
-	struct {
-		uint64_t size, previous, executable, instr_ptr, localsplus, owner,
-			 stackpointer, tlbc_index;
-	} iframe;
-	struct {
-		uint64_t size, filename, name, qualname, linetable, firstlineno, argcount,
-			 localsplusnames, localspluskinds, code_adaptive, co_tlbc;
-	} code;
-	struct dbg_sized2 object;
-	struct { struct dbg_type base; uint64_t tp_basicsize, tp_dictoffset; } type;
-	struct dbg_sized2 heap_type;	/* ht_cached_keys */
-	struct dbg_sized3 tuple, list;
-	struct { uint64_t size, used, table, mask; } set;
-	struct dbg_sized3 dict;
-	struct dbg_sized2 float_obj;
-	struct dbg_sized3 long_obj;
-	struct dbg_sized3 bytes;
-	struct { struct dbg_unicode base; uint64_t compact_size; } unicode;
-	struct { uint64_t size, collecting, frame, generation_stats_size, generation_stats; } gc;
-	struct { uint64_t size, gi_name, gi_iframe, gi_frame_state; } gen;
-	struct { uint64_t next, prev; } llist_node;
-	struct {
-		uint64_t eval_breaker, remote_debugger_support, remote_debugging_enabled,
-			 debugger_pending_call, debugger_script_path, debugger_script_path_size;
-	} debugger_support;
-};
-
-_Static_assert(sizeof(struct dbg_head) == LAYOUT_DEBUG_HEADER_SIZE, "header shape");
-_Static_assert(sizeof(struct dbg313) == 584, "3.13 _Py_DebugOffsets shape");
-_Static_assert(sizeof(struct dbg314) == 760, "3.14 _Py_DebugOffsets shape");
-_Static_assert(sizeof(struct dbg315) == 888, "3.15 _Py_DebugOffsets shape");
 
 /* Conversion state: the first failure wins and stops further work. */
 struct conv {
 	struct py_layout *out;
 	char *why;
 	size_t whylen;
-	int failed;
+	int failed;		/* 0, or the value to return: -1 unsupported, LAYOUT_DEBUG_INCONSISTENT */
 };
 
 static int fail(struct conv *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+static int fail_as(struct conv *c, int code, const char *fmt, va_list ap) __attribute__((format(printf, 3, 0)));
+
+static int fail_as(struct conv *c, int code, const char *fmt, va_list ap)
+{
+	if (!c->failed && c->why && c->whylen)
+		vsnprintf(c->why, c->whylen, fmt, ap);
+	if (!c->failed)
+		c->failed = code;
+	return c->failed;
+}
+
+/* The target is not one this parser knows (cookie, version, build kind). */
 static int fail(struct conv *c, const char *fmt, ...)
 {
 	va_list ap;
+	int rc;
 
-	if (!c->failed && c->why && c->whylen) {
-		va_start(ap, fmt);
-		vsnprintf(c->why, c->whylen, fmt, ap);
-		va_end(ap);
-	}
-	c->failed = 1;
-	return -1;
+	va_start(ap, fmt);
+	rc = fail_as(c, -1, fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
+/* The table's numbers contradict each other: a torn or scribbled table. */
+static int inconsistent(struct conv *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static int inconsistent(struct conv *c, const char *fmt, ...)
+{
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	rc = fail_as(c, LAYOUT_DEBUG_INCONSISTENT, fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
+/* The raw table, before any value is used (debug_offsets_check.c). */
+static int check_raw(struct conv *c, const void *blob, unsigned minor)
+{
+	char why[200];
+
+	if (debug_offsets_check(blob, minor, why, sizeof why) < 0)
+		return inconsistent(c, "%s", why);
+	return 0;
 }
 
 /* Store a remote offset or size after checking it fits an int32. */
 static void put(struct conv *c, int32_t *dst, uint64_t v, const char *name)
 {
 	if (v > (uint64_t)INT32_MAX) {
-		fail(c, "implausible debug offset for %s: %llu", name, (unsigned long long)v);
+		inconsistent(c, "%s = %llu is not an offset", name, (unsigned long long)v);
 		return;
 	}
 	*dst = (int32_t)v;
@@ -197,8 +110,8 @@ static void put(struct conv *c, int32_t *dst, uint64_t v, const char *name)
 static void put_rel(struct conv *c, int32_t *dst, uint64_t v, uint64_t base, const char *name)
 {
 	if (v < base) {
-		fail(c, "implausible debug offset for %s: %llu before %llu", name,
-		     (unsigned long long)v, (unsigned long long)base);
+		inconsistent(c, "%s = %llu before the struct it is in, at %llu", name,
+			     (unsigned long long)v, (unsigned long long)base);
 		return;
 	}
 	put(c, dst, v - base, name);
@@ -321,6 +234,73 @@ static void layout_clear(struct py_layout *l)
 	l->stackref_mask = 0;
 }
 
+/*
+ * 3.13: the debug offsets carry part of each struct, the generated table all
+ * of it.  A field only the table has is taken for a struct only when the
+ * debug offsets agree with the table on every field of that struct they both
+ * carry (and on its anchor struct: the dict for its keys, the object header
+ * for cells and modules): a table that disagrees is not half-trusted.  What
+ * is left out stays OFF_NONE, and a field the engine cannot do without is an
+ * error (see `required` below).
+ */
+struct trust_group {
+	size_t at, len, anchor_at, anchor_len;
+};
+
+#define TG(g) offsetof(struct py_layout, g), sizeof(((struct py_layout *)0)->g)
+#define TG_ALONE(g) { TG(g), 0, 0 }
+#define TG_ANCHORED(g, a) { TG(g), TG(a) }
+static const struct trust_group groups_313[] = {
+	TG_ALONE(runtime), TG_ALONE(interp), TG_ALONE(gil), TG_ALONE(tstate), TG_ALONE(cframe),
+	TG_ALONE(chunk), TG_ALONE(pyframe), TG_ALONE(iframe), TG_ALONE(code), TG_ALONE(object),
+	TG_ALONE(type), TG_ALONE(tuple), TG_ALONE(list), TG_ALONE(dict),
+	TG_ANCHORED(dictkeys, dict), TG_ANCHORED(dictvalues, dict),
+	TG_ALONE(float_obj), TG_ALONE(long_obj), TG_ALONE(int_obj), TG_ALONE(bytes),
+	TG_ALONE(unicode), TG_ALONE(set), TG_ANCHORED(module, object), TG_ANCHORED(gen, iframe),
+	TG_ANCHORED(cell, object), TG_ALONE(member),
+};
+
+/* Whether the debug-filled fields in [at, at+len) all equal the table's. */
+static int group_agrees(const struct py_layout *out, const struct py_layout *table, size_t at, size_t len)
+{
+	for (size_t off = at; off + sizeof(int32_t) <= at + len; off += sizeof(int32_t)) {
+		int32_t mine, theirs;
+		memcpy(&mine, (const char *)out + off, sizeof mine);
+		memcpy(&theirs, (const char *)table + off, sizeof theirs);
+		if (mine != OFF_NONE && mine != theirs)
+			return 0;
+	}
+	return 1;
+}
+
+static void inherit_313(struct py_layout *out, const struct py_layout *table)
+{
+	for (size_t i = 0; i < sizeof groups_313 / sizeof groups_313[0]; i++) {
+		const struct trust_group *g = &groups_313[i];
+		if (!group_agrees(out, table, g->at, g->len) ||
+		    (g->anchor_len && !group_agrees(out, table, g->anchor_at, g->anchor_len)))
+			continue;
+		for (size_t off = g->at; off + sizeof(int32_t) <= g->at + g->len; off += sizeof(int32_t)) {
+			int32_t mine;
+			memcpy(&mine, (const char *)out + off, sizeof mine);
+			if (mine == OFF_NONE)
+				memcpy((char *)out + off, (const char *)table + off, sizeof mine);
+		}
+	}
+}
+
+/* Facts of the minor that are not struct offsets: models, flags, enum values. */
+static void facts_313(struct py_layout *out, const struct py_layout *table)
+{
+	memcpy(out, table, offsetof(struct py_layout, runtime));
+	out->owner_cstack = table->owner_cstack;
+	out->owner_generator = table->owner_generator;
+	out->managed_dict_offset = table->managed_dict_offset;
+	out->managed_values_offset = table->managed_values_offset;
+	out->owner_interpreter = table->owner_interpreter;
+	out->stackref_mask = table->stackref_mask;
+}
+
 static int parse_313(struct conv *c, const void *blob, size_t len)
 {
 	struct dbg313 d;
@@ -328,11 +308,12 @@ static int parse_313(struct conv *c, const void *blob, size_t len)
 
 	if (len < sizeof d)
 		return fail(c, "debug offsets truncated: %zu bytes, 3.13 needs %zu", len, sizeof d);
+	if (check_raw(c, blob, 13) < 0)
+		return c->failed;
 	memcpy(&d, blob, sizeof d);
+	layout_clear(c->out);
 	if (table)
-		*c->out = *table;
-	else
-		layout_clear(c->out);
+		facts_313(c->out, table);
 	c->out->headers = "3.13 _Py_DebugOffsets";
 	apply_runtime(c, &d.runtime);
 	{
@@ -342,7 +323,12 @@ static int parse_313(struct conv *c, const void *blob, size_t len)
 	apply_tstate(c, &d.tstate);
 	apply_objects(c, &d.object, &d.type, &d.tuple, &d.list, &d.dict);
 	apply_scalars(c, &d.float_obj, &d.long_obj, &d.bytes, &d.unicode);
-	return c->failed ? -1 : 0;
+	if (c->failed)
+		return c->failed;
+	if (!table)
+		return fail(c, "no generated 3.13 table to complete the debug offsets");
+	inherit_313(c->out, table);
+	return 0;
 }
 
 /*
@@ -407,8 +393,12 @@ static const struct rule rules_314[] = {
 	{ F(unicode.state_ascii_shift), F(unicode.state), SAME },
 };
 
-/* What the engine cannot list threads or walk stacks without. */
-static const struct { const char *name; size_t field; } required_314[] = {
+/*
+ * What the engine cannot list threads, walk stacks or read names without
+ * (3.13 and 3.14): it reads these from local copies without checking for
+ * OFF_NONE.
+ */
+static const struct { const char *name; size_t field; } required[] = {
 #define R(f) { #f, F(f) }
 	R(runtime.interpreters_head), R(interp.next), R(interp.tstate_head),
 	R(tstate.next), R(tstate.interp), R(tstate.current_frame), R(tstate.thread_id),
@@ -422,7 +412,13 @@ static const struct { const char *name; size_t field; } required_314[] = {
 	R(object.type), R(object.var_size), R(type.name), R(type.flags), R(tuple.items),
 	R(bytes.sval), R(unicode.state), R(unicode.length), R(unicode.ascii_size),
 	R(unicode.state_kind_shift), R(unicode.state_compact_shift),
-	R(unicode.state_ascii_shift),
+	R(unicode.state_ascii_shift), R(unicode.compact_size), R(unicode.data),
+	R(code.size), R(type.size), R(type.basicsize),
+	R(type.dictoffset), R(bytes.size), R(long_obj.digits), R(long_obj.tag),
+	R(dict.size), R(dict.keys), R(dict.values), R(dictkeys.indices), R(dictkeys.nentries),
+	R(dictkeys.log2_size), R(dictkeys.log2_index_bytes), R(dictkeys.kind),
+	R(dictkeys.entry_size), R(dictkeys.unicode_entry_size), R(iframe.size),
+	R(tstate.size),
 #undef R
 };
 
@@ -510,6 +506,8 @@ static int parse_314(struct conv *c, const void *blob, size_t len)
 
 	if (len < sizeof d)
 		return fail(c, "debug offsets truncated: %zu bytes, 3.14 needs %zu", len, sizeof d);
+	if (check_raw(c, blob, 14) < 0)
+		return c->failed;
 	memcpy(&d, blob, sizeof d);
 	layout_clear(c->out);
 	models_314(c->out, t313);
@@ -523,14 +521,28 @@ static int parse_314(struct conv *c, const void *blob, size_t len)
 	apply_scalars(c, &d.float_obj, &d.long_obj, &d.bytes, &d.unicode);
 	apply_314_only(c, &d);
 	if (c->failed)
-		return -1;
+		return c->failed;
 	if (t313)
 		inherit_314(c->out, t313);
 	fill_gaps(c->out, layout_for_version(3, 14));
-	for (size_t i = 0; i < sizeof required_314 / sizeof required_314[0]; i++)
-		if (field_of(c->out, required_314[i].field) == OFF_NONE)
-			return fail(c, "unsupported Python 3.14: debug offsets lack %s",
-				    required_314[i].name);
+	return 0;
+}
+
+/* After the merge: nothing the engine needs is missing, and everything fits. */
+static int finish(struct conv *c, unsigned minor)
+{
+	char why[200];
+
+	for (size_t i = 0; i < sizeof required / sizeof required[0]; i++) {
+		if (field_of(c->out, required[i].field) != OFF_NONE)
+			continue;
+		if (minor == 13)
+			return inconsistent(c, "%s cannot be trusted: the debug offsets disagree with "
+					    "the 3.13 table on its struct", required[i].name);
+		return fail(c, "unsupported Python 3.%u: debug offsets lack %s", minor, required[i].name);
+	}
+	if (layout_check(c->out, why, sizeof why) < 0)
+		return inconsistent(c, "%s", why);
 	return 0;
 }
 
@@ -629,10 +641,6 @@ static int parse_315(struct conv *c, const void *blob, size_t len)
 	if (t313)
 		inherit_314(c->out, t313);
 	fill_gaps(c->out, layout_for_version(3, 15));
-	for (size_t i = 0; i < sizeof required_314 / sizeof required_314[0]; i++)
-		if (field_of(c->out, required_314[i].field) == OFF_NONE)
-			return fail(c, "unsupported Python 3.15: debug offsets lack %s",
-				    required_314[i].name);
 	return 0;
 }
 
@@ -694,6 +702,7 @@ int layout_from_debug_offsets(const void *blob, size_t len, struct py_layout *ou
 	const struct shape *sh;
 	unsigned major, minor;
 	char ver[32];
+	int rc;
 
 	if (why && whylen)
 		why[0] = '\0';
@@ -708,8 +717,10 @@ int layout_from_debug_offsets(const void *blob, size_t len, struct py_layout *ou
 		return fail(&c, "implausible debug offsets version 0x%llx",
 			    (unsigned long long)h.version);
 	version_text(h.version, ver, sizeof ver);
-	if ((sh = shape_for(minor, h.free_threaded != 0)) != NULL)
-		return sh->parse(&c, blob, len);
+	if ((sh = shape_for(minor, h.free_threaded != 0)) != NULL) {
+		rc = sh->parse(&c, blob, len);
+		return rc < 0 ? rc : finish(&c, minor);
+	}
 	if (h.free_threaded && shape_for(minor, 0)) {
 		fail(&c, "free-threaded CPython %u.%ut is not supported yet", major, minor);
 		return LAYOUT_DEBUG_REFUSED;

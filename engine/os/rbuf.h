@@ -16,9 +16,12 @@
 /* An address in the target.  Never a local pointer type. */
 typedef uint64_t raddr_t;
 
+/* A field at a negative offset (OFF_NONE: absent in this version) reads as 0. */
 static inline uint64_t rbuf_u64(const uint8_t *buf, int32_t off)
 {
 	uint64_t v;
+	if (off < 0)
+		return 0;
 	memcpy(&v, buf + off, sizeof(v));
 	return v;
 }
@@ -26,6 +29,8 @@ static inline uint64_t rbuf_u64(const uint8_t *buf, int32_t off)
 static inline uint32_t rbuf_u32(const uint8_t *buf, int32_t off)
 {
 	uint32_t v;
+	if (off < 0)
+		return 0;
 	memcpy(&v, buf + off, sizeof(v));
 	return v;
 }

@@ -59,8 +59,9 @@ static int read_code(struct target *t, raddr_t addr, struct code_info *ci, struc
 	size_t len = (size_t)L->code.size;
 	int rc;
 
-	if (len > sizeof(buf))
-		len = sizeof(buf);
+	/* every field read below lies inside code.size (layout_check) */
+	if (L->code.size <= 0 || len > sizeof(buf))
+		return err_set(e, PS_EUNSUP, "no usable code object layout");
 	if ((rc = remote_read(&t->mem, addr, buf, len, e)) < 0)
 		return rc;
 	if (t->code_type && rbuf_u64(buf, L->object.type) != t->code_type)

@@ -115,7 +115,7 @@ static void fill_from_code(struct target *t, struct py_thread *th, size_t prev, 
 static int walk_objects(struct target *t, const uint8_t *ts, struct py_thread *th, size_t prev, struct pyspy_err *e)
 {
 	const struct py_layout *L = &t->layout;
-	uint8_t buf[512];
+	uint8_t buf[TARGET_FRAME_MAX];
 	raddr_t addr = rbuf_u64(ts, L->tstate.frame);
 	struct loopcheck lc = { 0 };
 
@@ -291,7 +291,7 @@ static int walk_iframes(struct target *t, const uint8_t *ts, struct py_thread *t
 {
 	const struct py_layout *L = &t->layout;
 	struct chunk_copy cc = { 0 };
-	uint8_t buf[512];
+	uint8_t buf[TARGET_FRAME_MAX];
 	size_t seen = 0;
 	raddr_t addr;
 	int rc = 0;
@@ -323,9 +323,12 @@ static int walk_iframes(struct target *t, const uint8_t *ts, struct py_thread *t
 			rc = err_set(e, PS_ETORN, "the frame chain loops at 0x%" PRIx64 " (read while it changed)", addr);
 			break;
 		}
-		const uint8_t *b = iframe_bytes(t, &cc, addr, buf, e);
+		struct pyspy_err re = { 0 };
+		const uint8_t *b = iframe_bytes(t, &cc, addr, buf, &re);
 		if (!b) {
-			rc = -e->code;
+			rc = -re.code;
+			if (e)
+				*e = re;
 			break;
 		}
 		raddr_t previous = rbuf_u64(b, L->iframe.previous);
@@ -375,6 +378,10 @@ int frames_walk(struct target *t, const uint8_t *tstate, struct py_thread *th, s
 {
 	size_t prev = th->frames ? th->nframes : 0;
 	th->nframes = 0;
+	/* the layout sizes both reads; attach refuses one that does not fit, this
+	 * guards targets made offline (tests, fuzzing) */
+	if (!t->tstate_len || !t->iframe_len || t->iframe_len > TARGET_FRAME_MAX)
+		return err_set(e, PS_EUNSUP, "no usable frame layout");
 	if (t->layout.frame_model == FRAME_MODEL_OBJECT)
 		return walk_objects(t, tstate, th, prev, e);
 	return walk_iframes(t, tstate, th, prev, e);

@@ -41,7 +41,7 @@ int pyobj_type_at(struct target *t, raddr_t type, const struct type_info **out, 
 	}
 	uint8_t buf[1024];
 	size_t len = (size_t)(L->type.heap_size > 0 ? L->type.heap_size : L->type.size);
-	if (len > sizeof(buf) || len == 0)
+	if (len > sizeof(buf) || len == 0 || L->type.size <= 0 || (size_t)L->type.size > sizeof(buf))
 		return err_set(e, PS_ECORRUPT, "type object layout too large");
 	/* A static type is not a heap type: the tail may not exist.  Read the base part first. */
 	int rc = remote_read(&t->mem, type, buf, (size_t)L->type.size, e);
@@ -164,8 +164,11 @@ static int str_pep393(struct target *t, raddr_t obj, const uint8_t *head, size_t
 		return err_set(e, PS_ECORRUPT, "str at 0x%" PRIx64 " has a bad header", obj);
 	if (compact)
 		at = obj + (raddr_t)(ascii ? L->unicode.ascii_size : L->unicode.compact_size);
-	else if (remote_read_ptr(&t->mem, obj + (raddr_t)L->unicode.data, &at, e) < 0)
-		return -e->code;
+	else {
+		int rc = remote_read_ptr(&t->mem, obj + (raddr_t)L->unicode.data, &at, e);
+		if (rc < 0)
+			return rc;
+	}
 	/* never fetch more than the output can hold: a UTF-8 char is at least one byte */
 	size_t count = (size_t)length < cap ? (size_t)length : cap - 1;
 	uint8_t local[1024], *data;
@@ -230,9 +233,12 @@ int pyobj_str(struct target *t, raddr_t obj, char *buf, size_t cap, size_t *len,
 	buf[0] = '\0';
 	if (!obj)
 		return err_set(e, PS_EFAULT, "NULL string object");
-	size_t need = (size_t)(L->unicode.compact_size > L->bytes.sval ? L->unicode.compact_size : L->bytes.sval);
-	if (L->unicode.size > (int32_t)need)
-		need = (size_t)L->unicode.size;
+	int32_t most = L->unicode.compact_size > L->bytes.sval ? L->unicode.compact_size : L->bytes.sval;
+	if (L->unicode.size > most)
+		most = L->unicode.size;
+	if (most <= 0 || most > (int32_t)sizeof(head))
+		return err_set(e, PS_EUNSUP, "no usable str layout");
+	size_t need = (size_t)most;
 	int rc = read_head(t, obj, head, sizeof(head), need, &got, e);
 	if (rc < 0)
 		return rc;
@@ -260,18 +266,32 @@ int pyobj_str_intern(struct target *t, raddr_t obj, const char **out, struct pys
 	return *out ? 0 : err_set(e, PS_ENOMEM, "out of memory");
 }
 
+int pyobj_check_span(struct target *t, raddr_t obj, const char *what, raddr_t at, uint64_t len, struct pyspy_err *e)
+{
+	uint8_t last;
+	if (len == 0)
+		return 0;
+	if (at + len < at || remote_read(&t->mem, at + len - 1, &last, 1, NULL) < 0)
+		return err_set(e, PS_ETORN, "%s at 0x%" PRIx64 " claims %" PRIu64 " bytes that are not there", what, obj, len);
+	return 0;
+}
+
 int pyobj_bytes(struct target *t, raddr_t obj, uint8_t **out, size_t *len, size_t max, struct pyspy_err *e)
 {
 	const struct py_layout *L = &t->layout;
 	uint8_t head[64];
 	*out = NULL;
 	*len = 0;
+	if (L->bytes.sval <= 0 || L->bytes.sval > (int32_t)sizeof(head) || L->object.var_size + 8 > L->bytes.sval)
+		return err_set(e, PS_EUNSUP, "no usable bytes layout");
 	int rc = remote_read(&t->mem, obj, head, (size_t)L->bytes.sval, e);
 	if (rc < 0)
 		return rc;
 	int64_t n = (int64_t)rbuf_u64(head, L->object.var_size);
 	if (n < 0 || (uint64_t)n > max)
 		return err_set(e, PS_ECORRUPT, "bytes at 0x%" PRIx64 " has a bad length %" PRId64, obj, n);
+	if ((rc = pyobj_check_span(t, obj, "bytes", obj + (raddr_t)L->bytes.sval, (uint64_t)n, e)) < 0)
+		return rc;
 	*out = malloc((size_t)n + 1);
 	if (!*out)
 		return err_set(e, PS_ENOMEM, "out of memory");
@@ -296,6 +316,9 @@ int pyobj_int(struct target *t, raddr_t obj, uint64_t *mag, bool *negative, stru
 	if (rc < 0)
 		return rc;
 	*negative = false;
+	if (L->int_obj.ival + 8 > (int32_t)sizeof(buf) || L->long_obj.digits + 12 > (int32_t)sizeof(buf) ||
+	    L->long_obj.digits < 0)
+		return err_set(e, PS_EUNSUP, "no usable int layout");
 	if (ti->flags & L->tpflags.int_subclass) {
 		rc = remote_read(&t->mem, obj, buf, (size_t)L->int_obj.ival + 8, e);
 		if (rc < 0)

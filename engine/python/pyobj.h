@@ -52,6 +52,14 @@ int pyobj_str(struct target *t, raddr_t obj, char *buf, size_t cap, size_t *len,
 int pyobj_str_intern(struct target *t, raddr_t obj, const char **out, struct pyspy_err *e);
 
 /* The bytes of a bytes object (str on 2.7) in a malloc'd buffer, at most max bytes. */
+/*
+ * Before a length read from the target sizes a copy or an allocation: check
+ * that the last byte of [at, at+len) can be read.  A torn or corrupt length
+ * usually runs off the mapping; then -PS_ETORN, "<what> at 0x.. claims N
+ * bytes that are not there", instead of a huge allocation.  0 if len is 0.
+ */
+int pyobj_check_span(struct target *t, raddr_t obj, const char *what, raddr_t at, uint64_t len, struct pyspy_err *e);
+
 int pyobj_bytes(struct target *t, raddr_t obj, uint8_t **out, size_t *len, size_t max, struct pyspy_err *e);
 
 /* An int (or 2.7 int/long) that fits in 64 bits: magnitude and sign. */

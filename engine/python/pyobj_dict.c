@@ -27,6 +27,10 @@ static int visit_entries(struct target *t, const struct dict_scan *d, dict_visit
 {
 	uint8_t buf[4096];
 	raddr_t vals[512];
+	/* entry sizes come from the layout: a stride the key and value fit in */
+	if (d->entry_size < 16 || d->entry_size > 64 || d->key_off < 0 || d->value_off < 0 ||
+	    (uint32_t)d->key_off + 8 > d->entry_size || (uint32_t)d->value_off + 8 > d->entry_size)
+		return err_set(e, PS_EUNSUP, "no usable dict entry layout");
 	uint64_t per = sizeof(buf) / d->entry_size;
 	if (d->count > DICT_MAX_ENTRIES)
 		return err_set(e, PS_ECORRUPT, "dict with %" PRIu64 " entries is implausible", d->count);
@@ -58,6 +62,8 @@ static int keys_scan(struct target *t, raddr_t keys, raddr_t values, struct dict
 {
 	const struct py_layout *L = &t->layout;
 	uint8_t kb[128];
+	if (L->dictkeys.indices <= 0 || L->dictkeys.indices > (int32_t)sizeof(kb))
+		return err_set(e, PS_EUNSUP, "no usable dict keys layout");
 	int rc = remote_read(&t->mem, keys, kb, (size_t)L->dictkeys.indices, e);
 	if (rc < 0)
 		return rc;
@@ -68,6 +74,8 @@ static int keys_scan(struct target *t, raddr_t keys, raddr_t values, struct dict
 	d->key_off = 8;
 	d->value_off = 16;
 	if (L->dict_model == DICT_MODEL_COMPACT311) {
+		if (L->dictkeys.log2_size < 0 || L->dictkeys.log2_index_bytes < 0 || L->dictkeys.kind < 0)
+			return err_set(e, PS_EUNSUP, "no usable dict keys layout");
 		unsigned log2_size = kb[L->dictkeys.log2_size];
 		unsigned log2_ib = kb[L->dictkeys.log2_index_bytes];
 		if (log2_size > 40 || log2_ib > 43)
@@ -94,6 +102,8 @@ int pyobj_dict_foreach(struct target *t, raddr_t dict, dict_visit_fn fn, void *a
 	const struct py_layout *L = &t->layout;
 	uint8_t db[256];
 	struct dict_scan d;
+	if (L->dict.size <= 0 || L->dict.size > (int32_t)sizeof(db))
+		return err_set(e, PS_EUNSUP, "no usable dict layout");
 	int rc = remote_read(&t->mem, dict, db, (size_t)L->dict.size, e);
 	if (rc < 0)
 		return rc;

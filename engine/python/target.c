@@ -24,6 +24,7 @@
 #include <string.h>
 
 #include "layouts/debug_offsets.h"
+#include "layouts/layout_check.h"
 #include "code.h"
 #include "engine/os/elfsym.h"
 #include "pyobj.h"
@@ -134,12 +135,12 @@ static int choose_layout(struct target *t, struct elfsym *es, struct pyspy_err *
 	const struct py_layout *table;
 
 	if (rt && remote_read(&t->mem, rt, &head, sizeof(head), NULL) == 0 && memcmp(head.cookie, "xdebugpy", 8) == 0) {
-		size_t len = layout_debug_offsets_size(head.version);
-		uint8_t *blob = len ? malloc(len) : NULL;
-		char why[256] = "";
 		if (pyversion_from_hex(head.version, &t->version) < 0)
 			return err_set(e, PS_EUNSUP, "pid %d: _Py_DebugOffsets carries an implausible version 0x%" PRIx64, (int)t->pid, head.version);
 		pyversion_format(&t->version, t->version_str, sizeof(t->version_str));
+		size_t len = layout_debug_offsets_size(head.version);
+		uint8_t *blob = len ? malloc(len) : NULL;
+		char why[256] = "";
 		int rc;
 		if (!len)	/* no shape known for this version: the header says why */
 			rc = layout_from_debug_offsets(&head, sizeof(head), &t->layout, why, sizeof(why));
@@ -148,6 +149,8 @@ static int choose_layout(struct target *t, struct elfsym *es, struct pyspy_err *
 		free(blob);
 		if (rc == LAYOUT_DEBUG_REFUSED)
 			return err_set(e, PS_EUNSUP, "%s", why);
+		if (rc == LAYOUT_DEBUG_INCONSISTENT)
+			return err_set(e, PS_EUNSUP, "the target's debug offsets are inconsistent (%s)", why);
 		if (rc < 0)
 			return err_set(e, PS_EUNSUP, "unsupported Python %s: %s", t->version_str, why[0] ? why : "its debug offsets cannot be read");
 		table = layout_for_version(t->version.major, t->version.minor);
@@ -348,7 +351,9 @@ static size_t max_end(const int32_t *offs, size_t n, size_t width)
 	return m;
 }
 
-/* How much of a PyThreadState and of a frame struct the walk needs. */
+/* How much of a PyThreadState and of a frame struct the walk needs; never
+ * more than the buffers they fill (TARGET_TSTATE_MAX, TARGET_FRAME_MAX): a
+ * layout asking for more is refused at attach, and reads nothing offline. */
 static void read_sizes(struct target *t)
 {
 	const struct py_layout *L = &t->layout;
@@ -362,6 +367,25 @@ static void read_sizes(struct target *t)
 		int32_t f[] = { L->iframe.previous, L->iframe.code, L->iframe.instr, L->iframe.owner, L->iframe.is_entry };
 		t->iframe_len = max_end(f, 5, 8);
 	}
+	if (t->tstate_len > TARGET_TSTATE_MAX)
+		t->tstate_len = 0;
+	if (t->iframe_len > TARGET_FRAME_MAX)
+		t->iframe_len = 0;
+}
+
+/* Every layout, built in or from the target, must fit the engine's buffers. */
+static int check_layout(struct target *t, struct pyspy_err *e)
+{
+	char why[200];
+	bool from_target = strncmp(t->layout_origin, "the target's", 12) == 0;
+	if (layout_check(&t->layout, why, sizeof(why)) < 0)
+		return err_set(e, PS_EUNSUP, from_target ? "the target's debug offsets are inconsistent (%s)"
+					 : "the layout table is inconsistent (%s)", why);
+	read_sizes(t);
+	if (!t->tstate_len || !t->iframe_len)
+		return err_set(e, PS_EUNSUP, "the target's layout needs more than %d bytes of a thread state or %d of a frame",
+			       TARGET_TSTATE_MAX, TARGET_FRAME_MAX);
+	return 0;
 }
 
 static void find_globals(struct target *t, struct elfsym *es)
@@ -399,9 +423,8 @@ int target_attach(struct target *t, pid_t pid, const struct attach_opts *opts, s
 		goto fail;
 	if ((rc = find_module(t, &es, e)) < 0)
 		goto fail;
-	if ((rc = choose_layout(t, &es, e)) < 0)
+	if ((rc = choose_layout(t, &es, e)) < 0 || (rc = check_layout(t, e)) < 0)
 		goto fail;
-	read_sizes(t);
 	find_globals(t, &es);
 	if ((rc = locate_interp(t, &es, only, e)) < 0)
 		goto fail;

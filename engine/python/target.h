@@ -68,8 +68,8 @@ struct target {
 	raddr_t tstate_current;    /* 2.7/3.6: address of _PyThreadState_Current, else 0 */
 	raddr_t code_type;         /* PyCode_Type, for validating code objects; 0 if unknown */
 
-	size_t tstate_len;         /* bytes of PyThreadState to read: enough for every field used */
-	size_t iframe_len;         /* bytes of a frame struct to read */
+	size_t tstate_len;         /* bytes of PyThreadState to read: enough for every field used, <= TARGET_TSTATE_MAX */
+	size_t iframe_len;         /* bytes of a frame struct to read, <= TARGET_FRAME_MAX; 0: no usable layout */
 	int pthread_tid_offset;    /* ≤3.7: where glibc keeps the tid in struct pthread; -1 unknown */
 
 	uint64_t image_id;         /* procfs_image_id() at attach: an exec changes it */
@@ -84,6 +84,11 @@ struct target {
 	target_release_fn on_detach[TARGET_HOOKS]; /* see target_on_detach() */
 	int nhooks;
 };
+
+/* The most of a thread state and of a frame struct one read fetches (the
+ * frame walk's stack buffer is TARGET_FRAME_MAX bytes). */
+#define TARGET_TSTATE_MAX 4096
+#define TARGET_FRAME_MAX 512
 
 struct attach_opts {
 	enum locate_method locate; /* LOCATE_ANY unless testing one method */

@@ -45,6 +45,8 @@ static int read_interp(struct target *t, struct thread_list *l, raddr_t interp, 
 	int rc = target_read_ptr(t, interp + (raddr_t)L->interp.tstate_head, &ts, e);
 	if (rc < 0)
 		return err_wrap(e, "reading the thread list");
+	if (!t->tstate_len || t->tstate_len > TARGET_TSTATE_MAX)
+		return err_set(e, PS_EUNSUP, "no usable thread-state layout");
 	while (ts) {
 		if (l->n >= THREADS_MAX)
 			return err_set(e, PS_ECORRUPT, "more than %d threads: the thread list loops or is corrupt", THREADS_MAX);

@@ -26,9 +26,10 @@ static int member_name(struct target *t, raddr_t at, const char **out, struct py
 {
 	char name[128];
 	memset(name, 0, sizeof(name));
+	int rc;
 	if (remote_read(&t->mem, at, name, sizeof(name) - 1, NULL) < 0 &&
-	    remote_read(&t->mem, at, name, 16, e) < 0)
-		return -e->code;
+	    (rc = remote_read(&t->mem, at, name, 16, e)) < 0)
+		return rc;
 	name[sizeof(name) - 1] = '\0';
 	*out = strtab_intern(&t->strings, name, strlen(name));
 	return *out ? 0 : err_set(e, PS_ENOMEM, "out of memory");

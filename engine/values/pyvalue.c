@@ -106,6 +106,8 @@ static void d_sequence(struct vctx *c, raddr_t obj, int level, bool tuple, struc
 		return unreadable(c, v, &e);
 	}
 	size_t k = item_cap(c, (uint64_t)n);
+	if (pyobj_check_span(c->t, obj, tuple ? "tuple" : "list", at, (uint64_t)k * 8, &e) < 0)
+		return unreadable(c, v, &e);
 	raddr_t *ptrs = malloc((k ? k : 1) * sizeof(*ptrs));
 	v->items = calloc(k ? k : 1, sizeof(*v->items));
 	v->kind = PYV_LIST;

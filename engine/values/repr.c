@@ -53,6 +53,10 @@ static void r_int(struct rctx *c, raddr_t obj, const struct type_info *ti, bool 
 	uint8_t head[64];
 	size_t hdr = (size_t)L->long_obj.digits;
 
+	if (L->long_obj.digits <= 0 || hdr > sizeof(head) || L->int_obj.ival + 8 > (int32_t)sizeof(head)) {
+		err_set(&e, PS_EUNSUP, "no usable int layout");
+		return repr_unreadable(c, &e);
+	}
 	if (L->tpflags.int_subclass && (ti->flags & L->tpflags.int_subclass)) {
 		if (remote_read(&c->t->mem, obj, head, (size_t)L->int_obj.ival + 8, &e) < 0)
 			return repr_unreadable(c, &e);
@@ -143,6 +147,8 @@ static uint32_t *units_to_cp(const uint8_t *b, size_t count, int kind)
 static void text_at(struct rctx *c, raddr_t at, size_t count, int kind, bool py2)
 {
 	struct pyspy_err e = { 0 };
+	if (pyobj_check_span(c->t, at, "str data", at, (uint64_t)count * (uint64_t)kind, &e) < 0)
+		return repr_unreadable(c, &e);
 	uint8_t *raw = malloc(count * (size_t)kind + 1);
 	uint32_t *cp = NULL;
 	if (!raw)
@@ -162,8 +168,12 @@ static void r_str(struct rctx *c, raddr_t obj)
 	const struct py_layout *L = &c->t->layout;
 	struct pyspy_err e = { 0 };
 	uint8_t head[128];
-	size_t hlen = (size_t)(L->unicode.size > 0 && L->unicode.size < 128 ? L->unicode.size : 64);
+	size_t hlen = (size_t)L->unicode.size;
 
+	if (L->unicode.size <= 0 || hlen > sizeof(head)) {
+		err_set(&e, PS_EUNSUP, "no usable str layout");
+		return repr_unreadable(c, &e);
+	}
 	if (remote_read(&c->t->mem, obj, head, hlen, &e) < 0)
 		return repr_unreadable(c, &e);
 	int64_t length = (int64_t)rbuf_u64(head, L->unicode.length);
@@ -174,8 +184,7 @@ static void r_str(struct rctx *c, raddr_t obj)
 	size_t count = (size_t)length < repr_room(c) ? (size_t)length : repr_room(c);
 	if (L->str_model == STR_MODEL_PY2)
 		return text_at(c, rbuf_u64(head, L->unicode.py2_str), count, L->unicode_size, true);
-	uint32_t state;
-	memcpy(&state, head + L->unicode.state, sizeof(state));
+	uint32_t state = rbuf_u32(head, L->unicode.state);
 	int kind = (int)((state >> L->unicode.state_kind_shift) & 7);
 	bool compact = (state >> L->unicode.state_compact_shift) & 1;
 	bool ascii = (state >> L->unicode.state_ascii_shift) & 1;
@@ -201,6 +210,8 @@ static void r_bytes(struct rctx *c, raddr_t obj)
 		return repr_unreadable(c, &e);
 	}
 	size_t count = (size_t)length < repr_room(c) ? (size_t)length : repr_room(c);
+	if (pyobj_check_span(c->t, obj, "bytes", obj + (raddr_t)L->bytes.sval, count, &e) < 0)
+		return repr_unreadable(c, &e);
 	uint8_t *raw = malloc(count + 1);
 	if (!raw) {
 		err_set(&e, PS_ENOMEM, "out of memory");

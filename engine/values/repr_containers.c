@@ -85,6 +85,10 @@ void repr_sequence(struct rctx *c, raddr_t obj, int level, bool tuple)
 	if (!enter(c, obj, level, tuple ? "(...)" : "[...]"))
 		return;
 	size_t k = item_cap(c, (uint64_t)n), i = 0;
+	if (pyobj_check_span(c->t, obj, tuple ? "tuple" : "list", items, (uint64_t)k * 8, &e) < 0) {
+		leave(c);
+		return repr_unreadable(c, &e);
+	}
 	raddr_t *v = malloc((k ? k : 1) * sizeof(*v));
 	strbuf_addch(&c->sb, tuple ? '(' : '[');
 	if (!v)

@@ -24,6 +24,7 @@ import threading
 
 import harness
 import badinput_tests
+import hostile_tests
 import interp_tests
 import launch_tests
 import lua_tests
@@ -41,7 +42,7 @@ import values_tests
 PER_INTERP_GROUPS = (stacks_tests, status_tests, interp_tests, values_tests, profile_tests, truth_tests, lua_tests,
                      native_tests, launch_tests)
 ONCE_GROUPS = (shell_tests, tty_tests, profile_tests, truth_tests, lua_tests, native_tests, safety_tests, badinput_tests,
-               launch_tests)
+               launch_tests, hostile_tests)
 
 
 def test_names(labels):

@@ -21,7 +21,7 @@ import sys
 import tempfile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-NAMES = ("linetable", "pyobj", "frames", "elf")
+NAMES = ("linetable", "pyobj", "frames", "elf", "offsets")
 LIMITS = ["-timeout=10", "-rss_limit_mb=1024", "-malloc_limit_mb=256", "-max_len=65536",
           "-print_final_stats=1", "-close_fd_mask=3"]
 

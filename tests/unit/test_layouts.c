@@ -30,6 +30,7 @@
 
 #include "layouts/debug_offsets.h"
 #include "layouts/layout.h"
+#include "layouts/layout_check.h"
 #include "layouts/layout_fields.h"
 
 #define LIBPY313 "/root/.pyenv/versions/3.13.0/lib/libpython3.13.so.1.0"
@@ -392,6 +393,95 @@ static void test_debug_offsets(void)
 	test_314(blob);
 }
 
+
+/* ---- hostile tables: tests/unit/data/debug_offsets-*.bin, read from live targets ---- */
+
+static int read_blob(const char *path, unsigned char *buf, size_t len)
+{
+	FILE *f = fopen(path, "rb");
+	size_t n = f ? fread(buf, 1, len, f) : 0;
+
+	if (f)
+		fclose(f);
+	return n == len ? 0 : -1;
+}
+
+static void put_word(unsigned char *blob, int slot, uint64_t v)
+{
+	memcpy(blob + slot * 8, &v, sizeof v);
+}
+
+/* A scribbled copy of blob: slot a = va (and b = vb when b > 0); the parse result. */
+static int scribbled(const unsigned char *blob, size_t len, int a, uint64_t va, int b, uint64_t vb,
+		     struct py_layout *l, char *why, size_t whylen)
+{
+	unsigned char bad[1024];
+
+	memcpy(bad, blob, len);
+	put_word(bad, a, va);
+	if (b > 0)
+		put_word(bad, b, vb);
+	return layout_from_debug_offsets(bad, len, l, why, whylen);
+}
+
+static void test_hostile(void)
+{
+	unsigned char b313[584], b314[760];
+	const struct py_layout *t = layout_for_version(3, 13);
+	struct py_layout l;
+	char why[200];
+	int rc, ok;
+
+	for (size_t i = 0; i < layout_table_count; i++)
+		check(layout_check(layout_tables[i], why, sizeof why) == 0, "table %s fits the engine's buffers %s",
+		      layout_tables[i]->headers, why);
+	if (read_blob("tests/unit/data/debug_offsets-3.13.0.bin", b313, sizeof b313) != 0 ||
+	    read_blob("tests/unit/data/debug_offsets-3.14.10.bin", b314, sizeof b314) != 0) {
+		printf("SKIP - tests/unit/data/debug_offsets-*.bin not found (run from the repository root)\n");
+		return;
+	}
+	/* a well-formed table gives exactly the generated table: no behaviour change */
+	rc = layout_from_debug_offsets(b313, sizeof b313, &l, why, sizeof why);
+	ok = rc == 0;
+#define SAME(f) ok = ok && l.f == t->f;
+	LAYOUT_SCALAR_FIELDS(SAME)
+	LAYOUT_OFFSET_FIELDS(SAME)
+	LAYOUT_TPFLAG_FIELDS(SAME)
+#undef SAME
+	check(ok && l.frame_model == t->frame_model && l.dict_model == t->dict_model,
+	      "real 3.13 table gives the generated layout, every field %s", why);
+	rc = layout_from_debug_offsets(b314, sizeof b314, &l, why, sizeof why);
+	check(rc == 0 && layout_check(&l, why, sizeof why) == 0 && l.tstate.current_frame == 72,
+	      "real 3.14 table (Debian 3.14.10) parses and fits %s", why);
+	/* the exact message: thread_state.size (word 19), current_frame (word 23) */
+	rc = scribbled(b313, sizeof b313, 19, 80, 23, 100000, &l, why, sizeof why);
+	check(rc == LAYOUT_DEBUG_INCONSISTENT && strcmp(why, "thread_state.current_frame = 100000 past its size 80") == 0,
+	      "3.13 current_frame past a shrunk thread_state: %s", why);
+	rc = scribbled(b314, sizeof b314, 22, 80, 26, 100000, &l, why, sizeof why);
+	check(rc == LAYOUT_DEBUG_INCONSISTENT && strcmp(why, "thread_state.current_frame = 100000 past its size 80") == 0,
+	      "3.14 current_frame past a shrunk thread_state: %s", why);
+	rc = scribbled(b313, sizeof b313, 28, 1ull << 40, 0, 0, &l, why, sizeof why);
+	check(rc == LAYOUT_DEBUG_INCONSISTENT && strstr(why, "interpreter_frame.size = 1099511627776, not within 1 to 512"),
+	      "3.13 interpreter_frame.size 2^40 refused: %s", why);
+	rc = scribbled(b313, sizeof b313, 23, (uint64_t)-8, 0, 0, &l, why, sizeof why);
+	check(rc == LAYOUT_DEBUG_INCONSISTENT && strstr(why, "thread_state.current_frame = 18446744073709551608 past"),
+	      "3.13 current_frame -8 refused: %s", why);
+	rc = scribbled(b313, sizeof b313, 23, 7, 0, 0, &l, why, sizeof why);
+	check(rc == LAYOUT_DEBUG_INCONSISTENT && strstr(why, "not aligned to 8"), "3.13 current_frame 7 refused: %s", why);
+	rc = scribbled(b314, sizeof b314, 35, 100000, 0, 0, &l, why, sizeof why);
+	check(rc == LAYOUT_DEBUG_INCONSISTENT && strstr(why, "interpreter_frame.localsplus = 100000 past its size 88"),
+	      "3.14 localsplus 100000 refused: %s", why);
+	/* consistent but wrong: accepted, and the table's tstate-only fields are not half-trusted */
+	rc = scribbled(b313, sizeof b313, 23, 8, 0, 0, &l, why, sizeof why);
+	check(rc == 0 && l.tstate.current_frame == 8 && l.tstate.datastack_top == OFF_NONE &&
+	      l.iframe.globals == t->iframe.globals && layout_check(&l, why, sizeof why) == 0,
+	      "3.13 current_frame 8: accepted, datastack_top dropped, other structs kept %s", why);
+	/* a struct the engine needs, disowned by a disagreement */
+	rc = scribbled(b313, sizeof b313, 58, 16, 0, 0, &l, why, sizeof why);
+	check(rc == LAYOUT_DEBUG_INCONSISTENT && strstr(why, "cannot be trusted"),
+	      "3.13 dict_object.ma_values moved: dict keys not guessed: %s", why);
+}
+
 int main(int argc, char **argv)
 {
 	const char *dir = argc > 1 ? argv[1] : getenv("PYSPY_UNIT_DATA");
@@ -402,6 +492,7 @@ int main(int argc, char **argv)
 	test_tables();
 	test_debug_offsets();
 	test_315(dir);
+	test_hostile();
 	printf("%d passed, %d failed\n", passed, failed);
 	return failed ? 1 : 0;
 }
