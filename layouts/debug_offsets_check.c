@@ -7,8 +7,8 @@
  * and each field, with the width read there, inside its section's size and
  * aligned to that width.  Names are CPython's (section.field of struct
  * _Py_DebugOffsets), so a refusal points at the slot that is wrong.
- * llist_node and debugger_support (3.14) carry no size and are never used,
- * so they are not checked.
+ * llist_node and debugger_support (3.14+) and err_stackitem (3.15) carry no
+ * size and are never used, so they are not checked.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -132,6 +132,65 @@ static const struct dcheck checks_314[] = {
 	FLD(struct dbg314, "gen_object.gi_frame_state", gen.gi_frame_state, 1),
 };
 
+/* 3.15: 3.14's sections, thread_state's new fields, and the groups whose shape
+ * changed (type_object, heap_type_object, unicode_object, gc) listed out. */
+static const struct dcheck checks_315[] = {
+	CHECKS_HEAD(struct dbg315),
+	FLD(struct dbg315, "interpreter_state.threads_main", interp.threads_main, 8),
+	FLD(struct dbg315, "interpreter_state.code_object_generation", interp.code_object_generation, 8),
+	FLD(struct dbg315, "interpreter_state.tlbc_generation", interp.tlbc_generation, 4),
+	CHECKS_TSTATE(struct dbg315),
+	FLD(struct dbg315, "thread_state.base_frame", tstate.base_frame, 8),
+	FLD(struct dbg315, "thread_state.last_profiled_frame", tstate.last_profiled_frame, 8),
+	FLD(struct dbg315, "thread_state.holds_gil", tstate.holds_gil, 4),
+	FLD(struct dbg315, "code_object.co_tlbc", code.co_tlbc, 8),
+	SEC(struct dbg315, "interpreter_frame", iframe, LAYOUT_MAX_IFRAME),
+	FLD(struct dbg315, "interpreter_frame.stackpointer", iframe.stackpointer, 8),
+	FLD(struct dbg315, "interpreter_frame.tlbc_index", iframe.tlbc_index, 4),
+	SEC(struct dbg315, "pyobject", object, LAYOUT_MAX_SCALAR),
+	FLD(struct dbg315, "pyobject.ob_type", object.a, 8),
+	SEC(struct dbg315, "type_object", type.base, LAYOUT_MAX_TYPE),
+	FLD(struct dbg315, "type_object.tp_name", type.base.tp_name, 8),
+	FLD(struct dbg315, "type_object.tp_repr", type.base.tp_repr, 8),
+	FLD(struct dbg315, "type_object.tp_flags", type.base.tp_flags, 8),
+	FLD(struct dbg315, "type_object.tp_basicsize", type.tp_basicsize, 8),
+	FLD(struct dbg315, "type_object.tp_dictoffset", type.tp_dictoffset, 8),
+	SEC(struct dbg315, "heap_type_object", heap_type, LAYOUT_MAX_TYPE),
+	FLD(struct dbg315, "heap_type_object.ht_cached_keys", heap_type.a, 8),
+	SEC(struct dbg315, "tuple_object", tuple, LAYOUT_MAX_SMALL),
+	FLD(struct dbg315, "tuple_object.ob_item", tuple.a, 8),
+	FLD(struct dbg315, "tuple_object.ob_size", tuple.b, 8),
+	SEC(struct dbg315, "list_object", list, LAYOUT_MAX_SMALL),
+	FLD(struct dbg315, "list_object.ob_item", list.a, 8),
+	FLD(struct dbg315, "list_object.ob_size", list.b, 8),
+	SEC(struct dbg315, "set_object", set, LAYOUT_MAX_SMALL),
+	FLD(struct dbg315, "set_object.used", set.used, 8),
+	FLD(struct dbg315, "set_object.table", set.table, 8),
+	FLD(struct dbg315, "set_object.mask", set.mask, 8),
+	SEC(struct dbg315, "dict_object", dict, LAYOUT_MAX_SMALL),
+	FLD(struct dbg315, "dict_object.ma_keys", dict.a, 8),
+	FLD(struct dbg315, "dict_object.ma_values", dict.b, 8),
+	SEC(struct dbg315, "float_object", float_obj, LAYOUT_MAX_SCALAR),
+	FLD(struct dbg315, "float_object.ob_fval", float_obj.a, 8),
+	SEC(struct dbg315, "long_object", long_obj, LAYOUT_MAX_SCALAR),
+	FLD(struct dbg315, "long_object.lv_tag", long_obj.a, 8),
+	FLD(struct dbg315, "long_object.ob_digit", long_obj.b, 4),
+	SEC(struct dbg315, "bytes_object", bytes, LAYOUT_MAX_SCALAR),
+	FLD(struct dbg315, "bytes_object.ob_size", bytes.a, 8),
+	FLD(struct dbg315, "bytes_object.ob_sval", bytes.b, 1),
+	SEC(struct dbg315, "unicode_object", unicode.base, LAYOUT_MAX_STR),
+	FLD(struct dbg315, "unicode_object.state", unicode.base.state, 4),
+	FLD(struct dbg315, "unicode_object.length", unicode.base.length, 8),
+	FLD(struct dbg315, "unicode_object.asciiobject_size", unicode.base.ascii_size, 0),
+	FLD(struct dbg315, "unicode_object.compactunicodeobject_size", unicode.compact_size, 0),
+	SEC(struct dbg315, "gc", gc, LAYOUT_MAX_STATE),
+	FLD(struct dbg315, "gc.collecting", gc.collecting, 4),
+	SEC(struct dbg315, "gen_object", gen, LAYOUT_MAX_TYPE),
+	FLD(struct dbg315, "gen_object.gi_name", gen.gi_name, 8),
+	FLD(struct dbg315, "gen_object.gi_iframe", gen.gi_iframe, 8),
+	FLD(struct dbg315, "gen_object.gi_frame_state", gen.gi_frame_state, 1),
+};
+
 static uint64_t word_at(const void *blob, size_t at)
 {
 	uint64_t v;
@@ -187,5 +246,7 @@ int debug_offsets_check(const void *blob, unsigned minor, char *why, size_t whyl
 		return check_list(blob, checks_313, sizeof checks_313 / sizeof checks_313[0], why, whylen);
 	if (minor == 14)
 		return check_list(blob, checks_314, sizeof checks_314 / sizeof checks_314[0], why, whylen);
+	if (minor == 15)
+		return check_list(blob, checks_315, sizeof checks_315 / sizeof checks_315[0], why, whylen);
 	return refuse(why, whylen, "no checks for Python 3.%u debug offsets", minor);
 }
