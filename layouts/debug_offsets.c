@@ -629,12 +629,14 @@ static int parse_315(struct conv *c, const void *blob, size_t len)
 
 	if (len < sizeof d)
 		return fail(c, "debug offsets truncated: %zu bytes, 3.15 needs %zu", len, sizeof d);
-	memcpy(&d, blob, sizeof d);
-	/* the shape first: a pre-release table of another shape is "unknown", not "inconsistent" */
-	if (check_315(c, &d) < 0)
-		return -1;
+	/* as untrusted input first, like 3.13 and 3.14 (a scribbled table gets the
+	 * same message on every version); then the shape: a pre-release table of
+	 * another shape that happens to pass those checks is still refused */
 	if (check_raw(c, blob, 15) < 0)
 		return c->failed;
+	memcpy(&d, blob, sizeof d);
+	if (check_315(c, &d) < 0)
+		return -1;
 	layout_clear(c->out);
 	models_315(c->out, t313);
 	apply_315(c, &d);
