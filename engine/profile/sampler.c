@@ -41,6 +41,7 @@
 #include "engine/os/pause.h"
 #include "engine/os/procfs.h"
 #include "engine/os/taskstat.h"
+#include "cpu_spread.h"
 #include "thread_names.h"
 
 /* A thread's scheduler state is re-read at most this often: at rates up to
@@ -61,6 +62,7 @@ struct sampler {
 	bool first_tick;               /* no baseline yet: every thread gets one, none weighs */
 	uint64_t tick_ns, prev_tick_ns;   /* when this tick and the previous one began */
 	struct thread_names names;
+	struct cpu_spread spread;      /* cpu mode: stacks waiting for their thread's CPU credit */
 	uint64_t rng;
 	uint64_t oversleep;            /* how late a sleep wakes, averaged (ns) */
 	uint64_t prepause_ns;          /* blocking: when the states were read, before pausing */
@@ -146,6 +148,7 @@ static void release(struct sampler *sm)
 	threads_release(&sm->list);
 	taskstat_release(&sm->tasks);
 	thread_names_release(&sm->names);
+	cpu_spread_free(&sm->spread);
 }
 
 /* ---- one tick ---- */
@@ -221,10 +224,13 @@ static bool wanted(struct sampler *sm, struct py_thread *th, raddr_t holder, boo
 	if (!en)
 		return false;
 	if (sm->cpu) {
+		/* walked when it used CPU (its credit) or is shown running (its
+		 * stack is held until the credit comes: see cpu_spread.h) */
 		int64_t w = cpu_weight(sm, en);
-		th->active = w > 0;
+		th->state = task_state(sm, en);
+		th->active = w > 0 || th->state == 'R';
 		*weight = w > 0 ? (uint64_t)w : 0;
-		return w > 0;
+		return th->active;
 	}
 	th->state = task_state(sm, en);
 	th->active = th->state == 'R';
@@ -282,6 +288,37 @@ static void resume(struct sampler *sm, struct pause *pz)
 		after_resume(sm);
 	sm->first_tick = false;
 	taskstat_sweep(&sm->tasks, TASK_KEEP_TICKS);
+	if (sm->cpu && (sm->st->ticks & 255) == 0)
+		cpu_spread_sweep(&sm->spread);
+}
+
+struct spread_ctx {
+	struct sampler *sm;
+	const struct py_thread *th;
+};
+
+static int emit_spread(void *arg, const struct py_frame *frames, size_t nframes, uint64_t ts_us, uint64_t weight)
+{
+	struct spread_ctx *c = arg;
+	struct py_thread copy = *c->th;
+	copy.frames = (struct py_frame *)frames;
+	copy.nframes = nframes;
+	struct sample smp = { ts_us, weight, &copy };
+	c->sm->st->samples++;
+	c->sm->st->weight += weight;
+	return c->sm->o->emit ? c->sm->o->emit(c->sm->o->ctx, &smp) : 0;
+}
+
+/* cpu mode: hold this tick's stack of th (if it has one), and when th's CPU
+ * credit came, share it out over the stacks held since the last one.  Non-zero
+ * when emit asked to stop. */
+static int emit_cpu(struct sampler *sm, const struct py_thread *th, const struct py_thread *stack,
+		    uint64_t ts_us, uint64_t weight)
+{
+	struct spread_ctx c = { sm, th };
+	if (stack && cpu_spread_hold(&sm->spread, stack, ts_us) < 0 && weight)
+		return emit_spread(&c, stack->frames, stack->nframes, ts_us, weight);
+	return weight ? cpu_spread_release_to(&sm->spread, th->os_tid, weight, emit_spread, &c) : 0;
 }
 
 static int tick(struct sampler *sm, uint64_t t0, struct pyspy_err *e)
@@ -323,7 +360,10 @@ static int tick(struct sampler *sm, uint64_t t0, struct pyspy_err *e)
 			} else {
 				sm->st->torn++;
 			}
-			rc = 0;
+			/* its credit still goes to the stacks held before, if any */
+			rc = sm->cpu && emit_cpu(sm, th, NULL, ts_us, weight) ? 1 : 0;
+			if (rc)
+				break;
 			continue;
 		}
 		th->name = (char *)thread_names_get(&sm->names, sm->t, th, clock_now_ns());
@@ -331,6 +371,13 @@ static int tick(struct sampler *sm, uint64_t t0, struct pyspy_err *e)
 		struct sample smp = { ts_us, weight, th };
 		if (sm->o->native && with_native(sm, th, &merged) == 0)
 			smp.thread = &merged;
+		if (sm->cpu) {
+			if (emit_cpu(sm, th, smp.thread, ts_us, weight)) {
+				rc = 1;
+				break;
+			}
+			continue;
+		}
 		sm->st->samples++;
 		sm->st->weight += weight;
 		if (sm->o->emit && sm->o->emit(sm->o->ctx, &smp) != 0) {
