@@ -94,6 +94,7 @@ class Results(object):
     def run(self, name, fn, *args):
         if not self.wanted(name):
             return
+        started = time.time()
         try:
             fn(*args)
         except Fail as e:
@@ -105,8 +106,13 @@ class Results(object):
             self.fail(name, "test error: %r (%s)" % (e, " / ".join(tb[-3:])))
         else:
             self.ok(name)
+        finally:
+            if TIMES:
+                note("  %s took %.1fs" % (name, time.time() - started))
 
 
+# PYSPY_TEST_TIMES=1: each test's duration after its line (to find slow ones)
+TIMES = bool(os.environ.get("PYSPY_TEST_TIMES"))
 _out = threading.local()
 
 

@@ -108,6 +108,9 @@ def main():
     ap.add_argument("--binary", default=os.path.join(harness.REPO, "pyspy-sh"),
                     help="pyspy-sh binary (default: %(default)s)")
     ap.add_argument("-v", "--verbose", action="store_true", help="progress details on stderr")
+    ap.add_argument("--pick", metavar="LABELS",
+                    help="only the interpreters whose label starts with one of these comma-separated "
+                         "prefixes (e.g. pyenv-2.7,system,debian); the rest are named as left out")
     ap.add_argument("-j", "--jobs", type=int, default=int(os.environ.get("PYSPY_TEST_JOBS", "1")),
                     help="interpreters tested at once (default $PYSPY_TEST_JOBS or 1); groups that "
                          "measure time or CPU still run alone")
@@ -116,6 +119,14 @@ def main():
     res = harness.Results(args.pattern)
     spy = harness.Spy(os.path.abspath(args.binary))
     interps = harness.discover(args.python)
+    if args.pick:
+        prefixes = [p for p in args.pick.split(",") if p]
+        keep = [it for it in interps if any(it.label.startswith(p) for p in prefixes)]
+        left = [it.label for it in interps if it not in keep]
+        if left:
+            harness.note("(this run covers %s; left out by --pick: %s)"
+                         % (", ".join(it.label for it in keep), ", ".join(left)))
+        interps = keep
     for it in interps:
         harness.log("interpreter %s: %s%s" % (it.label, it.path, " (%s)" % it.missing if it.missing else ""))
     try:

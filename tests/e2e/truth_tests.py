@@ -1,9 +1,9 @@
 """The truth group (imported by run.py): profiles checked against what the
 program really did, under the shapes that used to make them wrong.
 
-  churn_names   tests/targets/churn_names.py: the main thread spins for 5 s
+  churn_names   tests/targets/churn_names.py: the main thread spins for 3.5 s
                 while short-lived threads job-N come and go (glibc hands a
-                finished thread's id to the next one).  `sample 3s --rate 100`
+                finished thread's id to the next one).  `sample 2s --rate 100`
                 then `save --threads`: the spinning main thread weighs at
                 least 85% of the CPU time schedstat gives it over the run
                 (its kernel tid must be known afresh every tick to read its
@@ -55,12 +55,12 @@ ROOT = re.compile(r"^thread (.*) \((\d+)\)$")
 def t_churn_names(interp, spy):
     tmp = tempfile.mkdtemp(prefix="pyspy-e2e-churn-")
     truth_path = os.path.join(tmp, "jobs.json")
-    target = harness.Target(interp, CHURN_NAMES, ["5", truth_path], tmp, with_truth=False)
+    target = harness.Target(interp, CHURN_NAMES, ["3.5", truth_path], tmp, with_truth=False)
     try:
         target.wait_ready()
         out = os.path.join(tmp, "out.txt")
         main0 = schedstat(target.pid).get(target.pid, 0)
-        r = spy.run(["-p", str(target.pid), "-ex", "sample 3s --rate 100", "-ex", "save --threads " + out, "--batch"])
+        r = spy.run(["-p", str(target.pid), "-ex", "sample 2s --rate 100", "-ex", "save --threads " + out, "--batch"])
         main_cpu = (schedstat(target.pid).get(target.pid, 0) - main0) // 1000
         if r.rc != 0:
             raise Fail("sample failed: %s" % r.describe())
