@@ -15,8 +15,9 @@ struct held {
 
 struct spread_thread {
 	pid_t tid;                 /* 0: free slot */
-	int first, count;          /* ring of `count` stacks from `first` */
+	int first, count;          /* `count` stacks from `first` (a ring until full) */
 	int used;                  /* held a stack since the last sweep */
+	uint64_t seen;             /* stacks offered since the last credit */
 	struct held h[CPU_SPREAD_MAX];
 };
 
@@ -60,15 +61,28 @@ static struct spread_thread *find(struct cpu_spread *c, pid_t tid, int add)
 
 int cpu_spread_hold(struct cpu_spread *c, const struct py_thread *th, uint64_t ts_us)
 {
+	if (!c->rng)
+		c->rng = 0x9e3779b97f4a7c15ull;
 	struct spread_thread *s = find(c, th->os_tid, 1);
 	if (!s)
 		return -1;
-	if (s->count == CPU_SPREAD_MAX) {      /* keep the latest ones */
-		s->first = (s->first + 1) % CPU_SPREAD_MAX;
-		s->count--;
-	}
 	s->used = 1;
-	struct held *h = &s->h[(s->first + s->count) % CPU_SPREAD_MAX];
+	s->seen++;
+	struct held *h;
+	if (s->count < CPU_SPREAD_MAX) {
+		h = &s->h[(s->first + s->count) % CPU_SPREAD_MAX];
+		s->count++;
+	} else {
+		/* full (a high rate, or a long wait for credit): keep a uniform
+		 * sample of the window's stacks (reservoir sampling), not its end */
+		c->rng ^= c->rng << 13;
+		c->rng ^= c->rng >> 7;
+		c->rng ^= c->rng << 17;
+		uint64_t j = c->rng % s->seen;
+		if (j >= CPU_SPREAD_MAX)
+			return 0;
+		h = &s->h[(s->first + j) % CPU_SPREAD_MAX];
+	}
 	if (th->nframes > h->cap) {
 		struct py_frame *nf = realloc(h->frames, th->nframes * sizeof(*nf));
 		if (!nf)
@@ -80,7 +94,6 @@ int cpu_spread_hold(struct cpu_spread *c, const struct py_thread *th, uint64_t t
 		memcpy(h->frames, th->frames, th->nframes * sizeof(*h->frames));
 	h->n = th->nframes;
 	h->ts_us = ts_us;
-	s->count++;
 	return 0;
 }
 
@@ -101,6 +114,7 @@ int cpu_spread_release_to(struct cpu_spread *c, pid_t tid, uint64_t weight, cpu_
 	}
 	s->first = 0;
 	s->count = 0;
+	s->seen = 0;
 	return rc;
 }
 

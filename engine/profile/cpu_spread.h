@@ -12,8 +12,9 @@
  * split evenly over them and the stack of the tick that saw it.
  *
  * A thread's pending stacks are keyed by its kernel tid.  At most
- * CPU_SPREAD_MAX are kept: a thread shown running for longer without any
- * credit keeps its latest ones.
+ * CPU_SPREAD_MAX are kept: past that (a high rate, or a long wait for credit)
+ * a uniform sample of the window's stacks is kept, so the credit is not
+ * given to the end of the window only.
  */
 #ifndef PYSPY_CPU_SPREAD_H
 #define PYSPY_CPU_SPREAD_H
@@ -29,6 +30,7 @@
 struct cpu_spread {
 	struct spread_thread *v;
 	size_t cap, n;
+	uint64_t rng;              /* xorshift state; 0 is replaced by a seed */
 };
 
 /* Keep th's stack (th->frames, copied) as taken at ts_us. 0 or -1 (no memory). */

@@ -185,7 +185,8 @@ def sampling(binary, seconds):
                     time.sleep(1.6)
                     base = loop_rate(path, base_from)
                     since = os.path.getsize(path)
-                    r = sample_run(binary, proc.pid, rate, seconds, " --idle" if threads > 1 else "")
+                    # wall mode: one stack per thread per tick, the sampler's own rate
+                    r = sample_run(binary, proc.pid, rate, seconds, " --mode wall")
                     during = loop_rate(path, since)
                     slow = 100.0 * (1 - during / base) if base else 0.0
                     print("%-9s %3d %9s %10.0f %8.1f %6.1f %6.1f %7.1f%% %7.1f %6d %5d" % (
@@ -402,7 +403,8 @@ def tachyon(binary, seconds):
         return
     python = py[0]
     print("3.15 side by side: one thread 30 deep; `python3.15 -m profiling.sampling attach -r 1000khz -d %g"
-          " --collapsed` against `sample %gs --rate 10000000`; samples/s and CPU (wait4) per sample" % (seconds, seconds))
+          " --collapsed` (its default mode, wall) against `sample %gs --rate 10000000 --mode wall`; samples/s and"
+          " CPU (wait4) per sample" % (seconds, seconds))
     print("%-28s %10s %8s" % ("sampler", "samples/s", "us/smp"))
     fd, path = tempfile.mkstemp(prefix="pyspy-busy-")
     os.close(fd)
@@ -427,7 +429,7 @@ def tachyon(binary, seconds):
         else:
             print("%-28s %10.0f %8.1f" % ("profiling.sampling (3.15)", total / seconds, cpu * 1e6 / total))
         status, text, cpu, _ = spawn_measured([binary, "-p", str(proc.pid), "-ex",
-                                              "sample %gs --rate 10000000" % seconds, "--batch"])
+                                              "sample %gs --rate 10000000 --mode wall" % seconds, "--batch"])
         m = SUMMARY.search(text)
         if status != 0 or not m:
             print("%-28s error (status %d): %s" % ("pyspy-sh", status, text.strip()[:200]))
