@@ -323,6 +323,8 @@ static int parse_313(struct conv *c, const void *blob, size_t len)
 	apply_tstate(c, &d.tstate);
 	apply_objects(c, &d.object, &d.type, &d.tuple, &d.list, &d.dict);
 	apply_scalars(c, &d.float_obj, &d.long_obj, &d.bytes, &d.unicode);
+	PUT(interp.gc, d.interp.gc);
+	PUT(gcstate.collecting, d.gc.a);
 	if (c->failed)
 		return c->failed;
 	if (!table)
@@ -491,6 +493,8 @@ static void models_314(struct py_layout *out, const struct py_layout *t313)
 
 static void apply_314_only(struct conv *c, const struct dbg314 *d)
 {
+	PUT(interp.gc, d->interp.gc);
+	PUT(gcstate.collecting, d->gc.a);
 	PUT(set.size, d->set.size);
 	PUT(set.used, d->set.used);
 	PUT(set.table, d->set.table);
@@ -578,6 +582,8 @@ static void apply_315(struct conv *c, const struct dbg315 *d)
 	PUT(type.heap_size, d->heap_type.size);
 	PUT(type.ht_cached_keys, d->heap_type.a);
 	PUT(unicode.compact_size, d->unicode.compact_size);
+	PUT(interp.gc, d->interp.gc);
+	PUT(gcstate.collecting, d->gc.collecting);
 	PUT(set.size, d->set.size);
 	PUT(set.used, d->set.used);
 	PUT(set.table, d->set.table);

@@ -244,6 +244,10 @@ static void fill_interp(void)
 	L.gil.locked = OFF(struct _gil_runtime_state, locked);
 	L.gil.last_holder = OFF(struct _gil_runtime_state, last_holder);
 #endif
+#if PY_VERSION_HEX >= 0x03090000
+	L.interp.gc = OFF(PyInterpreterState, gc);
+	L.gcstate.collecting = OFF(struct _gc_runtime_state, collecting);
+#endif
 	L.interp.sysdict = OFF(PyInterpreterState, sysdict);
 	L.interp.builtins = OFF(PyInterpreterState, builtins);
 }

@@ -142,6 +142,7 @@ struct py_layout {
 		int32_t sysdict;
 		int32_t builtins;
 		int32_t ceval_gil;            /* 3.12+: ceval.gil, a pointer to struct _gil_runtime_state */
+		int32_t gc;                   /* 3.9+: gc, the struct _gc_runtime_state inside it */
 	} interp;
 
 	/* struct _gil_runtime_state. */
@@ -150,6 +151,11 @@ struct py_layout {
 		int32_t locked;               /* _Py_atomic_int locked */
 		int32_t last_holder;          /* _Py_atomic_address last_holder */
 	} gil;
+
+	/* struct _gc_runtime_state (3.9+, inside the interpreter state). */
+	struct {
+		int32_t collecting;           /* int collecting: a collection runs */
+	} gcstate;
 
 	/* PyThreadState. */
 	struct {

@@ -195,6 +195,11 @@ int native_thread_stack(struct target *t, const struct py_thread *th, bool all, 
 		err_wrap(e, "no native stack");
 		return rc;
 	}
+	/* a stripped interpreter has no names for its gc functions; its own flag
+	 * says a collection runs, and the thread holding the GIL runs it */
+	if ((ns->status == NSTAT_NONE || ns->status == NSTAT_SYSCALL) && th->gil == 1 &&
+	    threads_gc_collecting(t, th->interp) == 1)
+		ns->status = NSTAT_GC;
 	return native_merge(t, th, ns, all, out, n, e);
 }
 

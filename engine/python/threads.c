@@ -158,6 +158,20 @@ void threads_name_all(struct target *t, struct py_thread *threads, size_t n)
 	}
 }
 
+/* ---- garbage collection ---- */
+
+int threads_gc_collecting(struct target *t, raddr_t interp)
+{
+	const struct py_layout *L = &t->layout;
+	int32_t collecting = 0;
+	if (L->interp.gc < 0 || L->gcstate.collecting < 0)
+		return -1;
+	raddr_t at = (interp ? interp : t->interp) + (raddr_t)L->interp.gc + (raddr_t)L->gcstate.collecting;
+	if (remote_read(&t->mem, at, &collecting, sizeof(collecting), NULL) < 0)
+		return -1;
+	return collecting != 0;
+}
+
 /* ---- which thread holds the GIL ---- */
 
 int threads_gil_holder(struct target *t, raddr_t *holder)

@@ -86,6 +86,10 @@ int threads_name(struct target *t, raddr_t interp, uint64_t thread_id, char *buf
 /* Name each thread (strdup'd into .name) as threads_name() would. */
 void threads_name_all(struct target *t, struct py_thread *threads, size_t n);
 
+/* Whether interpreter `interp` (0: the main one) is collecting garbage, by
+ * its own flag (gc.collecting): 1, 0, or -1 when the layout does not say. */
+int threads_gc_collecting(struct target *t, raddr_t interp);
+
 /* The thread state holding the GIL (0: nobody); -1 when it cannot be known. */
 int threads_gil_holder(struct target *t, raddr_t *holder);
 

@@ -394,6 +394,31 @@ def t_native_jit(spy, interp):
             raise harness.Fail("sample --native on a JIT target: %s" % r.describe())
 
 
+def t_native_gc(spy, interp):
+    """A thread that spends most of its time in gc.collect() with the GIL held
+    is shown "collecting garbage" by bt --native in some of 10 snapshots —
+    by the collector's name where the binary has it, else (stripped 3.13+
+    builds) by the interpreter's own gc.collecting flag; never while its flag
+    says no collection runs (checked through the Python stack: it is in
+    collect_mode either way)."""
+    if tuple(interp.version[:2]) < (3, 9):
+        raise harness.Skip("the collecting flag is read from 3.9 on (this is %s)" % interp.vstr)
+    with mode_target(interp, "collect") as (target, _):
+        seen = 0
+        for _ in range(10):
+            r = spy.batch(target.pid, "bt --all --native --json")
+            if r.rc not in (harness.EXIT_OK, 1):
+                raise harness.Fail("expected exit 0 or 1: %s" % r.describe())
+            t = harness.parse_json_doc(r)["threads"][0]
+            names = [f.get("function") for f in t["frames"] if f.get("kind") == "python"]
+            if "collect_mode" not in names:
+                raise harness.Fail("the Python stack lacks collect_mode: %r" % names)
+            seen += t.get("native_status") == "collecting garbage"
+        if not seen:
+            raise harness.Fail("no 'collecting garbage' in 10 snapshots of a thread that mostly collects")
+        harness.note("  native_gc[%s]: collecting garbage in %d of 10 snapshots" % (interp.label, seen))
+
+
 WRITES = re.compile(r"PTRACE_POKE|PTRACE_SET(FP)?REGS|PTRACE_SETREGSET|process_vm_writev")
 
 
@@ -452,7 +477,8 @@ PER_INTERP = (("native_bt", t_native_bt, True), ("native_text", t_native_text, T
               ("native_stacks", t_native_stacks, False))
 # Once, in this order: (name, test, the interpreter it runs on); none reported without one.
 ONCE = (("native_args", t_native_args, newest), ("native_readonly", t_native_readonly, newest),
-        ("native_late_library", t_native_late_library, newest_pyenv3), ("native_jit", t_native_jit, newest))
+        ("native_late_library", t_native_late_library, newest_pyenv3), ("native_jit", t_native_jit, newest),
+        ("native_gc", t_native_gc, newest))
 
 
 def run_per_interp(res, interp, spy):

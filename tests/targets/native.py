@@ -265,9 +265,26 @@ def jit_mode(truth_path, ready):
         jit_hot(100000)
 
 
+# ---------------------------------------------------------------- collect mode
+
+class Node(object):
+    def __init__(self):
+        self.ref = self
+
+
+def collect_mode(truth_path, ready):
+    """Most of the time in full collections over a large heap of cycles, with
+    the GIL held all along (no callbacks): the collecting thread is this one."""
+    keep = [Node() for _ in range(300000)]
+    gc.collect()
+    write_ready(truth_path, ready, {"pid": os.getpid(), "objects": len(keep)})
+    while True:
+        gc.collect()
+
+
 def main():
     if len(sys.argv) not in (3, 4):
-        sys.stderr.write("usage: native.py TRUTH_JSON READY(fd|path) [zlib|gil|late|jit]\n")
+        sys.stderr.write("usage: native.py TRUTH_JSON READY(fd|path) [zlib|gil|late|jit|collect]\n")
         sys.exit(64)
     truth_path, ready = sys.argv[1], sys.argv[2]
     if sys.argv[3:] == ["zlib"]:
@@ -281,6 +298,9 @@ def main():
         return
     if sys.argv[3:] == ["jit"]:
         jit_mode(truth_path, ready)
+        return
+    if sys.argv[3:] == ["collect"]:
+        collect_mode(truth_path, ready)
         return
     register()
     ORDER.append(threading.current_thread().ident)
