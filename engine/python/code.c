@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/os/clock.h"
 #include "linetable.h"
 #include "pyobj.h"
 
@@ -92,13 +93,24 @@ static int read_code(struct target *t, raddr_t addr, struct code_info *ci, struc
 	return 0;
 }
 
+/* Re-checked at most this often: a hit on <module> code is every sample of
+ * every main thread, and one read each on that path would double a sampler's
+ * reads for the rare module whose code object is freed and its address reused
+ * (a new module's code is then labelled the old one's for at most this long). */
+#define MODULE_CHECK_NS 10000000ull
+
 /* Whether the object at a cached module code's address is still that code. */
-static bool still_there(struct target *t, const struct code_info *ci)
+static bool still_there(struct target *t, struct code_info *ci)
 {
-	uint64_t name;
+	uint64_t name, now = clock_now_ns();
 	struct pyspy_err ignored = { 0 };
-	return remote_read(&t->mem, ci->addr + (raddr_t)t->layout.code.name, &name, sizeof(name), &ignored) == 0 &&
-	       name == ci->name_ptr;
+	if (now - ci->checked_ns < MODULE_CHECK_NS)
+		return true;
+	if (remote_read(&t->mem, ci->addr + (raddr_t)t->layout.code.name, &name, sizeof(name), &ignored) < 0 ||
+	    name != ci->name_ptr)
+		return false;
+	ci->checked_ns = now;
+	return true;
 }
 
 /* Drop the entry in slot j, re-placing the run of entries after it. */

@@ -29,8 +29,9 @@ struct code_info {
 	size_t table_len;
 	int memo_addr[4], memo_line[4];
 	struct code_vars *vars;    /* variable names: NULL until code_vars() is first asked */
-	raddr_t name_ptr;          /* co_name as read: a module's code is checked against it on each hit */
+	raddr_t name_ptr;          /* co_name as read: a module's code is checked against it */
 	bool module;               /* co_name is "<module>": CPython frees it once the module has run */
+	uint64_t checked_ns;       /* module code: when it was last found still there */
 	struct code_info *next_retired;
 };
 
@@ -57,8 +58,8 @@ struct code_vars {
  * A cached module code object ("<module>") is the one kind CPython routinely
  * frees while the program runs (after every import, and all of start-up's),
  * so its address is often handed to the next code object compiled — the
- * program's own functions, in launch mode.  A hit on such an entry costs one
- * 8-byte read of co_name to check the object is still the one cached. */
+ * program's own functions, in launch mode.  Such an entry is checked (one
+ * 8-byte read of co_name) on a hit at most every 10 ms, not on every sample. */
 int code_get(struct target *t, raddr_t addr, struct code_info **out, struct pyspy_err *e);
 
 /* The line for a byte offset into the code (a small memo in front of the decoder). */
