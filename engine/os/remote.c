@@ -6,6 +6,7 @@
  * A short read is a failure: a half-filled buffer would be read as data.
  */
 #include "remote.h"
+#include "prefetch.h"
 #include "procfs.h"
 
 #include <errno.h>
@@ -17,131 +18,6 @@
 #include <string.h>
 #include <sys/uio.h>
 #include <unistd.h>
-
-/* process_vm_readv takes at most 1024 pieces (UIO_MAXIOV): one call per tick
- * covers a thread state and a stack chunk for each of several hundred threads */
-#define PF_MAX_REGIONS 1024
-#define PF_MAX_BYTES (1u << 20)
-
-struct pf_region {
-	raddr_t addr;
-	size_t len;
-	size_t at;                 /* offset in buf */
-};
-
-struct remote_prefetch {
-	struct pf_region want[PF_MAX_REGIONS];   /* what this tick had to read */
-	int nwant;
-	struct pf_region have[PF_MAX_REGIONS];   /* what begin fetched */
-	int nhave;
-	struct iovec local[PF_MAX_REGIONS], remote[PF_MAX_REGIONS];
-	uint8_t *buf;
-	size_t bufcap;
-	int active;
-};
-
-static int pf_serve(struct remote_prefetch *pf, raddr_t addr, void *buf, size_t len)
-{
-	for (int i = 0; i < pf->nhave; i++) {
-		const struct pf_region *h = &pf->have[i];
-		if (addr >= h->addr && addr - h->addr <= h->len && len <= h->len - (addr - h->addr)) {
-			memcpy(buf, pf->buf + h->at + (addr - h->addr), len);
-			return 1;
-		}
-	}
-	return 0;
-}
-
-static void pf_remember(struct remote_prefetch *pf, raddr_t addr, size_t len)
-{
-	if (pf->nwant == PF_MAX_REGIONS || len > PF_MAX_BYTES)
-		return;
-	for (int i = 0; i < pf->nwant; i++)
-		if (pf->want[i].addr == addr) {
-			if (len > pf->want[i].len)
-				pf->want[i].len = len;
-			return;
-		}
-	pf->want[pf->nwant].addr = addr;
-	pf->want[pf->nwant].len = len;
-	pf->nwant++;
-}
-
-int remote_prefetch_enable(struct remote *r)
-{
-	if (r->pf)
-		return 0;
-	r->pf = calloc(1, sizeof(*r->pf));
-	return r->pf ? 0 : -1;
-}
-
-void remote_prefetch_disable(struct remote *r)
-{
-	if (!r->pf)
-		return;
-	free(r->pf->buf);
-	free(r->pf);
-	r->pf = NULL;
-}
-
-void remote_prefetch_begin(struct remote *r)
-{
-	struct remote_prefetch *pf = r->pf;
-	size_t total = 0;
-	if (!pf)
-		return;
-	struct iovec *local = pf->local, *remote = pf->remote;
-	pf->nhave = 0;
-	for (int i = 0; i < pf->nwant; i++)
-		total += pf->want[i].len;
-	if (total > pf->bufcap) {
-		uint8_t *nb = realloc(pf->buf, total);
-		if (!nb) {
-			pf->nwant = 0;
-			total = 0;
-		} else {
-			pf->buf = nb;
-			pf->bufcap = total;
-		}
-	}
-	size_t at = 0;
-	for (int i = 0; i < pf->nwant; i++) {
-		pf->have[i] = pf->want[i];
-		pf->have[i].at = at;
-		local[i].iov_base = pf->buf + at;
-		local[i].iov_len = pf->want[i].len;
-		remote[i].iov_base = (void *)(uintptr_t)pf->want[i].addr;
-		remote[i].iov_len = pf->want[i].len;
-		at += pf->want[i].len;
-	}
-	if (pf->nwant && r->memfd < 0 && !r->backend) {
-		r->nreads++;
-		r->nbytes += total;
-		ssize_t got = process_vm_readv(r->pid, local, (unsigned long)pf->nwant, remote, (unsigned long)pf->nwant, 0);
-		/* a partial read is valid up to `got`: keep the regions it covers whole */
-		size_t done = got > 0 ? (size_t)got : 0;
-		for (int i = 0; i < pf->nwant && done >= pf->have[i].len; i++) {
-			done -= pf->have[i].len;
-			pf->nhave = i + 1;
-		}
-	}
-	pf->nwant = 0;
-	pf->active = 1;
-}
-
-void remote_prefetch_forget(struct remote *r)
-{
-	if (r->pf)
-		r->pf->nhave = 0;
-}
-
-void remote_prefetch_end(struct remote *r)
-{
-	if (r->pf) {
-		r->pf->active = 0;
-		r->pf->nhave = 0;
-	}
-}
 
 void remote_init(struct remote *r, pid_t pid)
 {
@@ -198,11 +74,8 @@ int remote_read(struct remote *r, raddr_t addr, void *buf, size_t len, struct py
 	struct iovec local = { buf, len };
 	struct iovec remote = { (void *)(uintptr_t)addr, len };
 
-	if (r->pf && r->pf->active) {
-		pf_remember(r->pf, addr, len);
-		if (pf_serve(r->pf, addr, buf, len))
-			return 0;
-	}
+	if (r->pf && prefetch_serve(r->pf, addr, buf, len))
+		return 0;
 	r->nreads++;
 	r->nbytes += len;
 	if (len == 0)
@@ -213,8 +86,11 @@ int remote_read(struct remote *r, raddr_t addr, void *buf, size_t len, struct py
 	}
 	if (r->memfd < 0) {
 		ssize_t got = process_vm_readv(r->pid, &local, 1, &remote, 1, 0);
-		if (got == (ssize_t)len)
+		if (got == (ssize_t)len) {
+			if (r->pf)
+				prefetch_remember(r->pf, addr, len);
 			return 0;
+		}
 		if (got >= 0)
 			return read_error(r, 0, addr, len, e);
 		if (errno != ENOSYS)
@@ -225,10 +101,10 @@ int remote_read(struct remote *r, raddr_t addr, void *buf, size_t len, struct py
 
 int remote_readv(struct remote *r, const struct remote_iov *iov, int n, struct pyspy_err *e)
 {
-	struct iovec local[16], remote[16];
+	struct iovec local[32], remote[32];
 	size_t total = 0;
 
-	if (n > 16 || r->memfd >= 0 || r->backend || (r->pf && r->pf->active)) {
+	if (n > 32 || r->memfd >= 0 || r->backend || (r->pf && prefetch_active(r->pf))) {
 		for (int i = 0; i < n; i++) {
 			int rc = remote_read(r, iov[i].addr, iov[i].buf, iov[i].len, e);
 			if (rc < 0)

@@ -57,19 +57,25 @@ int remote_readv(struct remote *r, const struct remote_iov *iov, int n, struct p
 int remote_read_ptr(struct remote *r, raddr_t addr, raddr_t *out, struct pyspy_err *e);
 
 /*
- * Read-ahead for the sampler.  Between remote_prefetch_begin() and
- * remote_prefetch_end(), reads inside what was fetched at begin are served
- * from memory; every read that had to go to the target is remembered, and the
- * next begin fetches all of those again in ONE vectored syscall.  A steady
- * sampler thus reads the target once per tick; the data is as fresh as the
- * syscall at the tick's start.  Outside begin/end every read is a syscall.
+ * Read-ahead for the sampler (prefetch.c).  Between remote_prefetch_begin()
+ * and remote_prefetch_end(), reads of a piece fetched at begin are served
+ * from memory.  Every piece read in the last 16 ticks is fetched again at the
+ * next begin, all of them in one vectored syscall per 1024 pieces, so a
+ * steady sampler reads the target once per tick, and the data is as fresh as
+ * that syscall.  Outside begin/end every read is a syscall.
  */
 int remote_prefetch_enable(struct remote *r);
 void remote_prefetch_begin(struct remote *r);
 void remote_prefetch_end(struct remote *r);
-/* Within a tick, stop serving what begin fetched: the next reads go to the
- * target (a walk that came back torn is read again, fresh). */
-void remote_prefetch_forget(struct remote *r);
+/*
+ * Within a tick: remote_prefetch_mark() names the point reached, and
+ * remote_prefetch_reread() reads `first` (into its buffers), then every piece
+ * read since the mark, again, in one syscall: a walk that came back torn is
+ * read again from one new snapshot, its thread state first.  Without a
+ * read-ahead it reads `first` alone.  0, or -1 if `first` could not be read.
+ */
+int remote_prefetch_mark(struct remote *r);
+int remote_prefetch_reread(struct remote *r, int mark, const struct remote_iov *first, int nfirst);
 void remote_prefetch_disable(struct remote *r);
 
 #endif

@@ -186,13 +186,14 @@ static bool frames_all_known(const struct py_thread *th)
  * up to TORN_RETRIES times within the tick.  In blocking mode the target is
  * paused and a failure is a real one.
  */
-#define TORN_RETRIES 3
+#define TORN_RETRIES 6
 
 static int walk(struct sampler *sm, size_t i, struct pyspy_err *we)
 {
 	struct target *t = sm->t;
 	struct py_thread *th = &sm->list.v[i];
 	uint8_t *ts = sm->list.tsbufs + i * t->tstate_len;
+	int mark = remote_prefetch_mark(&t->mem);
 	for (int attempt = 0;; attempt++) {
 		int rc = frames_walk(t, ts, th, we);
 		/* `bt` shows a frame whose code object cannot be read as ???; in a
@@ -202,8 +203,9 @@ static int walk(struct sampler *sm, size_t i, struct pyspy_err *we)
 		if (rc == 0 || rc == -PS_EGONE || rc == -PS_EINTR || sm->o->blocking || attempt == TORN_RETRIES)
 			return rc;
 		sm->st->retried++;
-		remote_prefetch_forget(&t->mem);
-		if (remote_read(&t->mem, th->tstate, ts, t->tstate_len, NULL) < 0 ||
+		/* the thread state and every piece this walk read, again, in one syscall */
+		struct remote_iov again = { th->tstate, ts, t->tstate_len };
+		if (remote_prefetch_reread(&t->mem, mark, &again, 1) < 0 ||
 		    rbuf_u64(ts, t->layout.tstate.interp) != t->interp)
 			return rc;   /* the thread is gone: its torn walk stays torn */
 	}

@@ -116,7 +116,7 @@ static int walk_objects(struct target *t, const uint8_t *ts, struct py_thread *t
 {
 	const struct py_layout *L = &t->layout;
 	uint8_t buf[TARGET_FRAME_MAX];
-	raddr_t addr = rbuf_u64(ts, L->tstate.frame);
+	raddr_t addr = rbuf_u64(ts, L->tstate.frame), ftype = 0;
 	struct loopcheck lc = { 0 };
 
 	while (addr) {
@@ -130,6 +130,15 @@ static int walk_objects(struct target *t, const uint8_t *ts, struct py_thread *t
 			return err_set(e, PS_ETORN, "the frame chain loops at 0x%" PRIx64 " (read while it changed)", addr);
 		if ((rc = remote_read(&t->mem, addr, buf, t->iframe_len, e)) < 0)
 			return rc;
+		/* a frame on the stack is referenced (by its caller or the
+		 * evaluation loop), and every frame has the same type; one freed
+		 * while the chain was read (a free list or zombie frame: count 0;
+		 * memory handed back: anything) ends or reroutes the chain */
+		uint64_t refs = rbuf_u64(buf, L->object.refcnt);
+		raddr_t type = rbuf_u64(buf, L->object.type);
+		if (refs == 0 || refs > (1ull << 40) || (ftype && type != ftype))
+			return err_set(e, PS_ETORN, "0x%" PRIx64 " is not a live frame object (read while the stack changed)", addr);
+		ftype = type;
 		int32_t lasti;
 		memcpy(&lasti, buf + L->pyframe.lasti, sizeof(lasti));
 		/* 3.10 counts code units; before, bytes.  -1 means "not started": the first line. */
@@ -198,6 +207,40 @@ static raddr_t copied_previous(struct target *t, const struct chunk_copy *cc, in
 }
 
 /*
+ * The used part of a chunk, as whole pieces in the order to read them: its
+ * top first.  Read in one syscall all the same, the pieces are copied one
+ * after the other, and the frames at the top change fastest: read first, they
+ * are the closest in time to the thread state that points at them.  Pieces
+ * start at fixed offsets in the chunk and are read whole, past the top, so the
+ * sampler's read-ahead finds the same pieces, of the same length, tick after
+ * tick.  CPython sizes a chunk as a power of two of at least 16 KiB, so a whole
+ * piece never passes its end; if one does, the caller reads the used part
+ * alone.  Returns the number of pieces; *len, the bytes they take.
+ */
+#define CHUNK_PIECES 16
+
+static int chunk_pieces(raddr_t chunk, raddr_t top, uint8_t *buf, struct remote_iov *iov)
+{
+	size_t used = top - chunk, piece = 4096;
+	while (piece * CHUNK_PIECES < used)
+		piece *= 2;
+	int n = 0;
+	for (size_t start = (used - 1) / piece * piece;; start -= piece) {
+		iov[n++] = (struct remote_iov){ chunk + start, buf + start, piece };
+		if (!start)
+			return n;
+	}
+}
+
+static size_t chunk_span(raddr_t chunk, raddr_t top)
+{
+	size_t used = top - chunk, piece = 4096;
+	while (piece * CHUNK_PIECES < used)
+		piece *= 2;
+	return (used + piece - 1) / piece * piece;
+}
+
+/*
  * Copy the used part of the current chunk; on 3.11–3.12 fetch the C-stack
  * _PyCFrame's current_frame in the same syscall.  Returns the read's status
  * for the frame pointer (the chunk copy is best effort: frames outside it are
@@ -207,8 +250,8 @@ static int copy_chunk(struct target *t, const uint8_t *ts, struct chunk_copy *cc
 		      raddr_t *current, struct pyspy_err *e)
 {
 	const struct py_layout *L = &t->layout;
-	struct remote_iov iov[2];
-	int n = 0;
+	struct remote_iov iov[1 + CHUNK_PIECES];
+	int n = 0, whole = -1;
 	memset(cc, 0, sizeof(*cc));
 	if (cframe_ptr)
 		iov[n++] = (struct remote_iov){ cframe_ptr, current, sizeof(*current) };
@@ -216,17 +259,28 @@ static int copy_chunk(struct target *t, const uint8_t *ts, struct chunk_copy *cc
 		raddr_t chunk = rbuf_u64(ts, L->tstate.datastack_chunk);
 		raddr_t top = rbuf_u64(ts, L->tstate.datastack_top);
 		uint8_t *buf;
-		if (chunk && top > chunk && top - chunk <= MAX_CHUNK_COPY && (buf = chunk_buffer(t, top - chunk))) {
+		if (chunk && top > chunk && top - chunk <= MAX_CHUNK_COPY &&
+		    (buf = chunk_buffer(t, chunk_span(chunk, top)))) {
 			cc->r[0].start = chunk;
 			cc->r[0].end = top;
 			cc->n = 1;
-			cc->used = top - chunk;
-			iov[n++] = (struct remote_iov){ chunk, buf, top - chunk };
+			cc->used = chunk_span(chunk, top);
+			whole = n;
+			n += chunk_pieces(chunk, top, buf, iov + n);
 		}
 	}
 	if (n && remote_readv(&t->mem, iov, n, NULL) == 0) {
 		cc->older = cc->n ? copied_previous(t, cc, 0) : 0;
 		return 0;
+	}
+	if (whole >= 0) {
+		/* a whole piece passed the chunk's end: the used part alone */
+		n = whole;
+		iov[n++] = (struct remote_iov){ cc->r[0].start, t->chunk_buf, cc->r[0].end - cc->r[0].start };
+		if (remote_readv(&t->mem, iov, n, NULL) == 0) {
+			cc->older = copied_previous(t, cc, 0);
+			return 0;
+		}
 	}
 	/* one of them failed: drop the chunk copy, and get the frame pointer alone */
 	memset(cc, 0, sizeof(*cc));

@@ -31,6 +31,20 @@ program really did, under the shapes that used to make them wrong.
                 the CPU that costs them is ours, not theirs.  At most 0.5% of
                 one CPU over the run; `--mode wall` on the same target gives
                 every thread every tick (a check that the threads were seen).
+  torn_deep     tests/targets/deep_recursion.py: one thread recurses 300-600
+                deep and hops up and down a 1-40 deep recursion on top, so its
+                stack never stands still.  `sample 2s --rate 500 --mode wall`
+                (nonblocking: a walk that comes back torn is read again within
+                the tick): at most 2% of the stacks read may stay torn on
+                3.11+ (20% on 2.7-3.10, whose frames are scattered heap
+                objects: a known limit, see issue 15), and
+                at most 2% of the stacks kept may be ones the program cannot
+                have, by the markers in its source: each frame but the top
+                sits on a line that calls the next frame's function, the top
+                on a line of its own function's body (or its def line: not
+                started yet), the root is <module>.  (Read without pausing, a
+                stack torn so that it still looks whole cannot always be told
+                from a real one; the count is printed.)
   no_schedstat  (once) PYSPY_NO_SCHEDSTAT=1 makes the kernel look as if it
                 had no schedstats: cpu mode falls back to one sample per
                 thread shown running and the summary and info say so.
@@ -47,8 +61,11 @@ from harness import Fail
 
 CHURN_NAMES = os.path.join(harness.TARGETS, "churn_names.py")
 CONTENTION = os.path.join(harness.TARGETS, "contention.py")
+DEEP = os.path.join(harness.TARGETS, "deep_recursion.py")
 WEIGHT = re.compile(r"; mode (\w+) \(weights: \xb5s of CPU, (\d+) in all\)")
 SUMMARY = re.compile(r"^sampled pid \d+ for ([\d.]+)s at \S+ Hz: (\d+) ticks", re.M)
+KEPT = re.compile(r"ticks \(\d+/s\), (\d+) samples, (\d+) errors, (\d+) torn")
+FOLDED_FRAME = re.compile(r"^(.*) \((.*):(\d+)\)$")
 ROOT = re.compile(r"^thread (.*) \((\d+)\)$")
 
 
@@ -237,9 +254,105 @@ def t_no_schedstat(spy, interp):
 
 
 # measures time or CPU: never alongside another interpreter's tests (run.py --jobs)
+def source_marks(path):
+    """{function: (def line, {call line: callee}, {body lines})} from the
+    # CALL / # BODY markers of a target's source."""
+    marks = {"<module>": (0, {}, set())}
+    func = "<module>"
+    with open(path) as f:
+        for n, line in enumerate(f, 1):
+            m = re.match(r"def (\w+)\(", line)
+            if m:
+                func = m.group(1)
+                marks[func] = (n, {}, set())
+            elif line and not line[0].isspace() and not line.startswith("#"):
+                func = "<module>"
+            m = re.search(r"# CALL (\S+)$", line.rstrip())
+            if m:
+                marks[func][1][n] = m.group(1)
+            elif line.rstrip().endswith("# BODY"):
+                marks[func][2].add(n)
+    return marks
+
+
+def impossible(stack, marks, path):
+    """Why a folded stack (root first) cannot happen in the program, or None."""
+    frames = []
+    for text in stack.split(";"):
+        m = FOLDED_FRAME.match(text)
+        if not m or os.path.realpath(m.group(2)) != os.path.realpath(path) or m.group(1) not in marks:
+            return "frame %r is not one of the program's functions" % text
+        frames.append((m.group(1), int(m.group(3))))
+    if frames[0][0] != "<module>":
+        return "the root is %s, not <module>" % frames[0][0]
+    for i, (func, line) in enumerate(frames):
+        first, calls, body = marks[func]
+        if i + 1 < len(frames):
+            if calls.get(line) != frames[i + 1][0]:
+                return "%s at line %d does not call %s" % (func, line, frames[i + 1][0])
+        elif line not in body and line not in calls and line != first:
+            return "the top frame %s is at line %d, not in its body" % (func, line)
+    if sum(1 for f in frames if f[0] == "descend") > 601 or sum(1 for f in frames if f[0] == "hop") > 41:
+        return "deeper than the program goes"
+    return None
+
+
+def t_torn_deep(interp, spy):
+    tmp = tempfile.mkdtemp(prefix="pyspy-e2e-torn-")
+    target = harness.Target(interp, DEEP, [], tmp, with_truth=False)
+    try:
+        target.wait_ready()
+        out = os.path.join(tmp, "out.txt")
+        r = spy.run(["-p", str(target.pid), "-ex", "sample 2s --rate 500 --mode wall", "-ex", "save " + out, "--batch"])
+        if r.rc != 0:
+            raise Fail("sample failed: %s" % r.describe())
+        m = KEPT.search(r.out)
+        if not m:
+            raise Fail("no summary line: %r" % r.out[:400])
+        kept, errors, torn = int(m.group(1)), int(m.group(2)), int(m.group(3))
+        lost = 100.0 * torn / (kept + torn) if kept + torn else 100.0
+        marks = source_marks(DEEP)
+        bad, total = [], 0
+        with open(out, encoding="utf-8") as f:
+            for line in f:
+                stack, n = line.rstrip("\n").rsplit(" ", 1)
+                total += int(n)
+                why = impossible(stack, marks, DEEP)
+                if why:
+                    bad.append((int(n), why))
+        harness.note("  torn_deep[%s]: %d stacks kept, %d still torn after retries (%.2f%%), %d errors"
+                     % (interp.label, kept, torn, lost, errors))
+        probs = []
+        if kept < 200:
+            probs.append("only %d samples" % kept)
+        # 2.7-3.10 keep frames as heap objects read one list link at a time
+        # (batched by the read-ahead, but scattered): a stack this busy
+        # still tears there more often.  The bound is what holds today, not
+        # the goal (2%), which holds for the frames in data-stack chunks.
+        limit = 2.0 if interp.version >= (3, 11) else 20.0
+        if lost >= limit:
+            probs.append("%.2f%% of the stacks read stayed torn (%d of %d), more than %g%%"
+                         % (lost, torn, kept + torn, limit))
+        if errors:
+            probs.append("%d errors" % errors)
+        if total != kept:
+            probs.append("the file holds %d samples, the summary says %d" % (total, kept))
+        nbad = sum(b[0] for b in bad)
+        harness.note("  torn_deep[%s]: %d of %d samples kept are stacks the program cannot have%s"
+                     % (interp.label, nbad, total, (", e.g. " + bad[0][1]) if bad else ""))
+        if nbad > 0.02 * total:
+            probs.append("%d samples are stacks the program cannot have, e.g. %s" % (nbad, bad[0][1]))
+        if probs:
+            raise Fail("; ".join(probs))
+    finally:
+        target.kill()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 EXCLUSIVE = True
 
-PER_INTERP = (("churn_names", t_churn_names), ("contention", t_contention), ("blocking_idle", t_blocking_idle))
+PER_INTERP = (("churn_names", t_churn_names), ("contention", t_contention), ("blocking_idle", t_blocking_idle),
+              ("torn_deep", t_torn_deep))
 ONCE = (("no_schedstat", t_no_schedstat),)
 
 

@@ -1,0 +1,298 @@
+/*
+ * prefetch.c — the sampler's read-ahead (see remote.h).
+ *
+ * Every piece the sampler reads is remembered as a region keyed by its
+ * address.  At the start of each tick, every region used in the last
+ * PF_KEEP_TICKS ticks is fetched again, in as few process_vm_readv calls as
+ * the kernel allows (1024 pieces each), and the tick's reads are served from
+ * that copy.  A region unused for PF_KEEP_TICKS ticks is dropped, so a stack
+ * that bounces between depths keeps its deeper frames fetched, and a thread
+ * that ended stops costing anything after a few ticks.
+ *
+ * Lookups are by exact address through an open-addressing table, so a tick
+ * with thousands of pieces (a 600-deep stack of frame objects, or a hundred
+ * threads) costs O(1) per read, not a scan.
+ *
+ * Memory is bounded: at most PF_MAX_REGIONS regions of at most
+ * PF_MAX_REGION_BYTES each, PF_MAX_BYTES in all.
+ */
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/uio.h>
+
+#include "prefetch.h"
+
+#define PF_BATCH 1024                      /* UIO_MAXIOV: pieces per syscall */
+#define PF_MAX_REGIONS 4096
+#define PF_HASH (2 * PF_MAX_REGIONS)       /* a power of two, at most half full */
+#define PF_MAX_REGION_BYTES (1u << 20)
+#define PF_MAX_BYTES (8u << 20)
+#define PF_KEEP_TICKS 3
+#define PF_MAX_FAULTS 8                    /* failed pieces per fetch before giving up on the rest */
+
+struct pf_region {
+	raddr_t addr;
+	size_t len;
+	size_t at, room;           /* its slot in buf: offset and size; room 0: none yet */
+	unsigned last;             /* tick it was last read in */
+	int seq;                   /* its place in `order` this tick, -1: not read yet */
+	bool ok;                   /* fetched, fresh, this tick */
+};
+
+/* Fetch order: the pieces read in the last tick first, in the order they were
+ * read (a thread state before its frames, a stack's top before its bottom),
+ * so the pieces a walk needs together are copied close together in time. */
+struct remote_prefetch {
+	struct pf_region v[PF_MAX_REGIONS];
+	int n;
+	int order[PF_MAX_REGIONS];   /* indices into v, first read first, this tick */
+	int norder;
+	int slot[PF_HASH];           /* index into v, -1: empty */
+	struct pf_region tmp[PF_MAX_REGIONS];
+	int all[PF_MAX_REGIONS];
+	uint8_t *buf;
+	size_t bufcap, bufused;
+	unsigned tick;
+	bool active;
+	struct iovec local[PF_BATCH], remote[PF_BATCH];
+};
+
+static unsigned slot_of(raddr_t addr)
+{
+	uint64_t h = (uint64_t)addr * 0x9e3779b97f4a7c15ull;
+	return (unsigned)(h >> 40) & (PF_HASH - 1);
+}
+
+static int lookup(const struct remote_prefetch *pf, raddr_t addr)
+{
+	for (unsigned s = slot_of(addr);; s = (s + 1) & (PF_HASH - 1)) {
+		int i = pf->slot[s];
+		if (i < 0 || pf->v[i].addr == addr)
+			return i;
+	}
+}
+
+static void hash_insert(struct remote_prefetch *pf, int i)
+{
+	unsigned s = slot_of(pf->v[i].addr);
+	while (pf->slot[s] >= 0)
+		s = (s + 1) & (PF_HASH - 1);
+	pf->slot[s] = i;
+}
+
+/* Give region i a slot in buf big enough for its length; false if out of memory. */
+static bool place(struct remote_prefetch *pf, int i)
+{
+	struct pf_region *g = &pf->v[i];
+	if (g->room >= g->len)
+		return true;
+	if (pf->bufused + g->len > PF_MAX_BYTES)
+		return false;
+	if (pf->bufused + g->len > pf->bufcap) {
+		size_t cap = pf->bufcap ? pf->bufcap : 65536;
+		while (cap < pf->bufused + g->len)
+			cap *= 2;
+		uint8_t *nb = realloc(pf->buf, cap);
+		if (!nb)
+			return false;
+		pf->buf = nb;
+		pf->bufcap = cap;
+	}
+	g->at = pf->bufused;
+	g->room = g->len;
+	pf->bufused += g->len;
+	return true;
+}
+
+/* Drop regions unused for PF_KEEP_TICKS ticks, put those read last tick first
+ * in read order, give every one a slot in buf afresh, rebuild the table. */
+static void compact(struct remote_prefetch *pf)
+{
+	int k = 0;
+	for (int j = 0; j < pf->norder; j++)
+		pf->tmp[k++] = pf->v[pf->order[j]];
+	for (int i = 0; i < pf->n; i++)
+		if (pf->v[i].seq < 0 && pf->tick - pf->v[i].last <= PF_KEEP_TICKS)
+			pf->tmp[k++] = pf->v[i];
+	memcpy(pf->v, pf->tmp, (size_t)k * sizeof(pf->v[0]));
+	pf->n = k;
+	pf->norder = 0;
+	pf->bufused = 0;
+	memset(pf->slot, 0xff, sizeof(pf->slot));
+	for (int i = 0; i < k; i++) {
+		pf->v[i].seq = -1;
+		pf->v[i].ok = false;
+		pf->v[i].room = 0;
+		hash_insert(pf, i);
+	}
+}
+
+/*
+ * Read `first` (into the caller's buffers) and then the regions idx[0..n) in
+ * as few syscalls as the kernel allows, each region into its slot.  A region
+ * that cannot be read (the target freed and unmapped it) is skipped and ages
+ * out unless something reads it again.  Returns -1 if a piece of `first` could
+ * not be read, else 0.
+ */
+static int fetch(struct remote_prefetch *pf, struct remote *r, const struct remote_iov *first, int nfirst,
+		 const int *idx, int n)
+{
+	int faults = 0, k = 0;
+	for (int j = 0; j < n; j++)
+		pf->v[idx[j]].ok = false;
+	if (r->memfd >= 0 || r->backend)
+		return nfirst ? -1 : 0;
+	/* slots first: placing may move buf, which the iovecs point into */
+	for (int j = 0; j < n; j++)
+		place(pf, idx[j]);
+	while (k < n || nfirst) {
+		int m = 0, nf = nfirst, from = k;
+		for (int j = 0; j < nf; j++, m++) {
+			pf->local[m] = (struct iovec){ first[j].buf, first[j].len };
+			pf->remote[m] = (struct iovec){ (void *)(uintptr_t)first[j].addr, first[j].len };
+			r->nbytes += first[j].len;
+		}
+		for (; k < n && m < PF_BATCH; k++) {
+			struct pf_region *g = &pf->v[idx[k]];
+			if (g->room < g->len)
+				continue;          /* no slot: out of memory */
+			pf->local[m] = (struct iovec){ pf->buf + g->at, g->len };
+			pf->remote[m] = (struct iovec){ (void *)(uintptr_t)g->addr, g->len };
+			r->nbytes += g->len;
+			m++;
+		}
+		nfirst = 0;
+		r->nreads++;
+		ssize_t got = process_vm_readv(r->pid, pf->local, (unsigned long)m, pf->remote, (unsigned long)m, 0);
+		/* a partial read is valid up to `got`: the pieces it covers whole */
+		size_t done = got > 0 ? (size_t)got : 0;
+		for (int j = 0; j < nf; j++) {
+			if (done < first[j].len)
+				return -1;
+			done -= first[j].len;
+		}
+		int j = from;
+		for (; j < k; j++) {
+			struct pf_region *g = &pf->v[idx[j]];
+			if (g->room < g->len)
+				continue;          /* no slot: not asked */
+			if (done < g->len)
+				break;
+			done -= g->len;
+			g->ok = true;
+		}
+		if (j < k) {
+			/* region idx[j] failed: go on after it */
+			pf->v[idx[j]].last = pf->tick - PF_KEEP_TICKS - 1;
+			if (++faults == PF_MAX_FAULTS)
+				return 0;
+			k = j + 1;
+		}
+	}
+	return 0;
+}
+
+int remote_prefetch_enable(struct remote *r)
+{
+	if (r->pf)
+		return 0;
+	r->pf = calloc(1, sizeof(*r->pf));
+	if (!r->pf)
+		return -1;
+	memset(r->pf->slot, 0xff, sizeof(r->pf->slot));
+	return 0;
+}
+
+void remote_prefetch_disable(struct remote *r)
+{
+	if (!r->pf)
+		return;
+	free(r->pf->buf);
+	free(r->pf);
+	r->pf = NULL;
+}
+
+void remote_prefetch_begin(struct remote *r)
+{
+	struct remote_prefetch *pf = r->pf;
+	if (!pf)
+		return;
+	pf->tick++;
+	compact(pf);
+	for (int i = 0; i < pf->n; i++)
+		pf->all[i] = i;
+	fetch(pf, r, NULL, 0, pf->all, pf->n);
+	pf->active = true;
+}
+
+int remote_prefetch_mark(struct remote *r)
+{
+	return r->pf && r->pf->active ? r->pf->norder : -1;
+}
+
+int remote_prefetch_reread(struct remote *r, int mark, const struct remote_iov *first, int nfirst)
+{
+	struct remote_prefetch *pf = r->pf;
+	if (!pf || !pf->active || mark < 0 || mark > pf->norder)
+		return remote_readv(r, first, nfirst, NULL);
+	return fetch(pf, r, first, nfirst, pf->order + mark, pf->norder - mark);
+}
+
+void remote_prefetch_end(struct remote *r)
+{
+	if (r->pf)
+		r->pf->active = false;
+}
+
+static void touch(struct remote_prefetch *pf, int i)
+{
+	struct pf_region *g = &pf->v[i];
+	g->last = pf->tick;
+	if (g->seq < 0) {
+		g->seq = pf->norder;
+		pf->order[pf->norder++] = i;
+	}
+}
+
+bool prefetch_active(const struct remote_prefetch *pf)
+{
+	return pf->active;
+}
+
+bool prefetch_serve(struct remote_prefetch *pf, raddr_t addr, void *buf, size_t len)
+{
+	if (!pf->active)
+		return false;
+	int i = lookup(pf, addr);
+	if (i < 0)
+		return false;
+	struct pf_region *g = &pf->v[i];
+	touch(pf, i);
+	if (len > g->len) {
+		/* read longer this time: fetch the longer piece from the next tick */
+		if (len <= PF_MAX_REGION_BYTES)
+			g->len = len;
+		g->ok = false;
+		return false;
+	}
+	if (!g->ok)
+		return false;
+	memcpy(buf, pf->buf + g->at, len);
+	return true;
+}
+
+void prefetch_remember(struct remote_prefetch *pf, raddr_t addr, size_t len)
+{
+	if (!pf->active || len == 0 || len > PF_MAX_REGION_BYTES)
+		return;
+	int i = lookup(pf, addr);
+	if (i < 0) {
+		if (pf->n == PF_MAX_REGIONS)
+			return;
+		i = pf->n++;
+		pf->v[i] = (struct pf_region){ .addr = addr, .len = len, .seq = -1 };
+		hash_insert(pf, i);
+	}
+	touch(pf, i);
+}
