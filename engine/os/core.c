@@ -569,3 +569,14 @@ int core_tids(const struct core *c, pid_t **tids, size_t *n, struct pyspy_err *e
 		(*tids)[(*n)++] = c->threads[i].tid;
 	return 0;
 }
+
+bool core_file_ok(struct core *c, const char *path)
+{
+	for (size_t i = 0; i < c->nfiles; i++)
+		if (strcmp(c->files[i].path, path) == 0) {
+			if (c->files[i].fd == -2)
+				file_open(c, &c->files[i]);
+			return c->files[i].fd >= 0;
+		}
+	return false;
+}

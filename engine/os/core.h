@@ -96,6 +96,10 @@ int core_maps(const struct core *c, struct maps *m, struct pyspy_err *e);
  * the executable); path itself when the core does not know it. */
 const char *core_file_path(const struct core *c, const char *path);
 
+/* Whether the file the process mapped at path can be read: found, and the
+ * same build as the core's copy of its first page says (checked once). */
+bool core_file_ok(struct core *c, const char *path);
+
 /* The threads' ids, the faulting thread first; *tids is malloc'd. */
 int core_tids(const struct core *c, pid_t **tids, size_t *n, struct pyspy_err *e);
 
