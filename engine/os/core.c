@@ -168,8 +168,10 @@ int core_read(void *ctx, raddr_t addr, void *buf, size_t len)
 	while (len > 0) {
 		size_t seg_left;
 		size_t n = from_core(c, addr, out, len, &seg_left);
-		if (n == 0 && seg_left)
-			n = from_file(c, addr, out, len < seg_left ? len : seg_left);
+		/* a part the core left out, or a whole mapping it has no segment
+		 * for (gdb's gcore writes none for read-only file mappings) */
+		if (n == 0)
+			n = from_file(c, addr, out, seg_left && seg_left < len ? seg_left : len);
 		if (n == 0)
 			return EFAULT;
 		out += n;
@@ -520,9 +522,24 @@ void core_close(struct core *c)
 
 /* ---- what the target layer asks ---- */
 
+static int region_cmp(const void *a, const void *b)
+{
+	const struct map_region *x = a, *y = b;
+	return x->start < y->start ? -1 : x->start > y->start;
+}
+
+/* Whether [start, end) overlaps a segment of the core. */
+static bool in_segments(const struct core *c, raddr_t start, raddr_t end)
+{
+	for (size_t i = 0; i < c->nsegs; i++)
+		if (c->segs[i].vaddr < end && start < c->segs[i].vaddr + c->segs[i].memsz)
+			return true;
+	return false;
+}
+
 int core_maps(const struct core *c, struct maps *m, struct pyspy_err *e)
 {
-	m->v = calloc(c->nsegs ? c->nsegs : 1, sizeof(*m->v));
+	m->v = calloc(c->nsegs + c->nfiles + 1, sizeof(*m->v));
 	m->n = 0;
 	if (!m->v)
 		return err_set(e, PS_ENOMEM, "out of memory");
@@ -541,6 +558,20 @@ int core_maps(const struct core *c, struct maps *m, struct pyspy_err *e)
 				break;
 			}
 	}
+	/* file mappings with no segment at all: read-only, served from the file */
+	for (size_t j = 0; j < c->nfiles; j++) {
+		const struct core_file *f = &c->files[j];
+		if (f->end <= f->start || in_segments(c, f->start, f->end))
+			continue;
+		struct map_region *r = &m->v[m->n++];
+		r->start = f->start;
+		r->end = f->end;
+		r->offset = f->offset;
+		snprintf(r->perms, sizeof(r->perms), "r--p");
+		if (!(r->path = strdup(f->path)))
+			return err_set(e, PS_ENOMEM, "out of memory");
+	}
+	qsort(m->v, m->n, sizeof(*m->v), region_cmp);
 	return 0;
 }
 
