@@ -69,7 +69,9 @@ static void info_live(struct session *s, struct target *t)
 static void info_core(struct session *s, const struct core *c)
 {
 	fprintf(s->out, "core file:     %s\n", c->path);
-	if (c->signal > 0) {
+	if (c->signal == SIGSTOP)
+		fprintf(s->out, "signal:        none: the process was stopped (SIGSTOP) when the core was made, as gcore does\n");
+	else if (c->signal > 0) {
 		const char *abbrev = sigabbrev_np(c->signal);
 		fprintf(s->out, "signal:        %d (SIG%s: %s), in thread %d", c->signal, abbrev ? abbrev : "?",
 			strsignal(c->signal), (int)c->threads[0].tid);

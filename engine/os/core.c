@@ -80,6 +80,7 @@ static size_t from_core(const struct core *c, raddr_t addr, void *buf, size_t le
 }
 
 static int file_read_build_id(int fd, uint64_t size, uint8_t *id, size_t *idlen);
+static int same_headers(struct core *c, raddr_t base, int fd);
 static int mem_build_id(struct core *c, raddr_t base, uint8_t *id, size_t *idlen);
 
 static void hex(const uint8_t *id, size_t n, char *out, size_t len)
@@ -119,12 +120,23 @@ static void file_open(struct core *c, struct core_file *f)
 	for (size_t i = 0; i < c->nfiles; i++)
 		if (strcmp(c->files[i].path, f->path) == 0 && c->files[i].offset == 0)
 			base = c->files[i].start;
-	if (!base || mem_build_id(c, base, want, &nwant) < 0)
+	if (!base)
 		return;   /* the core kept no header to check against */
-	if (file_read_build_id(f->fd, f->size, have, &nhave) < 0 || nhave != nwant || memcmp(want, have, nwant) != 0) {
-		char w[2 * BUILD_ID_MAX + 1], what[2 * BUILD_ID_MAX + 80];
+	int same;
+	char what[2 * BUILD_ID_MAX + 80];
+	if (mem_build_id(c, base, want, &nwant) == 0) {
+		char w[2 * BUILD_ID_MAX + 1];
+		same = file_read_build_id(f->fd, f->size, have, &nhave) == 0 && nhave == nwant && memcmp(want, have, nwant) == 0;
 		hex(want, nwant, w, sizeof(w));
 		snprintf(what, sizeof(what), "a different build from the one the core ran (build-id %s): not read", w);
+	} else {
+		/* the note lies in a page the core left out: the ELF and program
+		 * headers, which nothing rewrites at run time, must then agree */
+		if ((same = same_headers(c, base, f->fd)) < 0)
+			return;
+		snprintf(what, sizeof(what), "a different build from the one the core ran (its ELF headers differ): not read");
+	}
+	if (!same) {
 		warn(c, f->open_path, what);
 		close(f->fd);
 		f->fd = -1;
@@ -225,6 +237,25 @@ static int file_read_build_id(int fd, uint64_t size, uint8_t *id, size_t *idlen)
 			return 0;
 	}
 	return -1;
+}
+
+/* Whether the ELF header and program headers the core holds at base are the
+ * file's: 1 yes, 0 no, -1 when the core does not hold them. */
+static int same_headers(struct core *c, raddr_t base, int fd)
+{
+	Elf64_Ehdr eh, feh;
+	uint8_t mine[256 * sizeof(Elf64_Phdr)], theirs[256 * sizeof(Elf64_Phdr)];
+	size_t left;
+	if (from_core(c, base, &eh, sizeof(eh), &left) != sizeof(eh) || memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0)
+		return -1;
+	if (pread(fd, &feh, sizeof(feh), 0) != (ssize_t)sizeof(feh) || memcmp(&eh, &feh, sizeof(eh)) != 0)
+		return 0;
+	size_t n = (size_t)eh.e_phnum * eh.e_phentsize;
+	if (eh.e_phentsize != sizeof(Elf64_Phdr) || eh.e_phnum > 256 || eh.e_phoff > 4096)
+		return -1;
+	if (from_core(c, base + eh.e_phoff, mine, n, &left) != n)
+		return -1;
+	return pread(fd, theirs, n, (off_t)eh.e_phoff) == (ssize_t)n && memcmp(mine, theirs, n) == 0;
 }
 
 /* The build-id of the ELF file mapped at base, from the core's own bytes only. */
@@ -452,7 +483,7 @@ static int check_exe(struct core *c, const char *exe, struct pyspy_err *e)
 		if (access(c->exe_open, R_OK) != 0)
 			return err_set(e, PS_ENOTPY, "the executable the core was made from, %s, cannot be read%s", c->exe_open,
 				       exe ? "" : ": give it with --exe PATH");
-		return err_set(e, PS_ENOTPY, "%s is not the executable the core was made from (%s): its build-id differs%s",
+		return err_set(e, PS_ENOTPY, "%s is not the executable the core was made from (%s): a different build%s",
 			       c->exe_open, c->exe, exe ? "" : "; give the right one with --exe PATH");
 	}
 	return 0;
