@@ -9,8 +9,9 @@ a helper such as systemd-coredump or apport is a SKIP with that reason).
 Per interpreter, one stacks.py target and one values.py target:
   core_gcore_bt     `bt --all --json` on the gcore core == the stacks target's
                     own record (threads, names, tids, numbering, every frame)
-  core_kernel_bt    the kernel's core after SIGABRT: the same record, and
-                    `info` names signal 6 (SIGABRT) and the thread it hit
+  core_kernel_bt    the kernel's core after SIGABRT: the same record, `info`
+                    names signal 6 (SIGABRT) and the thread it hit, and
+                    `threads` marks that thread, and only it, SIGABRT
   core_native       `bt --all --native --json` on the gcore core (the kernel's
                     on 3.14+, see GCORE_GAP): every thread merges, and its
                     Python frames are exactly the recorded ones
@@ -27,6 +28,7 @@ Once:
                     pyspy.process() is the core (its pid)
 """
 import os
+import re
 import resource
 import shutil
 import signal
@@ -156,8 +158,15 @@ def t_kernel_bt(spy, ctx):
     if r.rc != 0 or not sig or "6 (SIGABRT" not in sig[0]:
         raise harness.Fail("info on a SIGABRT core: expected 'signal: 6 (SIGABRT...': %s" % r.describe())
     tids = [str(t["os_tid"]) for t in ctx["truth"]["threads"]]
-    if not any(("in thread %s" % tid) in sig[0] for tid in tids):
+    hit = [tid for tid in tids if ("in thread %s" % tid) in sig[0]]
+    if not hit:
         raise harness.Fail("info's signal line names no thread of the target: %r" % sig[0])
+    r = spy.run(["--core", core, "-nx", "-ex", "threads", "--batch"])
+    rows = [re.match(r"^[* ] (\d+)\s+(\d+)\s+(\S+)", l) for l in r.out.splitlines()[1:]]
+    marked = [[m.group(2), m.group(3)] for m in rows if m and m.group(3) != "-"]
+    if r.rc != 0 or marked != [[hit[0], "SIGABRT"]] or not all(rows):
+        raise harness.Fail("threads on the core: expected thread %s alone marked SIGABRT, got %r: %s"
+                           % (hit[0], marked, r.describe()))
 
 
 def t_locals(spy, ctx):
