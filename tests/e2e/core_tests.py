@@ -72,7 +72,9 @@ def kernel_core_pattern():
 
 
 def make_kernel_core(target, tmpdir):
-    """SIGABRT the target and find its core; the target is gone afterwards."""
+    """SIGABRT the target (a harness.Target or a Popen) and find its core; the
+    target is gone afterwards."""
+    proc = getattr(target, "proc", target)
     pattern = kernel_core_pattern()
     if not pattern or pattern.startswith("|"):
         raise harness.Skip("core_pattern is %r: cores go to a helper, not a file" % pattern)
@@ -84,7 +86,7 @@ def make_kernel_core(target, tmpdir):
         raise harness.Skip("cannot raise RLIMIT_CORE of the target: %s" % e)
     before = set(os.listdir(tmpdir))
     os.kill(target.pid, signal.SIGABRT)
-    target.proc.wait(timeout=60)
+    proc.wait(timeout=60)
     cores = [n for n in set(os.listdir(tmpdir)) - before if n.startswith("core")]
     if not cores:
         raise harness.Skip("no core appeared in the target's directory (core_pattern %r)" % pattern)
@@ -109,6 +111,14 @@ def core_bt(spy, core, extra=()):
     if r.rc != harness.EXIT_OK:
         raise harness.Fail("expected exit 0: %s" % r.describe())
     return harness.parse_json_doc(r)
+
+
+def any_core(target, tmpdir, name):
+    """The kernel's core (cheap), else gcore's; the target may be gone after."""
+    try:
+        return make_kernel_core(target, tmpdir)
+    except harness.Skip:
+        return make_gcore(target.pid, tmpdir, name)
 
 
 def check_against_truth(doc, ctx):
@@ -248,7 +258,7 @@ def t_bad(spy, interps):
         target = harness.Target(interp, VALUES, [], tmpdir, env=TARGET_ENV)
         target.wait_ready()
         harness.settle_in_sleep(target.pid, [target.pid])
-        core = make_gcore(target.pid, tmpdir)
+        core = any_core(target, tmpdir, "gcore")
         data = open(core, "rb").read()
         def write(name, blob):
             p = os.path.join(tmpdir, name)
@@ -268,9 +278,11 @@ def t_bad(spy, interps):
         if wrong is not None:
             expect_refusal(spy, ["--core", core, "--exe", wrong.path], ["build-id", "not the executable"],
                            "--exe naming another Python")
-        sleeper = subprocess.Popen(["sleep", "600"], cwd=tmpdir)
+        sdir = os.path.join(tmpdir, "sleep")
+        os.mkdir(sdir)
+        sleeper = subprocess.Popen(["sleep", "600"], cwd=sdir)
         time.sleep(0.2)
-        plain = make_gcore(sleeper.pid, tmpdir, "sleep")
+        plain = any_core(sleeper, sdir, "sleep")
         expect_refusal(spy, ["--core", plain], ["not a python"], "a core of sleep(1)")
     finally:
         for p in (target,):
@@ -290,17 +302,18 @@ def t_live_only(spy, interps):
         target = harness.Target(interp, VALUES, [], tmpdir, env=TARGET_ENV)
         target.wait_ready()
         harness.settle_in_sleep(target.pid, [target.pid])
-        core = make_gcore(target.pid, tmpdir)
+        pid = target.pid
+        core = any_core(target, tmpdir, "gcore")
         probs = []
         for cmd, name in (("sample 1", "sample"), ("top --live", "top --live"), ("stop", "stop"),
-                          ("continue", "continue"), ("attach %d" % target.pid, "attach")):
+                          ("continue", "continue"), ("attach %d" % os.getpid(), "attach")):
             r = spy.run(["--core", core, "-nx", "-ex", cmd, "--batch"])
             want = "pyspy-sh: %s: not available on a core file\n" % name
             if r.rc != harness.EXIT_PARTIAL or r.err != want:
                 probs.append("%r: exit %d, stderr %r; expected exit 1, %r" % (cmd, r.rc, r.err[:200], want))
         r = spy.run(["--core", core, "-nx", "-ex", "lua print(pyspy.process().pid)", "--batch"])
-        if r.rc != 0 or r.out.strip() != str(target.pid):
-            probs.append("lua pyspy.process().pid: %s; expected %d" % (r.describe(), target.pid))
+        if r.rc != 0 or r.out.strip() != str(pid):
+            probs.append("lua pyspy.process().pid: %s; expected %d" % (r.describe(), pid))
         if probs:
             raise harness.Fail("; ".join(probs))
     finally:
