@@ -29,6 +29,7 @@ const struct command cmd_attach = {
 		"(with ptrace allowed) or as root.  Any previous target is detached first.",
 	.min_args = 1,
 	.max_args = 1,
+	.flags = CMD_LIVE,
 	.handler = do_attach,
 };
 

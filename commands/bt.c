@@ -210,7 +210,7 @@ static int do_bt(struct session *s, const struct cmd_args *a)
 	int rc = session_snapshot(s, flags, &snap);
 	if (rc != CMD_OK)
 		return rc;
-	if (v.native && !snap.paused && !s->held) {
+	if (v.native && !snap.paused && !s->held && !s->target.core) {
 		snapshot_release(&snap);
 		return cmd_error(s, "bt: --native needs to pause the target, which failed");
 	}

@@ -48,6 +48,7 @@ enum cmd_flags {
 	CMD_RAW_ARGS = 1 << 3,     /* one argument: the rest of the line as typed (quotes kept) */
 	CMD_STREAMS = 1 << 4,      /* output as it comes, never held back for the pager (scripts) */
 	CMD_FROM_START = 1 << 5,   /* launch mode: run as the interpreter starts, not once the program settles */
+	CMD_LIVE = 1 << 6,         /* needs a running process: refused on a core file */
 };
 
 /* Handler status: 0 done; 1 failed or partial; 2 cannot attach (for batch exit codes). */

@@ -254,6 +254,8 @@ int command_run(struct session *s, const char *line)
 		return CMD_FAILED;
 	if ((c->flags & CMD_NEEDS_TARGET) && !s->attached)
 		return cmd_error(s, "%s: no process attached (use 'attach PID' or start with -p PID)", c->name);
+	if ((c->flags & CMD_LIVE) && s->attached && s->target.core)
+		return cmd_error(s, "%s: not available on a core file", c->name);
 	rc = c->handler(s, &a);
 	fflush(s->out);
 	return rc;

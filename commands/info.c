@@ -2,10 +2,12 @@
  * info.c — `info`: what pyspy-sh knows about the attached process.
  */
 #include <dirent.h>
+#include <signal.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/os/core.h"
 #include "engine/os/taskstat.h"
 #include "engine/profile/profile.h"
 #include "scripts/luabind.h"
@@ -49,6 +51,40 @@ static int info_scripts(struct session *s)
 	return CMD_OK;
 }
 
+/* How a live process is read. */
+static void info_live(struct session *s, struct target *t)
+{
+	fprintf(s->out, "reading:       %s; sample: nonblocking unless --blocking\n",
+		s->set.nonblocking ? "bt, threads, locals: nonblocking (the target keeps running)"
+				   : "bt, threads, locals: blocking (the target is paused while read)");
+	struct taskstat ts;
+	taskstat_init(&ts, t->pid);
+	fprintf(s->out, "sample mode:   cpu by default: %s\n", taskstat_has_cpu(&ts)
+		? "each stack weighs its thread's CPU time since the previous tick (schedstat)"
+		: "no schedstat on this kernel: one sample per thread the kernel shows running");
+	taskstat_release(&ts);
+}
+
+/* What ended the process a core was made of. */
+static void info_core(struct session *s, const struct core *c)
+{
+	fprintf(s->out, "core file:     %s\n", c->path);
+	if (c->signal == SIGSTOP)
+		fprintf(s->out, "signal:        none: the process was stopped (SIGSTOP) when the core was made, as gcore does\n");
+	else if (c->signal > 0) {
+		const char *abbrev = sigabbrev_np(c->signal);
+		fprintf(s->out, "signal:        %d (SIG%s: %s), in thread %d", c->signal, abbrev ? abbrev : "?",
+			strsignal(c->signal), (int)c->threads[0].tid);
+		if (c->have_siginfo && (c->signal == SIGSEGV || c->signal == SIGBUS || c->signal == SIGFPE ||
+					c->signal == SIGILL))
+			fprintf(s->out, ", fault address 0x%" PRIx64, c->fault_addr);
+		fputc('\n', s->out);
+	} else
+		fprintf(s->out, "signal:        none (a core made while the process ran, e.g. by gcore)\n");
+	if (strcmp(c->exe, c->exe_open) != 0)
+		fprintf(s->out, "executable as: %s (--exe)\n", c->exe_open);
+}
+
 /* INFO [scripts] */
 static int do_info(struct session *s, const struct cmd_args *a)
 {
@@ -63,7 +99,9 @@ static int do_info(struct session *s, const struct cmd_args *a)
 	}
 	if (!s->attached)
 		return cmd_error(s, "info: no process attached (use 'attach PID' or start with -p PID)");
-	fprintf(s->out, "process:       %d (%s)\n", (int)t->pid, t->comm);
+	if (t->core)
+		info_core(s, t->core);
+	fprintf(s->out, "process:       %d (%s)%s\n", (int)t->pid, t->comm, t->core ? ", gone: a core file" : "");
 	fprintf(s->out, "executable:    %s\n", t->exe);
 	fprintf(s->out, "python:        %s\n", t->version_str);
 	fprintf(s->out, "interpreter:   %s%s\n", t->pymodule, t->pymodule_is_exe ? " (statically linked)" : "");
@@ -71,15 +109,10 @@ static int do_info(struct session *s, const struct cmd_args *a)
 	if (t->runtime)
 		fprintf(s->out, "_PyRuntime:    0x%" PRIx64 "\n", t->runtime);
 	fprintf(s->out, "layout:        %s\n", t->layout_origin);
-	fprintf(s->out, "reading:       %s; sample: nonblocking unless --blocking\n",
-		s->set.nonblocking ? "bt, threads, locals: nonblocking (the target keeps running)"
-				   : "bt, threads, locals: blocking (the target is paused while read)");
-	struct taskstat ts;
-	taskstat_init(&ts, t->pid);
-	fprintf(s->out, "sample mode:   cpu by default: %s\n", taskstat_has_cpu(&ts)
-		? "each stack weighs its thread's CPU time since the previous tick (schedstat)"
-		: "no schedstat on this kernel: one sample per thread the kernel shows running");
-	taskstat_release(&ts);
+	if (t->core)
+		fprintf(s->out, "reading:       the core file (sample, top --live, stop, continue, attach: not available)\n");
+	else
+		info_live(s, t);
 	if (s->profile) {
 		const struct profile_meta *m = profile_meta(s->profile);
 		uint64_t read = profile_samples(s->profile) + m->torn;

@@ -18,7 +18,11 @@
 static int print_lines(struct session *s, const char *file, long first, long last, long mark)
 {
 	char path[PATH_MAX + 64];
-	procfs_path(s->target.pid, file, path, sizeof(path));
+	/* a core's pid is no process of ours any more: its files are read where they are */
+	if (s->target.core)
+		snprintf(path, sizeof(path), "%s", file);
+	else
+		procfs_path(s->target.pid, file, path, sizeof(path));
 	FILE *f = fopen(path, "r");
 	if (!f)
 		f = fopen(file, "r");

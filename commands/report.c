@@ -182,6 +182,8 @@ static int do_top(struct session *s, const struct cmd_args *a)
 	if (a->set[TOP_LIVE]) {
 		if (!s->attached)
 			return cmd_error(s, "top: no process attached (use 'attach PID' or start with -p PID)");
+		if (s->target.core)
+			return cmd_error(s, "top --live: not available on a core file");
 		return top_live(s, a, by, sort_total, limit);
 	}
 	if (!s->profile)

@@ -248,6 +248,6 @@ const struct command cmd_sample = {
 	.opts = sample_opts,
 	.min_args = 1,
 	.max_args = 1,
-	.flags = CMD_NEEDS_TARGET | CMD_FROM_START,
+	.flags = CMD_NEEDS_TARGET | CMD_FROM_START | CMD_LIVE,
 	.handler = do_sample,
 };

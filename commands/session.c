@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "command.h"
+#include "engine/os/core.h"
 #include "scripts/luabind.h"
 
 void session_init(struct session *s)
@@ -77,6 +78,33 @@ int session_attach(struct session *s, int pid)
 	s->generation++;
 	s->cur_thread = 0;
 	s->cur_frame = 0;
+	return CMD_OK;
+}
+
+/* The core's files that could not be read, or not trusted: one warning each. */
+static void session_core_warnings(struct session *s)
+{
+	const char *w = s->target.core->warnings;
+	while (*w) {
+		size_t n = strcspn(w, "\n");
+		fprintf(s->err, "pyspy-sh: warning: %.*s\n", (int)n, w);
+		w += n + (w[n] == '\n');
+	}
+}
+
+int session_open_core(struct session *s, const char *path, const char *exe)
+{
+	struct pyspy_err e = { 0 };
+	struct attach_opts opts = { .locate = s->set.locate };
+	session_detach(s);
+	int rc = target_open_core(&s->target, path, exe, &opts, &e);
+	if (rc < 0)
+		return cmd_engine_error(s, rc, e.msg);
+	s->attached = true;
+	s->generation++;
+	s->cur_thread = 0;
+	s->cur_frame = 0;
+	session_core_warnings(s);
 	return CMD_OK;
 }
 

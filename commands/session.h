@@ -58,6 +58,9 @@ void session_release(struct session *s);
 /* Attach to pid, detaching from any previous target first.  Returns a cmd_status. */
 int session_attach(struct session *s, int pid);
 void session_detach(struct session *s);
+/* Open a core file (exe: its executable, or NULL for the one the core
+ * names); warnings about the core's files go to the error stream. */
+int session_open_core(struct session *s, const char *path, const char *exe);
 
 /* "pyspy-sh: <message>" on the error stream; returns CMD_FAILED. */
 int cmd_error(struct session *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

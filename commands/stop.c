@@ -32,7 +32,7 @@ const struct command cmd_stop = {
 		"Threads show as 'stopped' rather than active or idle.  'continue', 'detach',\n"
 		"'quit' — or pyspy-sh ending in any way, even killed — let the target run.",
 	.max_args = 0,
-	.flags = CMD_NEEDS_TARGET,
+	.flags = CMD_NEEDS_TARGET | CMD_LIVE,
 	.handler = do_stop,
 };
 
@@ -58,6 +58,6 @@ const struct command cmd_continue = {
 	.summary = "Let a stopped target run again.",
 	.help = "",
 	.max_args = 0,
-	.flags = CMD_NEEDS_TARGET,
+	.flags = CMD_NEEDS_TARGET | CMD_LIVE,
 	.handler = do_continue,
 };

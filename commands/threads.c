@@ -2,6 +2,10 @@
  * threads.c — `threads`: one line per thread of the target.
  */
 #include <inttypes.h>
+#include <signal.h>
+#include <string.h>
+
+#include "engine/os/core.h"
 
 #include "command.h"
 #include "session.h"
@@ -19,8 +23,13 @@ static int do_threads(struct session *s, const struct cmd_args *a)
 	for (size_t i = 0; i < snap.nthreads; i++) {
 		struct py_thread *th = &snap.threads[i];
 		char status[32];
-		snprintf(status, sizeof(status), "%s%s", thread_status(th),
-			 th->gil == 1 ? "+gil" : "");
+		const struct core *c = s->target.core;
+		if (c && c->signal > 0 && c->signal != SIGSTOP && th->os_tid == c->threads[0].tid)
+			snprintf(status, sizeof(status), "SIG%s", sigabbrev_np(c->signal) ? sigabbrev_np(c->signal) : "?");
+		else if (c)
+			snprintf(status, sizeof(status), "-%s", th->gil == 1 ? "+gil" : "");
+		else
+			snprintf(status, sizeof(status), "%s%s", thread_status(th), th->gil == 1 ? "+gil" : "");
 		fprintf(s->out, "%c %-3d %-8d %-12s 0x%-16" PRIx64 " \"%s\"", th == cur ? '*' : ' ', th->number,
 			(int)th->os_tid, status, th->thread_id, th->name ? th->name : "?");
 		if (th->interp_id)
@@ -43,7 +52,8 @@ const struct command cmd_threads = {
 		"thread id, whether it is running (active) or waiting (idle) and whether it\n"
 		"holds the GIL, the Python thread id (threading.get_ident()), the name from\n"
 		"the threading module, and the innermost Python frame.  '*' marks the\n"
-		"selected thread.",
+		"selected thread.  On a core file the status is the signal that ended the\n"
+		"process on the thread it hit (SIGSEGV, SIGABRT...), and '-' on the others.",
 	.max_args = 0,
 	.flags = CMD_NEEDS_TARGET,
 	.handler = do_threads,

@@ -121,6 +121,8 @@ int lprofile_sample(lua_State *L, int proc_idx, int opts)
 {
 	struct target *t = lproc_target(L, lproc_check(L, proc_idx));
 	lv_check_opts(L, opts);
+	if (t->core)
+		return lv_fail(L, "sample: not available on a core file");
 	bool native_all = lv_opt_bool(L, opts, "sample", "native_all", false);
 	bool native = lv_opt_bool(L, opts, "sample", "native", false) || native_all;
 	struct sampler_opts so = {

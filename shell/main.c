@@ -3,6 +3,7 @@
  *
  *   pyspy-sh [-p PID] [--nonblocking] [-nx] [-ex CMD]... [--batch] [-- PROGRAM ARGS...]
  *   pyspy-sh -p PID [-ex CMD]... -x SCRIPT.lua [-- SCRIPT ARGS...]
+ *   pyspy-sh --core CORE [--exe PATH] [-ex CMD]... [--batch]
  *
  * Batch use is the fast path (a one-shot `bt --all` should cost a few
  * milliseconds, fork and exec included), so nothing interactive — readline,
@@ -33,6 +34,8 @@
 
 struct options {
 	long pid;
+	const char *core;          /* --core / -c: a core file instead of a process */
+	const char *exe;           /* --exe: the core's executable */
 	const char **ex;
 	int nex;
 	int batch;
@@ -49,6 +52,7 @@ static void usage(FILE *f)
 	fputs("usage: pyspy-sh [-p PID] [options] [-ex COMMAND]... [--batch]\n"
 	      "       pyspy-sh [options] [-ex COMMAND]... [--batch] -- PROGRAM [ARGS...]\n"
 	      "       pyspy-sh -p PID [options] [-ex COMMAND]... -x SCRIPT.lua [-- SCRIPT ARGS...]\n"
+	      "       pyspy-sh --core CORE [--exe PATH] [options] [-ex COMMAND]... [--batch]\n"
 	      "\n"
 	      "Look inside a running CPython process (2.7, 3.6 to 3.13) without changing it:\n"
 	      "its threads, their Python stacks, and more.  Without --batch an interactive\n"
@@ -57,6 +61,8 @@ static void usage(FILE *f)
 	      "\n"
 	      "options:\n"
 	      "  -p, --pid PID        attach to this process\n"
+	      "  -c, --core CORE      open a core file of a Python process (post-mortem)\n"
+	      "  --exe PATH           the core's executable, where it is not where the core says\n"
 	      "  -ex, --ex COMMAND    run COMMAND (repeatable, in order)\n"
 	      "  --batch              exit after the -ex commands\n"
 	      "  -x, --script FILE    run the Lua script FILE after the -ex commands, then exit\n"
@@ -115,6 +121,16 @@ static int parse_options(int argc, char **argv, struct options *o)
 			if (parse_pid(val, &o->pid) < 0)
 				return bad_usage("'%s' is not a process id", val);
 			i++;
+		} else if (!strcmp(a, "-c") || !strcmp(a, "--core")) {
+			if (!val)
+				return bad_usage("%s needs a core file", a);
+			o->core = val;
+			i++;
+		} else if (!strcmp(a, "--exe")) {
+			if (!val)
+				return bad_usage("%s needs the path of an executable", a);
+			o->exe = val;
+			i++;
 		} else if (!strcmp(a, "-ex") || !strcmp(a, "--ex") || !strcmp(a, "-e")) {
 			if (!val)
 				return bad_usage("%s needs a command", a);
@@ -131,21 +147,26 @@ static int parse_options(int argc, char **argv, struct options *o)
 			o->nonblocking = 1;
 		} else if (!strcmp(a, "-nx") || !strcmp(a, "--nx") || !strcmp(a, "-n")) {
 			o->no_init = 1;
-		} else if (!strcmp(a, "--") && o->script && o->pid) {
+		} else if (!strcmp(a, "--") && o->script && (o->pid || o->core)) {
 			o->script_args = (const char *const *)argv + i + 1;
 			o->nscript_args = argc - i - 1;
 			break;
 		} else if (!strcmp(a, "--")) {
 			if (i + 1 >= argc)
 				return bad_usage("%s", "-- needs a program to start");
-			if (o->pid)
-				return bad_usage("%s", "-p and -- PROGRAM cannot be used together");
+			if (o->pid || o->core)
+				return bad_usage("%s", o->pid ? "-p and -- PROGRAM cannot be used together"
+							      : "--core and -- PROGRAM cannot be used together");
 			o->launch = argv + i + 1;
 			break;
 		} else {
 			return bad_usage("unknown option '%s'", a);
 		}
 	}
+	if (o->core && o->pid)
+		return bad_usage("%s", "-p and --core cannot be used together");
+	if (o->exe && !o->core)
+		return bad_usage("%s", "--exe goes with --core CORE");
 	return -1;
 }
 
@@ -199,9 +220,10 @@ int main(int argc, char **argv)
 	s.set.locate = locate_from_env();
 	if (o.launch)
 		repl_catch_sigint();   /* Ctrl-C stops a command; the program, in its own group, never sees it */
-	if (o.launch || o.pid) {
+	if (o.launch || o.pid || o.core) {
 		rc = o.launch ? launch_and_attach(&s, o.launch, first_from_start(&o), &child)
-			      : session_attach(&s, (int)o.pid);
+		   : o.core ? session_open_core(&s, o.core, o.exe)
+			    : session_attach(&s, (int)o.pid);
 		if (rc != CMD_OK)
 			status = EXIT_NOATTACH;
 		if (rc != CMD_OK && (o.batch || o.script))

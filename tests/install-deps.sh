@@ -6,7 +6,7 @@
 # libFuzzer's runtime for the fuzz harnesses.  Safe to run again.
 set -e
 PKGS="gcc make pkg-config libreadline-dev libunwind-dev libdw-dev libelf-dev liblua5.4-dev python3"
-[ "$1" = "--test" ] && PKGS="$PKGS python3-pexpect chromium strace clang"
+[ "$1" = "--test" ] && PKGS="$PKGS python3-pexpect chromium strace clang gdb"
 
 updated=""
 install_missing() {

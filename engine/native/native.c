@@ -34,7 +34,9 @@
 #include <sys/ptrace.h>
 #include <sys/user.h>
 
+#include "engine/os/core.h"
 #include "engine/python/target.h"
+#include "native_core.h"
 #include "syscalls.h"
 
 #define MAX_NATIVE_FRAMES 1024
@@ -219,6 +221,20 @@ static int state_get(struct target *t, struct native_state **out, struct pyspy_e
 		.resume = acc_resume,
 		.get_proc_name = acc_get_proc_name,
 	};
+	if (t->core) {
+		/* a core: libdwfl unwinds (native_core.c); no libunwind address space */
+		int rc = symbolize_new_core(&ns->sym, t->core, &t->maps, &t->strings, e);
+		if (rc == 0)
+			rc = native_core_attach(t, symbolize_dwfl(ns->sym), e);
+		if (rc < 0) {
+			native_state_free(ns);
+			return rc;
+		}
+		t->native = ns;
+		target_on_detach(t, state_release);
+		*out = ns;
+		return 0;
+	}
 	ns->as = unw_create_addr_space(&ns->acc, 0);
 	if (!ns->as) {
 		native_state_free(ns);
@@ -409,20 +425,21 @@ const char *native_eval_function(const struct target *t)
 	return t->layout.eval_model == EVAL_MODEL_FRAME_EX ? "PyEval_EvalFrameEx" : "_PyEval_EvalFrameDefault";
 }
 
-static void name_frame(struct unwind_ctx *c, unw_cursor_t *cur, struct native_frame *f, bool outer)
+/* cur: the libunwind cursor at the frame, for an unnamed function's start; NULL on a core */
+static void name_frame(struct target *t, struct native_state *ns, unw_cursor_t *cur, struct native_frame *f, bool outer)
 {
-	const char *evalname = native_eval_function(c->t);
-	symbolize_addr(c->ns->sym, outer ? f->ip - 1 : f->ip, &f->sym);
+	const char *evalname = native_eval_function(t);
+	symbolize_addr(ns->sym, outer ? f->ip - 1 : f->ip, &f->sym);
 	if (outer && f->sym.start)
 		f->sym.offset++;
 	unw_proc_info_t pi;
-	if (!f->sym.start && f->sym.library && unw_get_proc_info(cur, &pi) == 0 && pi.start_ip &&
+	if (cur && !f->sym.start && f->sym.library && unw_get_proc_info(cur, &pi) == 0 && pi.start_ip &&
 	    pi.start_ip <= f->ip) {
 		f->sym.start = pi.start_ip;
 		f->sym.offset = f->ip - pi.start_ip;
 	}
-	f->flags = classify(c->t, &f->sym, evalname);
-	const struct map_region *r = maps_find(&c->t->maps, f->ip);
+	f->flags = classify(t, &f->sym, evalname);
+	const struct map_region *r = maps_find(&t->maps, f->ip);
 	if (!f->sym.library && (!r || !r->path))
 		f->flags |= NATIVE_ANON;
 }
@@ -448,7 +465,7 @@ static int walk(struct unwind_ctx *c, struct native_stack *out)
 		if (push(out, ip) < 0)
 			return -PS_ENOMEM;
 		out->frames[out->n - 1].sp = sp;
-		name_frame(c, &cur, &out->frames[out->n - 1], out->n > 1);
+		name_frame(c->t, c->ns, &cur, &out->frames[out->n - 1], out->n > 1);
 		if (out->frames[out->n - 1].flags & NATIVE_ANON) {
 			/* no unwind tables: libunwind would guess through the frame
 			 * pointer, and what lies outward of here is not to be trusted */
@@ -465,6 +482,38 @@ static int walk(struct unwind_ctx *c, struct native_stack *out)
 			return -PS_ECORRUPT;
 		}
 	}
+	return 0;
+}
+
+/* A thread of a core: libdwfl walks (native_core.c), the frames are named
+ * here as live ones are; code outside any module ends the stack as live. */
+static int core_unwind(struct target *t, struct native_state *ns, pid_t tid, struct native_stack *out,
+		       struct pyspy_err *e)
+{
+	struct user_regs_struct regs;
+	const struct core_thread *th = core_thread(t->core, tid);
+	_Static_assert(sizeof(regs) == sizeof(th->regs), "NT_PRSTATUS holds a user_regs_struct");
+	if (!th)
+		return err_set(e, PS_EARG, "the core has no thread %d", (int)tid);
+	memcpy(&regs, th->regs, sizeof(regs));
+	int rc = native_core_walk(t, symbolize_dwfl(ns->sym), tid, out);
+	for (size_t i = 0; i < out->n; i++) {
+		name_frame(t, ns, NULL, &out->frames[i], i > 0);
+		if (out->frames[i].flags & NATIVE_ANON) {
+			out->n = i + 1;
+			snprintf(out->msg, sizeof(out->msg), "unwinding stopped at 0x%llx: code outside any module has no "
+				 "unwind tables", (unsigned long long)out->frames[i].ip);
+			rc = -PS_ECORRUPT;
+		}
+	}
+	if (rc < 0) {
+		out->error = -rc;
+		if (rc == -PS_ENOMEM)
+			return err_set(e, PS_ENOMEM, "out of memory");
+	}
+	find_status(t, out, &regs);
+	if (out->n == 0)
+		return err_set(e, PS_EIO, "task %d: %s", (int)tid, out->msg[0] ? out->msg : "no native frames");
 	return 0;
 }
 
@@ -487,6 +536,8 @@ int native_unwind(struct target *t, pid_t tid, struct native_stack *out, struct 
 	if (rc < 0)
 		return rc;
 	c.ns = ns;
+	if (t->core)
+		return core_unwind(t, ns, tid, out, e);
 	if (ptrace(PTRACE_GETREGS, tid, 0, &c.regs) < 0)
 		return err_set(e, errno == ESRCH ? PS_EGONE : PS_EIO, "cannot read the registers of task %d: %s",
 			       (int)tid, errno == ESRCH ? "it is not paused, or has exited" : strerror(errno));

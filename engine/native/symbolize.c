@@ -22,6 +22,7 @@
 #include <time.h>
 
 #include "engine/os/clock.h"
+#include "engine/os/core.h"
 #define REFRESH_NS 100000000ull   /* maps re-read at most 10 times a second */
 
 struct sym_slot {
@@ -36,10 +37,16 @@ struct symbolizer {
 	struct sym_slot *slots;
 	size_t cap, n;
 	uint64_t last_refresh_ns;
+	bool fixed;                /* a core: the modules never change, never re-read */
 	unsigned long lookups, hits;
 };
 
 static char *debuginfo_path;
+static const Dwfl_Callbacks core_callbacks = {
+	.find_elf = dwfl_build_id_find_elf,
+	.find_debuginfo = dwfl_standard_find_debuginfo,
+	.debuginfo_path = &debuginfo_path,
+};
 static const Dwfl_Callbacks callbacks = {
 	.find_elf = dwfl_linux_proc_find_elf,
 	.find_debuginfo = dwfl_standard_find_debuginfo,
@@ -79,6 +86,42 @@ int symbolize_new(struct symbolizer **out, pid_t pid, struct strtab *strings, st
 	return 0;
 }
 
+int symbolize_new_core(struct symbolizer **out, struct core *c, const struct maps *m, struct strtab *strings,
+		       struct pyspy_err *e)
+{
+	struct symbolizer *s = calloc(1, sizeof(*s));
+	*out = NULL;
+	if (!s)
+		return err_set(e, PS_ENOMEM, "out of memory");
+	s->strings = strings;
+	s->fixed = true;
+	if (!(s->dwfl = dwfl_begin(&core_callbacks))) {
+		free(s);
+		return err_set(e, PS_ENOMEM, "cannot start libdwfl: %s", dwfl_errmsg(-1));
+	}
+	dwfl_report_begin(s->dwfl);
+	for (size_t i = 0; i < m->n; i++) {
+		const struct map_region *r = &m->v[i];
+		bool seen = false;
+		if (!r->path || r->path[0] != '/' || r->offset != 0)
+			continue;
+		for (size_t j = 0; j < i && !seen; j++)
+			seen = m->v[j].path && strcmp(m->v[j].path, r->path) == 0 && m->v[j].offset == 0;
+		if (seen || !core_file_ok(c, r->path))
+			continue;
+		/* named by the path the process saw, read from the file the core trusts */
+		dwfl_report_elf(s->dwfl, r->path, core_file_path(c, r->path), -1, r->start, false);
+	}
+	dwfl_report_end(s->dwfl, NULL, NULL);
+	*out = s;
+	return 0;
+}
+
+void *symbolize_dwfl(struct symbolizer *s)
+{
+	return s->dwfl;
+}
+
 void symbolize_free(struct symbolizer *s)
 {
 	if (!s)
@@ -94,6 +137,8 @@ void symbolize_reset(struct symbolizer *s)
 	if (s->slots)
 		memset(s->slots, 0, s->cap * sizeof(*s->slots));
 	s->n = 0;
+	if (s->fixed)
+		return;
 	if (s->dwfl)
 		dwfl_end(s->dwfl);
 	s->dwfl = NULL;
@@ -201,7 +246,7 @@ void symbolize_addr(struct symbolizer *s, uint64_t addr, struct native_sym *out)
 		return;
 	}
 	Dwfl_Module *m = s->dwfl ? dwfl_addrmodule(s->dwfl, addr) : NULL;
-	if (!m && clock_now_ns() - s->last_refresh_ns > REFRESH_NS) {
+	if (!m && !s->fixed && clock_now_ns() - s->last_refresh_ns > REFRESH_NS) {
 		/* perhaps a library loaded since: the answers cached so far stay good */
 		report(s, NULL);
 		m = s->dwfl ? dwfl_addrmodule(s->dwfl, addr) : NULL;

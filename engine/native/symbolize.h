@@ -38,6 +38,18 @@ struct native_sym {
 int symbolize_new(struct symbolizer **out, pid_t pid, struct strtab *strings, struct pyspy_err *e);
 void symbolize_free(struct symbolizer *s);
 
+/* The same for a core file: the modules are the files of m (paths as the
+ * process saw them), each reported once from the file core_file_path()
+ * names, when the core found it readable and the same build; a file it
+ * refused stays unknown (its frames unnamed).  Nothing is re-read later. */
+struct core;
+struct maps;
+int symbolize_new_core(struct symbolizer **out, struct core *c, const struct maps *m, struct strtab *strings,
+		       struct pyspy_err *e);
+
+/* The libdwfl session behind s (a Dwfl *), for the core unwinder. */
+void *symbolize_dwfl(struct symbolizer *s);
+
 /* Look one address up.  A return address should be passed minus one so that
  * the call, not the next line, is named.  An address outside every known
  * module makes the symbolizer re-read the maps (at most ten times a second:

@@ -20,10 +20,11 @@
 struct remote_prefetch;
 
 /*
- * A test backend: when set, every read goes to it instead of the target.
- * Only the fuzz harnesses (memory made of fuzz bytes) and their seed recorder
- * (a live target, recorded) set it; pyspy-sh never does.  Returns 0 when all
- * len bytes were copied, else an errno value (EFAULT: not mapped).
+ * Another memory source: when set, every read goes to it instead of a
+ * process.  A core file (core.h, `--core`) is one; the fuzz harnesses
+ * (memory made of fuzz bytes) and their seed recorder (a live target,
+ * recorded) set it too.  Returns 0 when all len bytes were copied, else an
+ * errno value (EFAULT: not mapped).
  */
 typedef int (*remote_backend_fn)(void *ctx, raddr_t addr, void *buf, size_t len);
 
@@ -33,7 +34,7 @@ struct remote {
 	unsigned long nreads;      /* syscalls issued, for the benchmark */
 	unsigned long nbytes;      /* bytes asked for */
 	struct remote_prefetch *pf;   /* the sampler's per-tick read-ahead, or NULL */
-	remote_backend_fn backend;    /* NULL except in tests: see above */
+	remote_backend_fn backend;    /* NULL for a live process: see above */
 	void *backend_ctx;
 };
 

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/os/core.h"
 #include "engine/os/pause.h"
 #include "snapshot.h"
 
@@ -73,7 +74,12 @@ int snapshot_take(struct target *t, unsigned flags, struct snapshot *s, struct p
 
 	memset(s, 0, sizeof(*s));
 	unsigned long reads0 = t->mem.nreads, stack0 = 0;
-	if ((rc = procfs_tasks(t->pid, &tids, &ntids, e)) < 0)
+	if (t->core) {
+		/* a core: its threads are the NT_PRSTATUS notes; nothing runs, nothing to pause */
+		flags &= ~(unsigned)(SNAP_STATUS | SNAP_PAUSE | SNAP_KEEP_PAUSED);
+		if ((rc = core_tids(t->core, &tids, &ntids, e)) < 0)
+			return rc;
+	} else if ((rc = procfs_tasks(t->pid, &tids, &ntids, e)) < 0)
 		return rc;
 	if ((flags & SNAP_STATUS) && (states = calloc(ntids + 1, 1)))
 		for (size_t i = 0; i < ntids; i++)
@@ -131,13 +137,14 @@ out:
 	free(tsbufs);
 	free(tids);
 	free(states);
-	if (rc < 0) {
+	if (rc < 0 && !t->core) {
 		if (!procfs_alive(t->pid))
 			rc = err_set(e, PS_EGONE, "pid %d has exited", (int)t->pid);
 		else if (target_check_exec(t, e) < 0)
 			rc = -PS_EGONE;
-		snapshot_release(s);
 	}
+	if (rc < 0)
+		snapshot_release(s);
 	return rc;
 }
 

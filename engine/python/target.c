@@ -26,6 +26,7 @@
 #include "layouts/debug_offsets.h"
 #include "layouts/layout_check.h"
 #include "code.h"
+#include "engine/os/core.h"
 #include "engine/os/elfsym.h"
 #include "pyobj.h"
 
@@ -68,7 +69,10 @@ static raddr_t lowest_mapping(const struct maps *m, const char *path)
 static int open_module(struct target *t, const char *path, struct elfsym *es, struct pyspy_err *e)
 {
 	char real[PATH_MAX + 32];
-	procfs_path(t->pid, path, real, sizeof(real));
+	if (t->core)
+		snprintf(real, sizeof(real), "%s", core_file_path(t->core, path));
+	else
+		procfs_path(t->pid, path, real, sizeof(real));
 	int rc = elfsym_open(es, real, e);
 	if (rc < 0)
 		return rc;
@@ -321,6 +325,9 @@ static int locate_interp(struct target *t, struct elfsym *es, enum locate_method
 		t->located_by = LOCATE_SCAN;
 		return 0;
 	}
+	if (t->core)
+		return err_set(e, PS_ENOTPY, "core %s: found Python %s in %s but no interpreter state "
+			       "(did the process die while starting up or shutting down?)", t->core->path, t->version_str, t->pymodule);
 	if (!procfs_alive(t->pid))
 		return err_set(e, PS_EGONE, "pid %d has exited", (int)t->pid);
 	return err_set(e, PS_ENOTPY, "pid %d (%s): found Python %s in %s but no live interpreter state%s",
@@ -403,17 +410,39 @@ static void find_globals(struct target *t, struct elfsym *es)
 	}
 }
 
-int target_attach(struct target *t, pid_t pid, const struct attach_opts *opts, struct pyspy_err *e)
+/* Steps 2 to 5, once the maps are read. */
+static int attach_steps(struct target *t, enum locate_method only, struct pyspy_err *e)
 {
 	struct elfsym es = { .fd = -1 };
-	enum locate_method only = opts ? opts->locate : LOCATE_ANY;
 	int rc;
+	if ((rc = find_module(t, &es, e)) < 0)
+		goto out;
+	if ((rc = choose_layout(t, &es, e)) < 0 || (rc = check_layout(t, e)) < 0)
+		goto out;
+	find_globals(t, &es);
+	if ((rc = locate_interp(t, &es, only, e)) < 0)
+		goto out;
+	refine_version(t);
+out:
+	elfsym_close(&es);
+	return rc;
+}
 
+static void target_start(struct target *t, pid_t pid)
+{
 	memset(t, 0, sizeof(*t));
 	t->pid = pid;
 	t->pthread_tid_offset = -1;
 	remote_init(&t->mem, pid);
 	strtab_init(&t->strings);
+}
+
+int target_attach(struct target *t, pid_t pid, const struct attach_opts *opts, struct pyspy_err *e)
+{
+	enum locate_method only = opts ? opts->locate : LOCATE_ANY;
+	int rc;
+
+	target_start(t, pid);
 	if ((rc = procfs_check(pid, e)) < 0)
 		goto fail;
 	procfs_comm(pid, t->comm, sizeof(t->comm));
@@ -421,18 +450,57 @@ int target_attach(struct target *t, pid_t pid, const struct attach_opts *opts, s
 	t->image_id = procfs_image_id(pid);
 	if ((rc = maps_read(pid, &t->maps, e)) < 0)
 		goto fail;
-	if ((rc = find_module(t, &es, e)) < 0)
+	if ((rc = attach_steps(t, only, e)) < 0)
 		goto fail;
-	if ((rc = choose_layout(t, &es, e)) < 0 || (rc = check_layout(t, e)) < 0)
-		goto fail;
-	find_globals(t, &es);
-	if ((rc = locate_interp(t, &es, only, e)) < 0)
-		goto fail;
-	refine_version(t);
-	elfsym_close(&es);
 	return 0;
 fail:
-	elfsym_close(&es);
+	target_detach(t);
+	return rc;
+}
+
+static void core_release(struct target *t)
+{
+	if (t->core) {
+		core_close(t->core);
+		free(t->core);
+	}
+	t->core = NULL;
+	t->mem.backend = NULL;
+	t->mem.backend_ctx = NULL;
+}
+
+int target_open_core(struct target *t, const char *path, const char *exe, const struct attach_opts *opts,
+		     struct pyspy_err *e)
+{
+	enum locate_method only = opts ? opts->locate : LOCATE_ANY;
+	struct core *c = calloc(1, sizeof(*c));
+	int rc;
+
+	target_start(t, 0);
+	if (!c)
+		return err_set(e, PS_ENOMEM, "out of memory");
+	if ((rc = core_open(c, path, exe, e)) < 0) {
+		free(c);
+		target_detach(t);
+		return rc;
+	}
+	t->core = c;
+	t->pid = c->pid;
+	t->mem.backend = core_read;
+	t->mem.backend_ctx = c;
+	target_on_detach(t, core_release);
+	snprintf(t->comm, sizeof(t->comm), "%s", c->comm);
+	snprintf(t->exe, sizeof(t->exe), "%s", c->exe);
+	if ((rc = core_maps(c, &t->maps, e)) < 0)
+		goto fail;
+	if ((rc = attach_steps(t, only, e)) < 0) {
+		/* "pid 0 (...) is not a Python process" would name no process: say it of the core */
+		if (rc == -PS_ENOTPY && strncmp(e->msg, "core ", 5) != 0)
+			err_wrap(e, "core %s", path);
+		goto fail;
+	}
+	return 0;
+fail:
 	target_detach(t);
 	return rc;
 }

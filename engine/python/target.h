@@ -25,6 +25,7 @@
 #include "engine/strtab.h"
 
 struct code_info;
+struct core;
 struct native_state;
 struct target;
 
@@ -73,6 +74,8 @@ struct target {
 	int pthread_tid_offset;    /* ≤3.7: where glibc keeps the tid in struct pthread; -1 unknown */
 
 	uint64_t image_id;         /* procfs_image_id() at attach: an exec changes it */
+	struct core *core;         /* a core file instead of a process (target_open_core), else NULL;
+	                              pid is then the pid the core records, never asked of /proc */
 
 	struct codecache codes;
 	struct strtab strings;
@@ -97,6 +100,14 @@ struct attach_opts {
 /* Attach to pid.  On failure the target is left released; e says why:
  * PS_ENOPROC, PS_EGONE (zombie/exited), PS_EPERM, PS_ENOTPY, PS_EUNSUP. */
 int target_attach(struct target *t, pid_t pid, const struct attach_opts *opts, struct pyspy_err *e);
+
+/* The same on a core file: memory, maps and threads come from the core
+ * (core.h); exe, when not NULL, is the executable to read (--exe).  Besides
+ * the codes above, a core that cannot be used is PS_ENOTPY / PS_EUNSUP with
+ * the reason (truncated, another architecture, executable missing or a
+ * different build).  target_detach() closes the core. */
+int target_open_core(struct target *t, const char *path, const char *exe, const struct attach_opts *opts,
+		     struct pyspy_err *e);
 void target_detach(struct target *t);
 
 /* Whether the process has exec'd another program since attach (same pid, a

@@ -8,6 +8,9 @@ _pyspy_sh()
 	-p|--pid)
 		COMPREPLY=($(compgen -W "$(pgrep -d ' ' -f python 2>/dev/null)" -- "$cur"))
 		return ;;
+	-c|--core|--exe)
+		COMPREPLY=($(compgen -f -- "$cur"))
+		return ;;
 	-x|--script)
 		COMPREPLY=($(compgen -f -X '!*.lua' -- "$cur") $(compgen -W "record.lua hang-watch.lua report.lua slow-calls.lua" -- "$cur"))
 		return ;;
@@ -22,6 +25,6 @@ _pyspy_sh()
 			return
 		fi
 	done
-	COMPREPLY=($(compgen -W "-p --pid -ex --ex -x --script --batch --nonblocking -nx --nx -h --help --version --" -- "$cur"))
+	COMPREPLY=($(compgen -W "-p --pid -c --core --exe -ex --ex -x --script --batch --nonblocking -nx --nx -h --help --version --" -- "$cur"))
 }
 complete -F _pyspy_sh pyspy-sh

@@ -32,6 +32,7 @@ import argparse
 import glob
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -444,6 +445,52 @@ def tachyon(binary, seconds):
         subprocess.call(["rm", "-rf", tmp])
 
 
+CORE_TARGET = r"""
+import sys, threading, time
+blob = bytearray(200 * 1024 * 1024)
+for i in range(0, len(blob), 4096):
+    blob[i] = 1
+def deep(n):
+    if n == 0:
+        time.sleep(1000)
+    deep(n - 1)
+for _ in range(9):
+    threading.Thread(target=deep, args=(20,), daemon=True).start()
+sys.stdout.write("ready\n")
+sys.stdout.flush()
+deep(20)
+"""
+
+
+def core_bench(binary, runs=10):
+    """`pyspy-sh --core CORE -ex 'bt --all' --batch` on a core of about 200 MB
+    (gcore's, of a 10-thread 3.x target holding a 200 MB bytearray)."""
+    print()
+    gcore = shutil.which("gcore")
+    python = next((p for n, p in interpreters() if not n.startswith("2.")), None)
+    if not gcore or not python:
+        print("core: skipped (%s)" % ("no gcore (gdb)" if not gcore else "no Python 3"))
+        return
+    tmp = tempfile.mkdtemp(prefix="pyspy-bench-core-")
+    proc = subprocess.Popen([python, "-c", CORE_TARGET], stdout=subprocess.PIPE,
+                            env=dict(os.environ, MALLOC_ARENA_MAX="1"))
+    try:
+        proc.stdout.readline()
+        prefix = os.path.join(tmp, "core")
+        subprocess.check_call([gcore, "-o", prefix, str(proc.pid)], stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
+        path = "%s.%d" % (prefix, proc.pid)
+        size = os.path.getsize(path) / 1e6
+        wall = wall_times(binary, None, ["--core", path, "-ex", "bt --all", "--batch"], runs)
+        print("core: `--core CORE -ex 'bt --all' --batch`, %.0f MB core of %s, 10 threads 21 frames deep," % (size, python))
+        print("      spawn to exit over %d runs: wall min / median %.2f / %.2f ms, cpu %.2f ms  (goal: under 1 s)"
+              % (runs, wall[0], wall[1], wall[2]))
+    finally:
+        proc.kill()
+        proc.wait()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--binary", default=os.path.join(ROOT, "pyspy-sh"))
@@ -451,13 +498,15 @@ def main():
     ap.add_argument("--sample-seconds", type=float, default=2.0)
     ap.add_argument("--long-seconds", type=float, default=60.0, help="the 10 kHz RSS run (0: skip)")
     ap.add_argument("--churn-seconds", type=float, default=60.0)
-    ap.add_argument("--only", choices=("attach", "sampling", "long", "native", "churn", "threads", "tachyon"),
+    ap.add_argument("--only", choices=("attach", "sampling", "long", "native", "churn", "threads", "tachyon", "core"),
                     help="run one part")
     args = ap.parse_args()
     if args.only == "threads":
         return many_threads(args.binary, 3.0)
     if args.only == "tachyon":
         return tachyon(args.binary, 3.0)
+    if args.only == "core":
+        return core_bench(args.binary)
     if args.only == "churn":
         return churn(args.binary, args.churn_seconds)
     if args.only == "sampling":
@@ -501,6 +550,7 @@ def main():
         native_sampling(args.binary, args.sample_seconds)
         many_threads(args.binary, 3.0)
         tachyon(args.binary, 3.0)
+        core_bench(args.binary)
 
 
 if __name__ == "__main__":

@@ -310,7 +310,7 @@ def target_env():
 class Target(object):
     """A target process that reports "ready" through an inherited pipe."""
 
-    def __init__(self, interp, script, args, tmpdir, with_truth=True):
+    def __init__(self, interp, script, args, tmpdir, with_truth=True, env=None):
         self.interp = interp
         self.tmpdir = tmpdir
         self.truth_path = os.path.join(tmpdir, "truth.json") if with_truth else None
@@ -327,7 +327,7 @@ class Target(object):
         errf = open(self.err_path, "wb")
         try:
             self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=errf, stderr=errf,
-                                         pass_fds=(w,), env=target_env(), cwd=tmpdir)
+                                         pass_fds=(w,), env=dict(target_env(), **(env or {})), cwd=tmpdir)
         finally:
             errf.close()
             os.close(w)
