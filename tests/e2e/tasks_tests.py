@@ -1,0 +1,273 @@
+"""asyncio tasks through the real binary (imported by run.py): `tasks`,
+`tasks --tree`, `tasks --json` and Lua's pyspy.tasks(), per interpreter, on
+one tests/targets/tasks.py target (3.8+): two event loops in two threads,
+a chain three coroutines deep, gather, a TaskGroup (3.11+), a Queue.get,
+a task awaited by two others, a shield, two tasks awaiting each other, an
+eager task (3.12+), a finished task, and PYSPY_TASKS_BULK (10000) tasks
+pending on the second loop.  One pyspy-sh run reads them four ways.
+
+  tasks_json     every task of asyncio.all_tasks() of both loops, no other:
+                 id, name, coroutine chain (function, qualname, file, line,
+                 innermost first: the target's cr_await/gi_yieldfrom walk),
+                 the loop thread's kernel tid, awaited_by (as the program
+                 built it; on 3.14+ the target checked its own
+                 _asyncio_awaited_by agrees), state pending; the finished
+                 task absent; the one cycle (cyc-a, cyc-b) reported
+  tasks_text     `tasks`: one line per task with its id, name, tid and
+                 innermost frame; the cycle line
+  tasks_tree     `tasks --tree`: each awaited task printed under each of its
+                 awaiters (shared under waiter-1 and waiter-2, "(shown
+                 above)" the second time), the cycle marked
+  tasks_lua      tests/lua/tasks.lua: the same tasks, names, tids, innermost
+                 frames and awaited_by through pyspy.tasks(); info.asyncio,
+                 one cycle; p:tasks() agrees
+  tasks_refused  2.7-3.7 (counter.py): `tasks` fails with "asyncio tasks are
+                 read on Python 3.8 and later", exit 1
+Once:
+  tasks_no_asyncio  counter.py (no asyncio) on the newest pyenv interpreter
+                 and on 3.15 (whose _asyncio is built in): "(no asyncio: ...)",
+                 exit 0, and --json says "asyncio": false with no tasks
+"""
+import json
+import os
+import re
+import shutil
+import tempfile
+
+import harness
+from harness import Fail, Skip, Target
+
+TASKS = os.path.join(harness.TARGETS, "tasks.py")
+COUNTER = os.path.join(harness.TARGETS, "counter.py")
+LUA = os.path.join(harness.REPO, "tests", "lua", "tasks.lua")
+BULK = int(os.environ.get("PYSPY_TASKS_BULK", "10000"))
+
+
+class Shared(object):
+    """One target and one pyspy-sh run, read by every test of the group."""
+
+    def __init__(self, interp, spy):
+        self.interp, self.spy = interp, spy
+        self.error = None
+        self.truth = self.json = self.text = self.tree = self.lua = None
+
+    def load(self):
+        if self.truth is not None or self.error is not None:
+            if self.error:
+                raise Fail(self.error)
+            return
+        tmp = tempfile.mkdtemp(prefix="pyspy-e2e-tasks-")
+        target = Target(self.interp, TASKS, [str(BULK)], tmp)
+        try:
+            target.wait_ready(timeout=120)
+            r = self.spy.run(["-p", target.pid, "-ex", "tasks --json", "-ex", "lua print(\"==text\")", "-ex", "tasks",
+                              "-ex", "lua print(\"==tree\")", "-ex", "tasks --tree", "-ex", "lua print(\"==lua\")",
+                              "-ex", "source " + LUA, "--batch"])
+            if r.rc != harness.EXIT_OK:
+                raise Fail("expected exit 0: %s" % r.describe())
+            parts = re.split(r"^==(text|tree|lua)\n", r.out, flags=re.M)
+            if len(parts) != 7:
+                raise Fail("output not in four parts: %r" % r.out[:300])
+            self.json = json.loads(parts[0])
+            self.text, self.tree, self.lua = parts[2], parts[4], parts[6]
+            self.truth = target.truth
+            self.pid = target.pid
+        except Fail as e:
+            self.error = str(e)
+            raise
+        finally:
+            target.kill()
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+def frames(chain):
+    return [(f["function"], f["qualname"], f["file"], f["line"]) for f in chain]
+
+
+def t_json(sh):
+    sh.load()
+    doc, truth = sh.json, sh.truth
+    if doc.get("asyncio") is not True or doc.get("python") is None:
+        raise Fail("header: asyncio %r, python %r" % (doc.get("asyncio"), doc.get("python")))
+    got = dict((t["id"], t) for t in doc["tasks"])
+    probs = []
+    for e in truth["tasks"]:
+        g = got.pop(e["id"], None)
+        if g is None:
+            probs.append("task %s (%s) missing" % (e["name"], e["id"]))
+            continue
+        if g["name"] != e["name"]:
+            probs.append("task %s: name %r" % (e["name"], g["name"]))
+        if frames(g["coroutine"]) != frames(e["coroutine"]):
+            probs.append("%s: chain %s, expected %s" % (e["name"], frames(g["coroutine"]), frames(e["coroutine"])))
+        if g["thread"] != e["thread"]:
+            probs.append("%s: thread %s, expected %s" % (e["name"], g["thread"], e["thread"]))
+        if sorted(g["awaited_by"]) != e["awaited_by"]:
+            probs.append("%s: awaited_by %s, expected %s" % (e["name"], sorted(g["awaited_by"]), e["awaited_by"]))
+        if g["state"] != "pending":
+            probs.append("%s: state %s" % (e["name"], g["state"]))
+    if got:
+        probs.append("tasks not in asyncio.all_tasks(): %s" % sorted(t["name"] for t in got.values())[:10])
+    names = dict((t["id"], t["name"]) for t in truth["tasks"])
+    cycles = [sorted(names.get(i, i) for i in c) for c in doc["cycles"]]
+    if cycles != [["cyc-a", "cyc-b"]]:
+        probs.append("cycles %s, expected [[cyc-a, cyc-b]]" % cycles)
+    if len(truth["tasks"]) < truth["nbulk"] + 10:
+        probs.append("the target recorded only %d tasks" % len(truth["tasks"]))
+    if probs:
+        raise Fail("%d problems: %s" % (len(probs), "; ".join(probs[:6])))
+    harness.log("tasks_json: %d tasks" % len(truth["tasks"]))
+
+
+def t_text(sh):
+    sh.load()
+    lines = sh.text.splitlines()
+    rows = {}
+    for ln in lines[1:]:
+        m = re.match(r"\s+0x([0-9a-f]+)\s+(pending|running)\s+(\d+)\s+\"(.*?)\"\s+(\S+) \((.*):(-?\d+)\)", ln)
+        if m:
+            rows[int(m.group(1), 16)] = m.groups()
+    probs = []
+    for e in sh.truth["tasks"]:
+        r = rows.get(e["id"])
+        top = e["coroutine"][0] if e["coroutine"] else None
+        if r is None:
+            probs.append("no line for %s" % e["name"])
+        elif (r[3], int(r[2]), r[4], r[5], int(r[6])) != (e["name"], e["thread"], top["qualname"], top["file"],
+                                                              top["line"]):
+            probs.append("%s: line says %s" % (e["name"], r))
+    if len(rows) != len(sh.truth["tasks"]):
+        probs.append("%d task lines, expected %d" % (len(rows), len(sh.truth["tasks"])))
+    if not any(ln.startswith("cycle: ") and '"cyc-a"' in ln and '"cyc-b"' in ln for ln in lines):
+        probs.append("no cycle line for cyc-a and cyc-b")
+    if probs:
+        raise Fail("; ".join(probs[:6]))
+
+
+def t_tree(sh):
+    sh.load()
+    lines = sh.tree.splitlines()
+    head = re.compile(r'^([ |`-]*)"(.*?)" 0x([0-9a-f]+) \((pending|running), OS tid (\d+)\)(.*)$')
+    nodes = []
+    for ln in lines:
+        m = head.match(ln)
+        if m:
+            nodes.append((len(m.group(1)), m.group(2), m.group(6)))
+    # who each printed node sits under: the nearest shallower node above it
+    under, path = {}, []
+    for depth, name, rest in nodes:
+        while path and path[-1][0] >= depth:
+            path.pop()
+        if path:
+            under.setdefault(name, set()).add(path[-1][1])
+        path.append((depth, name))
+    names = dict((t["id"], t["name"]) for t in sh.truth["tasks"])
+    probs = []
+    for e in sh.truth["tasks"]:
+        want = set(names[i] for i in e["awaited_by"])
+        got = under.get(e["name"], set())
+        if want - got:
+            probs.append("%s not shown under %s" % (e["name"], sorted(want - got)))
+    printed = set(n for _, n, _ in nodes)
+    missing = [e["name"] for e in sh.truth["tasks"] if e["name"] not in printed]
+    if missing:
+        probs.append("tasks not in the tree: %s" % missing[:5])
+    if not any("(shown above)" in rest for _, name, rest in nodes if name == "shared"):
+        probs.append("'shared' (awaited by two) not marked '(shown above)' the second time")
+    if not any("cycle" in rest for _, name, rest in nodes if name in ("cyc-a", "cyc-b")):
+        probs.append("the cyc-a/cyc-b cycle is not marked in the tree")
+    if probs:
+        raise Fail("; ".join(probs[:6]))
+
+
+def t_lua(sh):
+    sh.load()
+    got, info = {}, None
+    for ln in sh.lua.splitlines():
+        if ln.startswith("T "):
+            f = ln[2:].split("|")
+            got[int(f[0])] = f
+        elif ln.startswith("I ") or ln.startswith("E "):
+            info = ln
+    probs = []
+    for e in sh.truth["tasks"]:
+        g = got.pop(e["id"], None)
+        top = e["coroutine"][0] if e["coroutine"] else None
+        want = [str(e["id"]), e["name"], "pending", str(e["thread"]), str(len(e["coroutine"])),
+                "%s:%d" % (top["qualname"], top["line"]) if top else "-", ",".join(str(i) for i in e["awaited_by"])]
+        if g is None:
+            probs.append("%s missing" % e["name"])
+        elif g != want:
+            probs.append("%s: %s, expected %s" % (e["name"], g, want))
+    if got:
+        probs.append("extra tasks %s" % sorted(v[1] for v in got.values())[:5])
+    if info != "I asyncio=true cycles=1 same=true":
+        probs.append("info line %r" % info)
+    if probs:
+        raise Fail("; ".join(probs[:6]))
+
+
+def t_refused(interp, spy):
+    tmp = tempfile.mkdtemp(prefix="pyspy-e2e-tasks-")
+    target = Target(interp, COUNTER, ["10"], tmp)
+    try:
+        target.wait_ready()
+        r = spy.batch(target.pid, "tasks")
+        if r.rc != harness.EXIT_PARTIAL:
+            raise Fail("expected exit 1: %s" % r.describe())
+        want = "pyspy-sh: tasks: asyncio tasks are read on Python 3.8 and later; this is Python %s" % interp.vstr
+        if r.err.strip() != want:
+            raise Fail("stderr %r, expected %r" % (r.err.strip(), want))
+    finally:
+        target.kill()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def t_no_asyncio(interps, spy):
+    pyenv = [i for i in interps if not i.missing and i.label.startswith("pyenv-") and i.version >= (3, 8)]
+    chosen = [i for i in interps if not i.missing and i.version >= (3, 15)][:1] + pyenv[-1:]
+    if not chosen:
+        raise Skip("no interpreter of 3.8 or later")
+    for interp in chosen:
+        tmp = tempfile.mkdtemp(prefix="pyspy-e2e-tasks-")
+        target = Target(interp, COUNTER, ["10"], tmp)
+        try:
+            target.wait_ready()
+            r = spy.run(["-p", target.pid, "-ex", "tasks", "-ex", "tasks --json", "--batch"])
+            if r.rc != harness.EXIT_OK:
+                raise Fail("%s: expected exit 0: %s" % (interp.label, r.describe()))
+            lines = r.out.splitlines()
+            if lines[0] != "(no asyncio: the program has not imported asyncio)":
+                raise Fail("%s: first line %r" % (interp.label, lines[0]))
+            doc = json.loads(lines[1])
+            if doc.get("asyncio") is not False or doc.get("tasks") != [] or doc.get("cycles") != []:
+                raise Fail("%s: JSON %r" % (interp.label, lines[1][:200]))
+        finally:
+            target.kill()
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+PER_INTERP = (("tasks_json", t_json), ("tasks_text", t_text), ("tasks_tree", t_tree), ("tasks_lua", t_lua),
+              ("tasks_refused", t_refused))
+ONCE = (("tasks_no_asyncio", t_no_asyncio),)
+
+
+def run_per_interp(res, interp, spy):
+    sh = Shared(interp, spy)
+    for name, fn in PER_INTERP:
+        full = "%s[%s]" % (name, interp.label)
+        if interp.missing:
+            if res.wanted(full):
+                res.skip(full, interp.missing)
+            continue
+        old = interp.version < (3, 8)
+        if (name == "tasks_refused") != old:
+            if res.wanted(full):
+                res.skip(full, "asyncio tasks are read on 3.8+" if old else "only before 3.8 (this is %s)" % interp.vstr)
+            continue
+        res.run(full, fn, interp, spy) if old else res.run(full, fn, sh)
+
+
+def run_once(res, spy, interps):
+    for name, fn in ONCE:
+        res.run(name, fn, interps, spy)
