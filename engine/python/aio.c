@@ -140,11 +140,13 @@ static const char *task_name(struct target *t, raddr_t name)
 	uint64_t n;
 	bool neg;
 
-	if (!name || pyobj_type(t, name, &ti, NULL) < 0)
+	if (!name)
+		return "?";
+	if (pyobj_str_intern(t, name, &s, NULL) == 0)
+		return s;
+	if (pyobj_type(t, name, &ti, NULL) < 0)
 		return "?";
 	enum pyobj_kind k = pyobj_kind(t, ti);
-	if (k == PYK_STR && pyobj_str_intern(t, name, &s, NULL) == 0)
-		return s;
 	if ((k == PYK_INT || k == PYK_LONG) && pyobj_int(t, name, &n, &neg, NULL) == 0) {
 		int len = snprintf(buf, sizeof(buf), "Task-%s%" PRIu64, neg ? "-" : "", n);
 		return strtab_intern(&t->strings, buf, (size_t)len);
@@ -167,29 +169,47 @@ static struct aio_task *new_task(struct aio_tasks *a)
 	return task;
 }
 
-/* Read the object at addr as a task and keep it when it is a pending C task.
- * 1 kept, 0 not a pending C task (or seen), negative on failure. */
-static int add_task(struct reader *r, raddr_t addr, struct pyspy_err *e)
+#define BATCH 16
+
+void aio_batch_read(struct target *t, const raddr_t *addrs, size_t n, size_t len, uint8_t *out, uint8_t *ok)
+{
+	for (size_t i = 0; i < n;) {
+		struct remote_iov iov[BATCH];
+		size_t at[BATCH];
+		int k = 0;
+		for (; i < n && k < BATCH; i++) {
+			ok[i] = 0;
+			if (!addrs[i])
+				continue;
+			at[k] = i;
+			iov[k++] = (struct remote_iov){ addrs[i], out + i * len, len };
+		}
+		if (k && remote_readv(&t->mem, iov, k, NULL) == 0) {
+			for (int j = 0; j < k; j++)
+				ok[at[j]] = 1;
+			continue;
+		}
+		/* one piece failed (a task freed while read): the others one by one */
+		for (int j = 0; j < k; j++)
+			ok[at[j]] = remote_read(&t->mem, iov[j].addr, iov[j].buf, len, NULL) == 0;
+	}
+}
+
+/* Keep the object at addr, whose task_size bytes are in buf, when it is a
+ * pending C task not seen yet.  0, or negative on failure. */
+static int keep_task(struct reader *r, raddr_t addr, const uint8_t *buf, struct pyspy_err *e)
 {
 	struct target *t = r->t;
 	const struct aio_layout *A = r->A;
-	uint8_t buf[512];
-	raddr_t type;
 
 	if (!addr || aio_index_of(r->a, addr) >= 0)
 		return 0;
 	if (r->a->n >= AIO_TASKS_MAX)
 		return err_set(e, PS_ECORRUPT, "more than %u tasks: the task list loops or is corrupt", AIO_TASKS_MAX);
-	if ((size_t)A->task_size > sizeof(buf))
-		return err_set(e, PS_EUNSUP, "task layout too large");
-	if (target_read_ptr(t, addr + (raddr_t)t->layout.object.type, &type, NULL) < 0)
-		return 0;
-	if (!is_c_task(r, type)) {
+	if (!is_c_task(r, rbuf_u64(buf, t->layout.object.type))) {
 		r->a->foreign++;
 		return 0;
 	}
-	if (remote_read(&t->mem, addr, buf, (size_t)A->task_size, NULL) < 0)
-		return 0;
 	if (rbuf_u32(buf, A->fut_state) != AIO_STATE_PENDING)
 		return 0;
 	struct aio_task *task = new_task(r->a);
@@ -199,21 +219,51 @@ static int add_task(struct reader *r, raddr_t addr, struct pyspy_err *e)
 	task->loop = rbuf_u64(buf, A->fut_loop);
 	task->coro = rbuf_u64(buf, A->task_coro);
 	task->waiter = rbuf_u64(buf, A->task_fut_waiter);
-	task->name = task_name(t, rbuf_u64(buf, A->task_name));
+	task->callback0 = rbuf_u64(buf, A->fut_callback0);
+	task->callbacks = rbuf_u64(buf, A->fut_callbacks);
+	if (A->task_awaited_by >= 0) {
+		task->awaited_raw = rbuf_u64(buf, A->task_awaited_by);
+		task->awaited_is_set = buf[A->task_awaited_by_is_set] != 0;
+	}
+	task->name_obj = rbuf_u64(buf, A->task_name);
 	if (index_put(r->a, addr, r->a->n) < 0)
 		return err_set(e, PS_ENOMEM, "out of memory");
 	r->a->n++;
-	return 1;
+	return 0;
+}
+
+/* Read each candidate object and keep the pending C tasks. */
+static int read_tasks(struct reader *r, const raddr_t *cands, size_t n, struct pyspy_err *e)
+{
+	size_t len = (size_t)r->A->task_size;
+	uint8_t *buf = malloc(n * len + 1), *ok = malloc(n + 1);
+	int rc = 0;
+
+	if (!buf || !ok || len > 4096)
+		rc = err_set(e, PS_ENOMEM, "out of memory");
+	if (rc == 0)
+		aio_batch_read(r->t, cands, n, len, buf, ok);
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		if (pyspy_interrupted)
+			rc = err_set(e, PS_EINTR, "interrupted");
+		else if (ok[i])
+			rc = keep_task(r, cands[i], buf + i * len, e);
+	}
+	free(buf);
+	free(ok);
+	return rc;
 }
 
 /* ---- Python containers (3.8–3.13) ---- */
 
-/* Each live key of a set: fn(r, key). */
-static int set_foreach(struct reader *r, raddr_t set, bool weak, struct pyspy_err *e)
+/* The tasks of a set: its keys, or (weak) the referents of its weak references. */
+static int set_tasks(struct reader *r, raddr_t set, bool weak, struct pyspy_err *e)
 {
 	struct target *t = r->t;
 	const struct py_layout *L = &t->layout;
 	uint8_t head[256];
+	raddr_t *keys = NULL;
+	size_t n = 0;
 	int rc;
 
 	if (!set)
@@ -228,24 +278,33 @@ static int set_foreach(struct reader *r, raddr_t set, bool weak, struct pyspy_er
 		return err_set(e, PS_ECORRUPT, "a task set of %" PRIu64 " slots", mask + 1);
 	size_t esz = (size_t)L->set.entry_size, len = (size_t)(mask + 1) * esz;
 	uint8_t *tab = malloc(len);
-	if (!tab)
-		return err_set(e, PS_ENOMEM, "out of memory");
+	if (!tab || !(keys = malloc((size_t)(mask + 1) * sizeof(*keys)))) {
+		rc = err_set(e, PS_ENOMEM, "out of memory");
+		goto out;
+	}
 	if ((rc = remote_read(&t->mem, table, tab, len, e)) < 0)
 		goto out;
-	for (size_t i = 0; i <= mask && rc >= 0; i++) {
+	for (size_t i = 0; i <= mask; i++) {
 		raddr_t key = rbuf_u64(tab + i * esz, L->set.entry_key);
 		int64_t hash = (int64_t)rbuf_u64(tab + i * esz, L->set.entry_hash);
-		if (!key || hash == -1)
-			continue;	/* empty, or a dummy left by a removal */
-		if (pyspy_interrupted) {
-			rc = err_set(e, PS_EINTR, "interrupted");
-			break;
-		}
-		if (weak && target_read_ptr(t, key + (raddr_t)r->A->weakref_object, &key, NULL) < 0)
-			continue;
-		rc = add_task(r, key, e);
+		if (key && hash != -1)	/* not empty, not a dummy left by a removal */
+			keys[n++] = key + (weak ? (raddr_t)r->A->weakref_object : 0);
 	}
+	if (weak) {	/* each weak reference's wr_object, in place */
+		uint8_t *ok = malloc(n + 1);
+		if (!ok) {
+			rc = err_set(e, PS_ENOMEM, "out of memory");
+			goto out;
+		}
+		aio_batch_read(t, keys, n, 8, (uint8_t *)keys, ok);
+		for (size_t i = 0; i < n; i++)
+			if (!ok[i])
+				keys[i] = 0;
+		free(ok);
+	}
+	rc = read_tasks(r, keys, n, e);
 out:
+	free(keys);
 	free(tab);
 	return rc < 0 ? rc : 0;
 }
@@ -268,7 +327,7 @@ static int weakset(struct reader *r, raddr_t mdict, const char *name, struct pys
 	int rc = pyobj_dict_get_str(r->t, mdict, name, &ws, e);
 	if (rc == 0 && ws)
 		rc = pyobj_attr(r->t, ws, "data", &data, e);
-	return rc < 0 ? rc : set_foreach(r, data, true, e);
+	return rc < 0 ? rc : set_tasks(r, data, true, e);
 }
 
 /* The tasks of every loop's _current_tasks entry are running. */
@@ -300,7 +359,7 @@ static int read_registries(struct reader *r, struct pyspy_err *e)
 		r->a->source = "asyncio.tasks._scheduled_tasks and _eager_tasks";
 		rc = weakset(r, mdict, "_scheduled_tasks", e);
 		if (rc == 0 && (rc = pyobj_dict_get_str(t, mdict, "_eager_tasks", &eager, e)) == 0)
-			rc = set_foreach(r, eager, false, e);
+			rc = set_tasks(r, eager, false, e);
 	}
 	if (rc == 0 && (rc = pyobj_dict_get_str(t, mdict, "_current_tasks", &cur, e)) == 0 && cur)
 		rc = pyobj_dict_foreach(t, cur, visit_current, r->a, e);
@@ -349,23 +408,29 @@ static int find_debug_section(struct target *t, raddr_t *where, struct pyspy_err
 	return 0;
 }
 
-/* The tasks of the circular list whose head node is at `head`. */
+/* The tasks of the circular list whose head node is at `head`: each step
+ * reads the whole task, whose task_node holds the next link. */
 static int walk_list(struct reader *r, raddr_t head, struct pyspy_err *e)
 {
+	uint8_t buf[4096];
+	size_t len = (size_t)r->A->task_size, steps = 0;
 	raddr_t node;
-	size_t steps = 0;
 	int rc;
 
+	if (len > sizeof(buf) || (size_t)r->A->task_node + 8 > len)
+		return err_set(e, PS_EUNSUP, "task layout too large");
 	if ((rc = target_read_ptr(r->t, head, &node, e)) < 0)
 		return rc;
 	while (node && node != head) {
+		raddr_t task = node - (raddr_t)r->A->task_node;
 		if (++steps > AIO_TASKS_MAX || pyspy_interrupted)
 			return pyspy_interrupted ? err_set(e, PS_EINTR, "interrupted")
 				: err_set(e, PS_ECORRUPT, "the task list at 0x%" PRIx64 " does not end", head);
-		if ((rc = add_task(r, node - (raddr_t)r->A->task_node, e)) < 0)
+		if ((rc = remote_read(&r->t->mem, task, buf, len, e)) < 0)
 			return rc;
-		if ((rc = target_read_ptr(r->t, node, &node, e)) < 0)
+		if ((rc = keep_task(r, task, buf, e)) < 0)
 			return rc;
+		node = rbuf_u64(buf, r->A->task_node);
 	}
 	return 0;
 }
@@ -418,6 +483,36 @@ static int read_lists(struct reader *r, struct aio_layout *A, const struct py_th
 				}
 	}
 	return 0;
+}
+
+/* Every task's name: the heads of the str objects in batches. */
+static int name_tasks(struct target *t, struct aio_tasks *a, struct pyspy_err *e)
+{
+	raddr_t *addrs = malloc((a->n + 1) * sizeof(*addrs));
+	uint8_t *heads = malloc((a->n + 1) * PYOBJ_STR_HEAD), *ok = malloc(a->n + 1);
+	int rc = 0;
+
+	if (!addrs || !heads || !ok) {
+		rc = err_set(e, PS_ENOMEM, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < a->n; i++)
+		addrs[i] = a->v[i].name_obj;
+	aio_batch_read(t, addrs, a->n, PYOBJ_STR_HEAD, heads, ok);
+	for (size_t i = 0; i < a->n; i++) {
+		char buf[1024];
+		size_t len;
+		if (ok[i] && pyobj_str_head(t, addrs[i], heads + i * PYOBJ_STR_HEAD, PYOBJ_STR_HEAD, buf, sizeof(buf),
+					    &len, NULL) == 0)
+			a->v[i].name = strtab_intern(&t->strings, buf, len);
+		if (!a->v[i].name)
+			a->v[i].name = task_name(t, addrs[i]);
+	}
+out:
+	free(addrs);
+	free(heads);
+	free(ok);
+	return rc;
 }
 
 /* ---- threads ---- */
@@ -482,14 +577,11 @@ int aio_read(struct target *t, const struct py_thread *threads, size_t nthreads,
 		rc = read_registries(&r, e);
 	if (rc < 0)
 		return rc;
+	if ((rc = name_tasks(t, out, e)) < 0)
+		return rc;
 	map_threads(t, out, threads, nthreads);
-	for (size_t i = 0; i < out->n; i++) {
-		struct pyspy_err ce = { 0 };
-		if (pyspy_interrupted)
-			return err_set(e, PS_EINTR, "interrupted");
-		if (aio_chain(t, &A, &out->v[i], &ce) < 0)
-			snprintf(out->v[i].error, sizeof(out->v[i].error), "%.190s", ce.msg);
-	}
+	if ((rc = aio_chains(t, &A, out, e)) < 0)
+		return rc;
 	return aio_graph(t, &A, out, e);
 }
 

@@ -37,7 +37,11 @@ struct aio_task {
 	uint64_t thread_id;        /* threading.get_ident() of the loop's thread; 0 unknown */
 	pid_t os_tid;              /* its kernel tid; 0 unknown */
 	raddr_t coro;
+	raddr_t name_obj;          /* task_name as stored: a str, or 3.13+ an int */
 	raddr_t waiter;            /* what the task awaits (fut_waiter), 0 if nothing */
+	raddr_t callback0, callbacks; /* its done callbacks (fut_callback0, the fut_callbacks list) */
+	raddr_t awaited_raw;       /* 3.14+: task_awaited_by as stored: a future or a set */
+	bool awaited_is_set;
 	struct py_frame *frames;   /* the coroutine chain, innermost first */
 	size_t nframes;
 	raddr_t *awaited_by;       /* the tasks waiting for it, each once */
@@ -78,8 +82,12 @@ const struct aio_task *aio_find(const struct aio_tasks *a, raddr_t addr);
 
 /* ---- internal to aio*.c ---- */
 
-/* Follow coro's cr_await / gi_yieldfrom chain into task->frames (innermost first). */
-int aio_chain(struct target *t, const struct aio_layout *A, struct aio_task *task, struct pyspy_err *e);
+/* Follow every task's cr_await / gi_yieldfrom chain into its frames
+ * (innermost first), all tasks a level at a time so reads go out in batches. */
+int aio_chains(struct target *t, const struct aio_layout *A, struct aio_tasks *a, struct pyspy_err *e);
+/* Read len bytes at each addrs[i] (0: skipped) into out + i * len, several
+ * per syscall; ok[i] says which arrived. */
+void aio_batch_read(struct target *t, const raddr_t *addrs, size_t n, size_t len, uint8_t *out, uint8_t *ok);
 /* Fill every task's awaited_by (from waiters, gather, TaskGroup, shield on
  * 3.8–3.13; from the task's own awaited_by on 3.14+), then find the cycles. */
 int aio_graph(struct target *t, const struct aio_layout *A, struct aio_tasks *a, struct pyspy_err *e);

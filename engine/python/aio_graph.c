@@ -90,14 +90,13 @@ static int gathered(struct target *t, struct aio_tasks *a, raddr_t fut, raddr_t 
 }
 
 /* A task's done callbacks: callback0, then the first item of each (callback, context) tuple. */
-static size_t callbacks(struct target *t, const struct aio_layout *A, raddr_t task, raddr_t *out, size_t max)
+static size_t callbacks(struct target *t, const struct aio_task *task, raddr_t *out, size_t max)
 {
-	raddr_t cb0 = 0, list = 0, items[CALLBACKS_MAX];
+	raddr_t items[CALLBACKS_MAX];
 	size_t n = 0, m;
-	if (target_read_ptr(t, task + (raddr_t)A->fut_callback0, &cb0, NULL) == 0 && cb0)
-		out[n++] = cb0;
-	if (target_read_ptr(t, task + (raddr_t)A->fut_callbacks, &list, NULL) < 0 || !list ||
-	    list_items(t, list, items, CALLBACKS_MAX, &m) < 0)
+	if (task->callback0)
+		out[n++] = task->callback0;
+	if (!task->callbacks || list_items(t, task->callbacks, items, CALLBACKS_MAX, &m) < 0)
 		return n;
 	for (size_t i = 0; i < m && n < max; i++)
 		if (target_read_ptr(t, items[i] + (raddr_t)t->layout.tuple.items, &out[n], NULL) == 0 && out[n])
@@ -136,7 +135,7 @@ struct outer_pair {
 	size_t inner;
 };
 
-static int graph_registries(struct target *t, const struct aio_layout *A, struct aio_tasks *a)
+static int graph_registries(struct target *t, struct aio_tasks *a)
 {
 	struct outer_pair *shields = NULL;
 	size_t nshields = 0, capshields = 0;
@@ -145,7 +144,7 @@ static int graph_registries(struct target *t, const struct aio_layout *A, struct
 
 	/* children: TaskGroup parents and shield outers, from their callbacks */
 	for (size_t i = 0; i < a->n && rc == 0; i++) {
-		size_t n = callbacks(t, A, a->v[i].addr, cbs, CALLBACKS_MAX);
+		size_t n = callbacks(t, &a->v[i], cbs, CALLBACKS_MAX);
 		for (size_t k = 0; k < n && rc == 0; k++) {
 			raddr_t self, parent = 0, outer;
 			if (type_named(t, cbs[k], "method")) {
@@ -168,35 +167,46 @@ static int graph_registries(struct target *t, const struct aio_layout *A, struct
 		}
 	}
 	/* waiters: a task, a gathering future, or a shield's outer future */
+	raddr_t *types = calloc(a->n + 1, sizeof(*types));
+	uint8_t *ok = calloc(a->n + 1, 1);
+	if (!types || !ok)
+		rc = -1;
+	for (size_t i = 0; i < a->n && rc == 0; i++) {
+		raddr_t w = a->v[i].waiter;
+		types[i] = w && aio_index_of(a, w) < 0 ? w + (raddr_t)t->layout.object.type : 0;
+	}
+	if (rc == 0)
+		aio_batch_read(t, types, a->n, 8, (uint8_t *)types, ok);
 	for (size_t i = 0; i < a->n && rc == 0; i++) {
 		raddr_t w = a->v[i].waiter;
 		long k = aio_index_of(a, w);
+		const struct type_info *ti;
 		if (!w)
 			continue;
 		if (k >= 0)
 			rc = aio_add_awaiter(&a->v[k], a->v[i].addr);
-		else if (type_named(t, w, "_GatheringFuture"))
+		else if (ok[i] && pyobj_type_at(t, types[i], &ti, NULL) == 0 && strcmp(ti->name, "_GatheringFuture") == 0)
 			rc = gathered(t, a, w, a->v[i].addr, 0);
 		else
 			for (size_t s = 0; s < nshields && rc == 0; s++)
 				if (shields[s].outer == w)
 					rc = aio_add_awaiter(&a->v[shields[s].inner], a->v[i].addr);
 	}
+	free(types);
+	free(ok);
 	free(shields);
 	return rc;
 }
 
 /* 3.14+: the task's own awaited_by, a future or a set of futures. */
-static int graph_recorded(struct target *t, const struct aio_layout *A, struct aio_tasks *a)
+static int graph_recorded(struct target *t, struct aio_tasks *a)
 {
 	const struct py_layout *L = &t->layout;
 	for (size_t i = 0; i < a->n; i++) {
-		raddr_t by = 0;
-		uint8_t is_set = 0;
-		if (target_read_ptr(t, a->v[i].addr + (raddr_t)A->task_awaited_by, &by, NULL) < 0 || !by)
+		raddr_t by = a->v[i].awaited_raw;
+		if (!by)
 			continue;
-		remote_read(&t->mem, a->v[i].addr + (raddr_t)A->task_awaited_by_is_set, &is_set, 1, NULL);
-		if (!is_set) {
+		if (!a->v[i].awaited_is_set) {
 			if (aio_add_awaiter(&a->v[i], by) < 0)
 				return -1;
 			continue;
@@ -231,6 +241,7 @@ struct dfs {
 	struct aio_tasks *a;
 	uint8_t *colour;
 	size_t *path;
+	size_t *next;              /* per task: the next of its awaiters to follow */
 	size_t depth;
 };
 
@@ -261,9 +272,7 @@ static int add_cycle(struct dfs *d, size_t from)
 static int visit(struct dfs *d, size_t root)
 {
 	struct aio_tasks *a = d->a;
-	size_t *next = calloc(a->n, sizeof(*next));
-	if (!next)
-		return -1;
+	size_t *next = d->next;
 	d->depth = 0;
 	d->path[d->depth++] = root;
 	d->colour[root] = GREY;
@@ -278,34 +287,33 @@ static int visit(struct dfs *d, size_t root)
 		if (w < 0)
 			continue;
 		if (d->colour[w] == GREY) {
-			if (add_cycle(d, (size_t)w) < 0) {
-				free(next);
+			if (add_cycle(d, (size_t)w) < 0)
 				return -1;
-			}
 		} else if (d->colour[w] == WHITE) {
 			d->colour[w] = GREY;
 			d->path[d->depth++] = (size_t)w;
 		}
 	}
-	free(next);
 	return 0;
 }
 
 static int find_cycles(struct aio_tasks *a)
 {
-	struct dfs d = { a, calloc(a->n ? a->n : 1, 1), calloc(a->n ? a->n : 1, sizeof(size_t)), 0 };
-	int rc = d.colour && d.path ? 0 : -1;
+	size_t n = a->n ? a->n : 1;
+	struct dfs d = { a, calloc(n, 1), calloc(n, sizeof(size_t)), calloc(n, sizeof(size_t)), 0 };
+	int rc = d.colour && d.path && d.next ? 0 : -1;
 	for (size_t i = 0; i < a->n && rc == 0; i++)
 		if (d.colour[i] == WHITE)
 			rc = visit(&d, i);
 	free(d.colour);
 	free(d.path);
+	free(d.next);
 	return rc;
 }
 
 int aio_graph(struct target *t, const struct aio_layout *A, struct aio_tasks *a, struct pyspy_err *e)
 {
-	int rc = A->registry == AIO_REG_LLIST ? graph_recorded(t, A, a) : graph_registries(t, A, a);
+	int rc = A->registry == AIO_REG_LLIST ? graph_recorded(t, a) : graph_registries(t, a);
 	if (rc == 0)
 		rc = find_cycles(a);
 	return rc < 0 ? err_set(e, PS_ENOMEM, "out of memory") : 0;
