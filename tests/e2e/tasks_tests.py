@@ -3,8 +3,9 @@
 one tests/targets/tasks.py target (3.8+): two event loops in two threads,
 a chain three coroutines deep, gather, a TaskGroup (3.11+), a Queue.get,
 a task awaited by two others, a shield, two tasks awaiting each other, an
-eager task (3.12+), a finished task, and PYSPY_TASKS_BULK tasks (10000;
-2000 with the ASan binary) pending on the second loop.  One pyspy-sh run reads them four ways.
+eager task (3.12+), a finished task, a third loop stuck inside a running
+task, and PYSPY_TASKS_BULK tasks (10000; 2000 with the ASan binary) pending
+on the second loop.  One pyspy-sh run reads them four ways.
 
   tasks_json     every task of asyncio.all_tasks() of both loops, no other:
                  id, name, coroutine chain (function, qualname, file, line,
@@ -21,6 +22,10 @@ eager task (3.12+), a finished task, and PYSPY_TASKS_BULK tasks (10000;
   tasks_lua      tests/lua/tasks.lua: the same tasks, names, tids, innermost
                  frames and awaited_by through pyspy.tasks(); info.asyncio,
                  one cycle; p:tasks() agrees
+  tasks_bt_async `bt --all --async --json` and text: the thread stuck inside
+                 the task "blocker" (loop-c) names it as its running task, then
+                 blocker-parent and loop-c's main task with their chains, as the
+                 target recorded them; every other thread has "async": null
   tasks_refused  2.7-3.7 (counter.py): `tasks` fails with "asyncio tasks are
                  read on Python 3.8 and later", exit 1
 Once:
@@ -64,14 +69,15 @@ class Shared(object):
             target.wait_ready(timeout=120)
             r = self.spy.run(["-p", target.pid, "-ex", "tasks --json", "-ex", "lua print(\"==text\")", "-ex", "tasks",
                               "-ex", "lua print(\"==tree\")", "-ex", "tasks --tree", "-ex", "lua print(\"==lua\")",
-                              "-ex", "source " + LUA, "--batch"])
+                              "-ex", "source " + LUA, "-ex", "lua print(\"==bt\")", "-ex", "bt --all --async --json",
+                              "-ex", "lua print(\"==btext\")", "-ex", "bt --all --async", "--batch"])
             if r.rc != harness.EXIT_OK:
                 raise Fail("expected exit 0: %s" % r.describe())
-            parts = re.split(r"^==(text|tree|lua)\n", r.out, flags=re.M)
-            if len(parts) != 7:
-                raise Fail("output not in four parts: %r" % r.out[:300])
+            parts = re.split(r"^==(text|tree|lua|bt|btext)\n", r.out, flags=re.M)
+            if len(parts) != 11:
+                raise Fail("output not in six parts: %r" % r.out[:300])
             self.json = json.loads(parts[0])
-            self.text, self.tree, self.lua = parts[2], parts[4], parts[6]
+            self.text, self.tree, self.lua, self.bt, self.btext = parts[2], parts[4], parts[6], json.loads(parts[8]), parts[10]
             self.truth = target.truth
             self.pid = target.pid
         except Fail as e:
@@ -106,8 +112,8 @@ def t_json(sh):
             probs.append("%s: thread %s, expected %s" % (e["name"], g["thread"], e["thread"]))
         if sorted(g["awaited_by"]) != e["awaited_by"]:
             probs.append("%s: awaited_by %s, expected %s" % (e["name"], sorted(g["awaited_by"]), e["awaited_by"]))
-        if g["state"] != "pending":
-            probs.append("%s: state %s" % (e["name"], g["state"]))
+        if g["state"] != e["state"]:
+            probs.append("%s: state %s, expected %s" % (e["name"], g["state"], e["state"]))
     if got:
         probs.append("tasks not in asyncio.all_tasks(): %s" % sorted(t["name"] for t in got.values())[:10])
     names = dict((t["id"], t["name"]) for t in truth["tasks"])
@@ -195,7 +201,7 @@ def t_lua(sh):
     for e in sh.truth["tasks"]:
         g = got.pop(e["id"], None)
         top = e["coroutine"][0] if e["coroutine"] else None
-        want = [str(e["id"]), e["name"], "pending", str(e["thread"]), str(len(e["coroutine"])),
+        want = [str(e["id"]), e["name"], e["state"], str(e["thread"]), str(len(e["coroutine"])),
                 "%s:%d" % (top["qualname"], top["line"]) if top else "-", ",".join(str(i) for i in e["awaited_by"])]
         if g is None:
             probs.append("%s missing" % e["name"])
@@ -207,6 +213,40 @@ def t_lua(sh):
         probs.append("info line %r" % info)
     if probs:
         raise Fail("; ".join(probs[:6]))
+
+
+def t_bt_async(sh):
+    sh.load()
+    truth = sh.truth
+    run = truth["running"]
+    by_name = dict((t["name"], t) for t in truth["tasks"])
+    probs = []
+    threads = sh.bt["threads"]
+    mine = [t for t in threads if t.get("os_tid") == run["thread"]]
+    if len(mine) != 1:
+        raise Fail("no single thread with OS tid %s in bt --all --async --json" % run["thread"])
+    a = mine[0].get("async")
+    if not a or a.get("name") != run["name"] or a.get("task") != by_name[run["name"]]["id"]:
+        probs.append("loop-c thread: async %r, expected the running task %s" % (a, run["name"]))
+    else:
+        # up the graph: blocker-parent (depth 1), then loop-c's main task (depth 2)
+        want, name, depth = [], run["name"], 1
+        while by_name[name]["awaited_by"]:
+            up = [t for t in truth["tasks"] if t["id"] in by_name[name]["awaited_by"]][0]
+            want.append((up["name"], depth, frames(up["coroutine"])))
+            name, depth = up["name"], depth + 1
+        got = [(w["name"], w["depth"], frames(w["coroutine"])) for w in a["awaited_by"]]
+        if got != want:
+            probs.append("awaited_by %s, expected %s" % (got, want))
+    others = [t.get("os_tid") for t in threads if t.get("os_tid") != run["thread"] and t.get("async") is not None]
+    if others:
+        probs.append("threads %s show a running task; their loops are idle" % others)
+    if ('running task "%s"' % run["name"]) not in sh.btext or 'awaited by task "blocker-parent"' not in sh.btext:
+        probs.append("bt --all --async text lacks the running task or its awaiter")
+    if "(no asyncio task running on this thread)" not in sh.btext:
+        probs.append("idle threads not marked '(no asyncio task running on this thread)'")
+    if probs:
+        raise Fail("; ".join(probs))
 
 
 def t_refused(interp, spy):
@@ -251,7 +291,7 @@ def t_no_asyncio(interps, spy):
 
 
 PER_INTERP = (("tasks_json", t_json), ("tasks_text", t_text), ("tasks_tree", t_tree), ("tasks_lua", t_lua),
-              ("tasks_refused", t_refused))
+              ("tasks_bt_async", t_bt_async), ("tasks_refused", t_refused))
 ONCE = (("tasks_no_asyncio", t_no_asyncio),)
 
 

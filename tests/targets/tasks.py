@@ -28,6 +28,7 @@ NBULK = int(sys.argv[3]) if len(sys.argv) > 3 else 10000
 V = sys.version_info[:2]
 
 EDGES = []                    # (awaited task name, awaiter task name)
+RUNNING = {}                  # the task running on loop-c: its name and thread
 loops = {}
 tids = {}
 settled = {}
@@ -148,6 +149,23 @@ async def main_b():
     await idle("b", keep)
 
 
+async def blocker():
+    RUNNING.update(name=asyncio.current_task().get_name(), thread=threading.get_native_id())
+    settled["c"].set()
+    threading.Event().wait()  # BLOCK: the loop's thread, inside the task
+
+
+async def blocker_parent():
+    await spawn(blocker(), "blocker")
+
+
+async def main_c():
+    loops["c"] = asyncio.get_running_loop()
+    tids["c"] = threading.get_native_id()
+    EDGES.extend([("blocker", "blocker-parent"), ("blocker-parent", asyncio.current_task().get_name())])
+    await spawn(blocker_parent(), "blocker-parent")
+
+
 async def idle(which, keep):
     loops[which] = asyncio.get_running_loop()
     tids[which] = threading.get_native_id()
@@ -163,7 +181,8 @@ def run(which, fn):
 
 run("a", main_a)
 run("b", main_b)
-for w in ("a", "b"):
+run("c", main_c)
+for w in ("a", "b", "c"):
     if not settled[w].wait(120):
         raise SystemExit("loop %s did not settle" % w)
 # both loops now wait in their selector; nothing runs until the process ends
@@ -172,7 +191,7 @@ awaiters = {}
 for a, b in EDGES:
     awaiters.setdefault(a, []).append(b)
 by_id = {}
-for w in ("a", "b"):
+for w in ("a", "b", "c"):
     for t in asyncio.all_tasks(loops[w]):
         by_id[id(t)] = t
 names = dict((t.get_name(), i) for i, t in by_id.items())
@@ -183,13 +202,13 @@ for i, t in by_id.items():
         own = sorted(id(x) for x in (t._asyncio_awaited_by or ()))
         if own != expect:
             problems.append("%s: _asyncio_awaited_by %s, built %s" % (t.get_name(), own, expect))
-    w = "a" if t.get_loop() is loops["a"] else "b"
+    w = [k for k in loops if loops[k] is t.get_loop()][0]
     tasks.append({"id": i, "name": t.get_name(), "thread": tids[w], "coroutine": chain(t.get_coro()),
-                  "awaited_by": expect})
+                  "awaited_by": expect, "state": "running" if t.get_name() == RUNNING["name"] else "pending"})
 if problems:
     raise SystemExit("the target's own awaited_by disagrees: " + "; ".join(problems))
 with open(truth_path + ".tmp", "w") as f:
-    json.dump({"tasks": tasks, "nbulk": NBULK, "finished": "finished"}, f)
+    json.dump({"tasks": tasks, "nbulk": NBULK, "finished": "finished", "running": RUNNING}, f)
 os.rename(truth_path + ".tmp", truth_path)
 os.write(wfd, b"ready\n")
 threading.Event().wait()
