@@ -458,6 +458,7 @@ static int read_lists(struct reader *r, struct aio_layout *A, const struct py_th
 	if (aio_layout_from_debug(blob, sizeof(blob), &t->layout, A, why, sizeof(why)) < 0)
 		return err_set(e, PS_EUNSUP, "the target's AsyncioDebug offsets cannot be trusted: %s", why);
 	r->a->source = "the thread states' task lists (AsyncioDebug)";
+	r->a->running_task_off = A->tstate_running_task;
 	for (size_t i = 0; i < n; i++) {
 		if (threads[i].interp != t->interp)
 			continue;
@@ -561,6 +562,7 @@ int aio_read(struct target *t, const struct py_thread *threads, size_t nthreads,
 	int rc;
 
 	memset(out, 0, sizeof(*out));
+	out->running_task_off = -1;
 	if (t->version.major != 3 || t->version.minor < 8)
 		return err_set(e, PS_EUNSUP, "asyncio tasks are read on Python 3.8 and later; this is Python %s",
 			       t->version_str);

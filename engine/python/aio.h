@@ -61,6 +61,7 @@ struct aio_tasks {
 	bool has_asyncio;          /* the program has imported asyncio */
 	const char *source;        /* where the tasks were found, for `info`-style notes */
 	size_t foreign;            /* tasks in the registries not of the C Task type: not read */
+	int32_t running_task_off;  /* 3.14+: where a thread state holds its running task (AsyncioDebug); -1 */
 	struct aio_cycle *cycles;
 	size_t ncycles;
 	struct aio_index *index;   /* address -> task, private */

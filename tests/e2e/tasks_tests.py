@@ -26,6 +26,10 @@ on the second loop.  One pyspy-sh run reads them four ways.
                  the task "blocker" (loop-c) names it as its running task, then
                  blocker-parent and loop-c's main task with their chains, as the
                  target recorded them; every other thread has "async": null
+  tasks_sample_async  `sample 0.3s --idle --async`: the loop-c thread's samples
+                 are rooted at "<task MAIN>" and run through loop-c's main task,
+                 blocker-parent and blocker (their chains, lines as recorded),
+                 with no event-loop frame in them
   tasks_refused  2.7-3.7 (counter.py): `tasks` fails with "asyncio tasks are
                  read on Python 3.8 and later", exit 1
 Once:
@@ -70,16 +74,21 @@ class Shared(object):
             r = self.spy.run(["-p", target.pid, "-ex", "tasks --json", "-ex", "lua print(\"==text\")", "-ex", "tasks",
                               "-ex", "lua print(\"==tree\")", "-ex", "tasks --tree", "-ex", "lua print(\"==lua\")",
                               "-ex", "source " + LUA, "-ex", "lua print(\"==bt\")", "-ex", "bt --all --async --json",
-                              "-ex", "lua print(\"==btext\")", "-ex", "bt --all --async", "--batch"])
+                              "-ex", "lua print(\"==btext\")", "-ex", "bt --all --async",
+                              "-ex", "sample 0.3s --idle --async --rate 50",
+                              "-ex", "save " + os.path.join(tmp, "async.folded"), "--batch"])
             if r.rc != harness.EXIT_OK:
                 raise Fail("expected exit 0: %s" % r.describe())
             parts = re.split(r"^==(text|tree|lua|bt|btext)\n", r.out, flags=re.M)
+            parts[-1] = parts[-1].split("\nsampled pid ")[0]
             if len(parts) != 11:
                 raise Fail("output not in six parts: %r" % r.out[:300])
             self.json = json.loads(parts[0])
             self.text, self.tree, self.lua, self.bt, self.btext = parts[2], parts[4], parts[6], json.loads(parts[8]), parts[10]
             self.truth = target.truth
             self.pid = target.pid
+            with open(os.path.join(tmp, "async.folded"), encoding="utf-8") as f:
+                self.folded = f.read().splitlines()
         except Fail as e:
             self.error = str(e)
             raise
@@ -249,6 +258,30 @@ def t_bt_async(sh):
         raise Fail("; ".join(probs))
 
 
+def t_sample_async(sh):
+    sh.load()
+    truth = sh.truth
+    by_name = dict((t["name"], t) for t in truth["tasks"])
+    # the running task, then its awaiters outwards: the folded line reads root first
+    levels, name = [], truth["running"]["name"]
+    while True:
+        levels.append(by_name[name])
+        if not by_name[name]["awaited_by"]:
+            break
+        name = [t["name"] for t in truth["tasks"] if t["id"] in by_name[name]["awaited_by"]][0]
+    want = ["<task %s> (<asyncio>:0)" % levels[-1]["name"]]
+    for t in reversed(levels):
+        want += ["%s (%s:%d)" % (f["qualname"], f["file"], f["line"]) for f in reversed(t["coroutine"])]
+    want = ";".join(want)
+    lines = [ln for ln in sh.folded if ln.startswith("<task ")]
+    if not lines:
+        raise Fail("no stack rooted at a task in `sample --idle --async`: %s" % [ln[:120] for ln in sh.folded])
+    if not any(ln.startswith(want + ";") or ln.rsplit(" ", 1)[0] == want for ln in lines):
+        raise Fail("task-rooted stacks %s, expected one starting %s" % ([ln[:300] for ln in lines], want))
+    if any("run_forever" in ln for ln in lines):
+        raise Fail("a task-rooted stack still holds the event loop's frames: %s" % lines)
+
+
 def t_refused(interp, spy):
     tmp = tempfile.mkdtemp(prefix="pyspy-e2e-tasks-")
     target = Target(interp, COUNTER, ["10"], tmp)
@@ -291,7 +324,7 @@ def t_no_asyncio(interps, spy):
 
 
 PER_INTERP = (("tasks_json", t_json), ("tasks_text", t_text), ("tasks_tree", t_tree), ("tasks_lua", t_lua),
-              ("tasks_bt_async", t_bt_async), ("tasks_refused", t_refused))
+              ("tasks_bt_async", t_bt_async), ("tasks_sample_async", t_sample_async), ("tasks_refused", t_refused))
 ONCE = (("tasks_no_asyncio", t_no_asyncio),)
 
 
