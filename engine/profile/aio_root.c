@@ -33,6 +33,8 @@ struct aio_root {
 	bool have;
 	uint64_t read_us;          /* when tasks was read (clock_now_us) */
 	uint64_t tick_us;          /* the tick the running tasks below belong to */
+	raddr_t current;           /* ≤3.13: the _current_tasks dict, 0 until found */
+	uint64_t current_tried_us; /* when it was last looked up */
 	raddr_t running[64];       /* ≤3.13: the running tasks of this tick, from _current_tasks */
 	int nrunning;
 	bool tick_read;
@@ -95,18 +97,28 @@ static int visit_current(void *arg, raddr_t key, raddr_t value)
 	return 0;
 }
 
-/* ≤3.13: the running tasks of every loop, once a tick. */
+/* ≤3.13: the running tasks of every loop, once a tick, from the dict
+ * asyncio.tasks._current_tasks, found once (a lookup scans sys.modules) and
+ * looked up again only when reading it fails. */
 static void read_current(struct aio_root *r)
 {
 	struct target *t = r->t;
-	raddr_t modules, mod = 0, mdict = 0, cur = 0;
+	raddr_t modules, mod = 0, mdict = 0;
 	r->nrunning = 0;
+	if (r->current && pyobj_dict_foreach(t, r->current, visit_current, r, NULL) == 0)
+		return;
+	r->nrunning = 0;
+	r->current = 0;
+	uint64_t now = clock_now_ns() / 1000;
+	if (r->current_tried_us && now - r->current_tried_us < REFRESH_US)
+		return;	/* not found lately (asyncio not imported yet): not at every tick */
+	r->current_tried_us = now;
 	if (target_read_ptr(t, t->interp + (raddr_t)t->layout.interp.modules, &modules, NULL) < 0 ||
 	    pyobj_dict_get_str(t, modules, "asyncio.tasks", &mod, NULL) < 0 || !mod ||
 	    target_read_ptr(t, mod + (raddr_t)t->layout.module.dict, &mdict, NULL) < 0 ||
-	    pyobj_dict_get_str(t, mdict, "_current_tasks", &cur, NULL) < 0 || !cur)
+	    pyobj_dict_get_str(t, mdict, "_current_tasks", &r->current, NULL) < 0 || !r->current)
 		return;
-	pyobj_dict_foreach(t, cur, visit_current, r, NULL);
+	pyobj_dict_foreach(t, r->current, visit_current, r, NULL);
 }
 
 /* The task th is running, from the copy of the tasks; NULL if none. */
