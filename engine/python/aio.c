@@ -169,7 +169,9 @@ static struct aio_task *new_task(struct aio_tasks *a)
 	return task;
 }
 
-#define BATCH 16
+#define BATCH REMOTE_IOV_MAX
+/* bytes of a task's name read in the batch: a short str is whole in them */
+#define NAME_HEAD 96
 
 void aio_batch_read(struct target *t, const raddr_t *addrs, size_t n, size_t len, uint8_t *out, uint8_t *ok)
 {
@@ -490,7 +492,7 @@ static int read_lists(struct reader *r, struct aio_layout *A, const struct py_th
 static int name_tasks(struct target *t, struct aio_tasks *a, struct pyspy_err *e)
 {
 	raddr_t *addrs = malloc((a->n + 1) * sizeof(*addrs));
-	uint8_t *heads = malloc((a->n + 1) * PYOBJ_STR_HEAD), *ok = malloc(a->n + 1);
+	uint8_t *heads = malloc((a->n + 1) * NAME_HEAD), *ok = malloc(a->n + 1);
 	int rc = 0;
 
 	if (!addrs || !heads || !ok) {
@@ -499,11 +501,11 @@ static int name_tasks(struct target *t, struct aio_tasks *a, struct pyspy_err *e
 	}
 	for (size_t i = 0; i < a->n; i++)
 		addrs[i] = a->v[i].name_obj;
-	aio_batch_read(t, addrs, a->n, PYOBJ_STR_HEAD, heads, ok);
+	aio_batch_read(t, addrs, a->n, NAME_HEAD, heads, ok);
 	for (size_t i = 0; i < a->n; i++) {
 		char buf[1024];
 		size_t len;
-		if (ok[i] && pyobj_str_head(t, addrs[i], heads + i * PYOBJ_STR_HEAD, PYOBJ_STR_HEAD, buf, sizeof(buf),
+		if (ok[i] && pyobj_str_head(t, addrs[i], heads + i * NAME_HEAD, NAME_HEAD, buf, sizeof(buf),
 					    &len, NULL) == 0)
 			a->v[i].name = strtab_intern(&t->strings, buf, len);
 		if (!a->v[i].name)
