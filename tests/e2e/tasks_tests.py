@@ -4,7 +4,8 @@ one tests/targets/tasks.py target (3.8+): two event loops in two threads,
 a chain three coroutines deep, gather, a TaskGroup (3.11+), a Queue.get,
 a task awaited by two others, a shield, two tasks awaiting each other, an
 eager task (3.12+), a finished task, a third loop stuck inside a running
-task, and PYSPY_TASKS_BULK tasks (10000; 2000 with the ASan binary) pending
+task, a task left pending by a thread that ended (3.14+: the interpreter's
+list), and PYSPY_TASKS_BULK tasks (10000; 2000 with the ASan binary) pending
 on the second loop.  One pyspy-sh run reads them four ways.
 
   tasks_json     every task of asyncio.all_tasks() of both loops, no other:
@@ -150,7 +151,7 @@ def t_text(sh):
         top = e["coroutine"][0] if e["coroutine"] else None
         if r is None:
             probs.append("no line for %s" % e["name"])
-        elif (r[3], int(r[2]), r[4], r[5], int(r[6])) != (e["name"], e["thread"], top["qualname"], top["file"],
+        elif (r[3], int(r[2]), r[4], r[5], int(r[6])) != (e["name"], e["thread"] or 0, top["qualname"], top["file"],
                                                               top["line"]):
             probs.append("%s: line says %s" % (e["name"], r))
     if len(rows) != len(sh.truth["tasks"]):
@@ -210,7 +211,7 @@ def t_lua(sh):
     for e in sh.truth["tasks"]:
         g = got.pop(e["id"], None)
         top = e["coroutine"][0] if e["coroutine"] else None
-        want = [str(e["id"]), e["name"], e["state"], str(e["thread"]), str(len(e["coroutine"])),
+        want = [str(e["id"]), e["name"], e["state"], "nil" if e["thread"] is None else str(e["thread"]), str(len(e["coroutine"])),
                 "%s:%d" % (top["qualname"], top["line"]) if top else "-", ",".join(str(i) for i in e["awaited_by"])]
         if g is None:
             probs.append("%s missing" % e["name"])

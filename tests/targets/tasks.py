@@ -179,6 +179,18 @@ def run(which, fn):
     threading.Thread(target=lambda: asyncio.run(fn()), name="loop-" + which, daemon=True).start()
 
 
+def orphan_thread():
+    loop = asyncio.new_event_loop()
+    loops["d"] = loop
+    tids["d"] = None           # its thread has ended: no thread runs the loop
+    KEEP.append(loop.create_task(sleeper(), name="orphan"))
+    loop.run_until_complete(asyncio.sleep(0.01))
+
+
+KEEP = []
+orphan = threading.Thread(target=orphan_thread, name="loop-d")
+orphan.start()
+orphan.join()
 run("a", main_a)
 run("b", main_b)
 run("c", main_c)
@@ -191,7 +203,7 @@ awaiters = {}
 for a, b in EDGES:
     awaiters.setdefault(a, []).append(b)
 by_id = {}
-for w in ("a", "b", "c"):
+for w in ("a", "b", "c", "d"):
     for t in asyncio.all_tasks(loops[w]):
         by_id[id(t)] = t
 names = dict((t.get_name(), i) for i, t in by_id.items())
