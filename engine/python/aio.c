@@ -469,6 +469,11 @@ static int read_lists(struct reader *r, struct aio_layout *A, const struct py_th
 	}
 	if ((rc = walk_list(r, t->interp + (raddr_t)A->interp_tasks_head, e)) < 0)
 		return rc;
+	/* tasks of other Task classes are only in this WeakSet: counted as foreign */
+	raddr_t tdict;
+	if (module_dict(t, "asyncio.tasks", &tdict, NULL) == 0 && tdict &&
+	    (rc = weakset(r, tdict, "_scheduled_tasks", e)) < 0)
+		return rc;
 	for (size_t i = 0; i < n; i++) {
 		raddr_t task, loop;
 		if (threads[i].interp != t->interp)
