@@ -36,9 +36,11 @@ static void text_list(struct session *s, const struct aio_tasks *a)
 	fprintf(s->out, "  %-16s %-8s %-8s %-24s %s\n", "id", "state", "OS tid", "name", "waiting in");
 	for (size_t i = 0; i < a->n; i++) {
 		const struct aio_task *k = &a->v[i];
-		char name[64];
+		char name[64], tid[16] = "-";
 		snprintf(name, sizeof(name), "\"%s\"", k->name);
-		fprintf(s->out, "  0x%-14" PRIx64 " %-8s %-8d %-24s", k->addr, state_of(k), (int)k->os_tid, name);
+		if (k->os_tid)
+			snprintf(tid, sizeof(tid), "%d", (int)k->os_tid);
+		fprintf(s->out, "  0x%-14" PRIx64 " %-8s %-8s %-24s", k->addr, state_of(k), tid, name);
 		if (k->nframes)
 			fprintf(s->out, " %s%s%s (%s%s%s:%s%d%s)", c->func, k->frames[0].qualname, c->reset, c->file,
 				k->frames[0].file, c->reset, c->line, k->frames[0].line, c->reset);
@@ -258,8 +260,9 @@ const struct command cmd_tasks = {
 	.summary = "List the target's pending asyncio tasks (Python 3.8 and later).",
 	.help = "One line per pending task: its id (the task object's address), state\n"
 		"('running' for the task its loop is executing, else 'pending'), the kernel\n"
-		"thread id of the thread whose loop owns it, its name, the innermost frame of\n"
-		"its coroutine chain (where it waits) and how many tasks await it.\n"
+		"thread id of the thread whose loop owns it ('-' when no thread runs that\n"
+		"loop), its name, the innermost frame of its coroutine chain (where it\n"
+		"waits) and how many tasks await it.\n"
 		"--tree shows the await tree, like pstree: each task under the tasks awaiting\n"
 		"it (directly, through gather, a TaskGroup or shield), with its coroutine chain\n"
 		"innermost first ('#I  QUALNAME (FILE:LINE)', following cr_await down to what\n"

@@ -142,7 +142,7 @@ def t_text(sh):
     lines = sh.text.splitlines()
     rows = {}
     for ln in lines[1:]:
-        m = re.match(r"\s+0x([0-9a-f]+)\s+(pending|running)\s+(\d+)\s+\"(.*?)\"\s+(\S+) \((.*):(-?\d+)\)", ln)
+        m = re.match(r"\s+0x([0-9a-f]+)\s+(pending|running)\s+(\d+|-)\s+\"(.*?)\"\s+(\S+) \((.*):(-?\d+)\)", ln)
         if m:
             rows[int(m.group(1), 16)] = m.groups()
     probs = []
@@ -151,8 +151,8 @@ def t_text(sh):
         top = e["coroutine"][0] if e["coroutine"] else None
         if r is None:
             probs.append("no line for %s" % e["name"])
-        elif (r[3], int(r[2]), r[4], r[5], int(r[6])) != (e["name"], e["thread"] or 0, top["qualname"], top["file"],
-                                                              top["line"]):
+        elif (r[3], r[2], r[4], r[5], int(r[6])) != (e["name"], str(e["thread"] or "-"), top["qualname"], top["file"],
+                                                        top["line"]):
             probs.append("%s: line says %s" % (e["name"], r))
     if len(rows) != len(sh.truth["tasks"]):
         probs.append("%d task lines, expected %d" % (len(rows), len(sh.truth["tasks"])))
