@@ -82,8 +82,12 @@ static void tree_node(struct tree *tr, size_t i, size_t plen, bool last, int dep
 	const struct palette *c = session_palette(tr->s);
 	FILE *o = tr->s->out;
 	tr->prefix[plen] = '\0';
-	fprintf(o, "%s%s\"%s\" 0x%" PRIx64 " (%s, OS tid %d)", tr->prefix, depth ? (last ? "`-- " : "|-- ") : "",
-		k->name, k->addr, state_of(k), (int)k->os_tid);
+	fprintf(o, "%s%s\"%s\" 0x%" PRIx64 " (%s, ", tr->prefix, depth ? (last ? "`-- " : "|-- ") : "", k->name,
+		k->addr, state_of(k));
+	if (k->os_tid)
+		fprintf(o, "OS tid %d)", (int)k->os_tid);
+	else
+		fputs("no thread)", o);
 	if (tr->onpath[i]) {
 		fputs("  <- cycle: awaits a task that awaits it\n", o);
 		return;

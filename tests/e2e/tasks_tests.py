@@ -165,7 +165,7 @@ def t_text(sh):
 def t_tree(sh):
     sh.load()
     lines = sh.tree.splitlines()
-    head = re.compile(r'^([ |`-]*)"(.*?)" 0x([0-9a-f]+) \((pending|running), OS tid (\d+)\)(.*)$')
+    head = re.compile(r'^([ |`-]*)"(.*?)" 0x([0-9a-f]+) \((pending|running), (?:OS tid (\d+)|no thread)\)(.*)$')
     nodes = []
     for ln in lines:
         m = head.match(ln)
