@@ -253,7 +253,10 @@ int pyobj_str_head(struct target *t, raddr_t obj, const uint8_t *head, size_t go
 	if (cap == 0)
 		return err_set(e, PS_EARG, "no room for a string");
 	buf[0] = '\0';
-	if (got < (size_t)L->unicode.size || got < (size_t)L->bytes.sval || got < (size_t)L->unicode.compact_size)
+	int32_t most = L->unicode.compact_size > L->bytes.sval ? L->unicode.compact_size : L->bytes.sval;
+	if (L->unicode.size > most)
+		most = L->unicode.size;
+	if (most <= 0 || got < (size_t)most)
 		return err_set(e, PS_EARG, "string head too short");
 	int rc = pyobj_type_at(t, rbuf_u64(head, L->object.type), &ti, e);
 	if (rc < 0)
