@@ -34,6 +34,11 @@ on the second loop.  One pyspy-sh run reads them four ways.
   tasks_refused  2.7-3.7 (counter.py): `tasks` fails with "asyncio tasks are
                  read on Python 3.8 and later", exit 1
 Once:
+  tasks_readonly under strace on the newest interpreter (tasks.py, 100 bulk
+                 tasks): tasks --json/--tree, bt --all --async, pyspy.tasks(),
+                 sample --async (paused, nonblocking, and with process_vm_readv
+                 failing so /proc/PID/mem is read): no process_vm_writev, no
+                 PTRACE_POKE*/SET*, no write to /proc/PID/mem (safety_tests.audit)
   tasks_no_asyncio  counter.py (no asyncio) on the newest pyenv interpreter
                  and on 3.15 (whose _asyncio is built in): "(no asyncio: ...)",
                  exit 0, and --json says "asyncio": false with no tasks
@@ -300,6 +305,39 @@ def t_refused(interp, spy):
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+def t_readonly(interps, spy):
+    import safety_tests
+    newest = [i for i in interps if not i.missing and i.version >= (3, 8)][-1:]
+    if not newest:
+        raise Skip("no interpreter of 3.8 or later")
+    if not shutil.which("strace"):
+        raise Skip("strace is not installed (apt-get install strace)")
+    interp = newest[0]
+    tmp = tempfile.mkdtemp(prefix="pyspy-e2e-tasks-")
+    target = Target(interp, TASKS, ["100"], tmp)
+    try:
+        target.wait_ready(timeout=120)
+        logdir = os.path.join(tmp, "traces")
+        os.mkdir(logdir)
+        probs = []
+        for cmds, inject, nonblocking in ((["tasks --json", "tasks --tree", "bt --all --async", "lua pyspy.tasks()",
+                                            "sample 200ms --idle --async"], False, False),
+                                           (["tasks", "sample 200ms --async"], False, True),
+                                           (["tasks"], True, False)):
+            r, lines = safety_tests.strace_run(spy, logdir, target.pid, cmds, inject, nonblocking)
+            p, seen = safety_tests.audit(lines, target.pid)
+            probs += p
+            if not inject and seen["readv"] == 0:
+                probs.append("the trace saw no process_vm_readv")
+            if inject and seen["memopen"] == 0:
+                probs.append("with process_vm_readv failing, /proc/%d/mem was never opened" % target.pid)
+        if probs:
+            raise Fail("%s: %s" % (interp.label, "; ".join(probs[:5])))
+    finally:
+        target.kill()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 def t_no_asyncio(interps, spy):
     pyenv = [i for i in interps if not i.missing and i.label.startswith("pyenv-") and i.version >= (3, 8)]
     chosen = [i for i in interps if not i.missing and i.version >= (3, 15)][:1] + pyenv[-1:]
@@ -326,7 +364,7 @@ def t_no_asyncio(interps, spy):
 
 PER_INTERP = (("tasks_json", t_json), ("tasks_text", t_text), ("tasks_tree", t_tree), ("tasks_lua", t_lua),
               ("tasks_bt_async", t_bt_async), ("tasks_sample_async", t_sample_async), ("tasks_refused", t_refused))
-ONCE = (("tasks_no_asyncio", t_no_asyncio),)
+ONCE = (("tasks_no_asyncio", t_no_asyncio), ("tasks_readonly", t_readonly))
 
 
 def run_per_interp(res, interp, spy):
