@@ -252,8 +252,8 @@ static int do_tasks(struct session *s, const struct cmd_args *a)
 		text_cycles(s, &at);
 	}
 	if (at.foreign && !a->set[OPT_JSON])
-		fprintf(s->out, "(%zu task%s of a pure-Python Task class not shown)\n", at.foreign,
-			at.foreign == 1 ? "" : "s");
+		fprintf(s->out, "(%zu object%s in asyncio's task registries not shown: not of a Task class)\n",
+			at.foreign, at.foreign == 1 ? "" : "s");
 	aio_release(&at);
 	return partial ? CMD_FAILED : CMD_OK;
 }

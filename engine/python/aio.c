@@ -197,8 +197,70 @@ void aio_batch_read(struct target *t, const raddr_t *addrs, size_t n, size_t len
 	}
 }
 
+/* Whether the type at `type` is a heap class named Task or derives from one:
+ * asyncio's pure-Python Task (asyncio.tasks._PyTask) and its subclasses. */
+static bool is_py_task_type(struct reader *r, raddr_t type)
+{
+	struct target *t = r->t;
+	raddr_t at = type;
+	for (int depth = 0; at && depth < 16; depth++) {
+		const struct type_info *ti;
+		if (pyobj_type_at(t, at, &ti, NULL) < 0)
+			return false;
+		if ((ti->flags & PYOBJ_TPFLAGS_HEAPTYPE) && strcmp(ti->name, "Task") == 0)
+			return true;
+		if (t->layout.type.base < 0 || target_read_ptr(t, at + (raddr_t)t->layout.type.base, &at, NULL) < 0)
+			return false;
+	}
+	return false;
+}
+
+/* An attribute, with None read as absent (0). */
+static raddr_t attr_or_0(struct target *t, raddr_t obj, const char *name)
+{
+	raddr_t v = 0;
+	const struct type_info *ti;
+	if (pyobj_attr(t, obj, name, &v, NULL) < 0 || !v || pyobj_type(t, v, &ti, NULL) < 0 ||
+	    pyobj_static_named(ti, "NoneType"))
+		return 0;
+	return v;
+}
+
+/* A task of a pure-Python Task class: its fields are instance attributes
+ * (_coro, _state, _loop, _fut_waiter, _name, _callbacks; 3.14+
+ * _asyncio_awaited_by), each absent from the instance while it keeps the
+ * class's default.  1 when it is one (kept if pending), 0 if not. */
+static int keep_py_task(struct reader *r, raddr_t addr, raddr_t type, struct pyspy_err *e)
+{
+	struct target *t = r->t;
+	char state[16];
+	raddr_t coro, st;
+
+	if (!is_py_task_type(r, type) || !(coro = attr_or_0(t, addr, "_coro")))
+		return 0;
+	/* _state stays the class's 'PENDING' until the future is done */
+	if ((st = attr_or_0(t, addr, "_state")) != 0 &&
+	    (pyobj_str(t, st, state, sizeof(state), NULL, NULL) < 0 || strcmp(state, "PENDING") != 0))
+		return 1;
+	struct aio_task *task = new_task(r->a);
+	if (!task)
+		return err_set(e, PS_ENOMEM, "out of memory");
+	task->addr = addr;
+	task->coro = coro;
+	task->loop = attr_or_0(t, addr, "_loop");
+	task->waiter = attr_or_0(t, addr, "_fut_waiter");
+	task->callbacks = attr_or_0(t, addr, "_callbacks");
+	task->name_obj = attr_or_0(t, addr, "_name");
+	if (r->A->registry == AIO_REG_LLIST && (task->awaited_raw = attr_or_0(t, addr, "_asyncio_awaited_by")))
+		task->awaited_is_set = true;
+	if (index_put(r->a, addr, r->a->n) < 0)
+		return err_set(e, PS_ENOMEM, "out of memory");
+	r->a->n++;
+	return 1;
+}
+
 /* Keep the object at addr, whose task_size bytes are in buf, when it is a
- * pending C task not seen yet.  0, or negative on failure. */
+ * pending task not seen yet.  0, or negative on failure. */
 static int keep_task(struct reader *r, raddr_t addr, const uint8_t *buf, struct pyspy_err *e)
 {
 	struct target *t = r->t;
@@ -208,9 +270,12 @@ static int keep_task(struct reader *r, raddr_t addr, const uint8_t *buf, struct 
 		return 0;
 	if (r->a->n >= AIO_TASKS_MAX)
 		return err_set(e, PS_ECORRUPT, "more than %u tasks: the task list loops or is corrupt", AIO_TASKS_MAX);
-	if (!is_c_task(r, rbuf_u64(buf, t->layout.object.type))) {
-		r->a->foreign++;
-		return 0;
+	raddr_t type = rbuf_u64(buf, t->layout.object.type);
+	if (!is_c_task(r, type)) {
+		int rc = keep_py_task(r, addr, type, e);
+		if (rc == 0)
+			r->a->foreign++;
+		return rc < 0 ? rc : 0;
 	}
 	if (rbuf_u32(buf, A->fut_state) != AIO_STATE_PENDING)
 		return 0;

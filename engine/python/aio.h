@@ -8,8 +8,10 @@
  *  - 3.14+: the linked list on each thread state and the interpreter's list
  *    of tasks whose thread has gone, described by the target's own
  *    AsyncioDebug section.
- * Only pending tasks of the C Task type (_asyncio.Task and subclasses) are
- * listed, as asyncio.all_tasks() does; a finished task is not.  Everything
+ * Pending tasks of the C Task type (_asyncio.Task and subclasses, read at
+ * this minor's offsets) and of the pure-Python one (asyncio.tasks._PyTask,
+ * read through its instance attributes) are listed, as asyncio.all_tasks()
+ * does; a finished task is not.  Everything
  * read is bounded; a task that cannot be read whole keeps what was read and
  * says why in its error.
  */
@@ -60,7 +62,7 @@ struct aio_tasks {
 	size_t n, cap;
 	bool has_asyncio;          /* the program has imported asyncio */
 	const char *source;        /* where the tasks were found, for `info`-style notes */
-	size_t foreign;            /* tasks in the registries not of the C Task type: not read */
+	size_t foreign;            /* objects in the registries of neither Task class: not read */
 	int32_t running_task_off;  /* 3.14+: where a thread state holds its running task (AsyncioDebug); -1 */
 	struct aio_cycle *cycles;
 	size_t ncycles;

@@ -3,12 +3,14 @@ tasks waiting in every way the task view must see, and one program-wide
 record of them written by the target itself.
 
 Loop "loop-a" holds: a chain three coroutines deep (nested); gather of two
-named tasks; a TaskGroup of two (3.11+); a Queue.get; a task awaited by two
-others; a shielded task; two tasks awaiting each other (a cycle); an eager
-task (3.12+); a finished task (kept referenced, must not be listed).  Loop
+named tasks; a task of the pure-Python Task class awaited by a C task; a
+TaskGroup of two (3.11+); a Queue.get; a task awaited by two others; a
+shielded task; two tasks awaiting each other (a cycle); an eager task
+(3.12+); a finished task (kept referenced, must not be listed).  Loop
 "loop-b" holds N (argv[3], default 10000) tasks waiting on one future each.
 
-Truth: for each loop, asyncio.all_tasks(loop) after both loops went idle;
+Truth: for each loop, asyncio.all_tasks(loop) after both loops went idle
+(and the pure-Python task, which 3.14's all_tasks(loop) does not return);
 per task its id, name, coroutine chain (cr_await / gi_yieldfrom from
 get_coro(), innermost first, with f_lineno), the loop thread's kernel tid,
 and who awaits it, as the program built it (on 3.14+ checked here against
@@ -29,6 +31,7 @@ V = sys.version_info[:2]
 
 EDGES = []                    # (awaited task name, awaiter task name)
 RUNNING = {}                  # the task running on loop-c: its name and thread
+PYTASKS = []                  # tasks of the pure-Python class (3.14's all_tasks(loop) leaves them out)
 loops = {}
 tids = {}
 settled = {}
@@ -132,6 +135,11 @@ async def main_a():
     EDGES.extend([("cyc-a", "cyc-b"), ("cyc-b", "cyc-a")])
     if V >= (3, 12):
         keep.append(asyncio.Task(sleeper(), loop=loop, name="eager", eager_start=True))
+    pyt = asyncio.tasks._PyTask(sleeper(), loop=loop, name="py-task")   # the pure-Python Task class
+    PYTASKS.append(pyt)
+    keep += [pyt, spawn(waiter_of(pyt), "py-waiter")]
+    if V < (3, 14):   # 3.14+ record awaited_by in C, and a C task awaiting a pure-Python one leaves none
+        EDGES.append(("py-task", "py-waiter"))
     fin = spawn(finisher(), "finished")
     for _ in range(5):
         await asyncio.sleep(0)
@@ -205,6 +213,9 @@ for a, b in EDGES:
 by_id = {}
 for w in ("a", "b", "c", "d"):
     for t in asyncio.all_tasks(loops[w]):
+        by_id[id(t)] = t
+for t in PYTASKS:
+    if not t.done():
         by_id[id(t)] = t
 names = dict((t.get_name(), i) for i, t in by_id.items())
 problems = []
