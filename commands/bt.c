@@ -6,12 +6,13 @@
 #include <string.h>
 
 #include "engine/native/native.h"
+#include "bt_async.h"
 #include "command.h"
 #include "json.h"
 #include "session.h"
 #include "values.h"
 
-enum { OPT_ALL, OPT_JSON, OPT_LOCALS, OPT_NATIVE, OPT_NATIVE_ALL };
+enum { OPT_ALL, OPT_JSON, OPT_LOCALS, OPT_NATIVE, OPT_NATIVE_ALL, OPT_ASYNC };
 
 static const struct cmd_opt bt_opts[] = {
 	[OPT_ALL] = { "all", 'a', OPT_BOOL, NULL, "every thread, not just the selected one" },
@@ -19,6 +20,7 @@ static const struct cmd_opt bt_opts[] = {
 	[OPT_LOCALS] = { "locals", 'l', OPT_BOOL, NULL, "with each frame's arguments and local variables" },
 	[OPT_NATIVE] = { "native", 'n', OPT_BOOL, NULL, "merge the C stack with the Python stack (pauses the target)" },
 	[OPT_NATIVE_ALL] = { "native-all", 0, OPT_BOOL, NULL, "like --native, keeping the interpreter's own call frames" },
+	[OPT_ASYNC] = { "async", 0, OPT_BOOL, NULL, "then the asyncio task the thread runs and the tasks awaiting it" },
 	{ 0 },
 };
 
@@ -117,7 +119,7 @@ static void json_native_frame(FILE *o, const struct native_frame *f)
 }
 
 static void json_thread(struct session *s, const struct py_thread *th, size_t limit, bool locals,
-			const struct native_view *nv)
+			const struct native_view *nv, const struct aio_tasks *aio)
 {
 	FILE *o = s->out;
 	fprintf(o, "{\"number\": %d, \"thread_id\": %" PRIu64 ", \"os_tid\": ", th->number, th->thread_id);
@@ -150,6 +152,8 @@ static void json_thread(struct session *s, const struct py_thread *th, size_t li
 		fputs(", \"error\": ", o);
 		json_str(o, th->walk_msg);
 	}
+	if (aio)
+		bt_async_json(s, aio, th);
 	fputc('}', o);
 }
 
@@ -167,6 +171,7 @@ static void native_view_fill(struct session *s, const struct py_thread *th, bool
 struct bt_view {
 	size_t limit;
 	bool locals, native, native_all, json;
+	const struct aio_tasks *aio;   /* --async: the tasks, read with the snapshot */
 };
 
 /* One thread, as text or JSON; false when what it shows is partial. */
@@ -179,11 +184,13 @@ static bool show_thread(struct session *s, const struct py_thread *th, const str
 	if (v->json) {
 		if (shown)
 			fputs(", ", s->out);
-		json_thread(s, th, v->limit, v->locals, v->native ? &nv : NULL);
+		json_thread(s, th, v->limit, v->locals, v->native ? &nv : NULL, v->aio);
 	} else {
 		if (shown)
 			fputc('\n', s->out);
 		text_thread(s, th, v->limit, v->locals, v->native ? &nv : NULL);
+		if (v->aio)
+			bt_async_text(s, v->aio, th);
 	}
 	bool whole = th->walk_error == 0 && !(v->native && nv.error[0]);
 	if (v->native)
@@ -196,7 +203,8 @@ static int do_bt(struct session *s, const struct cmd_args *a)
 {
 	struct snapshot snap;
 	struct bt_view v = { SIZE_MAX, a->set[OPT_LOCALS], a->set[OPT_NATIVE] || a->set[OPT_NATIVE_ALL],
-			     a->set[OPT_NATIVE_ALL], a->set[OPT_JSON] };
+			     a->set[OPT_NATIVE_ALL], a->set[OPT_JSON], NULL };
+	struct aio_tasks aio = { 0 };
 	if (a->argc == 1) {
 		char *end;
 		long n = strtol(a->argv[0], &end, 10);
@@ -204,7 +212,7 @@ static int do_bt(struct session *s, const struct cmd_args *a)
 			return cmd_error(s, "bt: frame count must be a positive number, not '%s'", a->argv[0]);
 		v.limit = (size_t)n;
 	}
-	unsigned flags = SNAP_ALL | (v.locals || v.native ? SNAP_KEEP_PAUSED : 0);
+	unsigned flags = SNAP_ALL | (v.locals || v.native || a->set[OPT_ASYNC] ? SNAP_KEEP_PAUSED : 0);
 	if (v.native && !s->held)
 		flags |= SNAP_PAUSE;   /* libunwind reads a stopped task's registers: pause even when nonblocking */
 	int rc = session_snapshot(s, flags, &snap);
@@ -213,6 +221,15 @@ static int do_bt(struct session *s, const struct cmd_args *a)
 	if (v.native && !snap.paused && !s->held && !s->target.core) {
 		snapshot_release(&snap);
 		return cmd_error(s, "bt: --native needs to pause the target, which failed");
+	}
+	if (a->set[OPT_ASYNC]) {
+		struct pyspy_err e = { 0 };
+		if (aio_read(&s->target, snap.threads, snap.nthreads, &aio, &e) < 0) {
+			aio_release(&aio);
+			snapshot_release(&snap);
+			return cmd_error(s, "bt: --async: %s", e.msg);
+		}
+		v.aio = &aio;
 	}
 	struct native_stack ns = { 0 };
 	struct py_thread *one = a->set[OPT_ALL] ? NULL : session_thread(s, &snap);
@@ -234,6 +251,7 @@ static int do_bt(struct session *s, const struct cmd_args *a)
 		fputs("(no Python threads)\n", s->out);
 	native_stack_release(&ns);
 	snapshot_release(&snap);
+	aio_release(&aio);
 	return partial ? CMD_FAILED : CMD_OK;
 }
 
@@ -242,7 +260,7 @@ static const char *const bt_aliases[] = { "backtrace", "where", NULL };
 const struct command cmd_bt = {
 	.name = "bt",
 	.aliases = bt_aliases,
-	.usage = "bt [N] [--all] [--locals] [--native|--native-all] [--json]",
+	.usage = "bt [N] [--all] [--locals] [--native|--native-all] [--async] [--json]",
 	.summary = "Show the Python stack of the selected thread, or of every thread.",
 	.help = "Frames are listed innermost first, as '#I  QUALNAME (FILE:LINE)'; QUALNAME is\n"
 		"the qualified name on Python 3.11 and later and the function name before.\n"
@@ -265,7 +283,12 @@ const struct command cmd_bt = {
 		"threads gain \"native_status\" and \"native_error\".  When the two stacks cannot\n"
 		"be matched the Python stack is shown with 'native merge failed: ...' and the\n"
 		"command reports failure.\n"
-		"Native mode always pauses the target (registers are read with ptrace).",
+		"Native mode always pauses the target (registers are read with ptrace).\n"
+		"--async (Python 3.8+) adds, under each thread, the asyncio task it is running\n"
+		"and, up the await graph, each task awaiting it with its coroutine chain\n"
+		"('awaited by task \"NAME\" 0xID'); in JSON each thread gains \"async\": null or\n"
+		"{\"task\", \"name\", \"awaited_by\": [{\"id\", \"name\", \"depth\", \"awaits\",\n"
+		"\"coroutine\"}]}.  See also 'tasks'.",
 	.opts = bt_opts,
 	.max_args = 1,
 	.flags = CMD_NEEDS_TARGET | CMD_REPEATS,

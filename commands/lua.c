@@ -148,7 +148,7 @@ const struct command cmd_lua = {
 		"  lua #pyspy.threads()\n"
 		"  lua p = pyspy.sample{duration=2}; for _, r in ipairs(p:top(5)) do print(r.own, r.qualname) end\n"
 		"\n"
-		"The module: pyspy.process(), pyspy.attach(pid), pyspy.threads(),\n"
+		"The module: pyspy.process(), pyspy.attach(pid), pyspy.threads(), pyspy.tasks(),\n"
 		"t:stack{locals=true}, pyspy.sample{duration=, rate=, idle=, gil=, threads=,\n"
 		"on_sample=fn}, profile :count() :top(n, by) :stacks() :flamegraph(path)\n"
 		":save(path, format) :merge(other), pyspy.sleep(s), pyspy.now(),\n"

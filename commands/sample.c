@@ -20,7 +20,8 @@
 #include "sample.h"
 #include "session.h"
 
-enum { OPT_RATE, OPT_MODE, OPT_IDLE, OPT_GIL, OPT_THREADS, OPT_NONBLOCKING, OPT_BLOCKING, OPT_NATIVE, OPT_NATIVE_ALL };
+enum { OPT_RATE, OPT_MODE, OPT_IDLE, OPT_GIL, OPT_THREADS, OPT_NONBLOCKING, OPT_BLOCKING, OPT_NATIVE, OPT_NATIVE_ALL,
+       OPT_ASYNC };
 
 static const struct cmd_opt sample_opts[] = {
 	[OPT_RATE] = { "rate", 'r', OPT_STRING, "HZ", "samples per second (default 100; up to what the machine allows)" },
@@ -32,6 +33,7 @@ static const struct cmd_opt sample_opts[] = {
 	[OPT_BLOCKING] = { "blocking", 0, OPT_BOOL, NULL, "pause the target for each sample" },
 	[OPT_NATIVE] = { "native", 'n', OPT_BOOL, NULL, "sample C frames too, merged with the Python frames (implies --blocking)" },
 	[OPT_NATIVE_ALL] = { "native-all", 0, OPT_BOOL, NULL, "like --native, keeping the interpreter's own call frames" },
+	[OPT_ASYNC] = { "async", 'a', OPT_BOOL, NULL, "profile by asyncio task: stacks rooted at the outermost awaiting task" },
 	{ 0 },
 };
 
@@ -98,7 +100,7 @@ int sample_into(struct session *s, const struct sample_request *rq, struct profi
 {
 	struct sampler_opts so = { .rate = rq->rate, .duration = rq->duration, .mode = (enum sampler_mode)rq->mode,
 				   .blocking = rq->blocking || rq->native, .native = rq->native,
-				   .native_all = rq->native_all, .progress = progress };
+				   .native_all = rq->native_all, .by_task = rq->by_task, .progress = progress };
 	struct sample_ctx ctx = { s, p, rq->duration, rq->tick, rq->tick_arg };
 	struct pyspy_err e = { 0 };
 
@@ -173,6 +175,7 @@ static int do_sample(struct session *s, const struct cmd_args *a)
 	rq.blocking = a->set[OPT_BLOCKING];
 	rq.native = a->set[OPT_NATIVE] || a->set[OPT_NATIVE_ALL];
 	rq.native_all = a->set[OPT_NATIVE_ALL];
+	rq.by_task = a->set[OPT_ASYNC];
 	if (rq.native && a->set[OPT_NONBLOCKING])
 		return cmd_error(s, "sample: --native pauses the target at every tick: it cannot be --nonblocking");
 	struct profile *p = profile_new();
@@ -217,7 +220,7 @@ static int do_sample(struct session *s, const struct cmd_args *a)
 
 const struct command cmd_sample = {
 	.name = "sample",
-	.usage = "sample DURATION [--rate HZ] [--mode cpu|wall|gil] [--threads] [--blocking] [--native|--native-all]",
+	.usage = "sample DURATION [--rate HZ] [--mode cpu|wall|gil] [--threads] [--blocking] [--native|--native-all] [--async]",
 	.summary = "Profile the target: sample its Python stacks for DURATION (500ms, 10s, 2m, unlimited).",
 	.help = "Each tick reads the threads' stacks.  --mode says what a sample weighs:\n"
 		"  cpu  (default) each thread's stack weighs the CPU time the thread used\n"
@@ -244,7 +247,12 @@ const struct command cmd_sample = {
 		"C frame is labelled 'SYMBOL (LIBRARY)' in top and the exports (a function\n"
 		"without a symbol 'LIBRARY+0xOFFSET (LIBRARY)', where it starts).  It has to\n"
 		"pause the target at every tick to read its registers, so it implies\n"
-		"--blocking and costs the target more than Python-only sampling.",
+		"--blocking and costs the target more than Python-only sampling.\n"
+		"--async (Python 3.8+) profiles by asyncio task: a thread running a task\n"
+		"keeps the task's coroutine frames, then, instead of the event loop's own\n"
+		"frames, the coroutine chains of the tasks awaiting it, outwards, under a\n"
+		"root frame '<task NAME>' for the outermost one.  With --idle a thread whose\n"
+		"loop is idle keeps its own stack (the selector's wait).",
 	.opts = sample_opts,
 	.min_args = 1,
 	.max_args = 1,

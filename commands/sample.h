@@ -15,6 +15,7 @@ struct sample_request {
 	int mode;                  /* enum sampler_mode: SAMPLER_CPU (0) by default */
 	bool blocking;
 	bool native, native_all;   /* merge C frames in; implies blocking */
+	bool by_task;              /* --async: samples re-rooted at asyncio tasks */
 	/* instead of the progress line: called a few times a second; non-zero is ignored */
 	int (*tick)(void *arg, const struct sampler_stats *st);
 	void *tick_arg;

@@ -68,6 +68,8 @@ void lproc_open(lua_State *L);
 /* Push a new process userdata for the session's target (borrowed) or NULL on
  * failure (nil, msg pushed): returns the number of values pushed. */
 int lproc_push_session(lua_State *L);
+/* lua_tasks.c: p:tasks() */
+int lproc_tasks(lua_State *L);
 int lproc_attach(lua_State *L);
 /* The process at idx, checked: raises for a stale or detached one. */
 struct lproc *lproc_check(lua_State *L, int idx);

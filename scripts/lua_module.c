@@ -4,6 +4,7 @@
  *   pyspy.process()          the session's process (nil, msg when detached)
  *   pyspy.attach(pid)        another process, owned by the script
  *   pyspy.threads()          pyspy.process():threads()
+ *   pyspy.tasks()            pyspy.process():tasks()  (asyncio tasks)
  *   pyspy.sample{...}        pyspy.process():sample{...}
  *   pyspy.sleep(s), pyspy.now()
  *   pyspy.cmd(line)          a shell command's output, as a string
@@ -51,6 +52,14 @@ static int m_threads(lua_State *L)
 	if (session_process(L) != 1)
 		return 2;
 	return lproc_threads(L);
+}
+
+static int m_tasks(lua_State *L)
+{
+	lua_settop(L, 0);
+	if (session_process(L) != 1)
+		return 2;
+	return lproc_tasks(L);
 }
 
 static int m_sample(lua_State *L)
@@ -143,6 +152,7 @@ static const luaL_Reg pyspy_funcs[] = {
 	{ "process", m_process },
 	{ "attach", lproc_attach },
 	{ "threads", m_threads },
+	{ "tasks", m_tasks },
 	{ "sample", m_sample },
 	{ "sleep", m_sleep },
 	{ "now", m_now },

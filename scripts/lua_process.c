@@ -156,6 +156,7 @@ int lproc_threads(lua_State *L)
 
 static const luaL_Reg proc_methods[] = {
 	{ "threads", lproc_threads },
+	{ "tasks", lproc_tasks },
 	{ "sample", lproc_sample },
 	{ "detach", proc_detach },
 	{ NULL, NULL },

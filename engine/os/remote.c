@@ -101,10 +101,10 @@ int remote_read(struct remote *r, raddr_t addr, void *buf, size_t len, struct py
 
 int remote_readv(struct remote *r, const struct remote_iov *iov, int n, struct pyspy_err *e)
 {
-	struct iovec local[32], remote[32];
+	struct iovec local[REMOTE_IOV_MAX], remote[REMOTE_IOV_MAX];
 	size_t total = 0;
 
-	if (n > 32 || r->memfd >= 0 || r->backend || (r->pf && prefetch_active(r->pf))) {
+	if (n > REMOTE_IOV_MAX || r->memfd >= 0 || r->backend || (r->pf && prefetch_active(r->pf))) {
 		for (int i = 0; i < n; i++) {
 			int rc = remote_read(r, iov[i].addr, iov[i].buf, iov[i].len, e);
 			if (rc < 0)

@@ -51,7 +51,9 @@ void remote_release(struct remote *r);
 /* Read exactly len bytes at addr, or fail. */
 int remote_read(struct remote *r, raddr_t addr, void *buf, size_t len, struct pyspy_err *e);
 
-/* Read several pieces in one syscall; all of them, or fail. */
+/* Read several pieces (up to REMOTE_IOV_MAX; more go one by one) in one
+ * syscall; all of them, or fail. */
+#define REMOTE_IOV_MAX 64
 int remote_readv(struct remote *r, const struct remote_iov *iov, int n, struct pyspy_err *e);
 
 /* Read one pointer-sized value. */

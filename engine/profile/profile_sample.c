@@ -15,20 +15,25 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include "aio_root.h"
 #include "profile.h"
 #include "sampler.h"
 
 struct chain {
 	struct profile *p;
 	const struct sampler_opts *user;
+	struct aio_root *by_task;  /* --async, or NULL */
 };
 
 static int count_then_emit(void *arg, const struct sample *smp)
 {
 	struct chain *c = arg;
 	const struct py_thread *th = smp->thread;
-	if (profile_add(c->p, th->thread_id, th->os_tid, th->name, th->frames, th->nframes, smp->weight,
-			smp->timestamp_us) < 0)
+	const struct py_frame *frames = th->frames;
+	size_t n = th->nframes;
+	if (c->by_task)
+		aio_root_frames(c->by_task, th, smp->timestamp_us, &frames, &n);
+	if (profile_add(c->p, th->thread_id, th->os_tid, th->name, frames, n, smp->weight, smp->timestamp_us) < 0)
 		return 1;
 	return c->user->emit ? c->user->emit(c->user->ctx, smp) : 0;
 }
@@ -62,7 +67,7 @@ static void read_cmdline(pid_t pid, char *buf, size_t len)
 int profile_sample(struct target *t, const struct sampler_opts *o, struct profile *p,
 		   struct sampler_stats *st, struct pyspy_err *e)
 {
-	struct chain c = { p, o };
+	struct chain c = { p, o, NULL };
 	struct sampler_opts so = *o;
 	struct profile_meta *m = profile_meta(p);
 	struct timeval tv;
@@ -80,7 +85,10 @@ int profile_sample(struct target *t, const struct sampler_opts *o, struct profil
 	profile_set_python(p, t->version_str);
 	static const char *const modes[] = { [SAMPLER_CPU] = "cpu", [SAMPLER_WALL] = "wall", [SAMPLER_GIL] = "gil" };
 	snprintf(m->mode, sizeof(m->mode), "%s", modes[o->mode]);
+	if (o->by_task && !(c.by_task = aio_root_new(t, e)))
+		return -e->code;
 	int rc = sampler_run(t, &so, st, e);
+	aio_root_free(c.by_task);
 	m->unit = st->cpu_weights ? PROF_UNIT_CPU_US : PROF_UNIT_SAMPLES;
 	m->no_schedstat = st->no_schedstat;
 	m->duration_us += (uint64_t)(st->elapsed_s * 1e6);

@@ -55,6 +55,7 @@ struct sampler_opts {
 	bool blocking;             /* pause the target for each tick */
 	bool native;               /* merge C frames in (native.h); needs blocking */
 	bool native_all;           /* with native: keep the interpreter's call plumbing */
+	bool by_task;              /* profile_sample(): re-root samples at asyncio tasks (aio_root.h) */
 	int (*emit)(void *ctx, const struct sample *s);            /* non-zero: stop */
 	void (*progress)(void *ctx, const struct sampler_stats *st); /* a few times a second */
 	void *ctx;

@@ -226,7 +226,6 @@ int pyobj_str(struct target *t, raddr_t obj, char *buf, size_t cap, size_t *len,
 	const struct py_layout *L = &t->layout;
 	uint8_t head[256];
 	size_t got;
-	const struct type_info *ti;
 
 	if (cap == 0)
 		return err_set(e, PS_EARG, "no room for a string");
@@ -242,7 +241,24 @@ int pyobj_str(struct target *t, raddr_t obj, char *buf, size_t cap, size_t *len,
 	int rc = read_head(t, obj, head, sizeof(head), need, &got, e);
 	if (rc < 0)
 		return rc;
-	rc = pyobj_type_at(t, rbuf_u64(head, L->object.type), &ti, e);
+	return pyobj_str_head(t, obj, head, got, buf, cap, len, e);
+}
+
+int pyobj_str_head(struct target *t, raddr_t obj, const uint8_t *head, size_t got, char *buf, size_t cap,
+		   size_t *len, struct pyspy_err *e)
+{
+	const struct py_layout *L = &t->layout;
+	const struct type_info *ti;
+
+	if (cap == 0)
+		return err_set(e, PS_EARG, "no room for a string");
+	buf[0] = '\0';
+	int32_t most = L->unicode.compact_size > L->bytes.sval ? L->unicode.compact_size : L->bytes.sval;
+	if (L->unicode.size > most)
+		most = L->unicode.size;
+	if (most <= 0 || got < (size_t)most)
+		return err_set(e, PS_EARG, "string head too short");
+	int rc = pyobj_type_at(t, rbuf_u64(head, L->object.type), &ti, e);
 	if (rc < 0)
 		return rc;
 	if (L->str_model == STR_MODEL_PY2) {

@@ -48,6 +48,12 @@ int pyobj_type_at(struct target *t, raddr_t type, const struct type_info **out, 
  * *len (optional) gets the length written. */
 int pyobj_str(struct target *t, raddr_t obj, char *buf, size_t cap, size_t *len, struct pyspy_err *e);
 
+/* The same from the object's first `got` bytes, already read (at least the
+ * str header: what is not in them is read): a reader of many names fetches
+ * their heads in batches. */
+int pyobj_str_head(struct target *t, raddr_t obj, const uint8_t *head, size_t got, char *buf, size_t cap,
+		   size_t *len, struct pyspy_err *e);
+
 /* The same, interned in the target's string table (names up to 4 KiB). */
 int pyobj_str_intern(struct target *t, raddr_t obj, const char **out, struct pyspy_err *e);
 

@@ -22,6 +22,10 @@ Prints one table per part.  Numbers are measurements to report, never assertions
   - 3.15 side by side: CPython 3.15's own sampler (profiling.sampling, at
     1 MHz asked) and pyspy-sh at its maximum rate on the same target:
     samples/s and CPU per sample (`--only tachyon`).
+  - asyncio (`--only tasks`): `tasks` on tests/targets/tasks.py with 10,000
+    pending tasks (median of 5, the command alone, through pyspy.cmd), and
+    `sample 2s --async --rate 1000` on tests/bench/async_server.py (1,000
+    tasks): ticks/s against the 1,000 asked, late ticks, CPU per tick.
 `--only churn` instead samples tests/targets/churn.py (threads created and
 ended, recursion, string churn) nonblocking at the maximum rate for
 --churn-seconds (default 60) on the oldest and the newest pyenv interpreter, and
@@ -491,6 +495,48 @@ def core_bench(binary, runs=10):
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+def tasks_bench(binary):
+    """The asyncio issue's numbers: `tasks` on 10,000 tasks, `sample --async` at 1 kHz."""
+    targets = os.path.join(ROOT, "tests", "targets", "tasks.py")
+    server = os.path.join(ROOT, "tests", "bench", "async_server.py")
+    print("asyncio: `tasks` on 10,000 pending tasks (ms, median of 5; goal < 100) and")
+    print("`sample 2s --async --rate 1000` on a 1,000-task server (goal: keeps up)")
+    print("%-9s %-12s %-10s %-8s %s" % ("python", "tasks ms", "ticks/s", "late", "CPU us/tick"))
+    for name, python in interpreters():
+        m = re.search(r"(\d+)\.(\d+)", name)
+        if m and (int(m.group(1)), int(m.group(2))) < (3, 8):
+            continue
+        procs = []
+        try:
+            tmp = tempfile.mkdtemp(prefix="pyspy-bench-tasks-")
+            r, w = os.pipe()
+            t = subprocess.Popen([python, "-B", targets, os.path.join(tmp, "t.json"), str(w), "10000"],
+                                 pass_fds=(w,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            procs.append(t)
+            os.close(w)
+            os.read(r, 16)
+            os.close(r)
+            lua = ("lua local ms = {} for i = 1, 5 do local t0 = pyspy.now(); pyspy.cmd('tasks'); "
+                   "ms[#ms + 1] = (pyspy.now() - t0) * 1000 end table.sort(ms) print(string.format('%.1f', ms[3]))")
+            out = subprocess.run([binary, "-p", str(t.pid), "-ex", lua, "--batch"], stdout=subprocess.PIPE,
+                                 universal_newlines=True, timeout=120).stdout.strip()
+            srv = subprocess.Popen([python, "-B", server, "1000"], stdout=subprocess.PIPE)
+            procs.append(srv)
+            srv.stdout.readline()
+            res = subprocess.run([binary, "-p", str(srv.pid), "-ex", "sample 2s --async --rate 1000", "--batch"],
+                                 stdout=subprocess.PIPE, universal_newlines=True, timeout=120).stdout
+            sm = re.search(r"(\d+) ticks \(([\d.]+)/s\).* (\d+) late.*; ([\d.]+) us CPU", res)
+            print("%-9s %-12s %-10s %-8s %s" % (name, out, sm.group(2) if sm else "?", sm.group(3) if sm else "?",
+                                                sm.group(4) if sm else res.strip()[:80]))
+        except Exception as exc:  # report and go on with the next version
+            print("%-9s error: %s" % (name, exc))
+        finally:
+            for p in procs:
+                p.kill()
+                p.wait()
+        sys.stdout.flush()
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--binary", default=os.path.join(ROOT, "pyspy-sh"))
@@ -498,11 +544,13 @@ def main():
     ap.add_argument("--sample-seconds", type=float, default=2.0)
     ap.add_argument("--long-seconds", type=float, default=60.0, help="the 10 kHz RSS run (0: skip)")
     ap.add_argument("--churn-seconds", type=float, default=60.0)
-    ap.add_argument("--only", choices=("attach", "sampling", "long", "native", "churn", "threads", "tachyon", "core"),
+    ap.add_argument("--only", choices=("attach", "sampling", "long", "native", "churn", "threads", "tachyon", "core", "tasks"),
                     help="run one part")
     args = ap.parse_args()
     if args.only == "threads":
         return many_threads(args.binary, 3.0)
+    if args.only == "tasks":
+        return tasks_bench(args.binary)
     if args.only == "tachyon":
         return tachyon(args.binary, 3.0)
     if args.only == "core":
@@ -551,6 +599,7 @@ def main():
         many_threads(args.binary, 3.0)
         tachyon(args.binary, 3.0)
         core_bench(args.binary)
+        tasks_bench(args.binary)
 
 
 if __name__ == "__main__":

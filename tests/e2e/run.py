@@ -35,15 +35,16 @@ import safety_tests
 import shell_tests
 import stacks_tests
 import status_tests
+import tasks_tests
 import truth_tests
 import tty_tests
 import values_tests
 
 # Run order: each interpreter in turn through PER_INTERP_GROUPS, then ONCE_GROUPS.
 PER_INTERP_GROUPS = (stacks_tests, status_tests, interp_tests, values_tests, profile_tests, truth_tests, lua_tests,
-                     native_tests, launch_tests, core_tests)
+                     native_tests, launch_tests, tasks_tests, core_tests)
 ONCE_GROUPS = (shell_tests, tty_tests, profile_tests, truth_tests, lua_tests, native_tests, safety_tests, badinput_tests,
-               launch_tests, hostile_tests, core_tests)
+               launch_tests, hostile_tests, tasks_tests, core_tests)
 
 
 def test_names(labels):

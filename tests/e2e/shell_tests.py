@@ -232,7 +232,7 @@ def matrix(pid, src):
                    ("abc", 1, "pyspy-sh: attach: 'abc' is not a process id\n", "")],
         "bt": [("", 0, "", r"^  #1  \S*hold_values \("),
                ("1", 0, "", r"\A[^\n]*\n  #0  \S*waiter \([^\n]*\n  \(3 more frames\)\n\Z"),
-               ("1 2", 1, usage_err("bt", "bt [N] [--all] [--locals] [--native|--native-all] [--json]", "unexpected argument '2'"), "")],
+               ("1 2", 1, usage_err("bt", "bt [N] [--all] [--locals] [--native|--native-all] [--async] [--json]", "unexpected argument '2'"), "")],
         "continue": [("", 0, "", r"\Apid %d is not stopped\n\Z" % pid),
                      ("", 0, "", r"\Apid %d stopped .*\npid %d continues\n\Z" % (pid, pid), ["stop"]),
                      ("1", 1, usage_err("continue", "continue", "unexpected argument '1'"), "")],
