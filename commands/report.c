@@ -212,7 +212,7 @@ const struct command cmd_top = {
 enum { OUT_FORMAT, OUT_BY, OUT_THREADS, OUT_ICICLE, OUT_TITLE };
 
 static const struct cmd_opt out_opts[] = {
-	[OUT_FORMAT] = { "format", 'f', OPT_STRING, "FMT", "folded, speedscope, chrometrace or svg (default: from the file name)" },
+	[OUT_FORMAT] = { "format", 'f', OPT_STRING, "FMT", "folded, speedscope, chrometrace, svg, pstats or gecko (default: from the file name)" },
 	[OUT_BY] = { "by", 'b', OPT_STRING, "function|line", "frames per function or per line (default line)" },
 	[OUT_THREADS] = { "threads", 't', OPT_BOOL, NULL, "a root frame per thread (default: as sampled)" },
 	[OUT_ICICLE] = { "icicle", 0, OPT_BOOL, NULL, "flame graph upside down: roots at the top" },
@@ -278,21 +278,26 @@ static int do_save(struct session *s, const struct cmd_args *a)
 {
 	enum export_format fmt = a->set[OUT_FORMAT] ? export_format_named(a->str[OUT_FORMAT]) : export_format_of_path(a->argv[0]);
 	if (fmt == EXPORT_FMT_NONE && a->set[OUT_FORMAT])
-		return cmd_error(s, "save: unknown format '%s' (folded, speedscope, chrometrace or svg)", a->str[OUT_FORMAT]);
+		return cmd_error(s, "save: unknown format '%s' (folded, speedscope, chrometrace, svg, pstats or gecko)", a->str[OUT_FORMAT]);
 	if (fmt == EXPORT_FMT_NONE)
-		return cmd_error(s, "save: cannot tell the format of '%s' from its name: use --format folded|speedscope|chrometrace|svg", a->argv[0]);
+		return cmd_error(s, "save: cannot tell the format of '%s' from its name: use --format folded|speedscope|chrometrace|svg|pstats|gecko", a->argv[0]);
 	return write_profile(s, "save", a->argv[0], fmt, a);
 }
 
 const struct command cmd_save = {
 	.name = "save",
-	.usage = "save PATH [--format folded|speedscope|chrometrace|svg] [--by function|line] [--threads]",
+	.usage = "save PATH [--format folded|speedscope|chrometrace|svg|pstats|gecko] [--by function|line] [--threads]",
 	.summary = "Write the last profile to a file, in a format other tools read.",
 	.help = "The format comes from the name unless --format says: .txt, .folded:\n"
 		"folded stacks ('a;b;c COUNT', for flamegraph.pl, inferno, speedscope;\n"
 		"COUNT is µs of CPU for a cpu-mode profile, samples for wall and gil);\n"
-		".json: speedscope; .trace.json: Chrome trace events (chrome://tracing,\n"
-		"Perfetto); .svg: the flame graph.  Files are written whole or not at all.",
+		".json: speedscope (speedscope.app); .trace.json: Chrome trace events\n"
+		"(chrome://tracing, Perfetto); .svg: the flame graph (any browser);\n"
+		".pstats, .prof: Python's pstats (python -m pstats FILE, snakeviz), by\n"
+		"function, times in CPU seconds for a cpu-mode profile, else samples times\n"
+		"the achieved interval; .gecko.json: the Firefox Profiler\n"
+		"(profiler.firefox.com, Load a profile from file), the samples in time\n"
+		"order, one track per thread.  Files are written whole or not at all.",
 	.opts = out_opts,
 	.min_args = 1,
 	.max_args = 1,

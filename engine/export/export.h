@@ -2,7 +2,8 @@
  * export.h — a profile written as files other tools read.
  *
  * Folded stacks (flamegraph.pl, inferno), speedscope's JSON, Chrome trace
- * events and an interactive SVG flame graph.  Every writer reads the profile
+ * events, an interactive SVG flame graph, Python's pstats and the Firefox
+ * Profiler's Gecko profile.  Every writer reads the profile
  * only through profile.h (its tree, labels and iterators) and writes its file
  * through export_atomic(), so a failed export never leaves a half-written
  * file where a good one was.  A new format is one export_NAME.c beside the
@@ -42,11 +43,19 @@ int export_chrome(const struct profile *p, const char *path, const struct export
 			 struct pyspy_err *e);
 int export_svg(const struct profile *p, const char *path, const struct export_opts *o,
 		      struct pyspy_err *e);
+/* pstats.Stats(path) and snakeviz: every thread, by function (o->by is not used). */
+int export_pstats(const struct profile *p, const char *path, const struct export_opts *o,
+		  struct pyspy_err *e);
+/* The Firefox Profiler's Gecko profile: one thread per sampled thread, samples in time. */
+int export_gecko(const struct profile *p, const char *path, const struct export_opts *o,
+		 struct pyspy_err *e);
 
-/* The format a name selects ("folded", "speedscope", "chrometrace", "svg" and
- * their aliases) or a path's ending implies (.txt .folded .collapsed, .json,
- * .trace.json .chrome.json, .svg); EXPORT_FMT_NONE when neither says. */
-enum export_format { EXPORT_FMT_NONE, EXPORT_FMT_FOLDED, EXPORT_FMT_SPEEDSCOPE, EXPORT_FMT_CHROME, EXPORT_FMT_SVG };
+/* The format a name selects ("folded", "speedscope", "chrometrace", "svg",
+ * "pstats", "gecko" and their aliases) or a path's ending implies (.txt
+ * .folded .collapsed, .json, .trace.json .chrome.json, .svg, .pstats .prof,
+ * .gecko.json); EXPORT_FMT_NONE when neither says. */
+enum export_format { EXPORT_FMT_NONE, EXPORT_FMT_FOLDED, EXPORT_FMT_SPEEDSCOPE, EXPORT_FMT_CHROME, EXPORT_FMT_SVG,
+		     EXPORT_FMT_PSTATS, EXPORT_FMT_GECKO };
 enum export_format export_format_named(const char *name);
 enum export_format export_format_of_path(const char *path);
 /* Write p to path in format fmt (EXPORT_FMT_NONE: svg), as the writers above. */

@@ -63,6 +63,7 @@ struct prof_frame {
 	const char *qualname;
 	const char *file;
 	int line;                  /* -1 when unknown */
+	int first_line;            /* the code object's first line (pstats, heatmap); 0 when unknown */
 };
 
 struct prof_thread {

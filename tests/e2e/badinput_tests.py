@@ -72,8 +72,8 @@ CASES = [
                           "usage: sample DURATION [--rate HZ] [--mode cpu|wall|gil] [--threads] [--blocking] [--native|--native-all]"]),
     ("sample 1s --bogus", None),
     ("save {tmp}/x.unknownext", ["save: cannot tell the format of '{tmp}/x.unknownext' from its name: "
-                                 "use --format folded|speedscope|chrometrace|svg"]),
-    ("save {tmp}/x.txt --format bogus", ["save: unknown format 'bogus' (folded, speedscope, chrometrace or svg)"]),
+                                 "use --format folded|speedscope|chrometrace|svg|pstats|gecko"]),
+    ("save {tmp}/x.txt --format bogus", ["save: unknown format 'bogus' (folded, speedscope, chrometrace, svg, pstats or gecko)"]),
     ("save /nonexistent-dir/x.txt", ["save: cannot write '/nonexistent-dir/x.txt': No such file or directory " + KEPT]),
     ("save /etc/passwd/x.txt", ["save: cannot write '/etc/passwd/x.txt': Not a directory " + KEPT]),
     ("flamegraph /etc/passwd/x.svg", ["flamegraph: cannot write '/etc/passwd/x.svg': Not a directory " + KEPT]),

@@ -24,6 +24,7 @@ import threading
 
 import harness
 import badinput_tests
+import formats_tests
 import hostile_tests
 import interp_tests
 import launch_tests
@@ -40,9 +41,9 @@ import values_tests
 
 # Run order: each interpreter in turn through PER_INTERP_GROUPS, then ONCE_GROUPS.
 PER_INTERP_GROUPS = (stacks_tests, status_tests, interp_tests, values_tests, profile_tests, truth_tests, lua_tests,
-                     native_tests, launch_tests)
+                     native_tests, launch_tests, formats_tests)
 ONCE_GROUPS = (shell_tests, tty_tests, profile_tests, truth_tests, lua_tests, native_tests, safety_tests, badinput_tests,
-               launch_tests, hostile_tests)
+               launch_tests, hostile_tests, formats_tests)
 
 
 def test_names(labels):

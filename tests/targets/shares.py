@@ -5,7 +5,9 @@ same shares.  The target also measures the shares it actually achieved (the
 time each function really ran, including any overshoot past its slice) and
 records them as ground truth.
 
-Usage: python shares.py TRUTH_JSON READY
+Usage: python shares.py TRUTH_JSON READY [split=A,B,C]
+split= changes the percentages of sixty, thirty and ten (two runs with
+different splits make a diff flame graph).
 Writes {"pid", "file", "shares": {"sixty": 60, ...}} to TRUTH_JSON, then
 "ready" to READY, then every 0.1 s re-writes TRUTH_JSON with "spent": the
 seconds each function has run so far, so a test can take the shares of the
@@ -47,7 +49,11 @@ def ten(end):
 
 def main():
     truth_path, ready = sys.argv[1], sys.argv[2]
-    truth = {"pid": os.getpid(), "file": HERE, "shares": {"sixty": 60, "thirty": 30, "ten": 10}}
+    split = [60, 30, 10]
+    for arg in sys.argv[3:]:
+        if arg.startswith("split="):
+            split = [int(x) for x in arg[6:].split(",")]
+    truth = {"pid": os.getpid(), "file": HERE, "shares": {"sixty": split[0], "thirty": split[1], "ten": split[2]}}
     with open(truth_path, "w") as f:
         json.dump(truth, f)
     fd = int(ready) if ready.isdigit() else os.open(ready, os.O_WRONLY | os.O_CREAT, 0o644)
@@ -57,7 +63,8 @@ def main():
     cpu = {"sixty": 0.0, "thirty": 0.0, "ten": 0.0}
     last_write = time.time()
     while True:
-        for name, fn, part in (("sixty", sixty, 0.6), ("thirty", thirty, 0.3), ("ten", ten, 0.1)):
+        for name, fn, part in (("sixty", sixty, split[0] / 100.0), ("thirty", thirty, split[1] / 100.0),
+                               ("ten", ten, split[2] / 100.0)):
             t0, c0 = time.time(), cpu_clock()
             fn(t0 + ROUND * part)
             spent[name] += time.time() - t0
