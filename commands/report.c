@@ -209,7 +209,7 @@ const struct command cmd_top = {
 
 /* ---- flamegraph and save ---- */
 
-enum { OUT_FORMAT, OUT_BY, OUT_THREADS, OUT_ICICLE, OUT_TITLE };
+enum { OUT_FORMAT, OUT_BY, OUT_THREADS, OUT_ICICLE, OUT_TITLE, OUT_DIFF };
 
 static const struct cmd_opt out_opts[] = {
 	[OUT_FORMAT] = { "format", 'f', OPT_STRING, "FMT", "folded, speedscope, chrometrace, svg, pstats or gecko (default: from the file name)" },
@@ -217,6 +217,7 @@ static const struct cmd_opt out_opts[] = {
 	[OUT_THREADS] = { "threads", 't', OPT_BOOL, NULL, "a root frame per thread (default: as sampled)" },
 	[OUT_ICICLE] = { "icicle", 0, OPT_BOOL, NULL, "flame graph upside down: roots at the top" },
 	[OUT_TITLE] = { "title", 0, OPT_STRING, "TEXT", "the flame graph's title" },
+	[OUT_DIFF] = { "diff", 0, OPT_STRING, "BASE", "flame graph coloured by the change since BASE (a folded or pstats file)" },
 	{ 0 },
 };
 
@@ -243,7 +244,14 @@ static int write_profile(struct session *s, const char *cmd, const char *path, e
 	o.title = a->set[OUT_TITLE] ? a->str[OUT_TITLE] : "pyspy-sh flame graph";
 	o.subtitle = subtitle;
 	o.orient = a->set[OUT_ICICLE] ? EXPORT_ICICLE : EXPORT_FLAME;
+	struct profile *base = NULL;
+	if (a->set[OUT_DIFF] && fmt != EXPORT_FMT_SVG)
+		return cmd_error(s, "%s: --diff makes a flame graph: write a .svg", cmd);
+	if (a->set[OUT_DIFF] && export_load(a->str[OUT_DIFF], &base, &e) < 0)
+		return cmd_error(s, "%s: --diff: %s", cmd, e.msg);
+	o.diff = base;
 	rc = export_write(s->profile, path, fmt, &o, &e);
+	profile_free(base);
 	if (rc < 0)
 		return cmd_error(s, "%s: %s (the profile is kept: save it elsewhere)", cmd, e.msg);
 	fprintf(s->out, "wrote %s (%llu samples", path, (unsigned long long)profile_samples(s->profile));
@@ -253,7 +261,7 @@ static int write_profile(struct session *s, const char *cmd, const char *path, e
 	return CMD_OK;
 }
 
-/* FLAMEGRAPH path [--by function|line] [--threads] [--icicle] [--title TEXT] */
+/* FLAMEGRAPH path [--by function|line] [--threads] [--icicle] [--title TEXT] [--diff BASE] */
 static int do_flamegraph(struct session *s, const struct cmd_args *a)
 {
 	return write_profile(s, "flamegraph", a->argv[0], EXPORT_FMT_SVG, a);
@@ -261,11 +269,17 @@ static int do_flamegraph(struct session *s, const struct cmd_args *a)
 
 const struct command cmd_flamegraph = {
 	.name = "flamegraph",
-	.usage = "flamegraph PATH [--by function|line] [--threads] [--icicle] [--title TEXT]",
+	.usage = "flamegraph PATH [--by function|line] [--threads] [--icicle] [--title TEXT] [--diff BASE]",
 	.summary = "Write the last profile as an interactive SVG flame graph.",
 	.help = "Open it in a browser: hover for samples and percentages, click to zoom,\n"
 		"Reset Zoom, and search with a regular expression (the matched share is\n"
-		"shown).  The file is written whole or not at all.",
+		"shown).  The file is written whole or not at all.\n"
+		"--diff BASE compares with a profile saved earlier (folded or pstats): the\n"
+		"widths are this profile's, and each frame is painted by the change of its\n"
+		"function's own share since BASE: red where it grew, blue where it shrank,\n"
+		"grey where it stayed, stronger the bigger the change (full at 10 points).\n"
+		"The tooltip gives both shares and the difference; functions BASE had and\n"
+		"this profile lacks are listed under the graph.",
 	.opts = out_opts,
 	.min_args = 1,
 	.max_args = 1,

@@ -144,6 +144,7 @@ static const luaL_Reg pyspy_funcs[] = {
 	{ "attach", lproc_attach },
 	{ "threads", m_threads },
 	{ "sample", m_sample },
+	{ "load", lprofile_load },
 	{ "sleep", m_sleep },
 	{ "now", m_now },
 	{ "cmd", m_cmd },

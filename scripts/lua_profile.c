@@ -267,6 +267,33 @@ static int prof_stacks(lua_State *L)
 
 /* ---- files ---- */
 
+/* opts.diff: a profile, or the path of one saved earlier (read into *loaded, the caller frees). */
+static int diff_base(lua_State *L, int opts, enum export_format fmt, const struct profile **base,
+		     struct profile **loaded, struct pyspy_err *e)
+{
+	if (lua_isnoneornil(L, opts))
+		return 0;
+	int t = lua_getfield(L, opts, "diff");
+	if (t == LUA_TNIL) {
+		lua_pop(L, 1);
+		return 0;
+	}
+	luaL_argcheck(L, fmt == EXPORT_FMT_SVG, opts, "field 'diff': only a flame graph (.svg) has one");
+	if (t == LUA_TSTRING) {
+		int rc = export_load(lua_tostring(L, -1), loaded, e);
+		lua_pop(L, 1);
+		*base = *loaded;
+		return rc;
+	}
+	struct lprofile *b = luaL_testudata(L, -1, PROFILE_MT);
+	luaL_argcheck(L, b != NULL, opts, "field 'diff': a profile or a file name expected");
+	if (!b->p)
+		luaL_error(L, "attempt to use a closed profile");
+	*base = b->p;
+	lua_pop(L, 1);
+	return 0;
+}
+
 static int write_file(lua_State *L, struct lprofile *u, const char *path, enum export_format fmt, int opts)
 {
 	struct export_opts o = { .by = PROF_BY_LINE, .by_thread = u->by_thread };
@@ -283,13 +310,32 @@ static int write_file(lua_State *L, struct lprofile *u, const char *path, enum e
 	const struct profile_meta *m = profile_meta(u->p);
 	snprintf(subtitle, sizeof(subtitle), "pid %d: %.200s", (int)m->pid, m->command);
 	o.subtitle = subtitle;
-	if (export_write(u->p, path, fmt, &o, &e) < 0)
+	struct profile *loaded = NULL;
+	if (diff_base(L, opts, fmt, &o.diff, &loaded, &e) < 0)
+		return lv_fail(L, e.msg);
+	int rc = export_write(u->p, path, fmt, &o, &e);
+	profile_free(loaded);
+	if (rc < 0)
 		return lv_fail(L, e.msg);
 	lua_pushboolean(L, 1);
 	return 1;
 }
 
-/* p:flamegraph(path, {title=, by="line", threads=, icicle=, width=}) -> true | nil, msg */
+/* pyspy.load(path) -> profile | nil, msg: a folded or pstats file saved earlier */
+int lprofile_load(lua_State *L)
+{
+	const char *path = luaL_checkstring(L, 1);
+	struct pyspy_err e = { 0 };
+	struct lprofile *u = lua_newuserdatauv(L, sizeof(*u), 0);
+	u->p = NULL;
+	u->by_thread = false;
+	luaL_setmetatable(L, PROFILE_MT);
+	if (export_load(path, &u->p, &e) < 0)
+		return lv_fail(L, e.msg);
+	return 1;
+}
+
+/* p:flamegraph(path, {title=, by="line", threads=, icicle=, width=, diff=}) -> true | nil, msg */
 static int prof_flamegraph(lua_State *L)
 {
 	struct lprofile *u = prof_check(L, 1);

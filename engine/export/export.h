@@ -26,6 +26,8 @@ struct export_opts {
 	const char *subtitle;      /* SVG; NULL: pid, command, duration, rate, samples */
 	enum export_orient orient;   /* SVG */
 	int width;                 /* SVG pixels; 0: 1200 */
+	const struct profile *diff;  /* SVG: a base profile; frames are coloured by the change of
+	                                their function's own share since it (red grew, blue shrank) */
 };
 
 /*
@@ -49,6 +51,16 @@ int export_pstats(const struct profile *p, const char *path, const struct export
 /* The Firefox Profiler's Gecko profile: one thread per sampled thread, samples in time. */
 int export_gecko(const struct profile *p, const char *path, const struct export_opts *o,
 		 struct pyspy_err *e);
+
+/*
+ * A profile saved earlier, read back: folded stacks or pstats (ours or
+ * cProfile's), told apart by content.  Folded counts come back as samples;
+ * pstats gives one stack per function with own time, weighing it in µs,
+ * under its heaviest callers (own shares exact, cumulative ones approximate).
+ * *out is the caller's (profile_free).  0, -PS_EIO ("cannot read 'x': No such
+ * file or directory"), -PS_EARG (not a profile, with the line) or -PS_ENOMEM.
+ */
+int export_load(const char *path, struct profile **out, struct pyspy_err *e);
 
 /* The format a name selects ("folded", "speedscope", "chrometrace", "svg",
  * "pstats", "gecko" and their aliases) or a path's ending implies (.txt

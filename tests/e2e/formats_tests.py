@@ -6,8 +6,9 @@ formats (per interpreter, one target): tests/targets/shares.py spends
 achieved; one `sample 1500ms` is saved as .pstats and .gecko.json.
   - pstats: the interpreter under test loads the file with its own
     pstats.Stats (and prints it sorted, and its callers, to /dev/null); each
-    function's cumulative time as a share of the total own time must be within
-    5 points of the CPU share the target measured; each key's first line is
+    function's cumulative time as a share of the three's must be within
+    5 points of the CPU share the target measured (the truth leaves out
+    main's own time, spent writing the truth file); each key's first line is
     the line of its `def`; sixty's one caller is main, with sixty's numbers.
   - gecko: gecko_check.validate() checks the shape the Firefox Profiler's
     importer reads, and every sample resolved back to its stack (prefix chain,
@@ -18,6 +19,7 @@ import json
 import os
 import re
 import subprocess
+import xml.dom.minidom
 
 import gecko_check
 import harness
@@ -64,13 +66,15 @@ def check_pstats(interp, path, truth_file, want):
     doc = load_pstats(interp, path)
     lines = def_lines()
     funcs = dict((f["name"], f) for f in doc["funcs"] if f["file"] == truth_file)
-    total = doc["total_tt"]
-    if total <= 0:
-        raise harness.Fail("pstats total time is %r" % total)
+    if doc["total_tt"] <= 0:
+        raise harness.Fail("pstats total time is %r" % doc["total_tt"])
     for name in NAMES:
-        f = funcs.get(name)
-        if not f:
+        if name not in funcs:
             raise harness.Fail("pstats has no %s in %s: %s" % (name, truth_file, sorted(funcs)))
+    # the truth splits the three functions' time (main's own, writing the truth file, is left out)
+    total = sum(funcs[n]["ct"] for n in NAMES)
+    for name in NAMES:
+        f = funcs[name]
         share = 100.0 * f["ct"] / total
         if abs(share - want[name]) > 5:
             raise harness.Fail("pstats: %s's cumulative time is %.1f%% of the total, the target spent %.1f%%"
@@ -93,9 +97,9 @@ def check_gecko(path, truth_file, want):
     stacks = gecko_check.stacks(doc)
     if len(stacks) < 100:
         raise harness.Fail("gecko profile holds %d samples" % len(stacks))
+    counts = dict((n, sum(1 for s in stacks if "%s (%s)" % (n, truth_file) in s)) for n in NAMES)
     for name in NAMES:
-        label = "%s (%s)" % (name, truth_file)
-        share = 100.0 * sum(1 for s in stacks if label in s) / len(stacks)
+        share = 100.0 * counts[name] / max(1, sum(counts.values()))
         if abs(share - want[name]) > 5:
             raise harness.Fail("gecko: %s is in %.1f%% of the samples, the target spent %.1f%% of its CPU there"
                                % (name, share, want[name]))
@@ -106,7 +110,7 @@ def t_formats(ctx):
     with profile_tests.running(interp, SHARES) as (target, tmpdir):
         out = os.path.join(tmpdir, "p")
         before = profile_tests.spent(target)
-        r = spy.run(["-p", str(target.pid), "-ex", "sample 1500ms --rate 500", "-ex", "save %s.pstats" % out,
+        r = spy.run(["-p", str(target.pid), "-ex", "sample 1500ms --rate 370", "-ex", "save %s.pstats" % out,
                      "-ex", "save %s.gecko.json" % out, "--batch"])
         after = profile_tests.spent(target)
         if r.rc != 0:
@@ -116,11 +120,110 @@ def t_formats(ctx):
         check_gecko(out + ".gecko.json", target.truth["file"], want)
 
 
+TIP = re.compile(r"^(\w+) \(.*? own ([\d.]+)% \(base ([\d.]+)%, ([-+][\d.]+) points\)$")
+
+
+def svg_frames(path):
+    """{function: (fill rgb tuple, own now, own in the base)} from a diff flame graph, and its note text."""
+    doc = xml.dom.minidom.parse(path)
+    out = {}
+    for g in doc.getElementsByTagName("g"):
+        if g.getAttribute("class") != "f":
+            continue
+        title = g.getElementsByTagName("title")[0].firstChild.data
+        m = TIP.match(title)
+        if not m:
+            continue
+        fill = g.getElementsByTagName("rect")[0].getAttribute("fill")
+        rgb = tuple(int(x) for x in re.match(r"rgb\((\d+),(\d+),(\d+)\)", fill).groups())
+        out[m.group(1)] = (rgb, float(m.group(2)), float(m.group(3)))
+    note = " ".join(t.firstChild.data for t in doc.getElementsByTagName("text")
+                    if "note" in t.getAttribute("class") and t.firstChild)
+    return out, note
+
+
+def check_diff_svg(path, now, base, gone):
+    frames, note = svg_frames(path)
+    for name in NAMES:
+        if name not in frames:
+            raise harness.Fail("%s: no frame of %s with both shares in its tooltip" % (path, name))
+    # the truth is a split of the three functions' time: main's own share (writing the truth file) is left out
+    sum_now, sum_was = sum(frames[n][1] for n in NAMES), sum(frames[n][2] for n in NAMES)
+    for name in NAMES:
+        rgb, own, was = frames[name]
+        own, was = 100.0 * own / sum_now, 100.0 * was / sum_was
+        if abs(own - now[name]) > 8 or abs(was - base[name]) > 8:
+            raise harness.Fail("%s: %s's tooltip says own %.1f%% (base %.1f%%), the runs measured %.1f%% and %.1f%%"
+                               % (path, name, own, was, now[name], base[name]))
+    if not frames["sixty"][0][2] > frames["sixty"][0][0] + 60:
+        raise harness.Fail("%s: sixty shrank but its fill is %r, not blue" % (path, frames["sixty"][0]))
+    if not frames["ten"][0][0] > frames["ten"][0][2] + 60:
+        raise harness.Fail("%s: ten grew but its fill is %r, not red" % (path, frames["ten"][0]))
+    if gone and gone not in note:
+        raise harness.Fail("%s: the note does not list %s: %r" % (path, gone, note[:300]))
+
+
+def t_diff(spy, interp):
+    # no slice shorter than 4 ms of the target's 20 ms rounds: on a loaded machine shorter ones drift
+    with profile_tests.running(interp, SHARES, "split=50,30,20") as (target, tmpdir):
+        base_txt, base_ps = os.path.join(tmpdir, "base.txt"), os.path.join(tmpdir, "base.pstats")
+        before = profile_tests.spent(target)
+        r = spy.run(["-p", str(target.pid), "-ex", "sample 1500ms --rate 370", "-ex", "save " + base_txt,
+                     "-ex", "save " + base_ps, "--batch"])
+        base = cpu_shares(before, profile_tests.spent(target))
+        if r.rc != 0:
+            raise harness.Fail("base run: exit %d: %s" % (r.rc, r.describe()))
+        target.kill()
+        with open(base_txt, "a") as f:
+            f.write("<module> (/nowhere/gone.py);vanished (/nowhere/gone.py:3) 1000\n")
+        target = profile_tests.start_script(interp, tmpdir, SHARES, "split=20,30,50")
+        d1, d2 = os.path.join(tmpdir, "d1.svg"), os.path.join(tmpdir, "d2.svg")
+        cut = os.path.join(tmpdir, "cut.pstats")
+        with open(base_ps, "rb") as f, open(cut, "wb") as g:
+            g.write(f.read()[:40])
+        lua = ("lua p = pyspy.sample{duration=1.5, rate=370}; b = assert(pyspy.load('%s')); "
+               "assert(p:flamegraph('%s', {diff = b})); "
+               "for _, r in ipairs(b:top(10, 'function')) do print('loaded', r.qualname, 100 * r.own / b.weight) end; "
+               "print('bad', pyspy.load('%s')); print('bad', pyspy.load('%s'))"
+               % (base_ps, d2, cut, SHARES))
+        before = profile_tests.spent(target)
+        r = spy.run(["-p", str(target.pid), "-ex", "sample 1500ms --rate 370", "-ex",
+                     "flamegraph %s --diff %s --by function" % (d1, base_txt), "--batch"])
+        now = cpu_shares(before, profile_tests.spent(target))
+        if r.rc != 0:
+            raise harness.Fail("second run: exit %d: %s" % (r.rc, r.describe()))
+        check_diff_svg(d1, now, base, "vanished (/nowhere/gone.py)")
+        before = profile_tests.spent(target)
+        r = spy.run(["-p", str(target.pid), "-ex", lua, "--batch"])
+        now = cpu_shares(before, profile_tests.spent(target))
+        target.kill()
+        if r.rc != 0:
+            raise harness.Fail("lua run: exit %d: %s" % (r.rc, r.describe()))
+        check_diff_svg(d2, now, base, None)
+        for want in ("bad\tnil\tcannot read '%s': not a pstats file (the file ends inside a value)" % cut,
+                     "bad\tnil\tcannot read '%s': line 1 is not folded stacks ('a;b;c COUNT') nor is the file pstats"
+                     % SHARES):
+            if want not in r.out:
+                raise harness.Fail("pyspy.load of a bad file: %r not in %r" % (want, r.out[-400:]))
+        loaded = dict((m.group(1), float(m.group(2))) for m in re.finditer(r"^loaded\t(\w+)\t([\d.]+)$", r.out, re.M))
+        if not all(n in loaded for n in NAMES):
+            raise harness.Fail("pyspy.load(pstats) lacks a function: %r" % loaded)
+        total = sum(loaded[n] for n in NAMES)
+        loaded = dict((n, 100.0 * loaded[n] / total) for n in NAMES)
+        for name in NAMES:
+            if abs(loaded[name] - base[name]) > 8:
+                raise harness.Fail("pyspy.load(pstats): %s own %s%%, the base run measured %.1f%% (%r)"
+                                   % (name, loaded.get(name), base[name], loaded))
+
+
 # ------------------------------------------------------------------ registration
 
-# compares shares of CPU time: the target's own CPU clock is the truth, so load elsewhere does not matter
+# compares shares of CPU time with the target's CPU clock: a loaded machine blurs the
+# profile's split of short slices, so never alongside another interpreter's tests (run.py --jobs)
+EXCLUSIVE = True
+
 PER_INTERP = (("formats", t_formats),)
-ONCE = ()
+ONCE = (("diff_flamegraph", t_diff),)
 
 
 def run_per_interp(res, interp, spy):
