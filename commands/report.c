@@ -212,7 +212,7 @@ const struct command cmd_top = {
 enum { OUT_FORMAT, OUT_BY, OUT_THREADS, OUT_ICICLE, OUT_TITLE, OUT_DIFF };
 
 static const struct cmd_opt out_opts[] = {
-	[OUT_FORMAT] = { "format", 'f', OPT_STRING, "FMT", "folded, speedscope, chrometrace, svg, pstats or gecko (default: from the file name)" },
+	[OUT_FORMAT] = { "format", 'f', OPT_STRING, "FMT", "folded, speedscope, chrometrace, svg, pstats, gecko or heatmap (default: from the file name)" },
 	[OUT_BY] = { "by", 'b', OPT_STRING, "function|line", "frames per function or per line (default line)" },
 	[OUT_THREADS] = { "threads", 't', OPT_BOOL, NULL, "a root frame per thread (default: as sampled)" },
 	[OUT_ICICLE] = { "icicle", 0, OPT_BOOL, NULL, "flame graph upside down: roots at the top" },
@@ -220,6 +220,16 @@ static const struct cmd_opt out_opts[] = {
 	[OUT_DIFF] = { "diff", 0, OPT_STRING, "BASE", "flame graph coloured by the change since BASE (a folded or pstats file)" },
 	{ 0 },
 };
+
+static int report_written(struct session *s, const char *path)
+{
+	const struct profile_meta *m = profile_meta(s->profile);
+	fprintf(s->out, "wrote %s (%llu samples", path, (unsigned long long)profile_samples(s->profile));
+	if (m->unit == PROF_UNIT_CPU_US)
+		fprintf(s->out, ", weights in \xc2\xb5s of CPU: %llu in all", (unsigned long long)profile_weight(s->profile));
+	fputs(")\n", s->out);
+	return CMD_OK;
+}
 
 static int write_profile(struct session *s, const char *cmd, const char *path, enum export_format fmt, const struct cmd_args *a)
 {
@@ -241,7 +251,7 @@ static int write_profile(struct session *s, const char *cmd, const char *path, e
 	else
 		snprintf(subtitle, sizeof(subtitle), "pid %d: %.200s \xc2\xb7 %llu samples", (int)m->pid, m->command,
 			 (unsigned long long)profile_samples(s->profile));
-	o.title = a->set[OUT_TITLE] ? a->str[OUT_TITLE] : "pyspy-sh flame graph";
+	o.title = a->set[OUT_TITLE] ? a->str[OUT_TITLE] : fmt == EXPORT_FMT_HEATMAP ? "pyspy-sh heatmap" : "pyspy-sh flame graph";
 	o.subtitle = subtitle;
 	o.orient = a->set[OUT_ICICLE] ? EXPORT_ICICLE : EXPORT_FLAME;
 	struct profile *base = NULL;
@@ -254,11 +264,7 @@ static int write_profile(struct session *s, const char *cmd, const char *path, e
 	profile_free(base);
 	if (rc < 0)
 		return cmd_error(s, "%s: %s (the profile is kept: save it elsewhere)", cmd, e.msg);
-	fprintf(s->out, "wrote %s (%llu samples", path, (unsigned long long)profile_samples(s->profile));
-	if (m->unit == PROF_UNIT_CPU_US)
-		fprintf(s->out, ", weights in \xc2\xb5s of CPU: %llu in all", (unsigned long long)profile_weight(s->profile));
-	fputs(")\n", s->out);
-	return CMD_OK;
+	return report_written(s, path);
 }
 
 /* FLAMEGRAPH path [--by function|line] [--threads] [--icicle] [--title TEXT] [--diff BASE] */
@@ -287,20 +293,58 @@ const struct command cmd_flamegraph = {
 	.handler = do_flamegraph,
 };
 
+/* HEATMAP path [--title TEXT] */
+enum { HM_TITLE };
+
+static const struct cmd_opt heatmap_opts[] = {
+	[HM_TITLE] = { "title", 0, OPT_STRING, "TEXT", "the page's title" },
+	{ 0 },
+};
+
+static int do_heatmap(struct session *s, const struct cmd_args *a)
+{
+	struct export_opts o = { .by = PROF_BY_LINE };
+	struct pyspy_err e = { 0 };
+	if (!s->profile)
+		return cmd_error(s, "heatmap: no profile yet: run 'sample DURATION' first");
+	o.title = a->set[HM_TITLE] ? a->str[HM_TITLE] : "pyspy-sh heatmap";
+	if (export_heatmap(s->profile, a->argv[0], &o, &e) < 0)
+		return cmd_error(s, "heatmap: %s (the profile is kept: save it elsewhere)", e.msg);
+	return report_written(s, a->argv[0]);
+}
+
+const struct command cmd_heatmap = {
+	.name = "heatmap",
+	.usage = "heatmap PATH [--title TEXT]",
+	.summary = "Write the last profile over its source code as one HTML page.",
+	.help = "One self-contained page (no scripts, works offline) for any browser: the\n"
+		"profiled source files, hottest first; each line with its own samples (it\n"
+		"was running) and total samples (it was on the stack), its share of the\n"
+		"profile (of the CPU time in cpu mode) and a bar; each file opens with its\n"
+		"hottest lines and its functions, linked to their lines.  Sources are read\n"
+		"now, from this machine: a file that is not there is listed by name with\n"
+		"its lines' counts.  The file is written whole or not at all.",
+	.opts = heatmap_opts,
+	.min_args = 1,
+	.max_args = 1,
+	.flags = CMD_FILE_ARG,
+	.handler = do_heatmap,
+};
+
 /* SAVE path [--format FMT] [--by function|line] [--threads] */
 static int do_save(struct session *s, const struct cmd_args *a)
 {
 	enum export_format fmt = a->set[OUT_FORMAT] ? export_format_named(a->str[OUT_FORMAT]) : export_format_of_path(a->argv[0]);
 	if (fmt == EXPORT_FMT_NONE && a->set[OUT_FORMAT])
-		return cmd_error(s, "save: unknown format '%s' (folded, speedscope, chrometrace, svg, pstats or gecko)", a->str[OUT_FORMAT]);
+		return cmd_error(s, "save: unknown format '%s' (folded, speedscope, chrometrace, svg, pstats, gecko or heatmap)", a->str[OUT_FORMAT]);
 	if (fmt == EXPORT_FMT_NONE)
-		return cmd_error(s, "save: cannot tell the format of '%s' from its name: use --format folded|speedscope|chrometrace|svg|pstats|gecko", a->argv[0]);
+		return cmd_error(s, "save: cannot tell the format of '%s' from its name: use --format folded|speedscope|chrometrace|svg|pstats|gecko|heatmap", a->argv[0]);
 	return write_profile(s, "save", a->argv[0], fmt, a);
 }
 
 const struct command cmd_save = {
 	.name = "save",
-	.usage = "save PATH [--format folded|speedscope|chrometrace|svg|pstats|gecko] [--by function|line] [--threads]",
+	.usage = "save PATH [--format folded|speedscope|chrometrace|svg|pstats|gecko|heatmap] [--by function|line] [--threads]",
 	.summary = "Write the last profile to a file, in a format other tools read.",
 	.help = "The format comes from the name unless --format says: .txt, .folded:\n"
 		"folded stacks ('a;b;c COUNT', for flamegraph.pl, inferno, speedscope;\n"
@@ -311,7 +355,8 @@ const struct command cmd_save = {
 		"function, times in CPU seconds for a cpu-mode profile, else samples times\n"
 		"the achieved interval; .gecko.json: the Firefox Profiler\n"
 		"(profiler.firefox.com, Load a profile from file), the samples in time\n"
-		"order, one track per thread.  Files are written whole or not at all.",
+		"order, one track per thread; .html: the source heatmap (see 'help\n"
+		"heatmap').  Files are written whole or not at all.",
 	.opts = out_opts,
 	.min_args = 1,
 	.max_args = 1,

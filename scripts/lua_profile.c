@@ -350,10 +350,10 @@ static int prof_save(lua_State *L)
 	const char *name = luaL_optstring(L, 3, NULL);
 	enum export_format fmt = name ? export_format_named(name) : export_format_of_path(path);
 	if (fmt == EXPORT_FMT_NONE && name)
-		return luaL_argerror(L, 3, lua_pushfstring(L, "unknown format '%s' (folded, speedscope, chrometrace, svg, pstats or gecko)", name));
+		return luaL_argerror(L, 3, lua_pushfstring(L, "unknown format '%s' (folded, speedscope, chrometrace, svg, pstats, gecko or heatmap)", name));
 	if (fmt == EXPORT_FMT_NONE)
 		return luaL_argerror(L, 2, lua_pushfstring(L, "cannot tell the format of '%s' from its name: "
-							      "pass folded, speedscope, chrometrace, svg, pstats or gecko", path));
+							      "pass folded, speedscope, chrometrace, svg, pstats, gecko or heatmap", path));
 	return write_file(L, u, path, fmt, 4);
 }
 

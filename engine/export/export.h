@@ -51,6 +51,10 @@ int export_pstats(const struct profile *p, const char *path, const struct export
 /* The Firefox Profiler's Gecko profile: one thread per sampled thread, samples in time. */
 int export_gecko(const struct profile *p, const char *path, const struct export_opts *o,
 		 struct pyspy_err *e);
+/* One self-contained HTML page: the sources (read now, from this machine) with
+ * each line's own and total samples, hottest files first (o->title only). */
+int export_heatmap(const struct profile *p, const char *path, const struct export_opts *o,
+		   struct pyspy_err *e);
 
 /*
  * A profile saved earlier, read back: folded stacks or pstats (ours or
@@ -63,11 +67,11 @@ int export_gecko(const struct profile *p, const char *path, const struct export_
 int export_load(const char *path, struct profile **out, struct pyspy_err *e);
 
 /* The format a name selects ("folded", "speedscope", "chrometrace", "svg",
- * "pstats", "gecko" and their aliases) or a path's ending implies (.txt
- * .folded .collapsed, .json, .trace.json .chrome.json, .svg, .pstats .prof,
- * .gecko.json); EXPORT_FMT_NONE when neither says. */
+ * "pstats", "gecko", "heatmap" and their aliases) or a path's ending implies
+ * (.txt .folded .collapsed, .json, .trace.json .chrome.json, .svg, .pstats
+ * .prof, .gecko.json, .html); EXPORT_FMT_NONE when neither says. */
 enum export_format { EXPORT_FMT_NONE, EXPORT_FMT_FOLDED, EXPORT_FMT_SPEEDSCOPE, EXPORT_FMT_CHROME, EXPORT_FMT_SVG,
-		     EXPORT_FMT_PSTATS, EXPORT_FMT_GECKO };
+		     EXPORT_FMT_PSTATS, EXPORT_FMT_GECKO, EXPORT_FMT_HEATMAP };
 enum export_format export_format_named(const char *name);
 enum export_format export_format_of_path(const char *path);
 /* Write p to path in format fmt (EXPORT_FMT_NONE: svg), as the writers above. */

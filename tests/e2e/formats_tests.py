@@ -24,8 +24,10 @@ import xml.dom.minidom
 import gecko_check
 import harness
 import profile_tests
+import svg_browser
 
 SHARES = os.path.join(harness.TARGETS, "shares.py")
+HEAT = os.path.join(harness.TARGETS, "heat.py")
 NAMES = ("sixty", "thirty", "ten")
 
 # Run by the interpreter under test (2.7 syntax too).
@@ -216,6 +218,38 @@ def t_diff(spy, interp):
                                    % (name, loaded.get(name), base[name], loaded))
 
 
+def t_heatmap(spy, interp):
+    """The heatmap in headless Chromium: no script errors, the hot line found, hottest, and scrolled into view."""
+    svg_browser.find_chromium()
+    with profile_tests.running(interp, HEAT) as (target, tmpdir):
+        page = os.path.join(tmpdir, "heat.html")
+        r = spy.run(["-p", str(target.pid), "-ex", "sample 1s --rate 370", "-ex", "heatmap " + page, "--batch"])
+        if r.rc != 0:
+            raise harness.Fail("exit %d: %s" % (r.rc, r.describe()))
+        t = target.truth
+        got = svg_browser.heat_probe(page, t, tmpdir)
+    if got.get("error") or got.get("errors") or got.get("scripts"):
+        raise harness.Fail("in the browser: error %r, script errors %r, %r scripts of its own"
+                           % (got.get("error"), got.get("errors"), got.get("scripts")))
+    hot, prev = got["hot"], got["hot_prev"]
+    if not hot or "# HOT" not in hot["code"] or hot["own"] + prev["own"] <= 0:
+        raise harness.Fail("the hot loop's lines %d-%d: %r %r" % (t["hot_line"] - 1, t["hot_line"], prev, hot))
+    want = ("#%s-l%d" % (got["rank"], t["hot_line"]), "#%s-l%d" % (got["rank"], t["hot_line"] - 1))
+    if got["first_hot"] not in want or not got["hot_visible"]:
+        raise harness.Fail("the first of the hottest lines is %r (want one of %r), shown after its link: %r"
+                           % (got["first_hot"], want, got["hot_visible"]))
+    if got["hot_func"] != ["#%s-l%d" % (got["rank"], t["hot_first"])]:
+        raise harness.Fail("hot()'s link is %r, its def is line %d" % (got["hot_func"], t["hot_first"]))
+    gone = got["gone"]
+    if not gone or not gone["missing"] or gone["own"] <= 0 or "not found" not in got["gone_header"]:
+        raise harness.Fail("the deleted module %s: line %d is %r, header %r"
+                           % (t["gone_file"], t["gone_line"], gone, got["gone_header"]))
+    # the target alternates 20 ms in each file's loop
+    if not (20 < got["file_share"] and 20 < got["gone_share"] < 80):
+        raise harness.Fail("file shares %.1f%% (heat.py) and %.1f%% (deleted module), each loop has half the time"
+                           % (got["file_share"], got["gone_share"]))
+
+
 # ------------------------------------------------------------------ registration
 
 # compares shares of CPU time with the target's CPU clock: a loaded machine blurs the
@@ -223,7 +257,7 @@ def t_diff(spy, interp):
 EXCLUSIVE = True
 
 PER_INTERP = (("formats", t_formats),)
-ONCE = (("diff_flamegraph", t_diff),)
+ONCE = (("diff_flamegraph", t_diff), ("heatmap_browser", t_heatmap))
 
 
 def run_per_interp(res, interp, spy):
