@@ -97,7 +97,7 @@ static int check_on_sample(lua_State *L, int opts)
 	return lua_gettop(L);
 }
 
-/* mode="cpu"|"wall"|"gil" (default cpu), or the old idle=true / gil=true */
+/* mode="cpu"|"wall"|"gil"|"exception" (default cpu), or the old idle=true / gil=true */
 static enum sampler_mode check_mode(lua_State *L, int opts)
 {
 	const char *m = lv_opt_string(L, opts, "sample", "mode", NULL);
@@ -110,7 +110,9 @@ static enum sampler_mode check_mode(lua_State *L, int opts)
 		return SAMPLER_CPU;
 	if (!strcmp(m, "wall"))
 		return SAMPLER_WALL;
-	luaL_argcheck(L, !strcmp(m, "gil"), opts, "field 'mode': \"cpu\", \"wall\" or \"gil\" expected");
+	if (!strcmp(m, "exception"))
+		return SAMPLER_EXCEPTION;
+	luaL_argcheck(L, !strcmp(m, "gil"), opts, "field 'mode': \"cpu\", \"wall\", \"gil\" or \"exception\" expected");
 	return SAMPLER_GIL;
 }
 

@@ -1,19 +1,45 @@
-"""Profile formats other viewers open (imported by run.py): pstats, the
-Firefox Profiler's Gecko profile.
+"""Profile formats other viewers open, and the exception mode (imported by
+run.py).
 
 formats (per interpreter, one target): tests/targets/shares.py spends
-60/30/10% of its CPU time in sixty(), thirty() and ten() and measures what it
-achieved; one `sample 1500ms` is saved as .pstats and .gecko.json.
+50/30/20% of its time in sixty(), thirty() and ten() and measures what it
+achieved; one `sample 1500ms --mode wall` is saved as .pstats and
+.gecko.json (wall mode: on a loaded machine the CPU a short slice gets is
+blurred, the wall split the ticks see is not).
   - pstats: the interpreter under test loads the file with its own
     pstats.Stats (and prints it sorted, and its callers, to /dev/null); each
     function's cumulative time as a share of the three's must be within
-    5 points of the CPU share the target measured (the truth leaves out
+    5 points of the wall share the target measured (the truth leaves out
     main's own time, spent writing the truth file); each key's first line is
     the line of its `def`; sixty's one caller is main, with sixty's numbers.
   - gecko: gecko_check.validate() checks the shape the Firefox Profiler's
     importer reads, and every sample resolved back to its stack (prefix chain,
     location strings) gives each function a share of the samples within
     5 points of the truth.
+  - units: a cpu-mode `sample 300ms` saved as pstats totals the seconds of
+    CPU the summary states (µs / 1e6).
+exception_mode (per interpreter): tests/targets/raiser.py raises and catches
+ValueError in a loop, 10 ms inside the except block and 10 ms outside, with a
+bystander thread that never raises; `sample --mode exception` must keep only
+stacks through one_round's except path (in_handler or one_round innermost),
+none with outside() or the bystander, and find the handler in at least 15%
+of the ticks (it holds half the main thread's time).
+diff_flamegraph (once): a base run of shares.py at 50/30/20 saved as folded
+and pstats (plus a line of a function the second run lacks), then a run at
+20/30/50: `flamegraph --diff BASE.txt` and Lua's
+`p:flamegraph(path, {diff = pyspy.load(BASE.pstats)})` must paint sixty
+blue and ten red (fill attributes), give in the tooltips own shares within
+8 points of what each run measured (the diff is about direction; formats[*]
+holds the shares to 5 points), and list the missing function in the note;
+pyspy.load of the pstats file gives own shares within 8 points of the base
+run's truth, and of a cut pstats file or a text file a clear nil, message.
+heatmap_browser (once): tests/targets/heat.py alternates between a loop in
+itself and one in a module whose file it deleted; `heatmap` is opened in
+headless Chromium (svg_browser.heat_probe): no script errors and no script
+of its own, the loop's line holds own samples, the first "hottest line" link
+is the loop and clicking it brings the line into view, hot()'s function link
+goes to its def line, and the deleted module is there by name with its
+line's counts and no source.
 """
 import json
 import os
@@ -28,6 +54,7 @@ import svg_browser
 
 SHARES = os.path.join(harness.TARGETS, "shares.py")
 HEAT = os.path.join(harness.TARGETS, "heat.py")
+RAISER = os.path.join(harness.TARGETS, "raiser.py")
 NAMES = ("sixty", "thirty", "ten")
 
 # Run by the interpreter under test (2.7 syntax too).
@@ -51,7 +78,7 @@ def def_lines():
                     for m in [re.match(r"def (\w+)\(", line)] if m)
 
 
-def cpu_shares(before, after):
+def shares_of(before, after):
     delta = dict((k, after[k] - before.get(k, 0.0)) for k in NAMES)
     return dict((k, 100.0 * v / sum(delta.values())) for k, v in delta.items())
 
@@ -107,19 +134,39 @@ def check_gecko(path, truth_file, want):
                                % (name, share, want[name]))
 
 
+def wall_spent(target):
+    """Wall seconds per function so far, as the target measured them (the truth for a wall-mode profile)."""
+    with open(target.truth_path) as f:
+        return json.load(f).get("spent", {})
+
+
+def check_seconds(interp, path, want_s, what):
+    total = load_pstats(interp, path)["total_tt"]
+    if abs(total - want_s) > 1e-6 * max(1.0, want_s):
+        raise harness.Fail("pstats of a %s profile: total time %.6f s, want %.6f s" % (what, total, want_s))
+
+
 def t_formats(ctx):
+    """Wall mode for the shares (a loaded machine blurs CPU accounting, not the wall split the ticks
+    see); a short cpu-mode run checks that its µs of CPU become pstats seconds."""
     interp, spy = ctx
-    with profile_tests.running(interp, SHARES) as (target, tmpdir):
+    # no slice shorter than 4 ms of the target's 20 ms rounds: on a loaded machine shorter ones drift
+    with profile_tests.running(interp, SHARES, "split=50,30,20") as (target, tmpdir):
         out = os.path.join(tmpdir, "p")
-        before = profile_tests.spent(target)
-        r = spy.run(["-p", str(target.pid), "-ex", "sample 1500ms --rate 370", "-ex", "save %s.pstats" % out,
-                     "-ex", "save %s.gecko.json" % out, "--batch"])
-        after = profile_tests.spent(target)
+        before = wall_spent(target)
+        r = spy.run(["-p", str(target.pid), "-ex", "sample 1500ms --rate 370 --mode wall", "-ex",
+                     "save %s.pstats" % out, "-ex", "save %s.gecko.json" % out, "--batch"])
+        after = wall_spent(target)
         if r.rc != 0:
             raise harness.Fail("exit %d: %s" % (r.rc, r.describe()))
-        want = cpu_shares(before, after)
+        want = shares_of(before, after)
         check_pstats(interp, out + ".pstats", target.truth["file"], want)
         check_gecko(out + ".gecko.json", target.truth["file"], want)
+        r = spy.run(["-p", str(target.pid), "-ex", "sample 300ms", "-ex", "save %s.cpu.pstats" % out, "--batch"])
+        cpu = profile_tests.WEIGHT.search(r.out)
+        if r.rc != 0 or not cpu:
+            raise harness.Fail("cpu-mode run: exit %d, no weight in \xb5s of CPU: %r" % (r.rc, r.out[:300]))
+        check_seconds(interp, out + ".cpu.pstats", int(cpu.group(1)) / 1e6, "cpu-mode")
 
 
 TIP = re.compile(r"^(\w+) \(.*? own ([\d.]+)% \(base ([\d.]+)%, ([-+][\d.]+) points\)$")
@@ -166,18 +213,20 @@ def check_diff_svg(path, now, base, gone):
 
 
 def t_diff(spy, interp):
-    # no slice shorter than 4 ms of the target's 20 ms rounds: on a loaded machine shorter ones drift
+    # cpu mode: the truth writer's file I/O weighs nothing there (in wall mode, on a loaded machine,
+    # it can hold most of the samples and move every function's share); no slice shorter than
+    # 4 ms of the target's 20 ms rounds: on a loaded machine shorter ones drift
     with profile_tests.running(interp, SHARES, "split=50,30,20") as (target, tmpdir):
         base_txt, base_ps = os.path.join(tmpdir, "base.txt"), os.path.join(tmpdir, "base.pstats")
         before = profile_tests.spent(target)
         r = spy.run(["-p", str(target.pid), "-ex", "sample 1500ms --rate 370", "-ex", "save " + base_txt,
                      "-ex", "save " + base_ps, "--batch"])
-        base = cpu_shares(before, profile_tests.spent(target))
+        base = shares_of(before, profile_tests.spent(target))
         if r.rc != 0:
             raise harness.Fail("base run: exit %d: %s" % (r.rc, r.describe()))
         target.kill()
         with open(base_txt, "a") as f:
-            f.write("<module> (/nowhere/gone.py);vanished (/nowhere/gone.py:3) 1000\n")
+            f.write("<module> (/nowhere/gone.py);vanished (/nowhere/gone.py:3) 1\n")
         target = profile_tests.start_script(interp, tmpdir, SHARES, "split=20,30,50")
         d1, d2 = os.path.join(tmpdir, "d1.svg"), os.path.join(tmpdir, "d2.svg")
         cut = os.path.join(tmpdir, "cut.pstats")
@@ -191,13 +240,13 @@ def t_diff(spy, interp):
         before = profile_tests.spent(target)
         r = spy.run(["-p", str(target.pid), "-ex", "sample 1500ms --rate 370", "-ex",
                      "flamegraph %s --diff %s --by function" % (d1, base_txt), "--batch"])
-        now = cpu_shares(before, profile_tests.spent(target))
+        now = shares_of(before, profile_tests.spent(target))
         if r.rc != 0:
             raise harness.Fail("second run: exit %d: %s" % (r.rc, r.describe()))
         check_diff_svg(d1, now, base, "vanished (/nowhere/gone.py)")
         before = profile_tests.spent(target)
         r = spy.run(["-p", str(target.pid), "-ex", lua, "--batch"])
-        now = cpu_shares(before, profile_tests.spent(target))
+        now = shares_of(before, profile_tests.spent(target))
         target.kill()
         if r.rc != 0:
             raise harness.Fail("lua run: exit %d: %s" % (r.rc, r.describe()))
@@ -250,13 +299,41 @@ def t_heatmap(spy, interp):
                            % (got["file_share"], got["gone_share"]))
 
 
+def t_exception(ctx):
+    """--mode exception keeps the main thread inside its except block, never outside() nor the bystander."""
+    interp, spy = ctx
+    with profile_tests.running(interp, RAISER) as (target, tmpdir):
+        out = os.path.join(tmpdir, "exc.txt")
+        r = spy.run(["-p", str(target.pid), "-ex", "sample 600ms --rate 200 --mode exception", "-ex", "save " + out,
+                     "--batch"])
+        if r.rc != 0:
+            raise harness.Fail("exit %d: %s" % (r.rc, r.describe()))
+        m = re.search(r": (\d+) ticks .*?, (\d+) samples, .*; mode exception \(weights: samples\)", r.out)
+        if not m:
+            raise harness.Fail("no exception-mode summary: %r" % r.out[:300])
+        ticks, samples = int(m.group(1)), int(m.group(2))
+        stacks = list(profile_tests.read_folded(out))
+    where = "(%s:" % target.truth["file"]
+    handler = [n for frames, n in stacks if frames[-1].startswith("in_handler " + where)
+               or frames[-1].startswith("one_round " + where)]
+    bad = [";".join(f.split(" (")[0] for f in frames) for frames, n in stacks
+           if not any(f.startswith("one_round " + where) for f in frames)
+           or any(f.startswith(("outside ", "bystander ")) for f in frames)]
+    if bad:
+        raise harness.Fail("stacks outside the except path were kept: %s" % bad[:3])
+    # the main thread spends half its time in the except block
+    if sum(handler) != samples or samples * 100 < ticks * 15:
+        raise harness.Fail("%d samples in %d ticks, %d of them in the handler: the except block is half the time"
+                           % (samples, ticks, sum(handler)))
+
+
 # ------------------------------------------------------------------ registration
 
 # compares shares of CPU time with the target's CPU clock: a loaded machine blurs the
 # profile's split of short slices, so never alongside another interpreter's tests (run.py --jobs)
 EXCLUSIVE = True
 
-PER_INTERP = (("formats", t_formats),)
+PER_INTERP = (("formats", t_formats), ("exception_mode", t_exception))
 ONCE = (("diff_flamegraph", t_diff), ("heatmap_browser", t_heatmap))
 
 
