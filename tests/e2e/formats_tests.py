@@ -3,7 +3,7 @@ run.py).
 
 formats (per interpreter, one target): tests/targets/shares.py spends
 50/30/20% of its time in sixty(), thirty() and ten() and measures what it
-achieved; one `sample 1500ms --mode wall` is saved as .pstats and
+achieved; one `sample 1s --mode wall` is saved as .pstats and
 .gecko.json (wall mode: on a loaded machine the CPU a short slice gets is
 blurred, the wall split the ticks see is not).
   - pstats: the interpreter under test loads the file with its own
@@ -16,7 +16,7 @@ blurred, the wall split the ticks see is not).
     importer reads, and every sample resolved back to its stack (prefix chain,
     location strings) gives each function a share of the samples within
     5 points of the truth.
-  - units: a cpu-mode `sample 300ms` saved as pstats totals the seconds of
+  - units: a cpu-mode `sample 200ms` saved as pstats totals the seconds of
     CPU the summary states (µs / 1e6).
 exception_mode (per interpreter): tests/targets/raiser.py raises and catches
 ValueError in a loop, 10 ms inside the except block and 10 ms outside, with a
@@ -24,15 +24,16 @@ bystander thread that never raises; `sample --mode exception` must keep only
 stacks through one_round's except path (in_handler or one_round innermost),
 none with outside() or the bystander, and find the handler in at least 15%
 of the ticks (it holds half the main thread's time).
-diff_flamegraph (once): a base run of shares.py at 50/30/20 saved as folded
+diff_flamegraph (once, wall mode): a base run of shares.py at 50/30/20 saved as folded
 and pstats (plus a line of a function the second run lacks), then a run at
 20/30/50: `flamegraph --diff BASE.txt` and Lua's
 `p:flamegraph(path, {diff = pyspy.load(BASE.pstats)})` must paint sixty
 blue and ten red (fill attributes), give in the tooltips own shares within
-8 points of what each run measured (the diff is about direction; formats[*]
-holds the shares to 5 points), and list the missing function in the note;
-pyspy.load of the pstats file gives own shares within 8 points of the base
-run's truth, and of a cut pstats file or a text file a clear nil, message.
+5 points of the wall time each run measured over the run's window (each run
+saves a Gecko profile, whose span is the window), and list the missing
+function in the note; pyspy.load of the pstats file gives own shares within
+5 points of the base run's truth, and of a cut pstats file or a text file a
+clear nil, message.
 heatmap_browser (once): tests/targets/heat.py alternates between a loop in
 itself and one in a module whose file it deleted; `heatmap` is opened in
 headless Chromium (svg_browser.heat_probe): no script errors and no script
@@ -45,6 +46,7 @@ import json
 import os
 import re
 import subprocess
+import time
 import xml.dom.minidom
 
 import gecko_check
@@ -134,10 +136,33 @@ def check_gecko(path, truth_file, want):
                                % (name, share, want[name]))
 
 
-def wall_spent(target):
-    """Wall seconds per function so far, as the target measured them (the truth for a wall-mode profile)."""
+def window_shares(target, t0, t1, key):
+    """Shares of the three functions' time (key "spent": wall, "cpu": CPU) between two wall-clock
+    times, interpolated in the history the target keeps (an entry every 0.1 s)."""
     with open(target.truth_path) as f:
-        return json.load(f).get("spent", {})
+        hist = json.load(f).get("history", [])
+    pos = {"spent": 1, "cpu": 2}[key]
+
+    def at(t):
+        if hist and hist[0][0] - 0.01 <= t < hist[0][0]:
+            t = hist[0][0]       # the profile's times are rounded to the ms
+        for (ta, a, ca), (tb, b, cb) in zip(hist, hist[1:]):
+            if ta <= t <= tb:
+                x = (t - ta) / (tb - ta) if tb > ta else 0.0
+                va, vb = (a, b) if pos == 1 else (ca, cb)
+                return dict((n, va[n] + x * (vb[n] - va[n])) for n in NAMES)
+        raise harness.Fail("the target's history (%s to %s) does not cover %.3f"
+                           % (hist[0][0] if hist else None, hist[-1][0] if hist else None, t))
+    return shares_of(at(t0), at(t1))
+
+
+def gecko_window(path):
+    """The wall-clock span (s) a Gecko profile's samples cover."""
+    with open(path) as f:
+        doc = json.load(f)
+    times = [s[1] for th in doc["threads"] for s in th["samples"]["data"]]
+    start = doc["meta"]["startTime"] / 1000.0
+    return start + min(times) / 1000.0, start + max(times) / 1000.0
 
 
 def check_seconds(interp, path, want_s, what):
@@ -153,16 +178,16 @@ def t_formats(ctx):
     # no slice shorter than 4 ms of the target's 20 ms rounds: on a loaded machine shorter ones drift
     with profile_tests.running(interp, SHARES, "split=50,30,20") as (target, tmpdir):
         out = os.path.join(tmpdir, "p")
-        before = wall_spent(target)
-        r = spy.run(["-p", str(target.pid), "-ex", "sample 1500ms --rate 370 --mode wall", "-ex",
+        r = spy.run(["-p", str(target.pid), "-ex", "sample 1s --rate 450 --mode wall", "-ex",
                      "save %s.pstats" % out, "-ex", "save %s.gecko.json" % out, "--batch"])
-        after = wall_spent(target)
         if r.rc != 0:
             raise harness.Fail("exit %d: %s" % (r.rc, r.describe()))
-        want = shares_of(before, after)
+        time.sleep(0.25)     # the target's next history entry, past the window's end
+        t0, t1 = gecko_window(out + ".gecko.json")
+        want = window_shares(target, t0, t1, "spent")
         check_pstats(interp, out + ".pstats", target.truth["file"], want)
         check_gecko(out + ".gecko.json", target.truth["file"], want)
-        r = spy.run(["-p", str(target.pid), "-ex", "sample 300ms", "-ex", "save %s.cpu.pstats" % out, "--batch"])
+        r = spy.run(["-p", str(target.pid), "-ex", "sample 200ms", "-ex", "save %s.cpu.pstats" % out, "--batch"])
         cpu = profile_tests.WEIGHT.search(r.out)
         if r.rc != 0 or not cpu:
             raise harness.Fail("cpu-mode run: exit %d, no weight in \xb5s of CPU: %r" % (r.rc, r.out[:300]))
@@ -201,7 +226,7 @@ def check_diff_svg(path, now, base, gone):
     for name in NAMES:
         rgb, own, was = frames[name]
         own, was = 100.0 * own / sum_now, 100.0 * was / sum_was
-        if abs(own - now[name]) > 8 or abs(was - base[name]) > 8:
+        if abs(own - now[name]) > 5 or abs(was - base[name]) > 5:
             raise harness.Fail("%s: %s's tooltip says own %.1f%% (base %.1f%%), the runs measured %.1f%% and %.1f%%"
                                % (path, name, own, was, now[name], base[name]))
     if not frames["sixty"][0][2] > frames["sixty"][0][0] + 60:
@@ -213,17 +238,18 @@ def check_diff_svg(path, now, base, gone):
 
 
 def t_diff(spy, interp):
-    # cpu mode: the truth writer's file I/O weighs nothing there (in wall mode, on a loaded machine,
-    # it can hold most of the samples and move every function's share); no slice shorter than
-    # 4 ms of the target's 20 ms rounds: on a loaded machine shorter ones drift
+    # wall mode (on a loaded machine the CPU a slice gets is blurred, the wall split the ticks see
+    # is not); no slice shorter than 4 ms of the target's 20 ms rounds.  Each run also saves a
+    # Gecko profile: its span is the window the truth is taken over.
     with profile_tests.running(interp, SHARES, "split=50,30,20") as (target, tmpdir):
         base_txt, base_ps = os.path.join(tmpdir, "base.txt"), os.path.join(tmpdir, "base.pstats")
-        before = profile_tests.spent(target)
-        r = spy.run(["-p", str(target.pid), "-ex", "sample 1500ms --rate 370", "-ex", "save " + base_txt,
-                     "-ex", "save " + base_ps, "--batch"])
-        base = shares_of(before, profile_tests.spent(target))
+        g0, g1, g2 = (os.path.join(tmpdir, "g%d.gecko.json" % i) for i in range(3))
+        r = spy.run(["-p", str(target.pid), "-ex", "sample 1s --rate 450 --mode wall", "-ex", "save " + base_txt,
+                     "-ex", "save " + base_ps, "-ex", "save " + g0, "--batch"])
         if r.rc != 0:
             raise harness.Fail("base run: exit %d: %s" % (r.rc, r.describe()))
+        time.sleep(0.25)     # the target's next history entry, past the window's end
+        base = window_shares(target, *gecko_window(g0), key="spent")
         target.kill()
         with open(base_txt, "a") as f:
             f.write("<module> (/nowhere/gone.py);vanished (/nowhere/gone.py:3) 1\n")
@@ -232,39 +258,37 @@ def t_diff(spy, interp):
         cut = os.path.join(tmpdir, "cut.pstats")
         with open(base_ps, "rb") as f, open(cut, "wb") as g:
             g.write(f.read()[:40])
-        lua = ("lua p = pyspy.sample{duration=1.5, rate=370}; b = assert(pyspy.load('%s')); "
-               "assert(p:flamegraph('%s', {diff = b})); "
-               "for _, r in ipairs(b:top(10, 'function')) do print('loaded', r.qualname, 100 * r.own / b.weight) end; "
-               "print('bad', pyspy.load('%s')); print('bad', pyspy.load('%s'))"
-               % (base_ps, d2, cut, SHARES))
-        before = profile_tests.spent(target)
-        r = spy.run(["-p", str(target.pid), "-ex", "sample 1500ms --rate 370", "-ex",
-                     "flamegraph %s --diff %s --by function" % (d1, base_txt), "--batch"])
-        now = shares_of(before, profile_tests.spent(target))
+        r = spy.run(["-p", str(target.pid), "-ex", "sample 1s --rate 450 --mode wall", "-ex",
+                     "flamegraph %s --diff %s --by function" % (d1, base_txt), "-ex", "save " + g1, "--batch"])
         if r.rc != 0:
             raise harness.Fail("second run: exit %d: %s" % (r.rc, r.describe()))
-        check_diff_svg(d1, now, base, "vanished (/nowhere/gone.py)")
-        before = profile_tests.spent(target)
+        time.sleep(0.25)     # the target's next history entry, past the window's end
+        check_diff_svg(d1, window_shares(target, *gecko_window(g1), key="spent"), base, "vanished (/nowhere/gone.py)")
+        lua = ("lua p = pyspy.sample{duration=1, rate=450, mode='wall'}; b = assert(pyspy.load('%s')); "
+               "assert(p:flamegraph('%s', {diff = b})); assert(p:save('%s')); "
+               "for _, r in ipairs(b:top(10, 'function')) do print('loaded', r.qualname, 100 * r.own / b.weight) end; "
+               "print('bad', pyspy.load('%s')); print('bad', pyspy.load('%s'))"
+               % (base_ps, d2, g2, cut, SHARES))
         r = spy.run(["-p", str(target.pid), "-ex", lua, "--batch"])
-        now = shares_of(before, profile_tests.spent(target))
-        target.kill()
         if r.rc != 0:
             raise harness.Fail("lua run: exit %d: %s" % (r.rc, r.describe()))
-        check_diff_svg(d2, now, base, None)
-        for want in ("bad\tnil\tcannot read '%s': not a pstats file (the file ends inside a value)" % cut,
-                     "bad\tnil\tcannot read '%s': line 1 is not folded stacks ('a;b;c COUNT') nor is the file pstats"
-                     % SHARES):
-            if want not in r.out:
-                raise harness.Fail("pyspy.load of a bad file: %r not in %r" % (want, r.out[-400:]))
-        loaded = dict((m.group(1), float(m.group(2))) for m in re.finditer(r"^loaded\t(\w+)\t([\d.]+)$", r.out, re.M))
-        if not all(n in loaded for n in NAMES):
-            raise harness.Fail("pyspy.load(pstats) lacks a function: %r" % loaded)
-        total = sum(loaded[n] for n in NAMES)
-        loaded = dict((n, 100.0 * loaded[n] / total) for n in NAMES)
-        for name in NAMES:
-            if abs(loaded[name] - base[name]) > 8:
-                raise harness.Fail("pyspy.load(pstats): %s own %s%%, the base run measured %.1f%% (%r)"
-                                   % (name, loaded.get(name), base[name], loaded))
+        time.sleep(0.25)
+        check_diff_svg(d2, window_shares(target, *gecko_window(g2), key="spent"), base, None)
+        target.kill()
+    for want in ("bad\tnil\tcannot read '%s': not a pstats file (the file ends inside a value)" % cut,
+                 "bad\tnil\tcannot read '%s': line 1 is not folded stacks ('a;b;c COUNT') nor is the file pstats"
+                 % SHARES):
+        if want not in r.out:
+            raise harness.Fail("pyspy.load of a bad file: %r not in %r" % (want, r.out[-400:]))
+    loaded = dict((m.group(1), float(m.group(2))) for m in re.finditer(r"^loaded\t(\w+)\t([\d.]+)$", r.out, re.M))
+    if not all(n in loaded for n in NAMES):
+        raise harness.Fail("pyspy.load(pstats) lacks a function: %r" % loaded)
+    total = sum(loaded[n] for n in NAMES)
+    loaded = dict((n, 100.0 * loaded[n] / total) for n in NAMES)
+    for name in NAMES:
+        if abs(loaded[name] - base[name]) > 5:
+            raise harness.Fail("pyspy.load(pstats): %s own %s%%, the base run measured %.1f%% (%r)"
+                               % (name, loaded.get(name), base[name], loaded))
 
 
 def t_heatmap(spy, interp):
@@ -272,7 +296,7 @@ def t_heatmap(spy, interp):
     svg_browser.find_chromium()
     with profile_tests.running(interp, HEAT) as (target, tmpdir):
         page = os.path.join(tmpdir, "heat.html")
-        r = spy.run(["-p", str(target.pid), "-ex", "sample 1s --rate 370", "-ex", "heatmap " + page, "--batch"])
+        r = spy.run(["-p", str(target.pid), "-ex", "sample 500ms --rate 300", "-ex", "heatmap " + page, "--batch"])
         if r.rc != 0:
             raise harness.Fail("exit %d: %s" % (r.rc, r.describe()))
         t = target.truth
@@ -329,9 +353,8 @@ def t_exception(ctx):
 
 # ------------------------------------------------------------------ registration
 
-# compares shares of CPU time with the target's CPU clock: a loaded machine blurs the
-# profile's split of short slices, so never alongside another interpreter's tests (run.py --jobs)
-EXCLUSIVE = True
+# shares are compared in wall mode (formats) or in the once-only tests, so this group may run
+# alongside another interpreter's tests (run.py --jobs 2)
 
 PER_INTERP = (("formats", t_formats), ("exception_mode", t_exception))
 ONCE = (("diff_flamegraph", t_diff), ("heatmap_browser", t_heatmap))

@@ -14,7 +14,10 @@ seconds each function has run so far, so a test can take the shares of the
 window it sampled (on a loaded machine the achieved split drifts from the
 plan), and "cpu": the CPU seconds each has used (the process's CPU clock: the
 program has one thread), the truth for a cpu-mode profile: on a loaded machine
-a slice of wall time is not all spent on a CPU.  Python 2.7 and 3.x.
+a slice of wall time is not all spent on a CPU.  "history" keeps the last 4 s
+of those as [time.time(), spent, cpu], so a test that knows when its sampling
+window began and ended (a Gecko profile says) can take exactly that window.
+Python 2.7 and 3.x.
 """
 import json
 import os
@@ -62,6 +65,7 @@ def main():
     spent = {"sixty": 0.0, "thirty": 0.0, "ten": 0.0}
     cpu = {"sixty": 0.0, "thirty": 0.0, "ten": 0.0}
     last_write = time.time()
+    truth["history"] = [[last_write, dict(spent), dict(cpu)]]
     while True:
         for name, fn, part in (("sixty", sixty, split[0] / 100.0), ("thirty", thirty, split[1] / 100.0),
                                ("ten", ten, split[2] / 100.0)):
@@ -72,6 +76,9 @@ def main():
         if time.time() - last_write > 0.1:
             truth["spent"] = spent
             truth["cpu"] = cpu
+            history = truth.setdefault("history", [])
+            history.append([time.time(), dict(spent), dict(cpu)])
+            del history[:-40]
             with open(truth_path + ".tmp", "w") as f:
                 json.dump(truth, f)
             os.rename(truth_path + ".tmp", truth_path)
