@@ -323,7 +323,9 @@ const struct command cmd_heatmap = {
 		"profile (of the CPU time in cpu mode) and a bar; each file opens with its\n"
 		"hottest lines and its functions, linked to their lines.  Sources are read\n"
 		"now, from this machine: a file that is not there is listed by name with\n"
-		"its lines' counts.  The file is written whole or not at all.",
+		"its lines' counts; only .py files readable by anyone or owned by you are\n"
+		"shown (the names come from the target).  The file is written whole or not\n"
+		"at all.",
 	.opts = heatmap_opts,
 	.min_args = 1,
 	.max_args = 1,

@@ -9,15 +9,19 @@
  * stack); each opens with its hottest lines and its functions, linked to
  * their lines (a function to its first line), then the whole source with
  * each line's counts and a bar as long as its total share, tinted by it.
- * Sources are read from this machine at export time; a file that cannot be
- * read (gone, or a "<string>") is listed by name with its lines' counts.
+ * Sources are read from this machine at export time, only Python files that
+ * are safe to show (read_source); a file that cannot be read (gone, or a
+ * "<string>") is listed by name with its lines' counts.
  * Percentages are of the profile's weight (CPU time in cpu mode).
  */
 #include "export_impl.h"
 
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #define HOT_LINES 8
 #define MAX_FILES 200
@@ -265,29 +269,54 @@ static void file_index(FILE *f, const struct hm_ctx *c, size_t rank, const struc
 	fputs("</p>\n", f);
 }
 
-static char *read_source(const char *path, size_t *len)
+static bool ends_with(const char *s, const char *suffix)
 {
-	FILE *src = path[0] == '<' ? NULL : fopen(path, "rb");
+	size_t a = strlen(s), b = strlen(suffix);
+	return a >= b && !strcmp(s + a - b, suffix);
+}
+
+/*
+ * The file names come from the target, which may be hostile: a code object
+ * named "/etc/shadow" must not put that file into a page meant to be shared.
+ * So a source is read only when it is a Python file by name, a regular file
+ * (not a device, not a symlink at the last step), and readable by anyone or
+ * owned by whoever runs pyspy-sh; otherwise its lines are listed without it.
+ */
+static char *read_source(const char *path, size_t *len, const char **why)
+{
+	struct stat st;
 	char *buf = NULL;
-	if (!src)
+	*why = "not found on this machine";
+	if (!ends_with(path, ".py") && !ends_with(path, ".pyw") && !ends_with(path, ".pyx")) {
+		*why = path[0] == '<' ? "not a file" : "not shown: not a .py file";
 		return NULL;
-	if (fseek(src, 0, SEEK_END) == 0) {
-		long n = ftell(src);
-		if (n >= 0 && (unsigned long)n <= MAX_SOURCE && fseek(src, 0, SEEK_SET) == 0 && (buf = malloc((size_t)n + 1))) {
-			*len = fread(buf, 1, (size_t)n, src);
-			buf[*len] = 0;
-		}
 	}
-	fclose(src);
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > (off_t)MAX_SOURCE) {
+		*why = "not shown: not a regular file of a readable size";
+	} else if (!(st.st_mode & S_IROTH) && st.st_uid != getuid()) {
+		*why = "not shown: readable only by its owner";
+	} else if ((buf = malloc((size_t)st.st_size + 1))) {
+		ssize_t n = read(fd, buf, (size_t)st.st_size);
+		*len = n > 0 ? (size_t)n : 0;
+		buf[*len] = 0;
+	}
+	close(fd);
 	return buf;
 }
 
 static void file_source(FILE *f, const struct hm_ctx *c, size_t rank, const struct hm_file *hf)
 {
 	size_t len = 0, k = 0;
-	char *src = read_source(hf->name, &len);
+	const char *why;
+	char *src = read_source(hf->name, &len, &why);
 	fputs("<table class=\"src\"><tr><th>line</th><th>own</th><th>total</th><th>%</th><th></th><th>", f);
-	fputs(src ? "source</th></tr>\n" : "source (not found on this machine)</th></tr>\n", f);
+	if (src)
+		fputs("source</th></tr>\n", f);
+	else
+		fprintf(f, "source (%s)</th></tr>\n", why);
 	int lineno = 1;
 	for (const char *s = src; src && s < src + len; lineno++) {
 		const char *nl = memchr(s, '\n', (size_t)(src + len - s));

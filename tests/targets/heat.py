@@ -1,6 +1,8 @@
-"""Heatmap target: one thread spins, half its time in hot() here and half in
+"""Heatmap target: one thread spins, 20 ms at a time, in hot() here, in
 gone_hot() from a module whose source file is deleted once imported (so a
-heatmap must list that file by name with its lines' counts).
+heatmap must list that file by name with its lines' counts), and in a
+function compiled under the name /etc/passwd (a hostile name: a heatmap must
+not put that file's text in the page).
 
 Usage: python heat.py TRUTH_JSON READY
 Writes {"pid", "file", "hot_line", "hot_first", "gone_file", "gone_line"} to
@@ -61,9 +63,12 @@ def main():
     fd = int(ready) if ready.isdigit() else os.open(ready, os.O_WRONLY | os.O_CREAT, 0o644)
     os.write(fd, b"ready\n")
     os.close(fd)
+    ns = {}
+    exec(compile(GONE_SOURCE.replace("gone_hot", "passwd_hot"), "/etc/passwd", "exec"), ns)
     while True:
         hot(time.time() + 0.02)
         vanishing_mod.gone_hot(time.time() + 0.02)
+        ns["passwd_hot"](time.time() + 0.02)
 
 
 main()
