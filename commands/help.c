@@ -22,8 +22,11 @@ static int do_help(struct session *s, const struct cmd_args *a)
 	return CMD_OK;
 }
 
+static const char *const help_aliases[] = { "h", NULL };
+
 const struct command cmd_help = {
 	.name = "help",
+	.aliases = help_aliases,
 	.usage = "help [COMMAND]",
 	.summary = "List the commands, or explain one.",
 	.help = "",

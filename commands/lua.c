@@ -151,7 +151,9 @@ const struct command cmd_lua = {
 		"The module: pyspy.process(), pyspy.attach(pid), pyspy.threads(), pyspy.tasks(),\n"
 		"t:stack{locals=true}, pyspy.sample{duration=, rate=, idle=, gil=, threads=,\n"
 		"on_sample=fn}, profile :count() :top(n, by) :stacks() :flamegraph(path)\n"
-		":save(path, format) :merge(other), pyspy.sleep(s), pyspy.now(),\n"
+		":save(path, format) :merge(other), pyspy.load(path) (a saved folded or\n"
+		"pstats profile; :flamegraph(path, {diff = base}) compares with it),\n"
+		"pyspy.sleep(s), pyspy.now(),\n"
 		"pyspy.cmd(\"bt --all\"), pyspy.stop(), pyspy.cont().  See README.md.\n"
 		"Errors print the message and a Lua traceback; Ctrl-C stops a running script.",
 	.min_args = 1,

@@ -211,16 +211,27 @@ const struct command cmd_top = {
 
 /* ---- flamegraph and save ---- */
 
-enum { OUT_FORMAT, OUT_BY, OUT_THREADS, OUT_ICICLE, OUT_TITLE };
+enum { OUT_FORMAT, OUT_BY, OUT_THREADS, OUT_ICICLE, OUT_TITLE, OUT_DIFF };
 
 static const struct cmd_opt out_opts[] = {
-	[OUT_FORMAT] = { "format", 'f', OPT_STRING, "FMT", "folded, speedscope, chrometrace or svg (default: from the file name)" },
+	[OUT_FORMAT] = { "format", 'f', OPT_STRING, "FMT", "folded, speedscope, chrometrace, svg, pstats, gecko or heatmap (default: from the file name)" },
 	[OUT_BY] = { "by", 'b', OPT_STRING, "function|line", "frames per function or per line (default line)" },
 	[OUT_THREADS] = { "threads", 't', OPT_BOOL, NULL, "a root frame per thread (default: as sampled)" },
 	[OUT_ICICLE] = { "icicle", 0, OPT_BOOL, NULL, "flame graph upside down: roots at the top" },
 	[OUT_TITLE] = { "title", 0, OPT_STRING, "TEXT", "the flame graph's title" },
+	[OUT_DIFF] = { "diff", 0, OPT_STRING, "BASE", "flame graph coloured by the change since BASE (a folded or pstats file)" },
 	{ 0 },
 };
+
+static int report_written(struct session *s, const char *path)
+{
+	const struct profile_meta *m = profile_meta(s->profile);
+	fprintf(s->out, "wrote %s (%llu samples", path, (unsigned long long)profile_samples(s->profile));
+	if (m->unit == PROF_UNIT_CPU_US)
+		fprintf(s->out, ", weights in \xc2\xb5s of CPU: %llu in all", (unsigned long long)profile_weight(s->profile));
+	fputs(")\n", s->out);
+	return CMD_OK;
+}
 
 static int write_profile(struct session *s, const char *cmd, const char *path, enum export_format fmt, const struct cmd_args *a)
 {
@@ -242,20 +253,23 @@ static int write_profile(struct session *s, const char *cmd, const char *path, e
 	else
 		snprintf(subtitle, sizeof(subtitle), "pid %d: %.200s \xc2\xb7 %llu samples", (int)m->pid, m->command,
 			 (unsigned long long)profile_samples(s->profile));
-	o.title = a->set[OUT_TITLE] ? a->str[OUT_TITLE] : "pyspy-sh flame graph";
+	o.title = a->set[OUT_TITLE] ? a->str[OUT_TITLE] : fmt == EXPORT_FMT_HEATMAP ? "pyspy-sh heatmap" : "pyspy-sh flame graph";
 	o.subtitle = subtitle;
 	o.orient = a->set[OUT_ICICLE] ? EXPORT_ICICLE : EXPORT_FLAME;
+	struct profile *base = NULL;
+	if (a->set[OUT_DIFF] && fmt != EXPORT_FMT_SVG)
+		return cmd_error(s, "%s: --diff makes a flame graph: write a .svg", cmd);
+	if (a->set[OUT_DIFF] && export_load(a->str[OUT_DIFF], &base, &e) < 0)
+		return cmd_error(s, "%s: --diff: %s", cmd, e.msg);
+	o.diff = base;
 	rc = export_write(s->profile, path, fmt, &o, &e);
+	profile_free(base);
 	if (rc < 0)
 		return cmd_error(s, "%s: %s (the profile is kept: save it elsewhere)", cmd, e.msg);
-	fprintf(s->out, "wrote %s (%llu samples", path, (unsigned long long)profile_samples(s->profile));
-	if (m->unit == PROF_UNIT_CPU_US)
-		fprintf(s->out, ", weights in \xc2\xb5s of CPU: %llu in all", (unsigned long long)profile_weight(s->profile));
-	fputs(")\n", s->out);
-	return CMD_OK;
+	return report_written(s, path);
 }
 
-/* FLAMEGRAPH path [--by function|line] [--threads] [--icicle] [--title TEXT] */
+/* FLAMEGRAPH path [--by function|line] [--threads] [--icicle] [--title TEXT] [--diff BASE] */
 static int do_flamegraph(struct session *s, const struct cmd_args *a)
 {
 	return write_profile(s, "flamegraph", a->argv[0], EXPORT_FMT_SVG, a);
@@ -263,11 +277,17 @@ static int do_flamegraph(struct session *s, const struct cmd_args *a)
 
 const struct command cmd_flamegraph = {
 	.name = "flamegraph",
-	.usage = "flamegraph PATH [--by function|line] [--threads] [--icicle] [--title TEXT]",
+	.usage = "flamegraph PATH [--by function|line] [--threads] [--icicle] [--title TEXT] [--diff BASE]",
 	.summary = "Write the last profile as an interactive SVG flame graph.",
 	.help = "Open it in a browser: hover for samples and percentages, click to zoom,\n"
 		"Reset Zoom, and search with a regular expression (the matched share is\n"
-		"shown).  The file is written whole or not at all.",
+		"shown).  The file is written whole or not at all.\n"
+		"--diff BASE compares with a profile saved earlier (folded or pstats): the\n"
+		"widths are this profile's, and each frame is painted by the change of its\n"
+		"function's own share since BASE: red where it grew, blue where it shrank,\n"
+		"grey where it stayed, stronger the bigger the change (full at 10 points).\n"
+		"The tooltip gives both shares and the difference; functions BASE had and\n"
+		"this profile lacks are listed under the graph.",
 	.opts = out_opts,
 	.min_args = 1,
 	.max_args = 1,
@@ -275,26 +295,72 @@ const struct command cmd_flamegraph = {
 	.handler = do_flamegraph,
 };
 
+/* HEATMAP path [--title TEXT] */
+enum { HM_TITLE };
+
+static const struct cmd_opt heatmap_opts[] = {
+	[HM_TITLE] = { "title", 0, OPT_STRING, "TEXT", "the page's title" },
+	{ 0 },
+};
+
+static int do_heatmap(struct session *s, const struct cmd_args *a)
+{
+	struct export_opts o = { .by = PROF_BY_LINE };
+	struct pyspy_err e = { 0 };
+	if (!s->profile)
+		return cmd_error(s, "heatmap: no profile yet: run 'sample DURATION' first");
+	o.title = a->set[HM_TITLE] ? a->str[HM_TITLE] : "pyspy-sh heatmap";
+	if (export_heatmap(s->profile, a->argv[0], &o, &e) < 0)
+		return cmd_error(s, "heatmap: %s (the profile is kept: save it elsewhere)", e.msg);
+	return report_written(s, a->argv[0]);
+}
+
+const struct command cmd_heatmap = {
+	.name = "heatmap",
+	.usage = "heatmap PATH [--title TEXT]",
+	.summary = "Write the last profile over its source code as one HTML page.",
+	.help = "One self-contained page (no scripts, works offline) for any browser: the\n"
+		"profiled source files, hottest first; each line with its own samples (it\n"
+		"was running) and total samples (it was on the stack), its share of the\n"
+		"profile (of the CPU time in cpu mode) and a bar; each file opens with its\n"
+		"hottest lines and its functions, linked to their lines.  Sources are read\n"
+		"now, from this machine: a file that is not there is listed by name with\n"
+		"its lines' counts; only .py files readable by anyone or owned by you are\n"
+		"shown (the names come from the target).  The file is written whole or not\n"
+		"at all.",
+	.opts = heatmap_opts,
+	.min_args = 1,
+	.max_args = 1,
+	.flags = CMD_FILE_ARG,
+	.handler = do_heatmap,
+};
+
 /* SAVE path [--format FMT] [--by function|line] [--threads] */
 static int do_save(struct session *s, const struct cmd_args *a)
 {
 	enum export_format fmt = a->set[OUT_FORMAT] ? export_format_named(a->str[OUT_FORMAT]) : export_format_of_path(a->argv[0]);
 	if (fmt == EXPORT_FMT_NONE && a->set[OUT_FORMAT])
-		return cmd_error(s, "save: unknown format '%s' (folded, speedscope, chrometrace or svg)", a->str[OUT_FORMAT]);
+		return cmd_error(s, "save: unknown format '%s' (folded, speedscope, chrometrace, svg, pstats, gecko or heatmap)", a->str[OUT_FORMAT]);
 	if (fmt == EXPORT_FMT_NONE)
-		return cmd_error(s, "save: cannot tell the format of '%s' from its name: use --format folded|speedscope|chrometrace|svg", a->argv[0]);
+		return cmd_error(s, "save: cannot tell the format of '%s' from its name: use --format folded|speedscope|chrometrace|svg|pstats|gecko|heatmap", a->argv[0]);
 	return write_profile(s, "save", a->argv[0], fmt, a);
 }
 
 const struct command cmd_save = {
 	.name = "save",
-	.usage = "save PATH [--format folded|speedscope|chrometrace|svg] [--by function|line] [--threads]",
+	.usage = "save PATH [--format folded|speedscope|chrometrace|svg|pstats|gecko|heatmap] [--by function|line] [--threads]",
 	.summary = "Write the last profile to a file, in a format other tools read.",
 	.help = "The format comes from the name unless --format says: .txt, .folded:\n"
 		"folded stacks ('a;b;c COUNT', for flamegraph.pl, inferno, speedscope;\n"
 		"COUNT is µs of CPU for a cpu-mode profile, samples for wall and gil);\n"
-		".json: speedscope; .trace.json: Chrome trace events (chrome://tracing,\n"
-		"Perfetto); .svg: the flame graph.  Files are written whole or not at all.",
+		".json: speedscope (speedscope.app); .trace.json: Chrome trace events\n"
+		"(chrome://tracing, Perfetto); .svg: the flame graph (any browser);\n"
+		".pstats, .prof: Python's pstats (python -m pstats FILE, snakeviz), by\n"
+		"function, times in CPU seconds for a cpu-mode profile, else samples times\n"
+		"the achieved interval; .gecko.json: the Firefox Profiler\n"
+		"(profiler.firefox.com, Load a profile from file), the samples in time\n"
+		"order, one track per thread; .html: the source heatmap (see 'help\n"
+		"heatmap').  Files are written whole or not at all.",
 	.opts = out_opts,
 	.min_args = 1,
 	.max_args = 1,

@@ -25,7 +25,7 @@ enum { OPT_RATE, OPT_MODE, OPT_IDLE, OPT_GIL, OPT_THREADS, OPT_NONBLOCKING, OPT_
 
 static const struct cmd_opt sample_opts[] = {
 	[OPT_RATE] = { "rate", 'r', OPT_STRING, "HZ", "samples per second (default 100; up to what the machine allows)" },
-	[OPT_MODE] = { "mode", 'm', OPT_STRING, "cpu|wall|gil", "what a sample weighs: CPU time (default), wall time, GIL time" },
+	[OPT_MODE] = { "mode", 'm', OPT_STRING, "cpu|wall|gil|exception", "what a sample weighs: CPU time (default), wall time, GIL time; or only threads in an exception" },
 	[OPT_IDLE] = { "idle", 'i', OPT_BOOL, NULL, "the same as --mode wall" },
 	[OPT_GIL] = { "gil", 'g', OPT_BOOL, NULL, "the same as --mode gil" },
 	[OPT_THREADS] = { "threads", 't', OPT_BOOL, NULL, "keep threads apart: a root frame per thread in exports" },
@@ -132,15 +132,18 @@ int sample_parse_mode(struct session *s, const char *cmd, const char *text, int 
 		*mode = SAMPLER_WALL;
 	else if (!strcmp(text, "gil"))
 		*mode = SAMPLER_GIL;
+	else if (!strcmp(text, "exception"))
+		*mode = SAMPLER_EXCEPTION;
 	else
-		return cmd_error(s, "%s: --mode takes 'cpu', 'wall' or 'gil', not '%s'", cmd, text);
+		return cmd_error(s, "%s: --mode takes 'cpu', 'wall', 'gil' or 'exception', not '%s'", cmd, text);
 	return CMD_OK;
 }
 
 /* The end of the summary line: the mode and what the weights count. */
 static void print_mode(struct session *s, const struct sample_request *rq, const struct sampler_stats *st)
 {
-	static const char *const names[] = { [SAMPLER_CPU] = "cpu", [SAMPLER_WALL] = "wall", [SAMPLER_GIL] = "gil" };
+	static const char *const names[] = { [SAMPLER_CPU] = "cpu", [SAMPLER_WALL] = "wall", [SAMPLER_GIL] = "gil",
+					     [SAMPLER_EXCEPTION] = "exception" };
 	fprintf(s->out, "; mode %s", names[rq->mode]);
 	if (st->cpu_weights)
 		fprintf(s->out, " (weights: \xc2\xb5s of CPU, %llu in all)", (unsigned long long)st->weight);
@@ -150,7 +153,7 @@ static void print_mode(struct session *s, const struct sample_request *rq, const
 		fputs(" (weights: samples)", s->out);
 }
 
-/* SAMPLE duration [--rate HZ] [--mode cpu|wall|gil] [--threads] [--blocking|--nonblocking] */
+/* SAMPLE duration [--rate HZ] [--mode cpu|wall|gil|exception] [--threads] [--blocking|--nonblocking] */
 static int do_sample(struct session *s, const struct cmd_args *a)
 {
 	struct sample_request rq = { .rate = 100 };
@@ -220,7 +223,7 @@ static int do_sample(struct session *s, const struct cmd_args *a)
 
 const struct command cmd_sample = {
 	.name = "sample",
-	.usage = "sample DURATION [--rate HZ] [--mode cpu|wall|gil] [--threads] [--blocking] [--native|--native-all] [--async]",
+	.usage = "sample DURATION [--rate HZ] [--mode cpu|wall|gil|exception] [--threads] [--blocking] [--native|--native-all] [--async]",
 	.summary = "Profile the target: sample its Python stacks for DURATION (500ms, 10s, 2m, unlimited).",
 	.help = "Each tick reads the threads' stacks.  --mode says what a sample weighs:\n"
 		"  cpu  (default) each thread's stack weighs the CPU time the thread used\n"
@@ -232,6 +235,8 @@ const struct command cmd_sample = {
 		"       (which counts threads waiting for a CPU too; the summary says so).\n"
 		"  wall (--idle) every thread every tick, one sample each.\n"
 		"  gil  (--gil) only the thread holding the GIL, one sample.\n"
+		"  exception  only the threads raising an exception or handling one (in an\n"
+		"       except block: what sys.exc_info() gives), one sample each.\n"
 		"The summary line ends with the mode and the unit.  The rate is jittered a\n"
 		"little so it does not lock onto periodic work.  Sampling is nonblocking by\n"
 		"default: pausing the target at every tick (--blocking) slows it down and\n"

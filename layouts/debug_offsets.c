@@ -239,7 +239,7 @@ static void layout_clear(struct py_layout *l)
  * of it.  A field only the table has is taken for a struct only when the
  * debug offsets agree with the table on every field of that struct they both
  * carry (and on its anchor struct: the dict for its keys, the object header
- * for cells and modules): a table that disagrees is not half-trusted.  What
+ * for cells and modules, the thread state for its exception fields): a table that disagrees is not half-trusted.  What
  * is left out stays OFF_NONE, and a field the engine cannot do without is an
  * error (see `required` below).
  */
@@ -257,7 +257,7 @@ static const struct trust_group groups_313[] = {
 	TG_ANCHORED(dictkeys, dict), TG_ANCHORED(dictvalues, dict),
 	TG_ALONE(float_obj), TG_ALONE(long_obj), TG_ALONE(int_obj), TG_ALONE(bytes),
 	TG_ALONE(unicode), TG_ALONE(set), TG_ANCHORED(module, object), TG_ANCHORED(gen, iframe),
-	TG_ANCHORED(cell, object), TG_ALONE(member),
+	TG_ANCHORED(cell, object), TG_ALONE(member), TG_ANCHORED(exc, tstate),
 };
 
 /* Whether the debug-filled fields in [at, at+len) all equal the table's. */

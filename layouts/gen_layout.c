@@ -294,6 +294,25 @@ static void fill_tstate(void)
 #endif
 }
 
+static void fill_exc(void)
+{
+#if PY_VERSION_HEX < 0x030c0000
+	L.exc.curexc_type = OFF(PyThreadState, curexc_type);
+#else
+	L.exc.current_exception = OFF(PyThreadState, current_exception);
+#endif
+#if PY_VERSION_HEX < 0x03070000
+	L.exc.exc_type = OFF(PyThreadState, exc_type);
+#else
+	L.exc.exc_info = OFF(PyThreadState, exc_info);
+	L.exc.item_value = OFF(_PyErr_StackItem, exc_value);
+	L.exc.item_previous = OFF(_PyErr_StackItem, previous_item);
+#endif
+#if PY_VERSION_HEX >= 0x03070000 && PY_VERSION_HEX < 0x030b0000
+	L.exc.item_type = OFF(_PyErr_StackItem, exc_type);
+#endif
+}
+
 static void fill_frames(void)
 {
 	L.pyframe.size = SIZE(PyFrameObject);
@@ -658,6 +677,7 @@ int main(void)
 	fill_runtime();
 	fill_interp();
 	fill_tstate();
+	fill_exc();
 	fill_frames();
 	fill_code();
 	fill_types();

@@ -342,6 +342,17 @@ struct py_layout {
 	struct { int32_t size, ob_ref; } cell;            /* PyCellObject */
 	/* PyMemberDef: a heap type's __slots__ descriptors follow the PyHeapTypeObject. */
 	struct { int32_t size, name, type, offset; } member;
+
+	/* Added for `sample --mode exception`: a thread's exceptions. */
+	struct {
+		int32_t curexc_type;          /* ≤3.11: PyThreadState.curexc_type, being raised */
+		int32_t current_exception;    /* 3.12+: PyThreadState.current_exception, being raised */
+		int32_t exc_type;             /* ≤3.6: PyThreadState.exc_type, being handled (sys.exc_info) */
+		int32_t exc_info;             /* 3.7+: PyThreadState.exc_info, the top _PyErr_StackItem */
+		int32_t item_type;            /* 3.7–3.10: _PyErr_StackItem.exc_type */
+		int32_t item_value;           /* 3.7+: _PyErr_StackItem.exc_value */
+		int32_t item_previous;        /* 3.7+: _PyErr_StackItem.previous_item */
+	} exc;
 };
 
 /* The generated tables, one per supported minor version (layouts/py*.generated.c). */

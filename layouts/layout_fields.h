@@ -80,6 +80,8 @@
 	X(gen.size) X(gen.frame) X(gen.iframe) X(gen.code) \
 	X(owner_interpreter) X(stackref_mask) \
 	X(cell.size) X(cell.ob_ref) \
-	X(member.size) X(member.name) X(member.type) X(member.offset)
+	X(member.size) X(member.name) X(member.type) X(member.offset) \
+	X(exc.curexc_type) X(exc.current_exception) X(exc.exc_type) X(exc.exc_info) \
+	X(exc.item_type) X(exc.item_value) X(exc.item_previous)
 
 #endif

@@ -197,4 +197,11 @@ const struct py_layout layout_py2_7 = {
 	.member.name = 0,
 	.member.type = 8,
 	.member.offset = 16,
+	.exc.curexc_type = 72,
+	.exc.current_exception = OFF_NONE,
+	.exc.exc_type = 96,
+	.exc.exc_info = OFF_NONE,
+	.exc.item_type = OFF_NONE,
+	.exc.item_value = OFF_NONE,
+	.exc.item_previous = OFF_NONE,
 };

@@ -197,4 +197,11 @@ const struct py_layout layout_py3_14 = {
 	.member.name = 0,
 	.member.type = 8,
 	.member.offset = 16,
+	.exc.curexc_type = OFF_NONE,
+	.exc.current_exception = 112,
+	.exc.exc_type = OFF_NONE,
+	.exc.exc_info = 120,
+	.exc.item_type = OFF_NONE,
+	.exc.item_value = 0,
+	.exc.item_previous = 8,
 };

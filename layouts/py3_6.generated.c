@@ -197,4 +197,11 @@ const struct py_layout layout_py3_6 = {
 	.member.name = 0,
 	.member.type = 8,
 	.member.offset = 16,
+	.exc.curexc_type = 80,
+	.exc.current_exception = OFF_NONE,
+	.exc.exc_type = 104,
+	.exc.exc_info = OFF_NONE,
+	.exc.item_type = OFF_NONE,
+	.exc.item_value = OFF_NONE,
+	.exc.item_previous = OFF_NONE,
 };

@@ -197,4 +197,11 @@ const struct py_layout layout_py3_7 = {
 	.member.name = 0,
 	.member.type = 8,
 	.member.offset = 16,
+	.exc.curexc_type = 88,
+	.exc.current_exception = OFF_NONE,
+	.exc.exc_type = OFF_NONE,
+	.exc.exc_info = 144,
+	.exc.item_type = 0,
+	.exc.item_value = 8,
+	.exc.item_previous = 24,
 };

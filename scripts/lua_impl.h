@@ -81,6 +81,8 @@ int lproc_sample(lua_State *L);
 void lprofile_open(lua_State *L);
 /* sample with options table at opts_idx on the process at proc_idx */
 int lprofile_sample(lua_State *L, int proc_idx, int opts_idx);
+/* pyspy.load(path) */
+int lprofile_load(lua_State *L);
 
 /* lua_values.c */
 void lv_push_value(lua_State *L, const struct py_value *v);

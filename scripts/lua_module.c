@@ -154,6 +154,7 @@ static const luaL_Reg pyspy_funcs[] = {
 	{ "threads", m_threads },
 	{ "tasks", m_tasks },
 	{ "sample", m_sample },
+	{ "load", lprofile_load },
 	{ "sleep", m_sleep },
 	{ "now", m_now },
 	{ "cmd", m_cmd },

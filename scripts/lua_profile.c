@@ -97,7 +97,7 @@ static int check_on_sample(lua_State *L, int opts)
 	return lua_gettop(L);
 }
 
-/* mode="cpu"|"wall"|"gil" (default cpu), or the old idle=true / gil=true */
+/* mode="cpu"|"wall"|"gil"|"exception" (default cpu), or the old idle=true / gil=true */
 static enum sampler_mode check_mode(lua_State *L, int opts)
 {
 	const char *m = lv_opt_string(L, opts, "sample", "mode", NULL);
@@ -110,7 +110,9 @@ static enum sampler_mode check_mode(lua_State *L, int opts)
 		return SAMPLER_CPU;
 	if (!strcmp(m, "wall"))
 		return SAMPLER_WALL;
-	luaL_argcheck(L, !strcmp(m, "gil"), opts, "field 'mode': \"cpu\", \"wall\" or \"gil\" expected");
+	if (!strcmp(m, "exception"))
+		return SAMPLER_EXCEPTION;
+	luaL_argcheck(L, !strcmp(m, "gil"), opts, "field 'mode': \"cpu\", \"wall\", \"gil\" or \"exception\" expected");
 	return SAMPLER_GIL;
 }
 
@@ -269,6 +271,33 @@ static int prof_stacks(lua_State *L)
 
 /* ---- files ---- */
 
+/* opts.diff: a profile, or the path of one saved earlier (read into *loaded, the caller frees). */
+static int diff_base(lua_State *L, int opts, enum export_format fmt, const struct profile **base,
+		     struct profile **loaded, struct pyspy_err *e)
+{
+	if (lua_isnoneornil(L, opts))
+		return 0;
+	int t = lua_getfield(L, opts, "diff");
+	if (t == LUA_TNIL) {
+		lua_pop(L, 1);
+		return 0;
+	}
+	luaL_argcheck(L, fmt == EXPORT_FMT_SVG, opts, "field 'diff': only a flame graph (.svg) has one");
+	if (t == LUA_TSTRING) {
+		int rc = export_load(lua_tostring(L, -1), loaded, e);
+		lua_pop(L, 1);
+		*base = *loaded;
+		return rc;
+	}
+	struct lprofile *b = luaL_testudata(L, -1, PROFILE_MT);
+	luaL_argcheck(L, b != NULL, opts, "field 'diff': a profile or a file name expected");
+	if (!b->p)
+		luaL_error(L, "attempt to use a closed profile");
+	*base = b->p;
+	lua_pop(L, 1);
+	return 0;
+}
+
 static int write_file(lua_State *L, struct lprofile *u, const char *path, enum export_format fmt, int opts)
 {
 	struct export_opts o = { .by = PROF_BY_LINE, .by_thread = u->by_thread };
@@ -285,13 +314,32 @@ static int write_file(lua_State *L, struct lprofile *u, const char *path, enum e
 	const struct profile_meta *m = profile_meta(u->p);
 	snprintf(subtitle, sizeof(subtitle), "pid %d: %.200s", (int)m->pid, m->command);
 	o.subtitle = subtitle;
-	if (export_write(u->p, path, fmt, &o, &e) < 0)
+	struct profile *loaded = NULL;
+	if (diff_base(L, opts, fmt, &o.diff, &loaded, &e) < 0)
+		return lv_fail(L, e.msg);
+	int rc = export_write(u->p, path, fmt, &o, &e);
+	profile_free(loaded);
+	if (rc < 0)
 		return lv_fail(L, e.msg);
 	lua_pushboolean(L, 1);
 	return 1;
 }
 
-/* p:flamegraph(path, {title=, by="line", threads=, icicle=, width=}) -> true | nil, msg */
+/* pyspy.load(path) -> profile | nil, msg: a folded or pstats file saved earlier */
+int lprofile_load(lua_State *L)
+{
+	const char *path = luaL_checkstring(L, 1);
+	struct pyspy_err e = { 0 };
+	struct lprofile *u = lua_newuserdatauv(L, sizeof(*u), 0);
+	u->p = NULL;
+	u->by_thread = false;
+	luaL_setmetatable(L, PROFILE_MT);
+	if (export_load(path, &u->p, &e) < 0)
+		return lv_fail(L, e.msg);
+	return 1;
+}
+
+/* p:flamegraph(path, {title=, by="line", threads=, icicle=, width=, diff=}) -> true | nil, msg */
 static int prof_flamegraph(lua_State *L)
 {
 	struct lprofile *u = prof_check(L, 1);
@@ -306,10 +354,10 @@ static int prof_save(lua_State *L)
 	const char *name = luaL_optstring(L, 3, NULL);
 	enum export_format fmt = name ? export_format_named(name) : export_format_of_path(path);
 	if (fmt == EXPORT_FMT_NONE && name)
-		return luaL_argerror(L, 3, lua_pushfstring(L, "unknown format '%s' (folded, speedscope, chrometrace or svg)", name));
+		return luaL_argerror(L, 3, lua_pushfstring(L, "unknown format '%s' (folded, speedscope, chrometrace, svg, pstats, gecko or heatmap)", name));
 	if (fmt == EXPORT_FMT_NONE)
 		return luaL_argerror(L, 2, lua_pushfstring(L, "cannot tell the format of '%s' from its name: "
-							      "pass folded, speedscope, chrometrace or svg", path));
+							      "pass folded, speedscope, chrometrace, svg, pstats, gecko or heatmap", path));
 	return write_file(L, u, path, fmt, 4);
 }
 

@@ -2,7 +2,8 @@
  * export.h — a profile written as files other tools read.
  *
  * Folded stacks (flamegraph.pl, inferno), speedscope's JSON, Chrome trace
- * events and an interactive SVG flame graph.  Every writer reads the profile
+ * events, an interactive SVG flame graph, Python's pstats and the Firefox
+ * Profiler's Gecko profile.  Every writer reads the profile
  * only through profile.h (its tree, labels and iterators) and writes its file
  * through export_atomic(), so a failed export never leaves a half-written
  * file where a good one was.  A new format is one export_NAME.c beside the
@@ -25,6 +26,8 @@ struct export_opts {
 	const char *subtitle;      /* SVG; NULL: pid, command, duration, rate, samples */
 	enum export_orient orient;   /* SVG */
 	int width;                 /* SVG pixels; 0: 1200 */
+	const struct profile *diff;  /* SVG: a base profile; frames are coloured by the change of
+	                                their function's own share since it (red grew, blue shrank) */
 };
 
 /*
@@ -42,11 +45,33 @@ int export_chrome(const struct profile *p, const char *path, const struct export
 			 struct pyspy_err *e);
 int export_svg(const struct profile *p, const char *path, const struct export_opts *o,
 		      struct pyspy_err *e);
+/* pstats.Stats(path) and snakeviz: every thread, by function (o->by is not used). */
+int export_pstats(const struct profile *p, const char *path, const struct export_opts *o,
+		  struct pyspy_err *e);
+/* The Firefox Profiler's Gecko profile: one thread per sampled thread, samples in time. */
+int export_gecko(const struct profile *p, const char *path, const struct export_opts *o,
+		 struct pyspy_err *e);
+/* One self-contained HTML page: the sources (read now, from this machine) with
+ * each line's own and total samples, hottest files first (o->title only). */
+int export_heatmap(const struct profile *p, const char *path, const struct export_opts *o,
+		   struct pyspy_err *e);
 
-/* The format a name selects ("folded", "speedscope", "chrometrace", "svg" and
- * their aliases) or a path's ending implies (.txt .folded .collapsed, .json,
- * .trace.json .chrome.json, .svg); EXPORT_FMT_NONE when neither says. */
-enum export_format { EXPORT_FMT_NONE, EXPORT_FMT_FOLDED, EXPORT_FMT_SPEEDSCOPE, EXPORT_FMT_CHROME, EXPORT_FMT_SVG };
+/*
+ * A profile saved earlier, read back: folded stacks or pstats (ours or
+ * cProfile's), told apart by content.  Folded counts come back as samples;
+ * pstats gives one stack per function with own time, weighing it in µs,
+ * under its heaviest callers (own shares exact, cumulative ones approximate).
+ * *out is the caller's (profile_free).  0, -PS_EIO ("cannot read 'x': No such
+ * file or directory"), -PS_EARG (not a profile, with the line) or -PS_ENOMEM.
+ */
+int export_load(const char *path, struct profile **out, struct pyspy_err *e);
+
+/* The format a name selects ("folded", "speedscope", "chrometrace", "svg",
+ * "pstats", "gecko", "heatmap" and their aliases) or a path's ending implies
+ * (.txt .folded .collapsed, .json, .trace.json .chrome.json, .svg, .pstats
+ * .prof, .gecko.json, .html); EXPORT_FMT_NONE when neither says. */
+enum export_format { EXPORT_FMT_NONE, EXPORT_FMT_FOLDED, EXPORT_FMT_SPEEDSCOPE, EXPORT_FMT_CHROME, EXPORT_FMT_SVG,
+		     EXPORT_FMT_PSTATS, EXPORT_FMT_GECKO, EXPORT_FMT_HEATMAP };
 enum export_format export_format_named(const char *name);
 enum export_format export_format_of_path(const char *path);
 /* Write p to path in format fmt (EXPORT_FMT_NONE: svg), as the writers above. */

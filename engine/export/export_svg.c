@@ -17,6 +17,14 @@
  * package (its directory), so one library keeps one hue across the graph,
  * and the saturation and lightness from a hash of the function, so
  * neighbours stay distinguishable.  Thread frames are a cool grey-blue.
+ *
+ * A diff flame graph (export_opts.diff: a base profile) keeps the widths of
+ * the current profile and paints each frame by the change of its function's
+ * own share since the base (export_diff.c): red where it grew, blue where it
+ * shrank, grey where it stayed, paler the smaller the change (full colour
+ * at 10 points).  The colour is the rect's fill, so any viewer shows it; the
+ * tooltip gives both shares and the difference, and functions the base had
+ * and this profile lacks are listed in a note under the graph.
  */
 #include "export_impl.h"
 
@@ -40,7 +48,11 @@ struct svg_ctx {
 	struct strbuf sb;
 	int width;
 	double scale;              /* pixels per sample */
+	struct export_diff diff;   /* when o->diff */
+	int note_lines;            /* the diff's note: lines under the graph */
 };
+
+#define NOTE_MAX 12         /* functions the note names; the rest are counted */
 
 static uint32_t fnv(const char *s, size_t n)
 {
@@ -79,11 +91,28 @@ static void hsl_rgb(double h, double s, double l, int rgb[3])
 	rgb[2] = (int)((b + m) * 255 + 0.5);
 }
 
+/* A diff frame's colour: the change of its function's own share. */
+static void diff_colour(const struct svg_ctx *c, uint32_t frame, int rgb[3])
+{
+	uint32_t k = profile_frame_key(c->p, PROF_BY_FUNCTION, frame);
+	double base = c->diff.base_own[k] < 0 ? 0 : c->diff.base_own[k];
+	double d = c->diff.own[k] - base, s = (d < 0 ? -d : d) / 10.0;
+	if (d > -0.05 && d < 0.05) {
+		hsl_rgb(0, 0, 0.80, rgb);
+		return;
+	}
+	if (s > 1)
+		s = 1;
+	hsl_rgb(d > 0 ? 0 : 220, 0.35 + 0.55 * s, 0.90 - 0.40 * s, rgb);
+}
+
 static void node_colour(const struct svg_ctx *c, uint32_t node, char *buf, size_t cap)
 {
 	const struct prof_node *n = &c->tree.nodes[node];
 	int rgb[3];
-	if (node == 0) {
+	if (c->o->diff && node != 0 && n->frame != PROF_NONE) {
+		diff_colour(c, n->frame, rgb);
+	} else if (node == 0) {
 		hsl_rgb(0, 0, 0.82, rgb);
 	} else if (n->frame == PROF_NONE) {
 		hsl_rgb(210, 0.25, 0.72, rgb);
@@ -139,6 +168,17 @@ static void weight_text(const struct profile *p, uint64_t w, char *buf, size_t c
 		snprintf(buf, cap, "%.3f ms of CPU", (double)w / 1e3);
 }
 
+/* " · own 12.00% (base 3.00%, +9.00 points)" */
+static void diff_tip(FILE *f, const struct svg_ctx *c, uint32_t frame)
+{
+	uint32_t k = profile_frame_key(c->p, PROF_BY_FUNCTION, frame);
+	double now = c->diff.own[k], base = c->diff.base_own[k];
+	if (base < 0)
+		fprintf(f, " \xc2\xb7 own %.2f%% (not in the base, +%.2f points)", now, now);
+	else
+		fprintf(f, " \xc2\xb7 own %.2f%% (base %.2f%%, %+.2f points)", now, base, now - base);
+}
+
 static void svg_frame(FILE *f, struct svg_ctx *c, uint32_t node, uint32_t index)
 {
 	const struct prof_node *n = &c->tree.nodes[node];
@@ -153,8 +193,10 @@ static void svg_frame(FILE *f, struct svg_ctx *c, uint32_t node, uint32_t index)
 		   "\" data-d=\"%" PRIu32 "\" data-c=\"%s\"><title>",
 		index, c->x[node], n->total, n->depth, colour);
 	export_xml_str(f, strbuf_str(&c->sb), c->sb.len);
-	fprintf(f, " \xe2\x80\x94 %s, %.2f%%</title>", wt,
-		all ? 100.0 * (double)n->total / (double)all : 0.0);
+	fprintf(f, " \xe2\x80\x94 %s, %.2f%%", wt, all ? 100.0 * (double)n->total / (double)all : 0.0);
+	if (c->o->diff && n->frame != PROF_NONE)
+		diff_tip(f, c, n->frame);
+	fputs("</title>", f);
 	fprintf(f, "<rect x=\"%.2f\" y=\"%.1f\" width=\"%.2f\" height=\"%d\" fill=\"%s\" rx=\"2\"/>",
 		x, y, w > 0.6 ? w - 0.5 : 0.1, FRAME_H - 1, colour);
 	fprintf(f, "<text x=\"%.2f\" y=\"%.1f\">", x + 3, y + FRAME_H - 4.5);
@@ -244,6 +286,34 @@ static void svg_header(FILE *f, struct svg_ctx *c, int height)
 	svg_text(f, attrs, "Search");
 }
 
+/* The diff's note: the base's functions this profile lacks. */
+static void svg_note(FILE *f, struct svg_ctx *c, int y)
+{
+	char attrs[96], buf[1200];
+	if (!c->note_lines)
+		return;
+	snprintf(attrs, sizeof(attrs), "class=\"note\" id=\"gone\" x=\"%d\" y=\"%d\"", PAD, y);
+	snprintf(buf, sizeof(buf), "Gone since the base (%zu function%s, own and total share there):",
+		 c->diff.ngone, c->diff.ngone == 1 ? "" : "s");
+	svg_text(f, attrs, buf);
+	for (size_t i = 0; i < c->diff.ngone && i < NOTE_MAX; i++) {
+		uint32_t k = c->diff.gone[i];
+		char label[1024];
+		profile_label(c->diff.base, k, PROF_BY_FUNCTION, label, sizeof(label));
+		snprintf(buf, sizeof(buf), "%s \xe2\x80\x94 own %.2f%%, total %.2f%%", label, c->diff.bown[k],
+			 c->diff.btotal[k]);
+		snprintf(attrs, sizeof(attrs), "class=\"note gone\" x=\"%d\" y=\"%d\"", PAD + 12,
+			 y + (int)(i + 1) * FRAME_H);
+		svg_text(f, attrs, buf);
+	}
+	if (c->diff.ngone > NOTE_MAX) {
+		snprintf(attrs, sizeof(attrs), "class=\"note\" x=\"%d\" y=\"%d\"", PAD + 12,
+			 y + (NOTE_MAX + 1) * FRAME_H);
+		snprintf(buf, sizeof(buf), "and %zu more", c->diff.ngone - NOTE_MAX);
+		svg_text(f, attrs, buf);
+	}
+}
+
 static void svg_footer(FILE *f, struct svg_ctx *c, int height)
 {
 	char attrs[128];
@@ -258,9 +328,11 @@ static void svg_footer(FILE *f, struct svg_ctx *c, int height)
 static int svg_body(FILE *f, void *ctx, struct pyspy_err *e)
 {
 	struct svg_ctx *c = ctx;
-	int height = HEAD + ((int)c->tree.max_depth + 1) * FRAME_H + FOOT;
+	int graph = HEAD + ((int)c->tree.max_depth + 1) * FRAME_H;
+	int height = graph + FOOT + c->note_lines * FRAME_H;
 	svg_header(f, c, height);
 	svg_frames(f, c);
+	svg_note(f, c, graph + 24);
 	svg_footer(f, c, height);
 	return c->sb.oom ? err_set(e, PS_ENOMEM, "out of memory") : 0;
 }
@@ -281,10 +353,19 @@ int export_svg(const struct profile *p, const char *path, const struct export_op
 		rc = err_set(e, PS_ENOMEM, "cannot write '%s': out of memory", path);
 		goto out;
 	}
+	if (c.o->diff) {
+		if ((rc = export_diff_build(p, c.o->diff, &c.diff)) < 0) {
+			rc = err_set(e, PS_ENOMEM, "cannot write '%s': out of memory", path);
+			goto out;
+		}
+		if (c.diff.ngone)
+			c.note_lines = 2 + (c.diff.ngone < NOTE_MAX ? (int)c.diff.ngone : NOTE_MAX + 1);
+	}
 	c.scale = c.tree.nodes[0].total ? (double)(c.width - 2 * PAD) / (double)c.tree.nodes[0].total
 					: 0;
 	rc = export_atomic(path, svg_body, &c, e);
 out:
+	export_diff_release(&c.diff);
 	free(c.cursor);
 	free(c.x);
 	strbuf_release(&c.sb);

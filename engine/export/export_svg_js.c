@@ -22,6 +22,7 @@ const char export_svg_style[] =
 	"text { font-family: Verdana, 'DejaVu Sans', sans-serif; font-size: 12px; fill: #000; }\n"
 	"text.title { font-size: 17px; text-anchor: middle; }\n"
 	"text.subtitle { font-size: 12px; fill: #555; text-anchor: middle; }\n"
+	"text.note { font-size: 11px; fill: #333; }\n"
 	"text.ctl { cursor: pointer; fill: #1a4f9c; }\n"
 	"text.ctl:hover { text-decoration: underline; }\n"
 	"g.f { cursor: pointer; }\n"

@@ -26,6 +26,7 @@
 #include <string.h>
 
 #include "profile_impl.h"
+#include "engine/python/code.h"
 #include "engine/strtab.h"
 
 static uint64_t mix64(uint64_t x)
@@ -310,7 +311,7 @@ uint32_t profile_frame_canonical(struct profile *p, const char *q, const char *f
 	if (fmap_put(p, &p->index, &k) < 0 || (fid == PROF_NONE && fmap_put(p, &p->index, &fk) < 0))
 		return PROF_NONE;
 	p->func_of[id] = fid == PROF_NONE ? id : fid;
-	p->frames[p->nframes++] = (struct prof_frame){ ofn, oq, of, line };
+	p->frames[p->nframes++] = (struct prof_frame){ ofn, oq, of, line, 0 };
 	return id;
 }
 
@@ -326,6 +327,8 @@ static uint32_t frame_id(struct profile *p, const struct py_frame *fr)
 	id = profile_frame_canonical(p, q, f, fn, line);
 	if (id == PROF_NONE)
 		return id;
+	if (!p->frames[id].first_line && fr->ci && fr->ci->firstlineno > 0)
+		p->frames[id].first_line = fr->ci->firstlineno;
 	/* A caller whose pointers never repeat would grow the cache forever. */
 	if (p->cache.n > 4 * p->nframes + 4096) {
 		fmap_release(&p->cache);

@@ -53,7 +53,7 @@ struct profile_meta {
 	uint64_t torn;             /* walks that came back inconsistent and were dropped */
 	uint64_t retried;          /* walks read again because they came back torn */
 	enum prof_unit unit;       /* what the weights count; set before the first sample */
-	char mode[8];              /* "cpu", "wall", "gil" or "" when not sampled */
+	char mode[12];             /* "cpu", "wall", "gil", "exception" or "" when not sampled */
 	bool no_schedstat;         /* cpu mode without schedstat: samples of running threads */
 };
 
@@ -63,6 +63,7 @@ struct prof_frame {
 	const char *qualname;
 	const char *file;
 	int line;                  /* -1 when unknown */
+	int first_line;            /* the code object's first line (pstats, heatmap); 0 when unknown */
 };
 
 struct prof_thread {

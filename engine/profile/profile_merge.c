@@ -18,6 +18,8 @@ static int merge_frames(struct profile *into, const struct profile *from, uint32
 		fmap[i] = profile_frame_canonical(into, f->qualname, f->file, f->function, f->line);
 		if (fmap[i] == PROF_NONE)
 			return -PS_ENOMEM;
+		if (!into->frames[fmap[i]].first_line)
+			into->frames[fmap[i]].first_line = f->first_line;
 	}
 	return 0;
 }

@@ -83,7 +83,8 @@ int profile_sample(struct target *t, const struct sampler_opts *o, struct profil
 	read_cmdline(t->pid, cmd, sizeof(cmd));
 	profile_set_command(p, cmd);
 	profile_set_python(p, t->version_str);
-	static const char *const modes[] = { [SAMPLER_CPU] = "cpu", [SAMPLER_WALL] = "wall", [SAMPLER_GIL] = "gil" };
+	static const char *const modes[] = { [SAMPLER_CPU] = "cpu", [SAMPLER_WALL] = "wall", [SAMPLER_GIL] = "gil",
+					     [SAMPLER_EXCEPTION] = "exception" };
 	snprintf(m->mode, sizeof(m->mode), "%s", modes[o->mode]);
 	if (o->by_task && !(c.by_task = aio_root_new(t, e)))
 		return -e->code;

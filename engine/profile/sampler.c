@@ -12,7 +12,9 @@
  * are queued, and counting them gave a computing thread 48-63% of a profile
  * where the scheduler gave it 84-90%.  A thread that used no CPU is not
  * walked at all.  Without schedstat, cpu mode keeps the threads shown R, one
- * sample each.  wall mode keeps every thread, gil mode the GIL holder.
+ * sample each.  wall mode keeps every thread, gil mode the GIL holder,
+ * exception mode the threads raising or handling an exception (read from the
+ * thread-state bytes the tick read anyway, plus the exc_info chain).
  * Everything a tick needs is allocated once and reused: thread structs and
  * their frame buffers, the tstate buffers, the task table, the name cache.
  *
@@ -41,6 +43,7 @@
 #include "engine/os/pause.h"
 #include "engine/os/procfs.h"
 #include "engine/os/taskstat.h"
+#include "engine/python/exc_state.h"
 #include "cpu_spread.h"
 #include "thread_names.h"
 
@@ -63,6 +66,7 @@ struct sampler {
 	uint64_t tick_ns, prev_tick_ns;   /* when this tick and the previous one began */
 	struct thread_names names;
 	struct cpu_spread spread;      /* cpu mode: stacks waiting for their thread's CPU credit */
+	raddr_t none;                  /* exception mode: Py_None, once seen */
 	uint64_t rng;
 	uint64_t oversleep;            /* how late a sleep wakes, averaged (ns) */
 	uint64_t prepause_ns;          /* blocking: when the states were read, before pausing */
@@ -222,6 +226,9 @@ static bool wanted(struct sampler *sm, struct py_thread *th, raddr_t holder, boo
 		return th->gil;
 	if (sm->o->mode == SAMPLER_WALL)
 		return true;
+	if (sm->o->mode == SAMPLER_EXCEPTION)
+		return exc_state_active(sm->t, sm->list.tsbufs + (size_t)(th - sm->list.v) * sm->t->tstate_len,
+					&sm->none) == 1;
 	struct taskstat_entry *en = th->os_tid ? taskstat_get(&sm->tasks, th->os_tid) : NULL;
 	if (!en)
 		return false;

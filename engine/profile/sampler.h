@@ -22,8 +22,10 @@
  * schedstats, one sample per thread the kernel shows running ('R', which
  * also means queued for a CPU).  SAMPLER_WALL: every thread every tick, one
  * sample each.  SAMPLER_GIL: the thread holding the GIL, one sample.
+ * SAMPLER_EXCEPTION: every thread raising or handling an exception
+ * (exc_state.h), one sample each.
  */
-enum sampler_mode { SAMPLER_CPU, SAMPLER_WALL, SAMPLER_GIL };
+enum sampler_mode { SAMPLER_CPU, SAMPLER_WALL, SAMPLER_GIL, SAMPLER_EXCEPTION };
 
 struct sample {
 	uint64_t timestamp_us;     /* since the sampler started */

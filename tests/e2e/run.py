@@ -25,6 +25,7 @@ import threading
 import harness
 import badinput_tests
 import core_tests
+import formats_tests
 import hostile_tests
 import interp_tests
 import launch_tests
@@ -42,9 +43,9 @@ import values_tests
 
 # Run order: each interpreter in turn through PER_INTERP_GROUPS, then ONCE_GROUPS.
 PER_INTERP_GROUPS = (stacks_tests, status_tests, interp_tests, values_tests, profile_tests, truth_tests, lua_tests,
-                     native_tests, launch_tests, tasks_tests, core_tests)
+                     native_tests, launch_tests, tasks_tests, core_tests, formats_tests)
 ONCE_GROUPS = (shell_tests, tty_tests, profile_tests, truth_tests, lua_tests, native_tests, safety_tests, badinput_tests,
-               launch_tests, hostile_tests, tasks_tests, core_tests)
+               launch_tests, hostile_tests, tasks_tests, core_tests, formats_tests)
 
 
 def test_names(labels):

@@ -130,3 +130,76 @@ def check(svg_path, hot, tmpdir):
         raise harness.Fail("search shows %r, %s's frames cover %.2f%% of the samples" % (r["matched"], hot, r["hot_share"]))
     if r["details"] != r["title"] or "samples" not in r["details"]:
         raise harness.Fail("hovering shows %r, the frame's tooltip is %r" % (r["details"], r["title"]))
+
+
+# ---- the heatmap page (imported by formats_tests.py) ----
+
+ERRORS = "<script>window.__errs = []; window.addEventListener('error', function (e) { __errs.push(String(e.message)); });</script>"
+
+HEAT_PROBE = r"""
+<script>
+window.addEventListener('load', function () {
+  var out = {errors: window.__errs, scripts: document.scripts.length - 2};
+  try {
+    var TRUTH = %(truth)s;
+    function section(file) {
+      var s = Array.prototype.slice.call(document.querySelectorAll('section'));
+      return s.filter(function (x) { return x.querySelector('h2').textContent.indexOf(file + ' ') === 0; })[0];
+    }
+    function row(sec, line) { return document.getElementById(sec.id + '-l' + line); }
+    function cells(r) { return r ? {own: +r.querySelector('td.own').textContent, total: +r.querySelector('td.tot').textContent,
+                                     code: r.querySelector('td.code').textContent,
+                                     missing: r.querySelector('td.code').className.indexOf('missing') >= 0} : null; }
+    var sec = section(TRUTH.file), gone = section(TRUTH.gone_file);
+    out.rank = sec ? sec.id : null;
+    out.gone_rank = gone ? gone.id : null;
+    out.hot = cells(row(sec, TRUTH.hot_line));
+    out.hot_prev = cells(row(sec, TRUTH.hot_line - 1));
+    var first = sec.querySelector('p.hot a');
+    out.first_hot = first.getAttribute('href');
+    first.click();
+    var target = document.querySelector(first.getAttribute('href'));
+    var b = target.getBoundingClientRect();
+    out.hot_visible = b.height > 0 && b.top >= 0 && b.bottom <= window.innerHeight && getComputedStyle(target).display !== 'none';
+    out.hot_bg = getComputedStyle(target).backgroundColor;
+    out.hot_func = Array.prototype.slice.call(sec.querySelectorAll('p.funcs a')).filter(function (a) {
+      return a.textContent === 'hot'; }).map(function (a) { return a.getAttribute('href'); });
+    out.gone = cells(row(gone, TRUTH.gone_line));
+    out.gone_header = gone.querySelector('th:last-child').textContent;
+    var share = function (s) { return +s.querySelector('h2 span').textContent.match(/([\d.]+)%%/)[1]; };
+    out.file_share = share(sec);
+    out.gone_share = share(gone);
+  } catch (e) { out.error = String(e); }
+  var pre = document.createElement('pre');
+  pre.id = 'probe-result';
+  pre.textContent = JSON.stringify(out);
+  document.body.appendChild(pre);
+});
+</script>
+"""
+
+HEAT_RESULT = re.compile(r'<pre id="probe-result">(.*?)</pre>', re.S)
+
+
+def heat_probe(html_path, truth, tmpdir):
+    """Open a copy of the heatmap (an error listener first, the probe last) in headless Chromium."""
+    browser = find_chromium()
+    with open(html_path, encoding="utf-8") as f:
+        page = f.read()
+    head, end = page.index("<head>") + len("<head>"), page.rindex("</body>")
+    copy = os.path.join(tmpdir, "probe.html")
+    with open(copy, "w", encoding="utf-8") as f:
+        f.write(page[:head] + ERRORS + page[head:end] + HEAT_PROBE % {"truth": json.dumps(truth)} + page[end:])
+    argv = [browser, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+            "--user-data-dir=" + os.path.join(tmpdir, "chromium"), "--window-size=1300,900",
+            "--dump-dom", "file://" + copy]
+    try:
+        proc = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=harness.RUN_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        raise harness.Fail("chromium did not finish within %ds" % harness.RUN_TIMEOUT)
+    m = HEAT_RESULT.search(proc.stdout.decode("utf-8", "replace"))
+    if not m:
+        raise harness.Fail("chromium (exit %d) produced no probe result; stderr %r"
+                           % (proc.returncode, proc.stderr.decode("utf-8", "replace")[-400:]))
+    text = m.group(1).replace("&quot;", '"').replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+    return json.loads(text)

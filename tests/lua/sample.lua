@@ -100,7 +100,7 @@ T.raises(function() return pyspy.sample{rate = 0} end, "bad argument #1 to '[%w.
 T.raises(function() return pyspy.sample{duration = "1s"} end, "field 'duration': number expected, got string", "duration '1s'")
 T.raises(function() return pyspy.sample{on_sample = 1} end, "field 'on_sample': function expected, got number", "on_sample 1")
 T.raises(function() return pyspy.sample{native = 1} end, "field 'native': boolean expected, got number", "native 1")
-T.raises(function() return pyspy.sample{mode = "idle"} end, "field 'mode': \"cpu\", \"wall\" or \"gil\" expected", "mode idle")
+T.raises(function() return pyspy.sample{mode = "idle"} end, "field 'mode': \"cpu\", \"wall\", \"gil\" or \"exception\" expected", "mode idle")
 T.raises(function() return pyspy.sample{mode = "wall", gil = true} end, "fields 'mode' and 'idle'/'gil' both choose", "mode and gil")
 T.raises(function() return pyspy.sample(5) end, "bad argument #1 to '[%w.]*sample' %(table expected, got number%)", "sample(5)")
 
