@@ -115,10 +115,19 @@ int pause_all(struct pause *p, pid_t pid, struct pyspy_err *e)
 	return 0;
 }
 
+static uint64_t released_ns;
+
+uint64_t pause_released_ns(void)
+{
+	return released_ns;
+}
+
 void pause_release(struct pause *p)
 {
 	for (size_t i = 0; i < p->n; i++)
 		ptrace(PTRACE_DETACH, p->tids[i], 0, 0);
+	if (p->n)
+		released_ns = clock_now_ns();
 	free(p->tids);
 	p->tids = NULL;
 	p->n = p->cap = 0;

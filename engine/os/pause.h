@@ -10,6 +10,7 @@
 #define PYSPY_PAUSE_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "engine/error.h"
@@ -27,5 +28,13 @@ int pause_all(struct pause *p, pid_t pid, struct pyspy_err *e);
 
 /* Let them all run again.  Safe to call twice. */
 void pause_release(struct pause *p);
+
+/*
+ * When this process last released a pause (clock_now_ns()), or 0.  Pausing
+ * interrupts every blocking call; a waiter restarts it when released and may
+ * show as running ('R') for a while, waiting for a CPU to go back to sleep:
+ * a state read just after says what the pause did, not what the program does.
+ */
+uint64_t pause_released_ns(void);
 
 #endif

@@ -10,7 +10,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include "engine/os/clock.h"
 #include "engine/os/core.h"
 #include "engine/os/pause.h"
 #include "snapshot.h"
@@ -63,6 +65,40 @@ static void fill_status(struct target *t, struct snapshot *s, const pid_t *tids,
 	(void)t;
 }
 
+static void sleep_ns(uint64_t ns)
+{
+	struct timespec ts = { (time_t)(ns / 1000000000u), (long)(ns % 1000000000u) };
+	while (nanosleep(&ts, &ts) < 0 && !pyspy_interrupted)
+		;
+}
+
+/*
+ * Each task's scheduler state, as the program left it (before this snapshot
+ * pauses anything, and not as the last pause left it).  A waiter woken by a
+ * pause released less than WOKEN_SETTLE_NS ago may still be queued to go back
+ * to sleep: wait that out first.  A task shown running is looked at again
+ * RECHECK_NS later and keeps the second letter, so one that was only passing
+ * through (a wait restarted, a short wake-up) is not reported active.
+ */
+#define WOKEN_SETTLE_NS 20000000ull
+#define RECHECK_NS 3000000ull
+
+static void read_states(pid_t pid, const pid_t *tids, size_t n, char *states)
+{
+	uint64_t released = pause_released_ns(), now = clock_now_ns();
+	if (released && now - released < WOKEN_SETTLE_NS)
+		sleep_ns(WOKEN_SETTLE_NS - (now - released));
+	bool running = false;
+	for (size_t i = 0; i < n; i++)
+		running |= (states[i] = procfs_task_state(pid, tids[i])) == 'R';
+	if (!running)
+		return;
+	sleep_ns(RECHECK_NS);
+	for (size_t i = 0; i < n; i++)
+		if (states[i] == 'R')
+			states[i] = procfs_task_state(pid, tids[i]);
+}
+
 int snapshot_take(struct target *t, unsigned flags, struct snapshot *s, struct pyspy_err *e)
 {
 	struct pause pz = { 0 };
@@ -82,8 +118,7 @@ int snapshot_take(struct target *t, unsigned flags, struct snapshot *s, struct p
 	} else if ((rc = procfs_tasks(t->pid, &tids, &ntids, e)) < 0)
 		return rc;
 	if ((flags & SNAP_STATUS) && (states = calloc(ntids + 1, 1)))
-		for (size_t i = 0; i < ntids; i++)
-			states[i] = procfs_task_state(t->pid, tids[i]);
+		read_states(t->pid, tids, ntids, states);
 	if (flags & SNAP_PAUSE) {
 		struct pyspy_err pe;
 		if (pause_all(&pz, t->pid, &pe) == 0)

@@ -11,7 +11,14 @@ test reads SNAPSHOTS documents of `bt --all --json` (pausing, or
   status_gil                  <= 1 holder per snapshot, sleepers never, the
                               spinner in >= 60% of the snapshots where gil is
                               not null (SKIP if it is always null)
+  status_back_to_back         one pyspy-sh run, BACK_TO_BACK pausing
+                              `bt --all --json` in a row, nothing waited for
+                              between them: each pause wakes the sleepers, and
+                              the next snapshot must still show them idle (the
+                              state they were in, not the one the last pause
+                              caused); the spinner active in >= 60% of them
 """
+import json
 import os
 import shutil
 import tempfile
@@ -21,6 +28,7 @@ from harness import TARGETS, Fail, Skip, Target, fmt_frame, log, settle_in_sleep
 
 STATUS = os.path.join(TARGETS, "status.py")
 SNAPSHOTS = 8
+BACK_TO_BACK = 6
 
 
 class StatusContext(object):
@@ -48,9 +56,9 @@ class StatusContext(object):
         return self.snaps[key]
 
 
-def check_active(ctx, nonblocking):
+def check_active(ctx, nonblocking, docs=None):
     truth = ctx.truth
-    docs = ctx.collect(nonblocking)
+    docs = docs or ctx.collect(nonblocking)
     probs = []
     spin_active = 0
     for i, doc in enumerate(docs):
@@ -82,6 +90,27 @@ def check_active(ctx, nonblocking):
                      % (spin_active, len(docs), need, task_state(ctx.target.pid, ctx.spinner["os_tid"])))
     if probs:
         raise Fail("; ".join(probs[:6]))
+
+
+def t_status_back_to_back(ctx):
+    sleepers = [t["os_tid"] for t in ctx.truth["threads"] if t["role"] != "spinner"]
+    st = settle_in_sleep(ctx.target.pid, sleepers)
+    if not all(x in ("S", "D") for x in st.values()):
+        raise Fail("precondition: sleepers not asleep within 30s: %s" % st)
+    args = ["-p", str(ctx.target.pid)]
+    for _ in range(BACK_TO_BACK):
+        args += ["-ex", "bt --all --json"]
+    r = ctx.spy.run(args + ["--batch"])
+    if r.rc != 0:
+        raise Fail("expected exit 0: %s" % r.describe())
+    docs, dec, text = [], json.JSONDecoder(), r.out.strip()
+    while text:
+        doc, end = dec.raw_decode(text)
+        docs.append(doc)
+        text = text[end:].strip()
+    if len(docs) != BACK_TO_BACK:
+        raise Fail("%d JSON documents, expected %d" % (len(docs), BACK_TO_BACK))
+    check_active(ctx, False, docs)
 
 
 def t_status_active(ctx):
@@ -129,7 +158,7 @@ def t_status_gil(ctx):
 EXCLUSIVE = True
 
 PER_INTERP = (("status_active", t_status_active), ("status_active_nonblocking", t_status_active_nonblocking),
-              ("status_gil", t_status_gil))
+              ("status_gil", t_status_gil), ("status_back_to_back", t_status_back_to_back))
 
 
 def run_per_interp(res, interp, spy):
