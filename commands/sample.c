@@ -209,6 +209,9 @@ static int do_sample(struct session *s, const struct cmd_args *a)
 			(unsigned long long)st.retried, (unsigned long long)st.torn,
 			read ? 100.0 * (double)st.torn / (double)read : 0.0);
 	}
+	if (st.unchanged)
+		fprintf(s->out, "(%llu stacks were kept from an earlier tick without a read: their thread had not run since)\n",
+			(unsigned long long)st.unchanged);
 	if (st.errors && st.error_msg[0])
 		fprintf(s->out, "(last error: %s)\n", st.error_msg);
 	if (rq.native && st.native_failed)

@@ -214,6 +214,7 @@ static void fill_runtime(void)
 	L.gil.size = SIZE(struct _gil_runtime_state);
 	L.gil.locked = OFF(struct _gil_runtime_state, locked);
 	L.gil.last_holder = OFF(struct _gil_runtime_state, last_holder);
+	L.gil.switch_number = OFF(struct _gil_runtime_state, switch_number);
 #endif
 #if PY_VERSION_HEX < 0x03090000
 	L.runtime.finalizing = OFF(_PyRuntimeState, finalizing);
@@ -243,6 +244,7 @@ static void fill_interp(void)
 	L.gil.size = SIZE(struct _gil_runtime_state);
 	L.gil.locked = OFF(struct _gil_runtime_state, locked);
 	L.gil.last_holder = OFF(struct _gil_runtime_state, last_holder);
+	L.gil.switch_number = OFF(struct _gil_runtime_state, switch_number);
 #endif
 #if PY_VERSION_HEX >= 0x03090000
 	L.interp.gc = OFF(PyInterpreterState, gc);

@@ -150,6 +150,7 @@ struct py_layout {
 		int32_t size;
 		int32_t locked;               /* _Py_atomic_int locked */
 		int32_t last_holder;          /* _Py_atomic_address last_holder */
+		int32_t switch_number;        /* unsigned long: times the GIL went to another thread */
 	} gil;
 
 	/* struct _gc_runtime_state (3.9+, inside the interpreter state). */

@@ -41,7 +41,7 @@ static const struct fit interp_f[] = {
 	W(interp.next, 8), W(interp.id, 8), W(interp.tstate_head, 8), W(interp.modules, 8),
 	W(interp.sysdict, 8), W(interp.builtins, 8), W(interp.ceval_gil, 8), W(interp.gc, 4),
 };
-static const struct fit gil_f[] = { W(gil.locked, 4), W(gil.last_holder, 8) };
+static const struct fit gil_f[] = { W(gil.locked, 4), W(gil.last_holder, 8), W(gil.switch_number, 8) };
 static const struct fit tstate_f[] = {
 	W(tstate.prev, 8), W(tstate.next, 8), W(tstate.interp, 8), W(tstate.frame, 8),
 	W(tstate.cframe, 8), W(tstate.current_frame, 8), W(tstate.thread_id, 8),

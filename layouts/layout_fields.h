@@ -32,7 +32,7 @@
 	X(interp.size) X(interp.next) X(interp.id) X(interp.tstate_head) \
 	X(interp.modules) X(interp.sysdict) X(interp.builtins) X(interp.ceval_gil) \
 	X(interp.gc) \
-	X(gil.size) X(gil.locked) X(gil.last_holder) \
+	X(gil.size) X(gil.locked) X(gil.last_holder) X(gil.switch_number) \
 	X(gcstate.collecting) \
 	X(tstate.size) X(tstate.prev) X(tstate.next) X(tstate.interp) X(tstate.frame) \
 	X(tstate.cframe) X(tstate.current_frame) X(tstate.thread_id) \

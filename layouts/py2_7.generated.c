@@ -48,6 +48,7 @@ const struct py_layout layout_py2_7 = {
 	.gil.size = OFF_NONE,
 	.gil.locked = OFF_NONE,
 	.gil.last_holder = OFF_NONE,
+	.gil.switch_number = OFF_NONE,
 	.gcstate.collecting = OFF_NONE,
 	.tstate.size = 168,
 	.tstate.prev = OFF_NONE,

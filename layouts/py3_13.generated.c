@@ -48,6 +48,7 @@ const struct py_layout layout_py3_13 = {
 	.gil.size = 208,
 	.gil.locked = 16,
 	.gil.last_holder = 8,
+	.gil.switch_number = 24,
 	.gcstate.collecting = 200,
 	.tstate.size = 304,
 	.tstate.prev = 0,

@@ -48,6 +48,7 @@ const struct py_layout layout_py3_7 = {
 	.gil.size = 208,
 	.gil.locked = 16,
 	.gil.last_holder = 8,
+	.gil.switch_number = 24,
 	.gcstate.collecting = OFF_NONE,
 	.tstate.size = 280,
 	.tstate.prev = 0,

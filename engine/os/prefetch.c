@@ -38,6 +38,7 @@ struct pf_region {
 	unsigned last;             /* tick it was last read in */
 	int seq;                   /* its place in `order` this tick, -1: not read yet */
 	bool ok;                   /* fetched, fresh, this tick */
+	bool now;                  /* asked for by remote_prefetch_now(): this tick only */
 };
 
 /* Fetch order: the pieces read in the last tick first, in the order they were
@@ -111,9 +112,10 @@ static void compact(struct remote_prefetch *pf)
 {
 	int k = 0;
 	for (int j = 0; j < pf->norder; j++)
-		pf->tmp[k++] = pf->v[pf->order[j]];
+		if (!pf->v[pf->order[j]].now)
+			pf->tmp[k++] = pf->v[pf->order[j]];
 	for (int i = 0; i < pf->n; i++)
-		if (pf->v[i].seq < 0 && pf->tick - pf->v[i].last <= PF_KEEP_TICKS)
+		if (pf->v[i].seq < 0 && !pf->v[i].now && pf->tick - pf->v[i].last <= PF_KEEP_TICKS)
 			pf->tmp[k++] = pf->v[i];
 	memcpy(pf->v, pf->tmp, (size_t)k * sizeof(pf->v[0]));
 	pf->n = k;
@@ -237,6 +239,35 @@ int remote_prefetch_reread(struct remote *r, int mark, const struct remote_iov *
 	if (!pf || !pf->active || mark < 0 || mark > pf->norder)
 		return remote_readv(r, first, nfirst, NULL);
 	return fetch(pf, r, first, nfirst, pf->order + mark, pf->norder - mark);
+}
+
+int remote_prefetch_now(struct remote *r, const struct remote_iov *iov, int n)
+{
+	struct remote_prefetch *pf = r->pf;
+	int m = 0;
+	if (!pf || !pf->active)
+		return -1;
+	for (int j = 0; j < n && m < PF_MAX_REGIONS; j++) {
+		if (!iov[j].len || iov[j].len > PF_MAX_REGION_BYTES)
+			continue;
+		int i = lookup(pf, iov[j].addr);
+		if (i < 0) {
+			if (pf->n == PF_MAX_REGIONS)
+				continue;
+			i = pf->n++;
+			pf->v[i] = (struct pf_region){ .addr = iov[j].addr, .len = iov[j].len, .seq = -1, .now = true };
+			hash_insert(pf, i);
+		} else if (iov[j].len > pf->v[i].len)
+			pf->v[i].len = iov[j].len;
+		pf->all[m++] = i;
+	}
+	fetch(pf, r, NULL, 0, pf->all, m);
+	for (int j = 0; j < n; j++) {
+		int i = iov[j].buf ? lookup(pf, iov[j].addr) : -1;
+		if (i >= 0 && pf->v[i].ok && pf->v[i].len >= iov[j].len)
+			memcpy(iov[j].buf, pf->buf + pf->v[i].at, iov[j].len);
+	}
+	return 0;
 }
 
 void remote_prefetch_end(struct remote *r)

@@ -78,6 +78,14 @@ void remote_prefetch_end(struct remote *r);
  * read-ahead it reads `first` alone.  0, or -1 if `first` could not be read.
  */
 int remote_prefetch_mark(struct remote *r);
+/*
+ * Within a tick: fetch these pieces now, in this order, in one syscall (per
+ * 1024), and serve them for the rest of the tick; a piece with a buffer is
+ * also copied into it.  A piece first asked for here is not fetched again at
+ * the next begin: the caller plans each tick's pieces itself (a thread's
+ * stack chunk, from its thread state).  -1 without an active read-ahead.
+ */
+int remote_prefetch_now(struct remote *r, const struct remote_iov *iov, int n);
 int remote_prefetch_reread(struct remote *r, int mark, const struct remote_iov *first, int nfirst);
 void remote_prefetch_disable(struct remote *r);
 

@@ -55,6 +55,13 @@
 /* A task not asked about for this many ticks has its descriptors closed. */
 #define TASK_KEEP_TICKS 16
 
+enum { SKIP, KEEP, WALK };
+
+struct tick_plan {
+	uint64_t weight;
+	int what;                      /* SKIP, KEEP (unchanged()) or WALK */
+};
+
 struct sampler {
 	struct target *t;
 	const struct sampler_opts *o;
@@ -70,6 +77,13 @@ struct sampler {
 	uint64_t rng;
 	uint64_t oversleep;            /* how late a sleep wakes, averaged (ns) */
 	uint64_t prepause_ns;          /* blocking: when the states were read, before pausing */
+	bool keep_stacks;              /* a thread that has not held the GIL keeps its stack (unchanged()) */
+	bool have_gil;                 /* this tick's handoff count was read */
+	struct tick_plan *plan;        /* per thread, this tick */
+	size_t plan_cap;
+	struct remote_iov *iov;        /* the pieces plan() fetches */
+	size_t iov_cap;
+	struct gil_switches gil;       /* this tick's */
 	struct native_stack ns;        /* native: reused tick after tick */
 	struct py_frame *merged;       /* native: the merged stack handed to emit */
 	size_t merged_cap;
@@ -147,6 +161,8 @@ static void release(struct sampler *sm)
 {
 	native_stack_release(&sm->ns);
 	free(sm->merged);
+	free(sm->plan);
+	free(sm->iov);
 	for (size_t i = 0; i < sm->list.cap; i++)
 		sm->list.v[i].name = NULL;   /* the name cache owns them */
 	threads_release(&sm->list);
@@ -213,6 +229,53 @@ static int walk(struct sampler *sm, size_t i, struct pyspy_err *we)
 		    rbuf_u64(ts, t->layout.tstate.interp) != t->interp)
 			return rc;   /* the thread is gone: its torn walk stays torn */
 	}
+}
+
+/*
+ * Stacks that cannot have changed.  A thread runs Python code only while it
+ * holds the GIL, and the GIL counts its handoffs (switch_number goes up each
+ * time a thread other than the last holder takes it).  A thread walked at an
+ * earlier tick, when the count was N and the last holder H, has not held the
+ * GIL since if the count is still N and the holder still H (every take since
+ * was H's), or N + 1 and the holder now H' != H (one handoff, H to H'), and
+ * it is neither H nor H': its frames as read then are still its stack, and
+ * are kept without a read.  With many threads waiting for the GIL, a tick
+ * then reads the one or two that held it, not all of them.  Anything else
+ * (more handoffs, a holder that does not match the count: the two fields
+ * read while a take updated them) reads every thread.  Only for threads of
+ * the interpreter whose GIL was read, and not when pausing (each tick reads
+ * what it shows) or merging native frames; the thread state's pointer to its
+ * top frame (and data-stack top) must be unchanged too.
+ */
+static raddr_t stack_top(const struct target *t, const uint8_t *ts)
+{
+	const struct py_layout *L = &t->layout;
+	raddr_t top = rbuf_u64(ts, L->frame_model == FRAME_MODEL_OBJECT ? L->tstate.frame
+				 : L->frame_model == FRAME_MODEL_CFRAME ? L->tstate.cframe : L->tstate.current_frame);
+	if (L->tstate.datastack_top >= 0)
+		top ^= rbuf_u64(ts, L->tstate.datastack_top) * 31;
+	return top;
+}
+
+static bool unchanged(const struct sampler *sm, const struct py_thread *th)
+{
+	const uint8_t *ts = sm->list.tsbufs + (size_t)(th - sm->list.v) * sm->t->tstate_len;
+	const struct gil_switches *now = &sm->gil;
+	if (!sm->have_gil || !th->read_at.valid || th->read_at.tstate != th->tstate || th->interp != sm->t->interp ||
+	    th->tstate == now->last_holder || th->tstate == th->read_at.holder)
+		return false;
+	bool none = now->count == th->read_at.switches && now->last_holder == th->read_at.holder;
+	bool one = now->count == th->read_at.switches + 1 && now->last_holder != th->read_at.holder;
+	return (none || one) && th->read_at.top == stack_top(sm->t, ts);
+}
+
+static void note_read(struct sampler *sm, struct py_thread *th)
+{
+	th->read_at.valid = sm->have_gil;
+	th->read_at.tstate = th->tstate;
+	th->read_at.top = stack_top(sm->t, sm->list.tsbufs + (size_t)(th - sm->list.v) * sm->t->tstate_len);
+	th->read_at.switches = sm->gil.count;
+	th->read_at.holder = sm->gil.last_holder;
 }
 
 /* Whether thread th is sampled this tick, and with what weight. */
@@ -330,6 +393,58 @@ static int emit_cpu(struct sampler *sm, const struct py_thread *th, const struct
 	return weight ? cpu_spread_release_to(&sm->spread, th->os_tid, weight, emit_spread, &c) : 0;
 }
 
+/*
+ * Which threads this tick samples (and with what weight), which of those keep
+ * their stack (unchanged()), and, reading without pausing, the first pieces of
+ * every stack to walk, fetched at once: each thread's state again, then its
+ * stack chunk, thread after thread, in one syscall.  A thread state that no
+ * longer belongs to the interpreter (the thread ended) is skipped.
+ */
+static int plan(struct sampler *sm, size_t n, raddr_t holder, bool have_holder)
+{
+	struct target *t = sm->t;
+	if (n > sm->plan_cap) {
+		struct tick_plan *np = realloc(sm->plan, n * sizeof(*np));
+		if (!np)
+			return -1;
+		sm->plan = np;
+		sm->plan_cap = n;
+	}
+	bool batch = remote_prefetch_mark(&t->mem) >= 0 && t->layout.frame_model != FRAME_MODEL_OBJECT;
+	size_t niov = 0;
+	for (size_t i = 0; i < n; i++) {
+		struct py_thread *th = &sm->list.v[i];
+		struct tick_plan *p = &sm->plan[i];
+		if (!wanted(sm, th, holder, have_holder, &p->weight)) {
+			p->what = SKIP;
+			continue;
+		}
+		p->what = unchanged(sm, th) ? KEEP : WALK;
+		if (p->what != WALK || !batch)
+			continue;
+		if (niov + 1 + FRAMES_PLAN_MAX > sm->iov_cap) {
+			size_t cap = sm->iov_cap ? sm->iov_cap * 2 : 256;
+			struct remote_iov *nv = realloc(sm->iov, cap * sizeof(*nv));
+			if (!nv)
+				return -1;
+			sm->iov = nv;
+			sm->iov_cap = cap;
+		}
+		uint8_t *ts = sm->list.tsbufs + i * t->tstate_len;
+		sm->iov[niov++] = (struct remote_iov){ th->tstate, ts, t->tstate_len };
+		niov += (size_t)frames_plan(t, ts, th->read_at.tstate == th->tstate ? th : NULL, sm->iov + niov,
+					    FRAMES_PLAN_MAX);
+	}
+	if (!niov)
+		return 0;
+	remote_prefetch_now(&t->mem, sm->iov, (int)niov);
+	for (size_t i = 0; i < n; i++)
+		if (sm->plan[i].what == WALK &&
+		    rbuf_u64(sm->list.tsbufs + i * t->tstate_len, t->layout.tstate.interp) != sm->list.v[i].interp)
+			sm->plan[i].what = SKIP;
+	return 0;
+}
+
 static int tick(struct sampler *sm, uint64_t t0, struct pyspy_err *e)
 {
 	struct pause pz = { 0 };
@@ -348,16 +463,28 @@ static int tick(struct sampler *sm, uint64_t t0, struct pyspy_err *e)
 	int n = (int)sm->list.n;
 	thread_names_round(&sm->names, sm->list.n);
 	bool have_holder = threads_gil_holder(sm->t, &holder) == 0;
+	sm->have_gil = sm->keep_stacks && threads_gil_switches(sm->t, &sm->gil) == 0;
 	if (sm->t->layout.tstate.native_thread_id < 0)
 		fill_tids(sm, (size_t)n);
 	uint64_t ts_us = (clock_now_ns() - t0) / 1000;
+	if (plan(sm, (size_t)n, holder, have_holder) < 0) {
+		resume(sm, &pz);
+		return err_set(e, PS_ENOMEM, "out of memory");
+	}
 	for (int i = 0; i < n; i++) {
 		struct py_thread *th = &sm->list.v[i];
-		uint64_t weight;
-		if (!wanted(sm, th, holder, have_holder, &weight))
+		uint64_t weight = sm->plan[i].weight;
+		if (sm->plan[i].what == SKIP)
 			continue;
 		struct pyspy_err we;
-		rc = walk(sm, (size_t)i, &we);
+		if (sm->plan[i].what == KEEP) {
+			rc = 0;
+			sm->st->unchanged++;
+		} else {
+			th->read_at.valid = false;
+			if ((rc = walk(sm, (size_t)i, &we)) == 0)
+				note_read(sm, th);
+		}
 		if (rc == -PS_EGONE || rc == -PS_EINTR) {
 			*e = we;
 			break;
@@ -444,6 +571,7 @@ int sampler_run(struct target *t, const struct sampler_opts *o, struct sampler_s
 		st->cpu_weights = sm.cpu;
 		st->no_schedstat = !sm.cpu;
 	}
+	sm.keep_stacks = !o->blocking && !o->native && o->mode != SAMPLER_GIL;
 	if (!(o->rate > 0))
 		return err_set(e, PS_EARG, "sampling rate must be positive");
 	if (o->native && !o->blocking)

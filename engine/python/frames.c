@@ -25,6 +25,7 @@
 #include "frames.h"
 
 #define MAX_FRAMES 16384
+#define CHUNK_PIECES 16
 #define MAX_CHUNK_COPY (1u << 20)
 
 static int push_frame(struct py_thread *th, const struct py_frame *f)
@@ -217,7 +218,9 @@ static raddr_t copied_previous(struct target *t, const struct chunk_copy *cc, in
  * piece never passes its end; if one does, the caller reads the used part
  * alone.  Returns the number of pieces; *len, the bytes they take.
  */
-#define CHUNK_PIECES 16
+#if CHUNK_PIECES + 1 + 8 > FRAMES_PLAN_MAX
+#error "FRAMES_PLAN_MAX is too small for a chunk's pieces"
+#endif
 
 static int chunk_pieces(raddr_t chunk, raddr_t top, uint8_t *buf, struct remote_iov *iov)
 {
@@ -226,7 +229,7 @@ static int chunk_pieces(raddr_t chunk, raddr_t top, uint8_t *buf, struct remote_
 		piece *= 2;
 	int n = 0;
 	for (size_t start = (used - 1) / piece * piece;; start -= piece) {
-		iov[n++] = (struct remote_iov){ chunk + start, buf + start, piece };
+		iov[n++] = (struct remote_iov){ chunk + start, buf ? buf + start : NULL, piece };
 		if (!start)
 			return n;
 	}
@@ -389,6 +392,8 @@ static int walk_iframes(struct target *t, const uint8_t *ts, struct py_thread *t
 		/* a chunk is a stack: a caller in the same chunk sits below its callee.
 		 * A link that points up was read while the stack changed */
 		int here = region_of(&cc, addr);
+		if (here < 0 && th->noutside < (int)(sizeof(th->outside) / sizeof(th->outside[0])))
+			th->outside[th->noutside++] = addr;
 		if (here >= 0 && region_of(&cc, previous) == here && previous >= addr) {
 			rc = err_set(e, PS_ETORN, "frame 0x%" PRIx64 " links up its stack to 0x%" PRIx64 " (read while it changed)",
 				     addr, previous);
@@ -428,10 +433,41 @@ static int walk_iframes(struct target *t, const uint8_t *ts, struct py_thread *t
 	return rc;
 }
 
+int frames_plan(struct target *t, const uint8_t *ts, const struct py_thread *last, struct remote_iov *iov, int max)
+{
+	const struct py_layout *L = &t->layout;
+	raddr_t lo = 0, hi = 0;
+	int n = 0;
+	if (L->frame_model == FRAME_MODEL_OBJECT || max < FRAMES_PLAN_MAX)
+		return 0;
+	if (L->frame_model == FRAME_MODEL_CFRAME) {
+		raddr_t cframe = rbuf_u64(ts, L->tstate.cframe);
+		if (!cframe)
+			return 0;
+		iov[n++] = (struct remote_iov){ cframe + (raddr_t)L->cframe.current_frame, NULL, 8 };
+	}
+	if (L->tstate.datastack_chunk >= 0 && L->tstate.datastack_top >= 0) {
+		raddr_t chunk = rbuf_u64(ts, L->tstate.datastack_chunk);
+		raddr_t top = rbuf_u64(ts, L->tstate.datastack_top);
+		if (chunk && top > chunk && top - chunk <= MAX_CHUNK_COPY) {
+			n += chunk_pieces(chunk, top, NULL, iov + n);
+			lo = chunk;
+			hi = chunk + chunk_span(chunk, top);
+		}
+	}
+	/* frames the last walk read outside the chunk: generators' own, and on
+	 * 3.15 the thread's base frame */
+	for (int k = 0; last && k < last->noutside && n < max; k++)
+		if (last->outside[k] < lo || last->outside[k] >= hi)
+			iov[n++] = (struct remote_iov){ last->outside[k], NULL, t->iframe_len };
+	return n;
+}
+
 int frames_walk(struct target *t, const uint8_t *tstate, struct py_thread *th, struct pyspy_err *e)
 {
 	size_t prev = th->frames ? th->nframes : 0;
 	th->nframes = 0;
+	th->noutside = 0;
 	/* the layout sizes both reads; attach refuses one that does not fit, this
 	 * guards targets made offline (tests, fuzzing) */
 	if (!t->tstate_len || !t->iframe_len || t->iframe_len > TARGET_FRAME_MAX)

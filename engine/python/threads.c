@@ -174,6 +174,35 @@ int threads_gc_collecting(struct target *t, raddr_t interp)
 
 /* ---- which thread holds the GIL ---- */
 
+/* Where the interpreter's struct _gil_runtime_state is, or 0. */
+static raddr_t gil_struct(struct target *t)
+{
+	const struct py_layout *L = &t->layout;
+	raddr_t gil = 0;
+	if (L->gil_model == GIL_MODEL_INTERP_GIL)
+		remote_read_ptr(&t->mem, t->interp + (raddr_t)L->interp.ceval_gil, &gil, NULL);
+	else if (t->runtime && L->runtime.ceval_gil >= 0)
+		gil = t->runtime + (raddr_t)L->runtime.ceval_gil;
+	return gil;
+}
+
+int threads_gil_switches(struct target *t, struct gil_switches *out)
+{
+	const struct py_layout *L = &t->layout;
+	uint8_t buf[64];
+	raddr_t gil;
+	if (L->gil.switch_number < 0 || L->gil.last_holder < 0 || L->gil.switch_number + 8 > (int32_t)sizeof(buf) ||
+	    L->gil.last_holder + 8 > (int32_t)sizeof(buf) || !(gil = gil_struct(t)))
+		return -1;
+	/* one read: the two fields as close together in time as a copy makes them */
+	size_t len = (size_t)(L->gil.switch_number > L->gil.last_holder ? L->gil.switch_number : L->gil.last_holder) + 8;
+	if (remote_read(&t->mem, gil, buf, len, NULL) < 0)
+		return -1;
+	out->count = rbuf_u64(buf, L->gil.switch_number);
+	out->last_holder = rbuf_u64(buf, L->gil.last_holder);
+	return 0;
+}
+
 int threads_gil_holder(struct target *t, raddr_t *holder)
 {
 	const struct py_layout *L = &t->layout;

@@ -49,8 +49,18 @@ struct py_thread {
 	struct py_frame *frames;   /* innermost first */
 	size_t nframes;
 	size_t frames_cap;         /* allocated; kept when a py_thread is reused (the sampler) */
+	raddr_t outside[8];        /* frames the last walk read outside its stack chunk (3.11+) */
+	int noutside;
 	int walk_error;            /* 0, or the negative code that cut the walk short */
 	char walk_msg[512];
+	/* the sampler's: what held when `frames` were read, for a stack that
+	 * cannot have changed since (sampler.c, unchanged stacks) */
+	struct {
+		raddr_t tstate, top;
+		uint64_t switches;     /* the GIL's handoff count at that tick */
+		raddr_t holder;        /* and its last holder */
+		bool valid;
+	} read_at;
 };
 
 /*
@@ -89,6 +99,18 @@ void threads_name_all(struct target *t, struct py_thread *threads, size_t n);
 /* Whether interpreter `interp` (0: the main one) is collecting garbage, by
  * its own flag (gc.collecting): 1, 0, or -1 when the layout does not say. */
 int threads_gc_collecting(struct target *t, raddr_t interp);
+
+/*
+ * The GIL's handoff count (switch_number: incremented each time a thread
+ * other than the last holder takes it) and its last holder, read together;
+ * 3.7+ (-1 before, or when they cannot be read).  A thread that has not held
+ * the GIL since runs no Python code: its Python stack is what it was.
+ */
+struct gil_switches {
+	uint64_t count;
+	raddr_t last_holder;
+};
+int threads_gil_switches(struct target *t, struct gil_switches *out);
 
 /* The thread state holding the GIL (0: nobody); -1 when it cannot be known. */
 int threads_gil_holder(struct target *t, raddr_t *holder);
