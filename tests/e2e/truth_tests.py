@@ -45,6 +45,18 @@ program really did, under the shapes that used to make them wrong.
                 started yet), the root is <module>.  (Read without pausing, a
                 stack torn so that it still looks whole cannot always be told
                 from a real one; the count is printed.)
+  gil_turns     tests/targets/gil_turns.py: 4 threads take turns with the GIL,
+                each looping over phase_a() and phase_b(), 4 ms of wall time
+                each; a thread waiting for the GIL waits inside its phase.
+                `sample 1.5s --rate 1000 --mode wall` then `save --threads`:
+                a thread that has not held the GIL since its stack was read
+                keeps it without a read, so the test checks that what is kept
+                is true: each thread's share of samples in phase_a matches the
+                wall time it spent there (its own clock, over the same
+                window; the program's record is 20 ms coarse and includes
+                the attach, so the two windows differ a little) within 12
+                points, and (3.7+, where the GIL counts its
+                handoffs) the summary says stacks were kept.
   no_schedstat  (once) PYSPY_NO_SCHEDSTAT=1 makes the kernel look as if it
                 had no schedstats: cpu mode falls back to one sample per
                 thread shown running and the summary and info say so.
@@ -62,6 +74,8 @@ from harness import Fail
 CHURN_NAMES = os.path.join(harness.TARGETS, "churn_names.py")
 CONTENTION = os.path.join(harness.TARGETS, "contention.py")
 DEEP = os.path.join(harness.TARGETS, "deep_recursion.py")
+TURNS = os.path.join(harness.TARGETS, "gil_turns.py")
+KEPT_STACKS = re.compile(r"^\((\d+) stacks were kept from an earlier tick", re.M)
 WEIGHT = re.compile(r"; mode (\w+) \(weights: \xb5s of CPU, (\d+) in all\)")
 SUMMARY = re.compile(r"^sampled pid \d+ for ([\d.]+)s at \S+ Hz: (\d+) ticks", re.M)
 KEPT = re.compile(r"ticks \(\d+/s\), (\d+) samples, (\d+) errors, (\d+) torn")
@@ -349,10 +363,72 @@ def t_torn_deep(interp, spy):
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+def read_json(path):
+    for _ in range(50):
+        try:
+            with open(path) as f:
+                return json.load(f)
+        except (OSError, ValueError):
+            time.sleep(0.05)
+    raise Fail("the target wrote no truth to %s" % path)
+
+
+def t_gil_turns(interp, spy):
+    tmp = tempfile.mkdtemp(prefix="pyspy-e2e-turns-")
+    truth = os.path.join(tmp, "turns.json")
+    target = harness.Target(interp, TURNS, [truth], tmp, with_truth=False)
+    try:
+        target.wait_ready()
+        out = os.path.join(tmp, "out.txt")
+        time.sleep(0.2)
+        before = read_json(truth)
+        r = spy.run(["-p", str(target.pid), "-ex", "sample 1.5s --rate 1000 --mode wall", "-ex",
+                     "save --threads " + out, "--batch"])
+        after = read_json(truth)
+        if r.rc != 0:
+            raise Fail("sample failed: %s" % r.describe())
+        got = {}
+        with open(out, encoding="utf-8") as f:
+            for line in f:
+                stack, n = line.rstrip("\n").rsplit(" ", 1)
+                m = ROOT.match(stack.split(";")[0])
+                if not m or not m.group(1).startswith("turn-"):
+                    continue
+                row = got.setdefault(m.group(2), [0, 0])
+                if ";phase_a (" in stack:
+                    row[0] += int(n)
+                elif ";phase_b (" in stack:
+                    row[1] += int(n)
+        probs, notes = [], []
+        for tid, now in sorted(after["spent"].items()):
+            was = before["spent"].get(tid, {"phase_a": 0.0, "phase_b": 0.0})
+            a, b = now["phase_a"] - was["phase_a"], now["phase_b"] - was["phase_b"]
+            want = 100.0 * a / (a + b) if a + b > 0 else 50.0
+            ga, gb = got.get(tid, [0, 0])
+            if ga + gb < 100:
+                probs.append("thread %s: %d samples in its phases" % (tid, ga + gb))
+                continue
+            share = 100.0 * ga / (ga + gb)
+            notes.append("%s %.0f%%/%.0f%%" % (tid, share, want))
+            if abs(share - want) > 12:
+                probs.append("thread %s: %.1f%% of its samples in phase_a, it spent %.1f%% of its time there"
+                             % (tid, share, want))
+        kept = KEPT_STACKS.search(r.out)
+        harness.note("  gil_turns[%s]: phase_a share, profile/truth: %s; %s stacks kept"
+                     % (interp.label, ", ".join(notes), kept.group(1) if kept else "no"))
+        if interp.version >= (3, 7) and not kept:
+            probs.append("no stack was kept from an earlier tick: the case this test is for did not happen")
+        if probs:
+            raise Fail("; ".join(probs))
+    finally:
+        target.kill()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 EXCLUSIVE = True
 
 PER_INTERP = (("churn_names", t_churn_names), ("contention", t_contention), ("blocking_idle", t_blocking_idle),
-              ("torn_deep", t_torn_deep))
+              ("torn_deep", t_torn_deep), ("gil_turns", t_gil_turns))
 ONCE = (("no_schedstat", t_no_schedstat),)
 
 
