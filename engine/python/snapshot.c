@@ -74,25 +74,73 @@ static void sleep_ns(uint64_t ns)
 
 /*
  * Each task's scheduler state, as the program left it (before this snapshot
- * pauses anything, and not as the last pause left it).  A waiter woken by a
- * pause released less than WOKEN_SETTLE_NS ago may still be queued to go back
- * to sleep: wait that out first.  A task shown running is looked at again
- * RECHECK_NS later and keeps the second letter, so one that was only passing
- * through (a wait restarted, a short wake-up) is not reported active.
+ * pauses anything, and not as the last pause left it).  Pausing interrupts
+ * every blocking call; a waiter restarts it when released and shows as
+ * running ('R') until it gets a CPU and goes back to sleep, which on a busy
+ * machine takes a while.  So the states each pausing snapshot read before it
+ * paused are remembered (per pid, the last snapshot's), and a task that was
+ * asleep then and shows R now, within WOKEN_NS of that pause's release, is
+ * looked at again every POLL_NS until it is asleep or WOKEN_NS have passed.
+ * Any other task shown running is looked at once more RECHECK_NS later and
+ * keeps the second letter, so one only passing through (a short wake-up) is
+ * not reported active.
  */
-#define WOKEN_SETTLE_NS 20000000ull
+#define WOKEN_NS 100000000ull
+#define POLL_NS 2000000ull
 #define RECHECK_NS 3000000ull
+#define REMEMBERED 4096
+
+static struct {
+	pid_t pid;
+	size_t n;
+	pid_t tid[REMEMBERED];
+	char state[REMEMBERED];
+} before_pause;
+
+static char state_before_pause(pid_t pid, pid_t tid)
+{
+	if (before_pause.pid != pid)
+		return 0;
+	for (size_t i = 0; i < before_pause.n; i++)
+		if (before_pause.tid[i] == tid)
+			return before_pause.state[i];
+	return 0;
+}
+
+static void remember_before_pause(pid_t pid, const pid_t *tids, size_t n, const char *states)
+{
+	before_pause.pid = pid;
+	before_pause.n = n < REMEMBERED ? n : REMEMBERED;
+	memcpy(before_pause.tid, tids, before_pause.n * sizeof(*tids));
+	memcpy(before_pause.state, states, before_pause.n);
+}
+
+static bool asleep(char c)
+{
+	return c == 'S' || c == 'D' || c == 'I';
+}
 
 static void read_states(pid_t pid, const pid_t *tids, size_t n, char *states)
 {
-	uint64_t released = pause_released_ns(), now = clock_now_ns();
-	if (released && now - released < WOKEN_SETTLE_NS)
-		sleep_ns(WOKEN_SETTLE_NS - (now - released));
+	uint64_t released = pause_released_ns();
 	bool running = false;
 	for (size_t i = 0; i < n; i++)
 		running |= (states[i] = procfs_task_state(pid, tids[i])) == 'R';
 	if (!running)
 		return;
+	/* woken by our last pause: wait for them to go back to sleep */
+	for (;;) {
+		bool woken = false;
+		for (size_t i = 0; i < n; i++)
+			if (states[i] == 'R' && asleep(state_before_pause(pid, tids[i])))
+				woken = true;
+		if (!woken || !released || clock_now_ns() - released >= WOKEN_NS || pyspy_interrupted)
+			break;
+		sleep_ns(POLL_NS);
+		for (size_t i = 0; i < n; i++)
+			if (states[i] == 'R' && asleep(state_before_pause(pid, tids[i])))
+				states[i] = procfs_task_state(pid, tids[i]);
+	}
 	sleep_ns(RECHECK_NS);
 	for (size_t i = 0; i < n; i++)
 		if (states[i] == 'R')
@@ -121,8 +169,11 @@ int snapshot_take(struct target *t, unsigned flags, struct snapshot *s, struct p
 		read_states(t->pid, tids, ntids, states);
 	if (flags & SNAP_PAUSE) {
 		struct pyspy_err pe;
-		if (pause_all(&pz, t->pid, &pe) == 0)
+		if (pause_all(&pz, t->pid, &pe) == 0) {
 			s->paused = true;
+			if (states)
+				remember_before_pause(t->pid, tids, ntids, states);
+		}
 		else if (pe.code == PS_EGONE) {
 			rc = err_set(e, PS_EGONE, "%s", pe.msg);
 			goto out;
