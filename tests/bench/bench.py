@@ -397,6 +397,39 @@ def many_threads(binary, seconds):
                 proc.wait()
                 os.unlink(path)
             sys.stdout.flush()
+    py = [p for n, p in interpreters() if n.startswith("3.12")]
+    if py:
+        flat_memory(binary, py[0])
+
+
+def flat_memory(binary, python, threads=100, short=10.0, long=60.0):
+    """Peak RSS of `sample --idle` over `threads` busy threads for `short` and
+    for `long` seconds: memory that grows with the run shows as a difference."""
+    fd, path = tempfile.mkstemp(prefix="pyspy-busy-")
+    os.close(fd)
+    proc = subprocess.Popen([python, BUSY, path, str(threads), "30"])
+    try:
+        deadline = time.time() + 60
+        while os.path.getsize(path) == 0 and time.time() < deadline:
+            time.sleep(0.2)
+        time.sleep(1.0)
+        rss = []
+        for secs in (short, long):
+            status, text, cpu, peak = spawn_measured(
+                [binary, "-p", str(proc.pid), "-ex", "sample %gs --rate 1000 --idle" % secs, "--batch"])
+            m = SUMMARY.search(text)
+            if status != 0 or not m:
+                raise RuntimeError("sample failed (status %d): %s" % (status, text.strip()[:200]))
+            rss.append((secs, int(m.group(2)), peak))
+        print("flat memory, %d threads at 1 kHz --idle: %s" % (threads, "; ".join(
+            "%gs: %d ticks, peak RSS %.1f MB" % r for r in rss)))
+    except Exception as exc:
+        print("flat memory: error: %s" % exc)
+    finally:
+        proc.kill()
+        proc.wait()
+        os.unlink(path)
+    sys.stdout.flush()
 
 
 def tachyon(binary, seconds):
