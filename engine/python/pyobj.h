@@ -26,6 +26,7 @@ struct type_info {
 	int64_t basicsize;         /* tp_basicsize */
 	raddr_t cached_keys;       /* ht_cached_keys (heap types, 3.3+), 0 if none */
 	char name[64];             /* tp_name, truncated */
+	int tag;                   /* what engine/values made of the type (0: not looked at yet); refilled with it */
 };
 
 enum pyobj_kind {

@@ -4,7 +4,13 @@
  * repr_value() prints what Python's repr() would, for the types a user looks
  * at most: None, bool, int of any size (2.7 long with its 'L'), float (the
  * shortest round-trip digits), str (every PEP 393 kind; 2.7 str and unicode),
- * bytes, list, tuple, dict, set and frozenset.  Any other object prints as
+ * bytes, list, tuple, dict, set and frozenset; and the standard library's
+ * own reprs, decoded from the fields their __repr__ reads (repr_stdlib.c):
+ * Pt(x=1, y=2), OrderedDict({'a': 1}), defaultdict(<class 'list'>, {}),
+ * Counter({'a': 2}), Decimal('1.5'), datetime.date(2024, 2, 29), deque([1]),
+ * (1+2j), range(0, 5), bytearray(b'x'), <memory at 0x..>, <Color.RED: 1>,
+ * PosixPath('/tmp'), UUID('...'), Fraction(3, 4), MySet({1}).  Any other
+ * object prints as
  *
  *     <ClassName object at 0x7f3a2c1b4e50> {x=1, y=2}
  *
@@ -29,7 +35,10 @@
  * Known approximations: the quote of a str cut short is chosen from the part
  * read; str.isprintable() is approximated without the Unicode database
  * (reprfmt.c); an int of more than 4096 internal digits prints as
- * <int of N bits>; subclasses of builtin containers print as the builtin.
+ * <int of N bits>; subclasses of builtin containers print as the builtin
+ * (as Python's own list and dict reprs do), set subclasses with their name;
+ * a C OrderedDict reordered by move_to_end() shows in insertion order; a
+ * Path whose str() was never taken prints as <PosixPath object at 0x..>.
  */
 #ifndef PYSPY_REPR_H
 #define PYSPY_REPR_H

@@ -46,6 +46,70 @@ class Point(object):
         self.y = y
 
 
+class MySet(set):
+    pass
+
+
+class MyFrozen(frozenset):
+    pass
+
+
+def stdlib_values():
+    """{name: value} of the standard library's types whose repr pyspy-sh reads
+    from memory (engine/values/repr_stdlib.c); those a version lacks are None."""
+    import collections
+    import datetime as dt
+    import decimal
+    import fractions
+    import uuid
+    D = decimal.Decimal
+    Pt = collections.namedtuple("Pt", "x y")
+    v = {}
+    v["std_namedtuple"] = (Pt(1, "two"), Pt(Pt(0, -1), [3]))
+    v["std_odict"] = collections.OrderedDict([("b", 1), ("a", [2]), ("c", None)])
+    v["std_odict_empty"] = collections.OrderedDict()
+    v["std_defaultdict"] = collections.defaultdict(list, {"k": [1]})
+    v["std_defaultdict_none"] = collections.defaultdict(None)
+    v["std_counter"] = collections.Counter({"x": 1, "y": 3, "z": 2, "w": 3})
+    v["std_counter_empty"] = collections.Counter()
+    v["std_decimals"] = (D("-12.340"), D("1.5E+10"), D("0.0000001"), D("123.456E-10"), D("NaN"),
+                         D("-Infinity"), D("sNaN12"), D("-0"), D("3.14159265358979323846264338327950288"))
+    moments = [dt.date(2024, 2, 29), dt.datetime(2024, 2, 29, 13, 45, 30, 123456), dt.datetime(2001, 1, 1, 0, 0),
+               dt.datetime(1999, 12, 31, 23, 59, 7), dt.time(7, 8, 9), dt.time(23, 59, 0, 5), dt.time(0, 0),
+               dt.timedelta(days=1, seconds=5, microseconds=7), dt.timedelta(0), dt.timedelta(seconds=-1),
+               dt.timedelta(microseconds=250)]
+    if not PY2:
+        moments += [dt.datetime(2024, 1, 1, 12, tzinfo=dt.timezone.utc),
+                    dt.time(1, 2, tzinfo=dt.timezone(dt.timedelta(hours=-5), "EST")),
+                    dt.timezone(dt.timedelta(minutes=90))]
+    if sys.version_info >= (3, 6):
+        moments.append(dt.datetime(2024, 11, 3, 1, 30, fold=1))
+    v["std_datetimes"] = tuple(moments)
+    v["std_deque"] = collections.deque([1, "two", 3.0], maxlen=5)
+    long_deque = collections.deque(range(150))
+    long_deque.rotate(7)
+    v["std_deque_long"] = long_deque
+    v["std_complex"] = (complex(1.5, -2), 2j, complex(-0.0, 1), complex(1e300, float("nan")), -1j, complex(3, 0))
+    v["std_range"] = (xrange(0, 10, 2), xrange(5), xrange(3, 9)) if PY2 else (range(0, 10, 2), range(5), range(-3, 9))  # noqa: F821
+    v["std_bytearray"] = bytearray(b"ab'c\x00")
+    v["std_memoryview"] = memoryview(b"abc")
+    v["std_fractions"] = (fractions.Fraction(3, 4), fractions.Fraction(-7, 3))
+    v["std_uuids"] = (uuid.UUID("12345678-1234-5678-1234-567812345678"),
+                      uuid.UUID("fedcba98-7654-4321-8fed-cba987654321"))
+    v["std_sets"] = (MySet([1, 2]), MyFrozen(["a"]), MySet())
+    v["std_enum"] = v["std_path"] = None
+    if not PY2:
+        import enum
+        import pathlib
+
+        class Color(enum.Enum):
+            RED = 1
+            GREEN = "g"
+        v["std_enum"] = (Color.RED, Color.GREEN)
+        v["std_path"] = (pathlib.PurePosixPath("/tmp/some dir/x.txt"), pathlib.Path("rel/p"))
+    return v
+
+
 class Slotted(object):
     __slots__ = ("a", "b")
 
@@ -199,6 +263,15 @@ def hold_values(truth_path, ready, first_arg, *args, **kwargs):
     slotted = Slotted()
     fresh_point = Point(5, "six")        # __dict__ never asked for: 3.11+ keep split/inline values
     captured = ["captured"]
+    std = stdlib_values()
+    std_namedtuple, std_odict, std_odict_empty = std["std_namedtuple"], std["std_odict"], std["std_odict_empty"]
+    std_defaultdict, std_defaultdict_none = std["std_defaultdict"], std["std_defaultdict_none"]
+    std_counter, std_counter_empty, std_decimals = std["std_counter"], std["std_counter_empty"], std["std_decimals"]
+    std_datetimes, std_deque, std_deque_long = std["std_datetimes"], std["std_deque"], std["std_deque_long"]
+    std_complex, std_range, std_bytearray = std["std_complex"], std["std_range"], std["std_bytearray"]
+    std_memoryview, std_fractions, std_uuids = std["std_memoryview"], std["std_fractions"], std["std_uuids"]
+    std_sets, std_enum, std_path = std["std_sets"], std["std_enum"], std["std_path"]
+    del std
     if PY2:
         a_long = long(5)   # noqa: F821  (2.7 only)
         latin_bytes = "caf\xc3\xa9"
