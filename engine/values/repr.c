@@ -174,6 +174,12 @@ static void text_at(struct rctx *c, raddr_t at, size_t count, int kind, bool py2
 
 static void r_str(struct rctx *c, raddr_t obj)
 {
+	repr_str_range(c, obj, 0, -1);
+}
+
+/* The repr of obj[start:stop] of a str; stop -1 is its end. */
+void repr_str_range(struct rctx *c, raddr_t obj, int64_t start, int64_t stop)
+{
 	const struct py_layout *L = &c->t->layout;
 	struct pyspy_err e = { 0 };
 	uint8_t head[128];
@@ -190,9 +196,15 @@ static void r_str(struct rctx *c, raddr_t obj)
 		err_set(&e, PS_ECORRUPT, "str at 0x%" PRIx64 " has a bad length", obj);
 		return repr_unreadable(c, &e);
 	}
+	if (stop < 0 || stop > length)
+		stop = length;
+	if (start < 0 || start > stop)
+		start = stop;
+	length = stop - start;
 	size_t count = (size_t)length < repr_room(c) ? (size_t)length : repr_room(c);
 	if (L->str_model == STR_MODEL_PY2)
-		return text_at(c, rbuf_u64(head, L->unicode.py2_str), count, L->unicode_size, true);
+		return text_at(c, rbuf_u64(head, L->unicode.py2_str) + (raddr_t)(start * L->unicode_size), count,
+			       L->unicode_size, true);
 	uint32_t state = rbuf_u32(head, L->unicode.state);
 	int kind = (int)((state >> L->unicode.state_kind_shift) & 7);
 	bool compact = (state >> L->unicode.state_compact_shift) & 1;
@@ -204,7 +216,7 @@ static void r_str(struct rctx *c, raddr_t obj)
 	}
 	if (!compact && remote_read_ptr(&c->t->mem, obj + (raddr_t)L->unicode.data, &at, &e) < 0)
 		return repr_unreadable(c, &e);
-	text_at(c, at, count, kind, false);
+	text_at(c, at + (raddr_t)(start * kind), count, kind, false);
 }
 
 static void r_bytes(struct rctx *c, raddr_t obj)
@@ -320,30 +332,41 @@ void repr_obj(struct rctx *c, raddr_t obj, int level)
 	}
 }
 
+void repr_begin(struct rctx *c, struct target *t, const struct repr_opts *o, struct pyspy_err *e)
+{
+	memset(c, 0, sizeof(*c));
+	c->t = t;
+	c->o = o;
+	c->e = e;
+	c->py2 = t->layout.str_model == STR_MODEL_PY2;
+	/* one character more than the width, to tell "exactly width" from "longer" */
+	strbuf_init(&c->sb, o->width ? o->width + 1 : 0);
+}
+
+int repr_finish(struct rctx *c, struct strbuf *out)
+{
+	const struct repr_opts *o = c->o;
+	if (c->sb.truncated || (o->width && c->sb.nchars > o->width)) {
+		size_t keep = o->width > 3 ? o->width - 3 : 0;
+		strbuf_cut_chars(&c->sb, keep);
+		c->sb.truncated = false;
+		c->sb.limit = 0;
+		strbuf_add(&c->sb, "...", o->width < 3 ? o->width : 3);
+	}
+	if (c->sb.oom && !c->fatal)
+		c->fatal = err_set(c->e, PS_ENOMEM, "out of memory printing a value");
+	strbuf_add(out, strbuf_str(&c->sb), c->sb.len);
+	strbuf_release(&c->sb);
+	return c->fatal;
+}
+
 int repr_value(struct target *t, raddr_t obj, const struct repr_opts *o, struct strbuf *out, struct pyspy_err *e)
 {
 	struct rctx c;
-	memset(&c, 0, sizeof(c));
-	c.t = t;
-	c.o = o;
-	c.e = e;
-	c.py2 = t->layout.str_model == STR_MODEL_PY2;
-	/* one character more than the width, to tell "exactly width" from "longer" */
-	strbuf_init(&c.sb, o->width ? o->width + 1 : 0);
+	repr_begin(&c, t, o, e);
 	if (!obj)
 		strbuf_addstr(&c.sb, "<unbound>");
 	else
 		repr_obj(&c, obj, 1);
-	if (c.sb.truncated || (o->width && c.sb.nchars > o->width)) {
-		size_t keep = o->width > 3 ? o->width - 3 : 0;
-		strbuf_cut_chars(&c.sb, keep);
-		c.sb.truncated = false;
-		c.sb.limit = 0;
-		strbuf_add(&c.sb, "...", o->width < 3 ? o->width : 3);
-	}
-	if (c.sb.oom && !c.fatal)
-		c.fatal = err_set(e, PS_ENOMEM, "out of memory printing a value");
-	strbuf_add(out, strbuf_str(&c.sb), c.sb.len);
-	strbuf_release(&c.sb);
-	return c.fatal;
+	return repr_finish(&c, out);
 }

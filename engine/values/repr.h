@@ -63,4 +63,24 @@ struct repr_opts {
  * the process is gone or memory ran out, with what was made so far appended. */
 int repr_value(struct target *t, raddr_t obj, const struct repr_opts *o, struct strbuf *out, struct pyspy_err *e);
 
+/* What a `print` path names: an object, or a part of one that is not an
+ * object in the target's memory (a slice, one character of a str, one byte of
+ * a bytes, a type's C name). */
+enum value_ref_kind {
+	VREF_OBJ,                  /* obj */
+	VREF_SLICE,                /* obj[start:stop] of a str, bytes, list or tuple (0 <= start <= stop <= len) */
+	VREF_ITEM,                 /* obj[start] of a str or bytes: a one-character str, or an int (3.x bytes) */
+	VREF_TEXT,                 /* a str whose UTF-8 text is `text` (a static type's __name__) */
+};
+
+struct value_ref {
+	enum value_ref_kind kind;
+	raddr_t obj;
+	int64_t start, stop;
+	const char *text;          /* VREF_TEXT: interned, valid while attached */
+};
+
+/* The repr of what ref names, as repr_value() prints an object. */
+int repr_ref(struct target *t, const struct value_ref *ref, const struct repr_opts *o, struct strbuf *out, struct pyspy_err *e);
+
 #endif

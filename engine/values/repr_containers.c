@@ -66,6 +66,11 @@ void repr_more(struct rctx *c, uint64_t shown, uint64_t total)
 
 void repr_sequence(struct rctx *c, raddr_t obj, int level, bool tuple)
 {
+	repr_sequence_range(c, obj, level, tuple, 0, -1);
+}
+
+void repr_sequence_range(struct rctx *c, raddr_t obj, int level, bool tuple, int64_t start, int64_t stop)
+{
 	const struct py_layout *L = &c->t->layout;
 	struct pyspy_err e = { 0 };
 	int64_t n;
@@ -78,6 +83,12 @@ void repr_sequence(struct rctx *c, raddr_t obj, int level, bool tuple)
 		err_set(&e, PS_ECORRUPT, "%s at 0x%" PRIx64 " has a bad length", tuple ? "tuple" : "list", obj);
 		return repr_unreadable(c, &e);
 	}
+	if (stop < 0 || stop > n)
+		stop = n;
+	if (start < 0 || start > stop)
+		start = stop;
+	items += (raddr_t)start * 8;
+	n = stop - start;
 	if (n == 0) {
 		strbuf_addstr(&c->sb, tuple ? "()" : "[]");
 		return;

@@ -23,6 +23,10 @@ struct rctx {
 	struct pyspy_err *e;           /* where a fatal error is reported */
 };
 
+/* A walk: set up, print into c->sb, then cut to the width and append to out. */
+void repr_begin(struct rctx *c, struct target *t, const struct repr_opts *o, struct pyspy_err *e);
+int repr_finish(struct rctx *c, struct strbuf *out);
+
 void repr_obj(struct rctx *c, raddr_t obj, int level);
 void repr_unreadable(struct rctx *c, struct pyspy_err *e);
 size_t repr_room(const struct rctx *c);
@@ -40,6 +44,9 @@ void repr_more(struct rctx *c, uint64_t shown, uint64_t total);
 void repr_pair(struct rctx *c, raddr_t key, raddr_t value, int level, bool pairs);
 
 void repr_sequence(struct rctx *c, raddr_t obj, int level, bool tuple);
+/* obj[start:stop] of a list or tuple, of a str; stop -1 is the end. */
+void repr_sequence_range(struct rctx *c, raddr_t obj, int level, bool tuple, int64_t start, int64_t stop);
+void repr_str_range(struct rctx *c, raddr_t obj, int64_t start, int64_t stop);
 void repr_dict(struct rctx *c, raddr_t obj, int level);
 /* The items of a dict as [(k, v), ...] when pairs (2.7-3.11 OrderedDict). */
 void repr_dict_as(struct rctx *c, raddr_t obj, int level, bool pairs);

@@ -14,6 +14,11 @@ these tests go through pyspy-sh itself:
                     text == "repr" (cut to 99997 chars + "..." when longer)
   values_print      `print EXPR` for values_check.lookups(): stdout "EXPR = TEXT",
                     exit 0; errors: stderr "pyspy-sh: print: MESSAGE", exit 1
+  values_print_paths  `print EXPR` for the target's PRINT_EXPRS (str/bytes index
+                    and slices, list/tuple slices, __class__, __dict__, __name__,
+                    __qualname__, dict keys of int, str, bytes, tuple, None, True,
+                    namedtuple fields), in one run: each line == the target's
+                    own repr(eval(EXPR))
 """
 import os
 import shutil
@@ -134,11 +139,28 @@ def t_print(spy, target):
     raise_probs(probs)
 
 
+def t_print_paths(spy, target):
+    """Every path of the target's PRINT_EXPRS in one run: stdout == 'EXPR = repr(eval(EXPR))' lines."""
+    prints = target.truth["prints"]
+    args = ["-p", target.pid, "-nx", "-ex", "frame 1"]
+    for expr, _ in prints:
+        args += ["-ex", "print " + expr]
+    r = ok(spy.run(args + ["--batch"]))
+    lines = r.out.split("\n")[1:]
+    probs = []
+    for i, (expr, text) in enumerate(prints):
+        want = "%s = %s" % (expr, text)
+        got = lines[i] if i < len(lines) else "(no line)"
+        if got != want:
+            probs.append("print %s: %r, expected %r" % (expr, short(got), short(want)))
+    raise_probs(probs)
+
+
 # ------------------------------------------------------------------ registration
 
 # Run in this order on one shared target; a test's name is NAME[interpreter label].
 PER_INTERP = (("values_locals", t_locals), ("values_json", t_json), ("values_unlimited", t_unlimited),
-              ("values_print", t_print))
+              ("values_print", t_print), ("values_print_paths", t_print_paths))
 
 
 def run_per_interp(res, interp, spy):

@@ -14,7 +14,12 @@ inf, nan, 0.1), str of each PEP 393 kind (ascii, latin-1, UCS-2, UCS-4), a
 frozenset, a set and a dict with removed entries, a 10,000-element list, a list that contains itself, nesting deeper
 than the depth limit, instances (a __dict__ class and a __slots__ class),
 arguments (positional, *args, **kwargs) and captured variables (cells);
-waiter() sees two of them as free variables.
+waiter() sees two of them as free variables.  The std_* locals hold the
+standard library's types (stdlib_values(): namedtuple, OrderedDict,
+defaultdict, Counter, Decimal, datetime, deque, complex, range, bytearray,
+memoryview, Fraction, UUID, set subclasses, Enum and Path on 3.x), whose
+"repr" is the target's own repr().  "prints" is [EXPR, repr(eval(EXPR))] for
+each `print` path of PRINT_EXPRS, evaluated in hold_values()'s scope.
 
 Ground truth (TRUTH_JSON): for each of the two functions, each variable's
   "repr":  the printer's text with no limits: Python's own repr() for builtin
@@ -30,16 +35,32 @@ Python 2.7 - 3.13 compatible.
 import json
 import os
 import sys
+import threading
 import time
 
 PY2 = sys.version_info[0] == 2
+# `print` paths whose value the target records itself, repr(eval(EXPR)) in hold_values()
+PRINT_EXPRS = [
+    "s_ascii[0]", "s_ascii[-1]", "s_ascii[1:4]", "s_ascii[:3]", "s_ascii[-3:]", "s_ascii[100:]", "s_ascii[2:8][1]",
+    "s_ucs4[0]", "s_latin[3]", "s_latin[1:]", "s_ucs2[0:2]", "raw[0]", "raw[-1]", "raw[1:3]", "raw[:]",
+    "small_list[1:]", "small_list[:-1]", "small_list[0:2][1]", "small_tuple[0:1]", "small_tuple[5:]",
+    "small_tuple[-2:][0]", "one_tuple[0]", "point.__class__", "slotted.__class__", "point.__dict__",
+    "small_list.__class__", "Point.__name__", "small_list.__class__.__name__", "point.__class__.__name__",
+    "odd_dict[(2, 3)]", "odd_dict[(2,3)]", "odd_dict[None]", "odd_dict[1]", "key_dict[b'k']", "key_dict[(1, 'a')]",
+    "key_dict[-5]", "key_dict[(None, (2,))]", "key_dict[True]", "A_THREAD._Thread__name" if PY2 else "A_THREAD._name",
+    "std_namedtuple[0].y", "std_namedtuple[1].x.y", "std_odict['a']",
+] + ([] if PY2 else ["Point.__qualname__", "Point.Inner.__qualname__", "std_enum[0]", "std_path[1]"])
 GLOBAL_NAME = "a global"
+A_THREAD = threading.Thread(target=None, name="worker-x")   # 3.14 once lost t._name
 WIDTH, DEPTH, ITEMS = 200, 3, 100
 HOLDS_INSTANCES = ("point", "nested_point", "slotted")
 
 
 class Point(object):
     kind = "class attribute"
+
+    class Inner(object):
+        pass
 
     def __init__(self, x, y):
         self.x = x
@@ -241,6 +262,7 @@ def hold_values(truth_path, ready, first_arg, *args, **kwargs):
     empty_list, empty_tuple, empty_dict = [], (), {}
     str_dict = {"a": 1, "b": [1, 2]}
     odd_dict = {1: "a", (2, 3): "b", None: 0}
+    key_dict = {b"k": 1, (1, "a"): 2, -5: "neg", (None, (2,)): 3, True: "yes"}
     a_set = set([1, 2, 3])
     a_frozenset = frozenset(["x"])
     empty_set, empty_frozenset = set(), frozenset()
@@ -286,7 +308,7 @@ def hold_values(truth_path, ready, first_arg, *args, **kwargs):
         mine = truth_of(kinds, values)
         outer = dict(frame_values)
         with open(truth_path + ".tmp", "w") as f:
-            json.dump({"hold_values": outer, "waiter": mine, "pid": os.getpid(),
+            json.dump({"hold_values": outer, "waiter": mine, "pid": os.getpid(), "prints": prints,
                        "globals": {"GLOBAL_NAME": repr(GLOBAL_NAME)}}, f)
         os.rename(truth_path + ".tmp", truth_path)
         write_ready(ready)
@@ -304,6 +326,12 @@ def hold_values(truth_path, ready, first_arg, *args, **kwargs):
     kinds["ready"] = kinds["truth_path"] = ("cell", True)
     kinds["unbound_later"] = ("local", False)
     frame_values = truth_of(kinds, values)
+    scope = dict(globals())
+    scope.update(values)
+    prints = []
+    for expr in PRINT_EXPRS:
+        text = repr(eval(expr, scope))
+        prints.append([expr, text.decode("latin-1") if PY2 and isinstance(text, str) else text])
     order = list(fresh.__dict__) if PY2 else ["x", "y"]   # 2.7: hash order; reading it is harmless there
     text = "<Point object at 0x%x> {%s}" % (id(fresh), ", ".join("%s=%r" % (k, getattr(fresh, k)) for k in order))
     frame_values["fresh_point"] = {"repr": text, "short": text, "kind": "local", "arg": False}
