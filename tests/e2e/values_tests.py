@@ -19,10 +19,15 @@ these tests go through pyspy-sh itself:
                     __qualname__, dict keys of int, str, bytes, tuple, None, True,
                     namedtuple fields), in one run: each line == the target's
                     own repr(eval(EXPR))
+  values_list_changed  values.py runs from a copy: `list` warns only once the copy
+                    is touched (modified after the start), then once it is cut to 20
+                    lines with an old mtime (fewer lines than the code's last line,
+                    which the target records with dis.findlinestarts)
 """
 import os
 import shutil
 import tempfile
+import time
 
 import harness
 import values_check
@@ -139,6 +144,32 @@ def t_print(spy, target):
     raise_probs(probs)
 
 
+def t_list_changed(spy, target):
+    """`list` warns when the source changed under the process (values.py runs from a copy)."""
+    path = target.script
+    run = lambda *cmds: spy.run(["-p", target.pid, "-nx", "-ex", "frame 1"] + [a for c in cmds for a in ("-ex", c)] + ["--batch"])
+    warn = "(warning: '%s' " % path
+    r = ok(run("list"))
+    if warn in r.out:
+        raise harness.Fail("list warned about the unchanged file: %r" % r.out[:300])
+    later = time.time() + 60
+    os.utime(path, (later, later))
+    r = ok(run("list"))
+    want = "(warning: '%s' was modified after the process started: the lines below may not be the ones it runs)" % path
+    if r.out.split("\n")[1] != want:
+        raise harness.Fail("after touching the file, list printed %r; expected first %r" % (r.out[:400], want))
+    with open(path) as f:
+        head = f.readlines()[:20]
+    with open(path, "w") as f:
+        f.writelines(head)
+    os.utime(path, (0, 0))          # an old mtime: only the line count can tell
+    r = ok(run("list 1"))
+    want = ("(warning: '%s' has 20 lines but the running code reaches line %d: the file changed since it was loaded)"
+            % (path, target.truth["hold_values_last_line"]))
+    if r.out.split("\n")[1] != want:
+        raise harness.Fail("after cutting the file, list 1 printed %r; expected first %r" % (r.out[:400], want))
+
+
 def t_print_paths(spy, target):
     """Every path of the target's PRINT_EXPRS in one run: stdout == 'EXPR = repr(eval(EXPR))' lines."""
     prints = target.truth["prints"]
@@ -160,7 +191,8 @@ def t_print_paths(spy, target):
 
 # Run in this order on one shared target; a test's name is NAME[interpreter label].
 PER_INTERP = (("values_locals", t_locals), ("values_json", t_json), ("values_unlimited", t_unlimited),
-              ("values_print", t_print), ("values_print_paths", t_print_paths))
+              ("values_print", t_print), ("values_print_paths", t_print_paths),
+              ("values_list_changed", t_list_changed))   # last: it rewrites the target's copy of values.py
 
 
 def run_per_interp(res, interp, spy):
@@ -176,7 +208,10 @@ def run_per_interp(res, interp, spy):
     target = None
     try:
         try:
-            target = harness.Target(interp, VALUES, [], tmpdir)
+            script = os.path.join(tmpdir, "values.py")     # a copy: values_list_changed rewrites it
+            shutil.copy(VALUES, script)
+            target = harness.Target(interp, script, [], tmpdir)
+            target.script = script
             target.wait_ready()
             # 'ready' comes just before the block: wait until it sits in time.sleep
             harness.settle_in_sleep(target.pid, [target.pid])

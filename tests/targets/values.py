@@ -307,8 +307,11 @@ def hold_values(truth_path, ready, first_arg, *args, **kwargs):
         kinds = {"captured": ("free", False), "first_arg": ("free", False)}
         mine = truth_of(kinds, values)
         outer = dict(frame_values)
+        import dis
+        last_line = max(n for _, n in dis.findlinestarts(hold_values.__code__) if n is not None)
         with open(truth_path + ".tmp", "w") as f:
             json.dump({"hold_values": outer, "waiter": mine, "pid": os.getpid(), "prints": prints,
+                       "hold_values_last_line": last_line,
                        "globals": {"GLOBAL_NAME": repr(GLOBAL_NAME)}}, f)
         os.rename(truth_path + ".tmp", truth_path)
         write_ready(ready)
