@@ -23,7 +23,8 @@ PAGER=cat, TERM=xterm, a 50x200 screen; one interpreter (the newest pyenv one).
                    samples, the prompt comes back within the hang timeout, the summary
                    says it was interrupted, and `top` shows the partial profile with
                    hot_leaf (busy.py's own record of its hot function) on top
-  tty_top_live     with default settings (pager on) `top --live --rate 200` switches to
+  tty_top_live     frame TAB TAB on busy.py lists 0 1 2 ... 10 ... in numeric order;
+                   with default settings (pager on) `top --live --rate 200` switches to
                    the alternate screen and redraws in place (hot_leaf on top, the header
                    counting real seconds and ticks, times not all 0) until q; the normal
                    screen and the prompt return and a static `top` shows the same
@@ -583,6 +584,16 @@ def t_top_live(ctx):
     truth = t.truth
     s = ctx.session(t)      # default settings: the pager is on
     try:
+        # frame numbers complete in their order (busy.py's thread is 30+ frames deep)
+        s.p.send("frame \t")
+        s.drain(0.3)
+        s.p.send("\t")
+        listed = [line.split() for line in plain(s.drain()).split("\n") if re.match(r"^\s*\d+(\s+\d+)*\s*$", line)]
+        nums = [int(x) for row in listed for x in row]
+        if len(listed) != 1 or len(nums) < 11 or nums != list(range(len(nums))):
+            raise Fail("frame TAB TAB listed %r, expected one row 0 1 2 ... 10 ..." % listed)
+        s.p.send("\x15")
+        s.drain(0.2)
         s.p.send("top --live --rate 200 -n 5\r")
         try:
             s.p.expect_exact(ALT_ON, timeout=TIMEOUT)
