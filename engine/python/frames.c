@@ -12,9 +12,11 @@
  * Frames CPython itself hides are hidden here too: shim frames owned by the C
  * stack (3.12+) and "incomplete" frames that have not reached their first
  * traceable instruction (3.11+), exactly as sys._current_frames() does.
- * A chain read from a running target may be torn: a walk that loops, or a
- * chunk frame whose caller sits above it, fails with PS_ETORN rather than
- * handing back a stack that never existed.
+ * A chain read from a running target may be torn: a walk that loops, a
+ * chunk frame whose caller sits above it, a freed frame object (≤3.10: no
+ * references), or a chain that ends at a frame not entered from C (3.11+)
+ * fails with PS_ETORN rather than handing back a stack that never existed
+ * (a cut one would be a root of its own in a flame graph).
  */
 #include <inttypes.h>
 #include <stdint.h>
@@ -130,6 +132,12 @@ static int walk_objects(struct target *t, const uint8_t *ts, struct py_thread *t
 			return err_set(e, PS_ETORN, "the frame chain loops at 0x%" PRIx64 " (read while it changed)", addr);
 		if ((rc = remote_read(&t->mem, addr, buf, t->iframe_len, e)) < 0)
 			return rc;
+		/* a frame that returned sits on a free list (chained through f_back,
+		 * the last one with none) or as its code's zombie frame, with no
+		 * references: following it would end the stack early */
+		if (L->object.refcnt >= 0 && (size_t)L->object.refcnt + 8 <= t->iframe_len &&
+		    rbuf_u64(buf, L->object.refcnt) == 0)
+			return err_set(e, PS_ETORN, "frame 0x%" PRIx64 " was freed (read while the stack changed)", addr);
 		int32_t lasti;
 		memcpy(&lasti, buf + L->pyframe.lasti, sizeof(lasti));
 		/* 3.10 counts code units; before, bytes.  -1 means "not started": the first line. */
@@ -371,6 +379,12 @@ static int walk_iframes(struct target *t, const uint8_t *ts, struct py_thread *t
 		}
 		addr = previous;
 	}
+	/* every thread's stack was entered from C at its bottom (3.11: is_entry;
+	 * 3.12+: a shim below it): a chain that ends elsewhere was cut by a frame
+	 * read while it was being pushed */
+	if (rc == 0 && th->nframes && !th->frames[th->nframes - 1].entry)
+		rc = err_set(e, PS_ETORN, "the frame chain ends at 0x%" PRIx64 ", a frame not entered from C (read while it changed)",
+			     th->frames[th->nframes - 1].addr);
 	return rc;
 }
 
