@@ -21,8 +21,13 @@ static int do_threads(struct session *s, const struct cmd_args *a)
 		char status[32];
 		snprintf(status, sizeof(status), "%s%s", thread_status(th),
 			 th->gil == 1 ? "+gil" : "");
-		fprintf(s->out, "%c %-3d %-8d %-12s 0x%-16" PRIx64 " \"%s\"", th == cur ? '*' : ' ', th->number,
-			(int)th->os_tid, status, th->thread_id, th->name ? th->name : "?");
+		char tid[16];
+		fprintf(s->out, "%c %-3d %-8s %-12s 0x%-16" PRIx64 " ", th == cur ? '*' : ' ', th->number,
+			thread_tid(th, tid), status, th->thread_id);
+		if (th->name)
+			fprintf(s->out, "\"%s\"", th->name);
+		else
+			fputs(thread_label(th) ? thread_label(th) : "\"?\"", s->out);
 		if (th->interp_id)
 			fprintf(s->out, " [interpreter %lld]", (long long)th->interp_id);
 		if (th->nframes)
@@ -43,7 +48,9 @@ const struct command cmd_threads = {
 		"thread id, whether it is running (active) or waiting (idle) and whether it\n"
 		"holds the GIL, the Python thread id (threading.get_ident()), the name from\n"
 		"the threading module, and the innermost Python frame.  '*' marks the\n"
-		"selected thread.",
+		"selected thread.  A thread state that no thread has taken yet (3.12+:\n"
+		"Thread.start() makes it before the thread runs) shows OS tid '-' and\n"
+		"status 'starting'.",
 	.max_args = 0,
 	.flags = CMD_NEEDS_TARGET,
 	.handler = do_threads,

@@ -19,12 +19,20 @@ these tests go through pyspy-sh itself:
                     __qualname__, dict keys of int, str, bytes, tuple, None, True,
                     namedtuple fields), in one run: each line == the target's
                     own repr(eval(EXPR))
+  values_thread_starting  3.12+: the target holds a thread state made as Thread.start()
+                    makes one, before its thread runs (_PyThreadState_Prealloc):
+                    `threads` lists it as "-  starting  0x0  (starting: no OS thread
+                    yet)", `bt --all` as "(OS tid -, starting)", the JSON with
+                    thread_id 0 and os_tid null; SKIP before 3.12 (a new thread
+                    makes its own thread state)
   values_list_changed  values.py runs from a copy: `list` warns only once the copy
                     is touched (modified after the start), then once it is cut to 20
                     lines with an old mtime (fewer lines than the code's last line,
                     which the target records with dis.findlinestarts)
 """
+import json
 import os
+import re
 import shutil
 import tempfile
 import time
@@ -170,6 +178,23 @@ def t_list_changed(spy, target):
         raise harness.Fail("after cutting the file, list 1 printed %r; expected first %r" % (r.out[:400], want))
 
 
+def t_thread_starting(spy, target):
+    """A thread state no thread has taken yet (3.12+) shows as starting, not as OS tid 0."""
+    if not target.truth.get("starting_thread_states"):
+        raise harness.Skip("before 3.12 a new thread makes its own thread state: none is ever seen unbound")
+    r = ok(spy.run(["-p", target.pid, "-nx", "-ex", "threads", "-ex", "bt --all", "-ex", "bt --all --json", "--batch"]))
+    rows = [l for l in r.out.split("\n") if re.match(r"^[* ] \d+ ", l)]
+    starting = [l for l in rows if re.match(r"^  (\d+) +- +starting +0x0 +\(starting: no OS thread yet\)$", l)]
+    heads = re.findall(r"^Thread \d+ \(OS tid -, starting\): \(starting: no OS thread yet\)$", r.out, re.M)
+    doc = json.loads(r.out[r.out.index("{\"pid\""):])
+    unbound = [t for t in doc["threads"] if t["thread_id"] == 0]
+    if len(starting) != 1 or len(heads) != 1 or len(unbound) != 1 or unbound[0]["os_tid"] is not None:
+        raise harness.Fail("one starting thread state expected: threads %r, bt headers %r, json %r"
+                           % (rows, heads, unbound))
+    if any(" 0 " in l[:14] for l in rows):
+        raise harness.Fail("a thread shows OS tid 0: %r" % rows)
+
+
 def t_print_paths(spy, target):
     """Every path of the target's PRINT_EXPRS in one run: stdout == 'EXPR = repr(eval(EXPR))' lines."""
     prints = target.truth["prints"]
@@ -192,6 +217,7 @@ def t_print_paths(spy, target):
 # Run in this order on one shared target; a test's name is NAME[interpreter label].
 PER_INTERP = (("values_locals", t_locals), ("values_json", t_json), ("values_unlimited", t_unlimited),
               ("values_print", t_print), ("values_print_paths", t_print_paths),
+              ("values_thread_starting", t_thread_starting),
               ("values_list_changed", t_list_changed))   # last: it rewrites the target's copy of values.py
 
 

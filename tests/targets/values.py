@@ -311,7 +311,7 @@ def hold_values(truth_path, ready, first_arg, *args, **kwargs):
         last_line = max(n for _, n in dis.findlinestarts(hold_values.__code__) if n is not None)
         with open(truth_path + ".tmp", "w") as f:
             json.dump({"hold_values": outer, "waiter": mine, "pid": os.getpid(), "prints": prints,
-                       "hold_values_last_line": last_line,
+                       "hold_values_last_line": last_line, "starting_thread_states": len(STARTING),
                        "globals": {"GLOBAL_NAME": repr(GLOBAL_NAME)}}, f)
         os.rename(truth_path + ".tmp", truth_path)
         write_ready(ready)
@@ -343,7 +343,25 @@ def hold_values(truth_path, ready, first_arg, *args, **kwargs):
     return unbound_later
 
 
+STARTING = []
+
+
+def make_starting_thread_state():
+    """3.12+: a thread state made as threading.Thread.start() makes one for its
+    new thread before that thread runs: in the interpreter's list, no thread id
+    and no OS thread yet (before 3.12 a new thread makes its own)."""
+    if sys.version_info < (3, 12):
+        return
+    import ctypes
+    api = ctypes.pythonapi
+    api.PyInterpreterState_Head.restype = ctypes.c_void_p
+    api._PyThreadState_Prealloc.restype = ctypes.c_void_p
+    api._PyThreadState_Prealloc.argtypes = [ctypes.c_void_p]
+    STARTING.append(api._PyThreadState_Prealloc(api.PyInterpreterState_Head()))
+
+
 def main():
+    make_starting_thread_state()
     hold_values(sys.argv[1], sys.argv[2], "first", "extra", key="word")
 
 
