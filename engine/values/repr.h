@@ -36,7 +36,10 @@
  * read; str.isprintable() is approximated without the Unicode database
  * (reprfmt.c); an int of more than 4096 internal digits prints as
  * <int of N bits>; subclasses of builtin containers print as the builtin
- * (as Python's own list and dict reprs do), set subclasses with their name;
+ * (as Python's own list and dict reprs do; so does a dict subclass whose
+ * own __repr__ would have to run), set subclasses with their name, and
+ * subclasses of OrderedDict, Counter, deque and namedtuples without a
+ * __repr__ of their own as their base with their own name;
  * a C OrderedDict reordered by move_to_end() shows in insertion order; a
  * Path whose str() was never taken prints as <PosixPath object at 0x..>.
  */

@@ -300,7 +300,8 @@ static bool r_deque(struct rctx *c, raddr_t obj, const struct type_info *ti, int
 	int64_t idx = f[2];
 	if (n < 0 || idx < 0 || idx >= blocklen)
 		return false;
-	strbuf_addf(&c->sb, "%s([", std_short_name(ti->name));
+	struct repr_dialect d;
+	strbuf_addf(&c->sb, "%s([", repr_dialect(c, &d)->deque_own_name ? std_short_name(ti->name) : "deque");
 	if (n && repr_enter(c, obj, level, "...")) {
 		size_t k = repr_item_cap(c, (uint64_t)n), i = 0;
 		raddr_t data[64];

@@ -75,11 +75,14 @@ struct repr_dialect {
 	bool timedelta_keywords;   /* timedelta(days=1, seconds=2) since 3.7, timedelta(1, 2) before */
 	const char *type_word;     /* <class 'list'>, 2.7's <type 'list'> */
 	bool bytearray_squote;     /* bytearray(b"'") escapes the ' before 3.15: bytearray(b"\'") */
+	bool deque_own_name;       /* a deque subclass prints its own name since 3.7 (deque before) */
+	bool namedtuple_own_name;  /* a namedtuple subclass prints its own name (2.7: the namedtuple's) */
 };
 const struct repr_dialect *repr_dialect(const struct rctx *c, struct repr_dialect *d);
 
 /* Helpers repr_stdlib.c shares with repr_cdata.c. */
 int std_type_dict_get(struct target *t, raddr_t type, const char *name, raddr_t *out);
+int std_type_attr(struct target *t, raddr_t type, const char *name, raddr_t *out);
 raddr_t std_attr(struct rctx *c, raddr_t obj, const char *name);
 const char *std_short_name(const char *tp_name);
 /* A non-negative int below 2**128 as 16 little-endian bytes: 0, or -1. */

@@ -68,6 +68,8 @@ const struct repr_dialect *repr_dialect(const struct rctx *c, struct repr_dialec
 	d->timedelta_keywords = v >= 0x03070000;
 	d->type_word = c->py2 ? "type" : "class";
 	d->bytearray_squote = v < 0x030f0000;
+	d->deque_own_name = v >= 0x03070000;
+	d->namedtuple_own_name = !c->py2;
 	return d;
 }
 
@@ -141,7 +143,19 @@ static int set_base(struct target *t, raddr_t type)
 	return STD_NONE;
 }
 
-static int classify(struct rctx *c, const struct type_info *ti)
+/* A class attribute: the type's own dict, then its bases'. */
+int std_type_attr(struct target *t, raddr_t type, const char *name, raddr_t *out)
+{
+	for (int i = 0; type && i < STD_MAX_BASES; i++) {
+		if (std_type_dict_get(t, type, name, out) == 0)
+			return 0;
+		if (remote_read_ptr(&t->mem, type + (raddr_t)t->layout.type.base, &type, NULL) < 0)
+			return -1;
+	}
+	return -1;
+}
+
+static int classify_one(struct rctx *c, const struct type_info *ti)
 {
 	struct target *t = c->t;
 	raddr_t type = ti->addr, mod = 0;
@@ -171,7 +185,37 @@ static int classify(struct rctx *c, const struct type_info *ti)
 		return STD_NAMEDTUPLE;
 	if (metaclass_is_enum(t, type))
 		return STD_ENUM;
-	return set_base(t, type);
+	return STD_NONE;
+}
+
+/* Whether a subclass prints as this base does, with its own name (the
+ * base's __repr__ names type(self)). */
+static bool subclass_prints_as(int tag)
+{
+	return tag == STD_ODICT || tag == STD_COUNTER || tag == STD_DEQUE || tag == STD_NAMEDTUPLE;
+}
+
+static int classify(struct rctx *c, const struct type_info *ti)
+{
+	int tag = classify_one(c, ti);
+	if (tag != STD_NONE || !(ti->flags & PYOBJ_TPFLAGS_HEAPTYPE))
+		return tag;
+	/* a class written in Python without a __repr__ of its own, over one of them */
+	raddr_t type = ti->addr, base, repr;
+	for (int i = 0; i < STD_MAX_BASES; i++, type = base) {
+		const struct type_info *b;
+		if (std_type_dict_get(c->t, type, "__repr__", &repr) == 0)
+			return STD_NONE;         /* its own text, which only running it would give */
+		if (remote_read_ptr(&c->t->mem, type + (raddr_t)c->t->layout.type.base, &base, NULL) < 0 || !base ||
+		    pyobj_type_at(c->t, base, &b, NULL) < 0)
+			break;
+		struct type_info copy = *b;
+		if ((tag = classify_one(c, &copy)) != STD_NONE)
+			return subclass_prints_as(tag) ? tag : STD_NONE;
+		if (!(copy.flags & PYOBJ_TPFLAGS_HEAPTYPE))
+			break;
+	}
+	return set_base(c->t, ti->addr);
 }
 
 /* ---- classes written in Python ---- */
@@ -182,7 +226,20 @@ static bool r_namedtuple(struct rctx *c, raddr_t obj, raddr_t type, const char *
 	const struct py_layout *L = &c->t->layout;
 	raddr_t fields = 0, items[2];
 	int64_t n, nf;
-	if (std_type_dict_get(c->t, type, "_fields", &fields) < 0 ||
+	struct repr_dialect d;
+	char owner[64];
+	if (!repr_dialect(c, &d)->namedtuple_own_name) {
+		/* 2.7's __repr__ spells the name namedtuple() was given: the class that holds _fields */
+		const struct type_info *ti;
+		for (int i = 0; type && i < STD_MAX_BASES && std_type_dict_get(c->t, type, "_fields", &fields) < 0; i++)
+			if (remote_read_ptr(&c->t->mem, type + (raddr_t)L->type.base, &type, NULL) < 0)
+				return false;
+		if (!type || pyobj_type_at(c->t, type, &ti, NULL) < 0)
+			return false;
+		snprintf(owner, sizeof(owner), "%s", std_short_name(ti->name));
+		name = owner;
+	}
+	if (std_type_attr(c->t, type, "_fields", &fields) < 0 ||
 	    remote_read(&c->t->mem, obj + (raddr_t)L->object.var_size, &n, 8, NULL) < 0 ||
 	    remote_read(&c->t->mem, fields + (raddr_t)L->object.var_size, &nf, 8, NULL) < 0 || n != nf || n < 0 || n > 1 << 16)
 		return false;

@@ -118,6 +118,27 @@ def stdlib_values():
     v["std_uuids"] = (uuid.UUID("12345678-1234-5678-1234-567812345678"),
                       uuid.UUID("fedcba98-7654-4321-8fed-cba987654321"))
     v["std_sets"] = (MySet([1, 2]), MyFrozen(["a"]), MySet())
+
+    class PtSub(Pt):
+        pass
+
+    class MyOD(collections.OrderedDict):
+        pass
+
+    class MyCounter(collections.Counter):
+        pass
+
+    class MyDeque(collections.deque):
+        pass
+
+    class OwnRepr(collections.OrderedDict):
+        def __repr__(self):
+            return "<own>"
+    own = OwnRepr(a=1)
+    # subclasses print as their base with their own name; one with its own
+    # __repr__ is an instance like any other (its text needs running it)
+    v["std_subclasses"] = (PtSub(1, 2), MyOD([("a", 1)]), MyCounter("aab"), MyDeque([1, 2]))
+    v["std_own_repr"] = own
     v["std_enum"] = v["std_path"] = None
     if not PY2:
         import enum
@@ -219,6 +240,8 @@ def truth_of(names_kinds, values):
             out[name] = {"repr": "<unbound>", "short": "<unbound>", "kind": kind, "arg": arg}
             continue
         v = values[name]
+        if name == "std_own_repr":      # documented: a dict subclass whose __repr__ would have to run prints as its dict
+            v = dict(v)
         full = limited_repr(v, 0, 0, 0)
         if name not in HOLDS_INSTANCES:
             assert full == repr(v), (name, full[:100], repr(v)[:100])
@@ -293,6 +316,7 @@ def hold_values(truth_path, ready, first_arg, *args, **kwargs):
     std_complex, std_range, std_bytearray = std["std_complex"], std["std_range"], std["std_bytearray"]
     std_memoryview, std_fractions, std_uuids = std["std_memoryview"], std["std_fractions"], std["std_uuids"]
     std_sets, std_enum, std_path = std["std_sets"], std["std_enum"], std["std_path"]
+    std_subclasses, std_own_repr = std["std_subclasses"], std["std_own_repr"]
     del std
     if PY2:
         a_long = long(5)   # noqa: F821  (2.7 only)
