@@ -41,7 +41,8 @@
  * subclasses of OrderedDict, Counter, deque and namedtuples without a
  * __repr__ of their own as their base with their own name;
  * a C OrderedDict reordered by move_to_end() shows in insertion order; a
- * Path whose str() was never taken prints as <PosixPath object at 0x..>.
+ * Path never parsed nor turned into a str whose raw segments are not in
+ * normal form (3.12+: 'a//b', './x') prints as <PosixPath object at 0x..>.
  */
 #ifndef PYSPY_REPR_H
 #define PYSPY_REPR_H

@@ -98,6 +98,11 @@ struct dec_text {
 };
 void std_decimal_text(struct strbuf *sb, const struct dec_text *d);
 
+/* PurePosixPath / PosixPath (repr_path.c); false if not decodable. */
+bool repr_path(struct rctx *c, raddr_t obj, const char *name);
+/* repr() of a str whose UTF-8 text is s (repr_part.c). */
+void repr_utf8_str(struct rctx *c, const char *s);
+
 /* The C types decoded from their structs (repr_cdata.c); false if obj is not what ti says. */
 bool repr_cdata(struct rctx *c, raddr_t obj, const struct type_info *ti, int level);
 

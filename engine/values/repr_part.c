@@ -17,7 +17,7 @@
 #include "reprfmt.h"
 
 /* Code points of UTF-8 text (a bad byte stands for itself). */
-static void utf8_text(struct rctx *c, const char *s)
+void repr_utf8_str(struct rctx *c, const char *s)
 {
 	size_t n = strlen(s), k = 0;
 	uint32_t *cp = malloc((n + 1) * sizeof(*cp));
@@ -80,7 +80,7 @@ int repr_ref(struct target *t, const struct value_ref *ref, const struct repr_op
 		if (c.py2)
 			reprfmt_bytes(&c.sb, (const uint8_t *)ref->text, strlen(ref->text), "");
 		else
-			utf8_text(&c, ref->text);
+			repr_utf8_str(&c, ref->text);
 	} else
 		part(&c, ref);
 	return repr_finish(&c, out);

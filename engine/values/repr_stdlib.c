@@ -446,19 +446,6 @@ static bool r_enum(struct rctx *c, raddr_t obj, const char *name, int level)
 	return true;
 }
 
-/* PosixPath('/tmp/x'): the str() the path caches in its _str slot. */
-static bool r_path(struct rctx *c, raddr_t obj, const char *name, int level)
-{
-	raddr_t s = std_attr(c, obj, "_str");
-	const struct type_info *ti;
-	if (!s || pyobj_type(c->t, s, &ti, NULL) < 0 || pyobj_kind(c->t, ti) != PYK_STR)
-		return false;
-	strbuf_addf(&c->sb, "%s(", name);
-	repr_obj(c, s, level + 1);
-	strbuf_addch(&c->sb, ')');
-	return true;
-}
-
 /* Fraction(3, 4): both ints as str() prints them (no 2.7 'L'). */
 static bool r_fraction(struct rctx *c, raddr_t obj, const char *name)
 {
@@ -545,7 +532,7 @@ bool repr_stdlib(struct rctx *c, raddr_t obj, const struct type_info *ti, int le
 	case STD_ODICT: ok = r_odict(c, obj, shortname, level); break;
 	case STD_COUNTER: ok = r_counter(c, obj, shortname, level); break;
 	case STD_ENUM: ok = r_enum(c, obj, shortname, level); break;
-	case STD_PATH: ok = r_path(c, obj, shortname, level); break;
+	case STD_PATH: ok = repr_path(c, obj, shortname); break;
 	case STD_FRACTION: ok = r_fraction(c, obj, shortname); break;
 	case STD_UUID: ok = r_uuid(c, obj, shortname); break;
 	case STD_SET_SUB:

@@ -67,6 +67,9 @@ class Point(object):
         self.y = y
 
 
+TWINS = {}
+
+
 class MySet(set):
     pass
 
@@ -139,7 +142,7 @@ def stdlib_values():
     # __repr__ is an instance like any other (its text needs running it)
     v["std_subclasses"] = (PtSub(1, 2), MyOD([("a", 1)]), MyCounter("aab"), MyDeque([1, 2]))
     v["std_own_repr"] = own
-    v["std_enum"] = v["std_path"] = None
+    v["std_enum"] = v["std_path"] = v["std_path_fresh"] = None
     if not PY2:
         import enum
         import pathlib
@@ -149,6 +152,11 @@ def stdlib_values():
             GREEN = "g"
         v["std_enum"] = (Color.RED, Color.GREEN)
         v["std_path"] = (pathlib.PurePosixPath("/tmp/some dir/x.txt"), pathlib.Path("rel/p"))
+        # paths never turned into a str (no _str cached): their repr is taken from equal twins
+        fresh = lambda: (pathlib.PurePosixPath("/srv/app/x.py"), pathlib.PurePosixPath("rel", "dir/f"),
+                         pathlib.PosixPath("/"))
+        v["std_path_fresh"] = fresh()
+        TWINS["std_path_fresh"] = fresh()
     return v
 
 
@@ -242,6 +250,7 @@ def truth_of(names_kinds, values):
         v = values[name]
         if name == "std_own_repr":      # documented: a dict subclass whose __repr__ would have to run prints as its dict
             v = dict(v)
+        v = TWINS.get(name, v)          # an equal value whose repr may be taken (it caches what it prints)
         full = limited_repr(v, 0, 0, 0)
         if name not in HOLDS_INSTANCES:
             assert full == repr(v), (name, full[:100], repr(v)[:100])
@@ -316,7 +325,7 @@ def hold_values(truth_path, ready, first_arg, *args, **kwargs):
     std_complex, std_range, std_bytearray = std["std_complex"], std["std_range"], std["std_bytearray"]
     std_memoryview, std_fractions, std_uuids = std["std_memoryview"], std["std_fractions"], std["std_uuids"]
     std_sets, std_enum, std_path = std["std_sets"], std["std_enum"], std["std_path"]
-    std_subclasses, std_own_repr = std["std_subclasses"], std["std_own_repr"]
+    std_subclasses, std_own_repr, std_path_fresh = std["std_subclasses"], std["std_own_repr"], std["std_path_fresh"]
     del std
     if PY2:
         a_long = long(5)   # noqa: F821  (2.7 only)
