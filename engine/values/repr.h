@@ -38,7 +38,7 @@
  * <int of N bits>; subclasses of builtin containers print as the builtin
  * (as Python's own list and dict reprs do; so does a dict subclass whose
  * own __repr__ would have to run), set subclasses with their name, and
- * subclasses of OrderedDict, Counter, deque and namedtuples without a
+ * subclasses of OrderedDict, defaultdict, Counter, deque and namedtuples without a
  * __repr__ of their own as their base with their own name;
  * a C OrderedDict reordered by move_to_end() shows in insertion order; a
  * Path never parsed nor turned into a str whose raw segments are not in

@@ -301,7 +301,7 @@ static bool r_deque(struct rctx *c, raddr_t obj, const struct type_info *ti, int
 	if (n < 0 || idx < 0 || idx >= blocklen)
 		return false;
 	struct repr_dialect d;
-	strbuf_addf(&c->sb, "%s([", repr_dialect(c, &d)->deque_own_name ? std_short_name(ti->name) : "deque");
+	strbuf_addf(&c->sb, "%s([", repr_dialect(c, &d)->c_subclass_name ? std_short_name(ti->name) : "deque");
 	if (n && repr_enter(c, obj, level, "...")) {
 		size_t k = repr_item_cap(c, (uint64_t)n), i = 0;
 		raddr_t data[64];
@@ -416,13 +416,32 @@ static bool r_memoryview(struct rctx *c, raddr_t obj)
 	return true;
 }
 
+/* The tp_basicsize of collections.defaultdict itself, among ti's bases: a
+ * subclass's own is larger (its __dict__, __weakref__). */
+static int64_t defaultdict_size(struct rctx *c, const struct type_info *ti)
+{
+	raddr_t type = ti->addr;
+	for (int i = 0; type && i < 16; i++) {
+		const struct type_info *b;
+		if (pyobj_type_at(c->t, type, &b, NULL) < 0)
+			return -1;
+		if (strcmp(b->name, "collections.defaultdict") == 0)
+			return b->basicsize;
+		if (remote_read_ptr(&c->t->mem, type + (raddr_t)c->t->layout.type.base, &type, NULL) < 0)
+			return -1;
+	}
+	return -1;
+}
+
 /* defaultdict(<class 'list'>, {'a': [1]}) */
 static bool r_defaultdict(struct rctx *c, raddr_t obj, const struct type_info *ti, int level)
 {
+	struct repr_dialect d;
 	raddr_t factory;
-	if (!need_size(ti, 16) || !rd_ptr(c, obj + (raddr_t)ti->basicsize - 8, &factory))
+	int64_t size = defaultdict_size(c, ti);
+	if (size < 16 || size >= (1 << 16) || !rd_ptr(c, obj + (raddr_t)size - 8, &factory))
 		return false;
-	strbuf_addf(&c->sb, "%s(", std_short_name(ti->name));
+	strbuf_addf(&c->sb, "%s(", repr_dialect(c, &d)->c_subclass_name ? std_short_name(ti->name) : "defaultdict");
 	if (factory)
 		repr_obj(c, factory, level + 1);
 	else

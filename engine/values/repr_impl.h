@@ -75,7 +75,7 @@ struct repr_dialect {
 	bool timedelta_keywords;   /* timedelta(days=1, seconds=2) since 3.7, timedelta(1, 2) before */
 	const char *type_word;     /* <class 'list'>, 2.7's <type 'list'> */
 	bool bytearray_squote;     /* bytearray(b"'") escapes the ' before 3.15: bytearray(b"\'") */
-	bool deque_own_name;       /* a deque subclass prints its own name since 3.7 (deque before) */
+	bool c_subclass_name;      /* a deque or defaultdict subclass prints its own name since 3.7 (the base's before) */
 	bool namedtuple_own_name;  /* a namedtuple subclass prints its own name (2.7: the namedtuple's) */
 };
 const struct repr_dialect *repr_dialect(const struct rctx *c, struct repr_dialect *d);

@@ -68,7 +68,7 @@ const struct repr_dialect *repr_dialect(const struct rctx *c, struct repr_dialec
 	d->timedelta_keywords = v >= 0x03070000;
 	d->type_word = c->py2 ? "type" : "class";
 	d->bytearray_squote = v < 0x030f0000;
-	d->deque_own_name = v >= 0x03070000;
+	d->c_subclass_name = v >= 0x03070000;
 	d->namedtuple_own_name = !c->py2;
 	return d;
 }
@@ -192,7 +192,8 @@ static int classify_one(struct rctx *c, const struct type_info *ti)
  * base's __repr__ names type(self)). */
 static bool subclass_prints_as(int tag)
 {
-	return tag == STD_ODICT || tag == STD_COUNTER || tag == STD_DEQUE || tag == STD_NAMEDTUPLE;
+	return tag == STD_ODICT || tag == STD_COUNTER || tag == STD_DEQUE || tag == STD_NAMEDTUPLE ||
+	       tag == STD_DEFAULTDICT;
 }
 
 static int classify(struct rctx *c, const struct type_info *ti)

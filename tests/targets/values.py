@@ -134,13 +134,17 @@ def stdlib_values():
     class MyDeque(collections.deque):
         pass
 
+    class MyDefault(collections.defaultdict):
+        pass
+
     class OwnRepr(collections.OrderedDict):
         def __repr__(self):
             return "<own>"
     own = OwnRepr(a=1)
     # subclasses print as their base with their own name; one with its own
     # __repr__ is an instance like any other (its text needs running it)
-    v["std_subclasses"] = (PtSub(1, 2), MyOD([("a", 1)]), MyCounter("aab"), MyDeque([1, 2]))
+    v["std_subclasses"] = (PtSub(1, 2), MyOD([("a", 1)]), MyCounter("aab"), MyDeque([1, 2]),
+                           MyDefault(list, {"k": [1]}))
     v["std_own_repr"] = own
     v["std_enum"] = v["std_path"] = v["std_path_fresh"] = None
     if not PY2:
