@@ -81,7 +81,10 @@ static bool reuse_frame(const struct py_thread *th, size_t prev, struct py_frame
 	if (th->nframes >= prev)
 		return false;
 	const struct py_frame *o = &th->frames[th->nframes];
-	if (o->addr != f->addr || o->code != code || o->lasti != byte_offset || !o->ci)
+	/* module code is freed once the module has run and its address reused:
+	 * the code cache re-checks it (code_get), which a copy would skip for as
+	 * long as the new code's frame sat on the same instruction */
+	if (o->addr != f->addr || o->code != code || o->lasti != byte_offset || !o->ci || o->ci->module)
 		return false;
 	f->code = code;
 	f->lasti = byte_offset;
