@@ -40,8 +40,8 @@
  * own __repr__ would have to run), set subclasses with their name, and
  * subclasses of OrderedDict, defaultdict, Counter, deque and namedtuples without a
  * __repr__ of their own as their base with their own name;
- * a C OrderedDict reordered by move_to_end() shows in insertion order; a
- * Path never parsed nor turned into a str whose raw segments are not in
+ * an OrderedDict of more than 4096 items shows in insertion order (its
+ * move_to_end() order is read below that); a Path never parsed nor turned into a str whose raw segments are not in
  * normal form (3.12+: 'a//b', './x') prints as <PosixPath object at 0x..>.
  */
 #ifndef PYSPY_REPR_H

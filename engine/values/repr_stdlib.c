@@ -413,24 +413,60 @@ fail:
 	return false;
 }
 
-/* OrderedDict (the C one, 3.x): dict storage order is insertion order.  (A
- * move_to_end() reorders only the C OrderedDict's own node list, which is not
- * read: such a dict shows in insertion order.) */
+/* The C OrderedDict's own order: a list of nodes {key, hash, next, prev}
+ * from od_first, the field right after its PyDictObject (the dict's storage
+ * order is only the insertion order: move_to_end() moves nodes).  ordered
+ * gets v's items in that order; false if the list does not hold them all. */
+static bool odict_order(struct rctx *c, raddr_t obj, const struct kv *v, size_t n, struct kv *ordered)
+{
+	const struct py_layout *L = &c->t->layout;
+	raddr_t node = 0, nd[3];
+	size_t k = 0;
+	if (L->dict.size <= 0 || remote_read_ptr(&c->t->mem, obj + (raddr_t)L->dict.size, &node, NULL) < 0)
+		return false;
+	for (; node && k < n; node = nd[2]) {
+		if (remote_read(&c->t->mem, node, nd, sizeof(nd), NULL) < 0)
+			return false;
+		size_t i = 0;
+		while (i < n && v[i].key != nd[0])
+			i++;
+		if (i == n)
+			return false;
+		ordered[k++] = v[i];
+	}
+	return k == n && !node;
+}
+
+/* OrderedDict (the C one, 3.x), in its node list's order. */
 static bool r_odict(struct rctx *c, raddr_t obj, const char *name, int level)
 {
 	struct repr_dialect d;
 	if (c->py2)
 		return r_odict_py(c, obj, name, level);
 	int64_t used = dict_used(c, obj);
+	size_t n = 0;
 	if (used < 0)
 		return false;
 	if (used == 0) {
 		strbuf_addf(&c->sb, "%s()", name);
 		return true;
 	}
+	bool pairs = repr_dialect(c, &d)->odict_pairs;
+	struct kv *v = used <= STD_MAX_ITEMS ? kv_read(c, obj, &n) : NULL;
+	struct kv *ordered = v ? calloc(n + 1, sizeof(*ordered)) : NULL;
 	strbuf_addf(&c->sb, "%s(", name);
-	repr_dict_as(c, obj, level, repr_dialect(c, &d)->odict_pairs);
+	if (ordered && odict_order(c, obj, v, n, ordered)) {
+		if (repr_enter(c, obj, level, pairs ? "[...]" : "{...}")) {
+			strbuf_addch(&c->sb, pairs ? '[' : '{');
+			kv_print(c, ordered, n, (uint64_t)used, level, pairs);
+			strbuf_addch(&c->sb, pairs ? ']' : '}');
+			repr_leave(c);
+		}
+	} else
+		repr_dict_as(c, obj, level, pairs);   /* too big, or torn: the storage (insertion) order */
 	strbuf_addch(&c->sb, ')');
+	free(v);
+	free(ordered);
 	return true;
 }
 

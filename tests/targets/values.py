@@ -92,6 +92,12 @@ def stdlib_values():
     v["std_namedtuple"] = (Pt(1, "two"), Pt(Pt(0, -1), [3]))
     v["std_odict"] = collections.OrderedDict([("b", 1), ("a", [2]), ("c", None)])
     v["std_odict_empty"] = collections.OrderedDict()
+    lru = collections.OrderedDict([("a", 1), ("b", 2), ("c", 3)])
+    if PY2:
+        lru["a"] = lru.pop("a")
+    else:
+        lru.move_to_end("a")             # the order is the node list's, not the dict's storage
+    v["std_odict_moved"] = lru
     v["std_defaultdict"] = collections.defaultdict(list, {"k": [1]})
     v["std_defaultdict_none"] = collections.defaultdict(None)
     v["std_counter"] = collections.Counter({"x": 1, "y": 3, "z": 2, "w": 3})
@@ -330,6 +336,7 @@ def hold_values(truth_path, ready, first_arg, *args, **kwargs):
     std_memoryview, std_fractions, std_uuids = std["std_memoryview"], std["std_fractions"], std["std_uuids"]
     std_sets, std_enum, std_path = std["std_sets"], std["std_enum"], std["std_path"]
     std_subclasses, std_own_repr, std_path_fresh = std["std_subclasses"], std["std_own_repr"], std["std_path_fresh"]
+    std_odict_moved = std["std_odict_moved"]
     del std
     if PY2:
         a_long = long(5)   # noqa: F821  (2.7 only)
