@@ -61,13 +61,14 @@ static void text_thread(struct session *s, const struct py_thread *th, size_t li
 			const struct native_view *nv)
 {
 	const struct palette *c = session_palette(s);
-	fprintf(s->out, "%sThread %d%s (OS tid %d, %s%s%s%s): ", c->thread, th->number, c->reset, (int)th->os_tid,
+	char tid[16];
+	fprintf(s->out, "%sThread %d%s (OS tid %s, %s%s%s%s): ", c->thread, th->number, c->reset, thread_tid(th, tid),
 		thread_status(th), th->gil == 1 ? ", gil" : "", nv && nv->status ? ", " : "",
 		nv && nv->status ? nv->status : "");
 	if (th->name)
 		fprintf(s->out, "\"%s\"", th->name);
 	else
-		fputs("(no name)", s->out);
+		fputs(thread_label(th) ? thread_label(th) : "(no name)", s->out);
 	if (th->interp_id)
 		fprintf(s->out, " in interpreter %lld", (long long)th->interp_id);
 	fputc('\n', s->out);

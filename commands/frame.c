@@ -153,8 +153,9 @@ static int do_thread(struct session *s, const struct cmd_args *a)
 		s->cur_thread = th->number;
 		s->cur_frame = 0;
 	}
-	fprintf(s->out, "[Current thread is %d (OS tid %d) \"%s\"]\n", th->number, (int)th->os_tid,
-		th->name ? th->name : "?");
+	char tid[16];
+	fprintf(s->out, "[Current thread is %d (OS tid %s) \"%s\"]\n", th->number, thread_tid(th, tid),
+		th->name ? th->name : thread_starting(th) ? "starting" : "?");
 	if (th->nframes)
 		show_frame(s, th);
 	snapshot_release(&snap);

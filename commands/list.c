@@ -4,18 +4,56 @@
  * The file is opened through /proc/PID/root, so a target in a container shows
  * its own source.  As in gdb, `list` again (or an empty line) continues with
  * the next lines; the current line is marked with '>'.
+ *
+ * The file on disk may not be the one the program loaded: a warning comes
+ * first when it was modified after the process started (its mtime against
+ * the start time in /proc/PID/stat, with a second's margin for the boot
+ * time's precision), or when it has fewer lines than the frame's code object
+ * reaches (the last line of its line table).
  */
 #include <errno.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
+#include "engine/os/procfs.h"
+#include "engine/python/code.h"
+#include "engine/python/linetable.h"
 #include "command.h"
 #include "session.h"
 
 #define LIST_CONTEXT 5
 
-static int print_lines(struct session *s, const char *file, long first, long last, long mark)
+/* The highest line the code object's line table names, or 0. */
+static long code_last_line(struct session *s, const struct code_info *ci)
+{
+	struct linetable_iter it;
+	struct linetable_range r;
+	long last = 0;
+	if (!ci || !ci->table)
+		return 0;
+	linetable_iter_init(&it, s->target.layout.linetable_model, ci->table, ci->table_len, ci->firstlineno);
+	for (size_t i = 0; i < (1u << 20) && linetable_iter_next(&it, &r); i++)
+		if (r.line > last)
+			last = r.line;
+	return last;
+}
+
+static void stale_warning(struct session *s, FILE *f, const char *file, long nlines, long code_last)
+{
+	struct stat st;
+	double start;
+	if (fstat(fileno(f), &st) == 0 && procfs_start_time(s->target.pid, &start) == 0 &&
+	    (double)st.st_mtim.tv_sec + (double)st.st_mtim.tv_nsec / 1e9 > start + 1.0)
+		fprintf(s->out, "(warning: '%s' was modified after the process started: the lines below may not be "
+			"the ones it runs)\n", file);
+	else if (code_last > nlines)
+		fprintf(s->out, "(warning: '%s' has %ld lines but the running code reaches line %ld: the file changed "
+			"since it was loaded)\n", file, nlines, code_last);
+}
+
+static int print_lines(struct session *s, const char *file, long first, long last, long mark, long code_last)
 {
 	char path[PATH_MAX + 64];
 	/* a core's pid is no process of ours any more: its files are read where they are */
@@ -28,16 +66,25 @@ static int print_lines(struct session *s, const char *file, long first, long las
 		f = fopen(file, "r");
 	if (!f)
 		return cmd_error(s, "list: cannot open '%s': %s", file, strerror(errno));
-	char *line = NULL;
-	size_t cap = 0;
+	char *line = NULL, *text = NULL;
+	size_t cap = 0, len = 0;
 	long no = 0, shown = 0;
-	while (getline(&line, &cap, f) > 0 && ++no <= last) {
-		if (no < first)
+	FILE *mem = open_memstream(&text, &len);
+	if (!mem) {
+		fclose(f);
+		return cmd_error(s, "list: out of memory");
+	}
+	while (getline(&line, &cap, f) > 0) {
+		if (++no < first || no > last)
 			continue;
 		line[strcspn(line, "\n")] = '\0';
-		fprintf(s->out, "%c%5ld  %s\n", no == mark ? '>' : ' ', no, line);
+		fprintf(mem, "%c%5ld  %s\n", no == mark ? '>' : ' ', no, line);
 		shown++;
 	}
+	fclose(mem);
+	stale_warning(s, f, file, no, code_last);
+	fwrite(text, 1, len, s->out);
+	free(text);
 	free(line);
 	fclose(f);
 	if (shown == 0)
@@ -72,16 +119,16 @@ static int do_list(struct session *s, const struct cmd_args *a)
 	const struct py_frame *f = &th->frames[fi];
 	char file[PATH_MAX];
 	snprintf(file, sizeof(file), "%s", f->file);
-	long mark = f->line;
+	long mark = f->line, code_last = code_last_line(s, f->ci);
 	snapshot_release(&snap);
 	if (a->argc == 0 && s->list_repeat && strcmp(s->list_file, file) == 0 && s->list_next > 0)
-		return print_lines(s, file, s->list_next, s->list_next + 2 * LIST_CONTEXT, s->list_mark);
+		return print_lines(s, file, s->list_next, s->list_next + 2 * LIST_CONTEXT, s->list_mark, code_last);
 	if (a->argc == 0)
 		center = mark;
 	if (center <= 0)
 		return cmd_error(s, "list: the frame has no line number");
 	long first = center > LIST_CONTEXT ? center - LIST_CONTEXT : 1;
-	return print_lines(s, file, first, center + LIST_CONTEXT, mark);
+	return print_lines(s, file, first, center + LIST_CONTEXT, mark, code_last);
 }
 
 static const char *const list_aliases[] = { "l", NULL };
@@ -92,7 +139,8 @@ const struct command cmd_list = {
 	.usage = "list [LINE]",
 	.summary = "Show the source around the selected frame's line, or around LINE.",
 	.help = "Lines come from the file on disk as the target sees it (through\n"
-		"/proc/PID/root); if it changed since the program started they may not match.\n"
+		"/proc/PID/root); if it changed since the program started they may not match,\n"
+		"and a warning says so (modified after the start, or fewer lines than the code).\n"
 		"'>' marks the line the frame is executing.  Repeating 'list' (or pressing\n"
 		"Enter) shows the next lines.",
 	.max_args = 1,

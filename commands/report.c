@@ -38,46 +38,64 @@ static int by_total(const void *a, const void *b)
 	return x->own < y->own ? 1 : x->own > y->own ? -1 : 0;
 }
 
-/* Seconds per unit of weight: µs of CPU, or the achieved interval between
- * ticks for sample counts (a requested rate may not have been reached). */
-static double seconds_per_weight(const struct profile *p)
+/* What the header says about the sampling: from the profile, or, while
+ * `top --live` is still sampling, from the sampler's running counts (the
+ * profile's own are added up only when sampling ends). */
+struct top_view {
+	double seconds;
+	uint64_t ticks, errors, torn;
+	bool cpu, no_schedstat;
+	const char *mode;
+};
+
+static struct top_view top_view(const struct profile *p, const struct sampler_stats *live)
 {
 	const struct profile_meta *m = profile_meta(p);
-	if (m->unit == PROF_UNIT_CPU_US)
-		return 1e-6;
-	return m->ticks ? (double)m->duration_us / 1e6 / (double)m->ticks : 0;
+	struct top_view v = { (double)m->duration_us / 1e6, m->ticks, m->errors, m->torn,
+			      m->unit == PROF_UNIT_CPU_US, m->no_schedstat, m->mode[0] ? m->mode : "?" };
+	if (live) {
+		v.seconds = live->elapsed_s;
+		v.ticks = live->ticks;
+		v.errors = live->errors;
+		v.torn = live->torn;
+		v.cpu = live->cpu_weights;
+		v.no_schedstat = live->no_schedstat;
+	}
+	return v;
 }
 
-static void print_top_header(struct session *s, const struct profile *p)
+static void print_top_header(struct session *s, const struct profile *p, const struct top_view *v)
 {
-	const struct profile_meta *m = profile_meta(p);
 	fprintf(s->out, "%llu samples from pid %d over %.2fs (%llu ticks, %llu errors, %llu torn)",
-		(unsigned long long)profile_samples(p), (int)m->pid, (double)m->duration_us / 1e6,
-		(unsigned long long)m->ticks, (unsigned long long)m->errors, (unsigned long long)m->torn);
-	if (m->unit == PROF_UNIT_CPU_US)
-		fprintf(s->out, "; mode %s: %.6f s of CPU (%llu \xc2\xb5s), shares of CPU time\n", m->mode,
+		(unsigned long long)profile_samples(p), (int)profile_meta(p)->pid, v->seconds,
+		(unsigned long long)v->ticks, (unsigned long long)v->errors, (unsigned long long)v->torn);
+	if (v->cpu)
+		fprintf(s->out, "; mode %s: %.6f s of CPU (%llu \xc2\xb5s), shares of CPU time\n", v->mode,
 			(double)profile_weight(p) / 1e6, (unsigned long long)profile_weight(p));
 	else
-		fprintf(s->out, "; mode %s: shares of samples%s\n", m->mode[0] ? m->mode : "?",
-			m->no_schedstat ? " (no schedstat: threads the kernel showed running)" : "");
+		fprintf(s->out, "; mode %s: shares of samples%s\n", v->mode,
+			v->no_schedstat ? " (no schedstat: threads the kernel showed running)" : "");
 }
 
-static void print_top(struct session *s, const struct profile *p, enum prof_by by, bool sort_total, long limit)
+static void print_top(struct session *s, const struct profile *p, enum prof_by by, bool sort_total, long limit,
+		      const struct sampler_stats *live)
 {
 	struct prof_row *rows = NULL;
 	size_t n = 0;
 	uint64_t all = profile_weight(p);
-	double per = seconds_per_weight(p);
-	bool cpu = profile_meta(p)->unit == PROF_UNIT_CPU_US;
+	struct top_view v = top_view(p, live);
+	/* seconds per unit of weight: µs of CPU, or the achieved interval between
+	 * ticks for sample counts (a requested rate may not have been reached) */
+	double per = v.cpu ? 1e-6 : v.ticks ? v.seconds / (double)v.ticks : 0;
 	if (profile_top(p, by, &rows, &n) < 0) {
 		cmd_error(s, "top: out of memory");
 		return;
 	}
 	if (sort_total)
 		qsort(rows, n, sizeof(*rows), by_total);
-	print_top_header(s, p);
-	fprintf(s->out, "%7s %7s %9s %9s  %s\n", "own%", "total%", cpu ? "own(cpu)" : "own(s)",
-		cpu ? "total(cpu)" : "total(s)", by == PROF_BY_LINE ? "function (file:line)" : "function (file)");
+	print_top_header(s, p, &v);
+	fprintf(s->out, "%7s %7s %9s %9s  %s\n", "own%", "total%", v.cpu ? "own(cpu)" : "own(s)",
+		v.cpu ? "total(cpu)" : "total(s)", by == PROF_BY_LINE ? "function (file:line)" : "function (file)");
 	for (size_t i = 0; i < n && (long)i < limit; i++) {
 		const struct prof_row *r = &rows[i];
 		double own = all ? 100.0 * (double)r->own / (double)all : 0;
@@ -89,11 +107,20 @@ static void print_top(struct session *s, const struct profile *p, enum prof_by b
 		fputs(")\n", s->out);
 	}
 	if (n == 0)
-		fputs(cpu ? "(no samples: the target's threads used no CPU; try 'sample ... --mode wall')\n"
-			  : "(no samples: the target's threads were idle; try 'sample ... --mode wall')\n", s->out);
+		fputs(v.cpu ? "(no samples: the target's threads used no CPU; try 'sample ... --mode wall')\n"
+			    : "(no samples: the target's threads were idle; try 'sample ... --mode wall')\n", s->out);
 	free(rows);
 }
 
+/*
+ * `top --live` on a terminal draws like top(1): on the alternate screen,
+ * each frame over the last in place (home, each line cleared to its end, the
+ * rest of the screen cleared), written straight to the terminal, never
+ * through the pager (which would hold it all until the end).  When it ends
+ * (q, Ctrl-C, the target exiting) the normal screen comes back and the last
+ * table is printed there, as the session's profile.  Without a terminal each
+ * frame is printed after the last, as before.
+ */
 struct live {
 	struct session *s;
 	struct profile *p;
@@ -101,23 +128,45 @@ struct live {
 	bool sort_total;
 	long limit;
 	bool quit;
+	FILE *screen;              /* the terminal, or NULL: frames go to s->out */
 };
+
+static void live_draw(struct live *lv, const struct sampler_stats *st)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *mem = open_memstream(&buf, &len), *saved = lv->s->out;
+	if (!mem)
+		return;
+	lv->s->out = mem;
+	print_top(lv->s, lv->p, lv->by, lv->sort_total, lv->limit, st);
+	fputs("\n(q or Ctrl-C stops)\n", mem);
+	lv->s->out = saved;
+	fclose(mem);
+	FILE *o = lv->screen ? lv->screen : saved;
+	fputs(lv->screen ? "\033[H" : "\033[H\033[2J", o);
+	for (size_t i = 0; i < len; i++) {
+		if (buf[i] == '\n' && lv->screen)
+			fputs("\033[K", o);
+		fputc(buf[i], o);
+	}
+	if (lv->screen)
+		fputs("\033[J", o);
+	fflush(o);
+	free(buf);
+}
 
 static int live_tick(void *arg, const struct sampler_stats *st)
 {
 	struct live *lv = arg;
 	struct pollfd pfd = { STDIN_FILENO, POLLIN, 0 };
 	char ch;
-	(void)st;
 	while (poll(&pfd, 1, 0) > 0 && read(STDIN_FILENO, &ch, 1) == 1)
 		if (ch == 'q' || ch == 'Q')
 			lv->quit = true;
 	if (lv->quit)
 		pyspy_interrupted = 1;   /* the sampler's stop signal, as Ctrl-C */
-	fputs("\033[H\033[2J", lv->s->out);
-	print_top(lv->s, lv->p, lv->by, lv->sort_total, lv->limit);
-	fputs("\n(q or Ctrl-C stops)\n", lv->s->out);
-	fflush(lv->s->out);
+	live_draw(lv, st);
 	return 0;
 }
 
@@ -129,10 +178,18 @@ static int top_live(struct session *s, const struct cmd_args *a, enum prof_by by
 	bool tty = isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &saved) == 0;
 	if (a->set[TOP_RATE] && sample_parse_rate(s, "top", a->str[TOP_RATE], &rq.rate) != CMD_OK)
 		return CMD_FAILED;
+	if (s->held)
+		return cmd_error(s, "top: pid %d is stopped (by 'stop'): its threads use no CPU, so a live cpu profile "
+				 "stays empty; 'continue' first", (int)s->target.pid);
 	struct profile *p = profile_new();
 	if (!p)
 		return cmd_error(s, "top: out of memory");
-	struct live lv = { s, p, by, sort_total, limit, false };
+	struct live lv = { s, p, by, sort_total, limit, false, NULL };
+	if (s->interactive && isatty(STDOUT_FILENO)) {
+		int fd = dup(STDOUT_FILENO);
+		if (fd >= 0 && !(lv.screen = fdopen(fd, "w")))
+			close(fd);
+	}
 	rq.tick = live_tick;
 	rq.tick_arg = &lv;
 	if (tty) {
@@ -140,11 +197,19 @@ static int top_live(struct session *s, const struct cmd_args *a, enum prof_by by
 		raw.c_lflag &= ~(tcflag_t)(ICANON | ECHO);
 		tcsetattr(STDIN_FILENO, TCSANOW, &raw);
 	}
+	if (lv.screen) {
+		fputs("\033[?1049h\033[?25l\033[H\033[2J", lv.screen);   /* alternate screen, no cursor */
+		fflush(lv.screen);
+	}
 	int rc = sample_into(s, &rq, p, &st);
+	if (lv.screen) {
+		fputs("\033[?25h\033[?1049l", lv.screen);
+		fclose(lv.screen);
+	}
 	if (tty)
 		tcsetattr(STDIN_FILENO, TCSANOW, &saved);
 	pyspy_interrupted = 0;
-	print_top(s, p, by, sort_total, limit);
+	print_top(s, p, by, sort_total, limit, NULL);
 	if (s->profile)
 		profile_free(s->profile);
 	s->profile = p;
@@ -188,7 +253,7 @@ static int do_top(struct session *s, const struct cmd_args *a)
 	}
 	if (!s->profile)
 		return cmd_error(s, "top: no profile yet: run 'sample DURATION' first");
-	print_top(s, s->profile, by, sort_total, limit);
+	print_top(s, s->profile, by, sort_total, limit, NULL);
 	return CMD_OK;
 }
 
@@ -202,8 +267,9 @@ const struct command cmd_top = {
 		"the shares are shares of the CPU time the sampled threads used.  A wall or\n"
 		"gil profile counts samples: its seconds are samples times the achieved\n"
 		"interval between ticks.  --live samples (cpu mode) until q or\n"
-		"Ctrl-C and redraws the table a few times a second, like top(1); what it\n"
-		"gathered becomes the session's profile.",
+		"Ctrl-C and redraws the table a few times a second, like top(1): on a\n"
+		"terminal in place on the alternate screen, never through the pager; what it\n"
+		"gathered becomes the session's profile and its table is printed at the end.",
 	.opts = top_opts,
 	.max_args = 0,
 	.handler = do_top,

@@ -181,6 +181,10 @@ static int do_sample(struct session *s, const struct cmd_args *a)
 	rq.by_task = a->set[OPT_ASYNC];
 	if (rq.native && a->set[OPT_NONBLOCKING])
 		return cmd_error(s, "sample: --native pauses the target at every tick: it cannot be --nonblocking");
+	if (s->held && rq.mode == SAMPLER_CPU)
+		return cmd_error(s, "sample: pid %d is stopped (by 'stop'): its threads use no CPU, so a cpu-mode "
+				 "profile would be empty; 'continue' first, or 'sample ... --mode wall' for where it is held",
+				 (int)s->target.pid);
 	struct profile *p = profile_new();
 	if (!p)
 		return cmd_error(s, "sample: out of memory");
@@ -217,6 +221,9 @@ static int do_sample(struct session *s, const struct cmd_args *a)
 	if (rq.native && st.native_failed)
 		fprintf(s->out, "(%llu samples kept only their Python frames: the native stack could not be unwound or merged)\n",
 			(unsigned long long)st.native_failed);
+	if (s->held)
+		fprintf(s->out, "(pid %d was stopped (by 'stop') throughout: every tick saw the same moment)\n",
+			(int)s->target.pid);
 	if (!strcmp(st.stop_msg, "interrupted"))
 		fputs("(interrupted; the samples taken are kept)\n", s->out);
 	else if (st.stop_msg[0])

@@ -173,8 +173,29 @@ void session_continue(struct session *s)
 	s->held = false;
 }
 
+bool thread_starting(const struct py_thread *th)
+{
+	return th->thread_id == 0 && th->os_tid == 0;
+}
+
+const char *thread_tid(const struct py_thread *th, char buf[16])
+{
+	if (th->os_tid)
+		snprintf(buf, 16, "%d", (int)th->os_tid);
+	else
+		snprintf(buf, 16, "%s", thread_starting(th) ? "-" : "?");
+	return buf;
+}
+
+const char *thread_label(const struct py_thread *th)
+{
+	return th->name ? th->name : thread_starting(th) ? "(starting: no OS thread yet)" : NULL;
+}
+
 const char *thread_status(const struct py_thread *th)
 {
+	if (thread_starting(th))
+		return "starting";
 	if (th->state == 't' || th->state == 'T')
 		return "stopped";
 	return th->active ? "active" : "idle";

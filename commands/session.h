@@ -87,6 +87,13 @@ void session_continue(struct session *s);
 
 /* "active", "idle" or "stopped" (held by `stop`), for display. */
 const char *thread_status(const struct py_thread *th);
+/* A thread state its new thread has not taken yet (3.12+: the parent makes
+ * it): no thread id, no OS thread.  Shown as OS tid "-", status "starting". */
+bool thread_starting(const struct py_thread *th);
+/* The OS tid as text: the number, "-" while starting, "?" when unknown. */
+const char *thread_tid(const struct py_thread *th, char buf[16]);
+/* The threading name, or what stands for it while starting; NULL if none. */
+const char *thread_label(const struct py_thread *th);
 
 /* Launch mode (the shell started the program): whether the program's own
  * code is on a stack yet — a frame of `script` (a resolved path; a frame's

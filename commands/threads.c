@@ -30,8 +30,13 @@ static int do_threads(struct session *s, const struct cmd_args *a)
 			snprintf(status, sizeof(status), "-%s", th->gil == 1 ? "+gil" : "");
 		else
 			snprintf(status, sizeof(status), "%s%s", thread_status(th), th->gil == 1 ? "+gil" : "");
-		fprintf(s->out, "%c %-3d %-8d %-12s 0x%-16" PRIx64 " \"%s\"", th == cur ? '*' : ' ', th->number,
-			(int)th->os_tid, status, th->thread_id, th->name ? th->name : "?");
+		char tid[16];
+		fprintf(s->out, "%c %-3d %-8s %-12s 0x%-16" PRIx64 " ", th == cur ? '*' : ' ', th->number,
+			thread_tid(th, tid), status, th->thread_id);
+		if (th->name)
+			fprintf(s->out, "\"%s\"", th->name);
+		else
+			fputs(thread_label(th) ? thread_label(th) : "\"?\"", s->out);
 		if (th->interp_id)
 			fprintf(s->out, " [interpreter %lld]", (long long)th->interp_id);
 		if (th->nframes)
@@ -53,7 +58,9 @@ const struct command cmd_threads = {
 		"holds the GIL, the Python thread id (threading.get_ident()), the name from\n"
 		"the threading module, and the innermost Python frame.  '*' marks the\n"
 		"selected thread.  On a core file the status is the signal that ended the\n"
-		"process on the thread it hit (SIGSEGV, SIGABRT...), and '-' on the others.",
+		"process on the thread it hit (SIGSEGV, SIGABRT...), and '-' on the others.\n"
+		"A thread state that no thread has taken yet (3.12+: Thread.start() makes\n"
+		"it before the thread runs) shows OS tid '-' and status 'starting'.",
 	.max_args = 0,
 	.flags = CMD_NEEDS_TARGET,
 	.handler = do_threads,

@@ -185,17 +185,21 @@ static int do_print(struct session *s, const struct cmd_args *a)
 	struct snapshot snap;
 	const struct py_frame *f;
 	struct pyspy_err e = { 0 };
-	raddr_t obj;
+	struct value_ref ref;
 	const char *expr = a->argv[0];
 	int rc = selected_frame(s, &snap, &f);
 	if (rc != CMD_OK)
 		return rc;
-	if (value_lookup(&s->target, f, expr, &obj, &e) < 0) {
+	if (value_lookup_ref(&s->target, f, expr, &ref, &e) < 0) {
 		rc = cmd_error(s, "print: %s", e.msg);
 	} else {
 		struct strbuf sb;
+		struct repr_opts o = session_repr(s);
 		strbuf_init(&sb, 0);
-		value_text(s, obj, &sb);
+		if (ref.kind == VREF_OBJ)
+			value_text(s, ref.obj, &sb);
+		else if (repr_ref(&s->target, &ref, &o, &sb, &e) < 0 && !strbuf_str(&sb)[0])
+			strbuf_addf(&sb, "<unreadable: %s>", e.msg);
 		fprintf(s->out, "%s = %s\n", expr, strbuf_str(&sb));
 		strbuf_release(&sb);
 	}
@@ -233,12 +237,16 @@ const struct command cmd_print = {
 	.name = "print",
 	.aliases = print_aliases,
 	.usage = "print EXPR",
-	.summary = "Show a value: a local or global name, then any .attr, [index] or ['key'].",
+	.summary = "Show a value: a local or global name, then any .attr, [index], [a:b] or [key].",
 	.help = "EXPR is looked up in the selected frame: its locals, then its module's\n"
 		"globals, then the builtins.  It may go on with attributes of instances,\n"
-		"modules and classes (.name), items of lists and tuples ([3], [-1]) and\n"
-		"values of dicts (['key'], [\"key\"], [42]).  Nothing is evaluated or called\n"
-		"in the target: this is a reader, not a debugger that runs code.",
+		"modules and classes (.name; .__class__ and .__dict__ of anything, .__name__\n"
+		"and .__qualname__ of a class), items of str, bytes, lists and tuples ([3],\n"
+		"[-1]), slices of them ([1:3], [:-1]) and values of dicts by a literal key\n"
+		"(['key'], [\"key\"], [42], [b'k'], [(1, 'a')], [None]).  Nothing is\n"
+		"evaluated or called in the target: this is a reader, not a debugger that\n"
+		"runs code.  An error names the step that failed: point.y[5]: index 5 out of\n"
+		"range (len 2).",
 	.min_args = 1,
 	.max_args = 1,
 	.flags = CMD_NEEDS_TARGET | CMD_RAW_ARGS,

@@ -96,6 +96,13 @@ static void reset_pending(const char *text)
 	pending.len = strlen(text);
 }
 
+static int by_number(const void *a, const void *b)
+{
+	const char *x = *(const char *const *)a, *y = *(const char *const *)b;
+	size_t nx = strlen(x), ny = strlen(y);
+	return nx != ny ? (nx < ny ? -1 : 1) : strcmp(x, y);
+}
+
 static char **complete(const char *text, int start, int end)
 {
 	char buf[1024];
@@ -106,6 +113,7 @@ static char **complete(const char *text, int start, int end)
 	char split[1024];
 	int n = command_split(buf, split, sizeof(split), words, 64);
 	rl_attempted_completion_over = 1;
+	rl_sort_completion_matches = 1;
 	if (n <= 0) {
 		command_complete_names(add_candidate, &pending);
 		return pending.n ? rl_completion_matches(text, next_candidate) : NULL;
@@ -130,6 +138,13 @@ static char **complete(const char *text, int start, int end)
 		rl_attempted_completion_over = 0;   /* readline's own file name completion */
 		return NULL;
 	}
+	/* thread and frame numbers are listed in their order (0 1 2 ... 10), not as text (0 1 10 11 ... 2) */
+	bool numbers = pending.n > 0;
+	for (size_t i = 0; i < pending.n && numbers; i++)
+		numbers = pending.v[i][0] && strspn(pending.v[i], "0123456789") == strlen(pending.v[i]);
+	if (numbers)
+		qsort(pending.v, pending.n, sizeof(*pending.v), by_number);
+	rl_sort_completion_matches = !numbers;
 	return pending.n ? rl_completion_matches(text, next_candidate) : NULL;
 }
 

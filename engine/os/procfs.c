@@ -225,6 +225,35 @@ char procfs_state(pid_t pid)
 	return stat_state(path);
 }
 
+int procfs_start_time(pid_t pid, double *epoch)
+{
+	char path[64], buf[1024], line[256];
+	unsigned long long start = 0, btime = 0;
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return -1;
+	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	const char *p = strrchr(buf, ')');
+	/* starttime is field 22; the space after ')' comes before field 3 */
+	for (int field = 3; p && field <= 22; field++)
+		p = strchr(p + 1, ' ');
+	if (!p || sscanf(p + 1, "%llu", &start) != 1)
+		return -1;
+	if (!(f = fopen("/proc/stat", "re")))
+		return -1;
+	while (fgets(line, sizeof(line), f) && sscanf(line, "btime %llu", &btime) != 1)
+		;
+	fclose(f);
+	long hz = sysconf(_SC_CLK_TCK);
+	if (!btime || hz <= 0)
+		return -1;
+	*epoch = (double)btime + (double)start / (double)hz;
+	return 0;
+}
+
 void procfs_comm(pid_t pid, char *buf, size_t len)
 {
 	char path[64];

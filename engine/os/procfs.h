@@ -48,6 +48,9 @@ char procfs_stat_state(const char *stat);
 /* Whether pid exists and is neither a zombie nor dead. */
 bool procfs_alive(pid_t pid);
 void procfs_comm(pid_t pid, char *buf, size_t len);
+/* When the process started, in seconds since the epoch (to the kernel's clock
+ * tick, and to the second of the boot time it counts from): 0, or -1. */
+int procfs_start_time(pid_t pid, double *epoch);
 int procfs_exe(pid_t pid, char *buf, size_t len);
 
 /* A fingerprint of the program image the process runs (its auxiliary

@@ -20,8 +20,9 @@
  *
  * Pacing is absolute (tick k is due at start + k*interval, plus a little
  * random jitter so the sampler does not lock onto periodic work in the
- * target); a tick that is more than one interval late is counted and the
- * schedule moves on rather than bursting to catch up.  A sleep wakes late —
+ * target); when a tick is more than one interval late the scheduled ticks it
+ * overran are counted as missed (`late`) and the schedule moves on rather
+ * than bursting to catch up, so ticks + late is the rate times the time.  A sleep wakes late —
  * tens of microseconds on a virtual machine even with the timer slack at its
  * minimum — so the sampler learns how late, sleeps until that much before the
  * deadline and spins the rest: a requested rate is the achieved rate, up to
@@ -207,6 +208,7 @@ static bool frames_all_known(const struct py_thread *th)
  * paused and a failure is a real one.
  */
 #define TORN_RETRIES 6
+
 
 static int walk(struct sampler *sm, size_t i, struct pyspy_err *we)
 {
@@ -507,6 +509,14 @@ static int tick(struct sampler *sm, uint64_t t0, struct pyspy_err *e)
 		struct sample smp = { ts_us, weight, th };
 		if (sm->o->native && with_native(sm, th, &merged) == 0)
 			smp.thread = &merged;
+		if (smp.thread->nframes == 0) {
+			/* no frames (a thread starting or ending): nothing to place in a
+			 * profile, and not counted, so every export adds up to the summary */
+			rc = sm->cpu && emit_cpu(sm, th, NULL, ts_us, weight) ? 1 : 0;
+			if (rc)
+				break;
+			continue;
+		}
 		if (sm->cpu) {
 			if (emit_cpu(sm, th, smp.thread, ts_us, weight)) {
 				rc = 1;
@@ -595,8 +605,11 @@ int sampler_run(struct target *t, const struct sampler_opts *o, struct sampler_s
 			break;
 		if (due > now)
 			wait_until(&sm, due, interval), now = clock_now_ns();
-		else if (now - due > interval && st->ticks)
-			st->late++, due = now;
+		else if (now - due > interval && st->ticks) {
+			/* the scheduled ticks that fell in the gap are missed, not made up */
+			st->late += (now - due) / interval;
+			due = now;
+		}
 		if (pyspy_interrupted || now >= end)
 			break;
 		due += jittered(&sm, interval);

@@ -40,7 +40,8 @@ struct sampler_stats {
 	uint64_t torn;             /* stacks that did not validate (read while changing), even when read again */
 	uint64_t retried;          /* walks read again because they came back torn */
 	uint64_t unchanged;        /* stacks kept from an earlier tick: their thread has not run since */
-	uint64_t late;             /* ticks that fell behind schedule by more than an interval */
+	uint64_t late;             /* scheduled ticks missed because the sampler fell behind (more than an
+	                              interval late): ticks + late is about the rate times the time */
 	uint64_t reads;            /* remote reads issued */
 	uint64_t native_failed;    /* native: stacks kept Python-only (unwind or merge failed) */
 	uint64_t weight;           /* the samples' weights added up */

@@ -12,9 +12,11 @@
  * Frames CPython itself hides are hidden here too: shim frames owned by the C
  * stack (3.12+) and "incomplete" frames that have not reached their first
  * traceable instruction (3.11+), exactly as sys._current_frames() does.
- * A chain read from a running target may be torn: a walk that loops, or a
- * chunk frame whose caller sits above it, fails with PS_ETORN rather than
- * handing back a stack that never existed.
+ * A chain read from a running target may be torn: a walk that loops, a
+ * chunk frame whose caller sits above it, a freed frame object (≤3.10: no
+ * references), or a chain that ends at a frame not entered from C (3.11+)
+ * fails with PS_ETORN rather than handing back a stack that never existed
+ * (a cut one would be a root of its own in a flame graph).
  */
 #include <inttypes.h>
 #include <stdint.h>
@@ -80,7 +82,10 @@ static bool reuse_frame(const struct py_thread *th, size_t prev, struct py_frame
 	if (th->nframes >= prev)
 		return false;
 	const struct py_frame *o = &th->frames[th->nframes];
-	if (o->addr != f->addr || o->code != code || o->lasti != byte_offset || !o->ci)
+	/* module code is freed once the module has run and its address reused:
+	 * the code cache re-checks it (code_get), which a copy would skip for as
+	 * long as the new code's frame sat on the same instruction */
+	if (o->addr != f->addr || o->code != code || o->lasti != byte_offset || !o->ci || o->ci->module)
 		return false;
 	f->code = code;
 	f->lasti = byte_offset;
@@ -132,14 +137,20 @@ static int walk_objects(struct target *t, const uint8_t *ts, struct py_thread *t
 		if ((rc = remote_read(&t->mem, addr, buf, t->iframe_len, e)) < 0)
 			return rc;
 		/* a frame on the stack is referenced (by its caller or the
-		 * evaluation loop), and every frame has the same type; one freed
-		 * while the chain was read (a free list or zombie frame: count 0;
-		 * memory handed back: anything) ends or reroutes the chain */
-		uint64_t refs = rbuf_u64(buf, L->object.refcnt);
-		raddr_t type = rbuf_u64(buf, L->object.type);
-		if (refs == 0 || refs > (1ull << 40) || (ftype && type != ftype))
-			return err_set(e, PS_ETORN, "0x%" PRIx64 " is not a live frame object (read while the stack changed)", addr);
-		ftype = type;
+		 * evaluation loop), and every frame has the same type; one that
+		 * returned while the chain was read sits on a free list (chained
+		 * through f_back, the last one with none) or as its code's zombie
+		 * frame, with no references, and memory handed back holds anything:
+		 * following it would end or reroute the stack */
+		if (L->object.refcnt >= 0 && (size_t)L->object.refcnt + 8 <= t->iframe_len &&
+		    L->object.type >= 0 && (size_t)L->object.type + 8 <= t->iframe_len) {
+			uint64_t refs = rbuf_u64(buf, L->object.refcnt);
+			raddr_t type = rbuf_u64(buf, L->object.type);
+			if (refs == 0 || refs > (1ull << 40) || (ftype && type != ftype))
+				return err_set(e, PS_ETORN, "0x%" PRIx64 " is not a live frame object (read while the stack changed)",
+					       addr);
+			ftype = type;
+		}
 		int32_t lasti;
 		memcpy(&lasti, buf + L->pyframe.lasti, sizeof(lasti));
 		/* 3.10 counts code units; before, bytes.  -1 means "not started": the first line. */
@@ -430,6 +441,12 @@ static int walk_iframes(struct target *t, const uint8_t *ts, struct py_thread *t
 		}
 		addr = previous;
 	}
+	/* every thread's stack was entered from C at its bottom (3.11: is_entry;
+	 * 3.12+: a shim below it): a chain that ends elsewhere was cut by a frame
+	 * read while it was being pushed */
+	if (rc == 0 && th->nframes && !th->frames[th->nframes - 1].entry)
+		rc = err_set(e, PS_ETORN, "the frame chain ends at 0x%" PRIx64 ", a frame not entered from C (read while it changed)",
+			     th->frames[th->nframes - 1].addr);
 	return rc;
 }
 

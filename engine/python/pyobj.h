@@ -26,6 +26,7 @@ struct type_info {
 	int64_t basicsize;         /* tp_basicsize */
 	raddr_t cached_keys;       /* ht_cached_keys (heap types, 3.3+), 0 if none */
 	char name[64];             /* tp_name, truncated */
+	int tag;                   /* what engine/values made of the type (0: not looked at yet); refilled with it */
 };
 
 enum pyobj_kind {
@@ -88,6 +89,10 @@ int pyobj_dict_get_int(struct target *t, raddr_t dict, uint64_t n, raddr_t *valu
 /* An instance attribute found in the object's own attribute storage (its
  * __dict__, or the 3.11+ inline/split values); *value = 0 when absent. */
 int pyobj_attr(struct target *t, raddr_t obj, const char *name, raddr_t *value, struct pyspy_err *e);
+
+/* The dict object that holds obj's attributes; *dict = 0 when there is none
+ * (no __dict__, or 3.11+ values kept inline with no dict made yet). */
+int pyobj_attr_dict(struct target *t, raddr_t obj, raddr_t *dict, struct pyspy_err *e);
 
 /* Call fn for each (name, value) of the object's own attribute storage, as
  * pyobj_attr sees it, in storage order; an object without one has none. */

@@ -236,6 +236,12 @@ static int attr_storage(struct target *t, raddr_t obj, raddr_t *dict, raddr_t *k
 	return rc;
 }
 
+int pyobj_attr_dict(struct target *t, raddr_t obj, raddr_t *dict, struct pyspy_err *e)
+{
+	raddr_t keys, values;
+	return attr_storage(t, obj, dict, &keys, &values, e);
+}
+
 int pyobj_attr(struct target *t, raddr_t obj, const char *name, raddr_t *value, struct pyspy_err *e)
 {
 	raddr_t dict, keys, values;

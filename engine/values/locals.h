@@ -11,13 +11,16 @@
  *
  * value_lookup() resolves the small expression language of `print`:
  *
- *     NAME ( .ATTR | [INDEX] | ['KEY'] | ["KEY"] | [INT_KEY] )*
+ *     NAME ( .ATTR | [INDEX] | [START:STOP] | [KEY] )*
  *
  * NAME is a local of the frame, else a global, else a builtin.  .ATTR is an
  * instance attribute (its __dict__, inline values or __slots__), a module's
- * global, or a class attribute (the class and its bases).  [N] indexes a list
- * or tuple (negative from the end) or looks up the int key N in a dict;
- * ['KEY'] looks up a str key in a dict.
+ * global, or a class attribute (the class and its bases); __class__ and
+ * __dict__ of any object, __name__ and __qualname__ of a class.  [N] indexes
+ * a str, bytes, list or tuple (negative from the end) or looks up the int key
+ * N in a dict; [START:STOP] slices a str, bytes, list or tuple (either bound
+ * may be left out); [KEY] looks up a literal key in a dict: 'str', "str",
+ * b'bytes', None, True, False, or a tuple of those (lookup_key.h).
  */
 #ifndef PYSPY_LOCALS_H
 #define PYSPY_LOCALS_H
@@ -54,5 +57,12 @@ int builtins_dict(struct target *t, const struct py_frame *f, raddr_t *dict, str
  * like "no local or global named 'x'", "'Foo' object has no attribute 'y'",
  * "index 10 out of range (len 3)", "key 'k' not found". */
 int value_lookup(struct target *t, const struct py_frame *f, const char *expr, raddr_t *out, struct pyspy_err *e);
+
+/* The same, where the result may be a part of an object (a slice, one
+ * character of a str) rather than an object; value_lookup() refuses those.
+ * Errors after the first name start with the part of EXPR that failed:
+ * "point.y[5]: index 5 out of range (len 2)". */
+struct value_ref;
+int value_lookup_ref(struct target *t, const struct py_frame *f, const char *expr, struct value_ref *out, struct pyspy_err *e);
 
 #endif

@@ -46,7 +46,7 @@ size_t repr_room(const struct rctx *c)
 
 /* ---- scalars ---- */
 
-static void r_int(struct rctx *c, raddr_t obj, const struct type_info *ti, bool py2_long)
+void repr_int(struct rctx *c, raddr_t obj, const struct type_info *ti, bool py2_long)
 {
 	const struct py_layout *L = &c->t->layout;
 	struct pyspy_err e = { 0 };
@@ -104,10 +104,19 @@ static void r_float(struct rctx *c, raddr_t obj)
 {
 	struct pyspy_err e = { 0 };
 	double v;
-	char buf[40];
 	if (remote_read(&c->t->mem, obj + (raddr_t)c->t->layout.float_obj.fval, &v, sizeof(v), &e) < 0)
 		return repr_unreadable(c, &e);
+	repr_float_text(c, v, true);
+}
+
+/* repr(float); without add_dot0 a whole number loses its ".0", as complex's parts do. */
+void repr_float_text(struct rctx *c, double v, bool add_dot0)
+{
+	char buf[40];
 	reprfmt_float(v, buf, sizeof(buf));
+	size_t n = strlen(buf);
+	if (!add_dot0 && n > 2 && strcmp(buf + n - 2, ".0") == 0)
+		buf[n - 2] = '\0';
 	strbuf_addstr(&c->sb, buf);
 }
 
@@ -165,6 +174,12 @@ static void text_at(struct rctx *c, raddr_t at, size_t count, int kind, bool py2
 
 static void r_str(struct rctx *c, raddr_t obj)
 {
+	repr_str_range(c, obj, 0, -1);
+}
+
+/* The repr of obj[start:stop] of a str; stop -1 is its end. */
+void repr_str_range(struct rctx *c, raddr_t obj, int64_t start, int64_t stop)
+{
 	const struct py_layout *L = &c->t->layout;
 	struct pyspy_err e = { 0 };
 	uint8_t head[128];
@@ -181,9 +196,15 @@ static void r_str(struct rctx *c, raddr_t obj)
 		err_set(&e, PS_ECORRUPT, "str at 0x%" PRIx64 " has a bad length", obj);
 		return repr_unreadable(c, &e);
 	}
+	if (stop < 0 || stop > length)
+		stop = length;
+	if (start < 0 || start > stop)
+		start = stop;
+	length = stop - start;
 	size_t count = (size_t)length < repr_room(c) ? (size_t)length : repr_room(c);
 	if (L->str_model == STR_MODEL_PY2)
-		return text_at(c, rbuf_u64(head, L->unicode.py2_str), count, L->unicode_size, true);
+		return text_at(c, rbuf_u64(head, L->unicode.py2_str) + (raddr_t)(start * L->unicode_size), count,
+			       L->unicode_size, true);
 	uint32_t state = rbuf_u32(head, L->unicode.state);
 	int kind = (int)((state >> L->unicode.state_kind_shift) & 7);
 	bool compact = (state >> L->unicode.state_compact_shift) & 1;
@@ -195,7 +216,7 @@ static void r_str(struct rctx *c, raddr_t obj)
 	}
 	if (!compact && remote_read_ptr(&c->t->mem, obj + (raddr_t)L->unicode.data, &at, &e) < 0)
 		return repr_unreadable(c, &e);
-	text_at(c, at, count, kind, false);
+	text_at(c, at + (raddr_t)(start * kind), count, kind, false);
 }
 
 static void r_bytes(struct rctx *c, raddr_t obj)
@@ -205,26 +226,50 @@ static void r_bytes(struct rctx *c, raddr_t obj)
 	int64_t length;
 	if (remote_read(&c->t->mem, obj + (raddr_t)L->object.var_size, &length, sizeof(length), &e) < 0)
 		return repr_unreadable(c, &e);
+	repr_bytes_at(c, obj + (raddr_t)L->bytes.sval, length, L->str_model == STR_MODEL_PY2 ? "" : "b", false);
+}
+
+/* length bytes at `at`, as a bytes literal with the prefix. */
+void repr_bytes_at(struct rctx *c, raddr_t at, int64_t length, const char *prefix, bool bytearray)
+{
+	struct pyspy_err e = { 0 };
 	if (length < 0) {
-		err_set(&e, PS_ECORRUPT, "bytes at 0x%" PRIx64 " has a bad length", obj);
+		err_set(&e, PS_ECORRUPT, "bytes at 0x%" PRIx64 " has a bad length", at);
 		return repr_unreadable(c, &e);
 	}
 	size_t count = (size_t)length < repr_room(c) ? (size_t)length : repr_room(c);
-	if (pyobj_check_span(c->t, obj, "bytes", obj + (raddr_t)L->bytes.sval, count, &e) < 0)
+	if (pyobj_check_span(c->t, at, "bytes", at, count, &e) < 0)
 		return repr_unreadable(c, &e);
 	uint8_t *raw = malloc(count + 1);
 	if (!raw) {
 		err_set(&e, PS_ENOMEM, "out of memory");
 		return repr_unreadable(c, &e);
 	}
-	if (remote_read(&c->t->mem, obj + (raddr_t)L->bytes.sval, raw, count, &e) < 0)
+	if (remote_read(&c->t->mem, at, raw, count, &e) < 0)
 		repr_unreadable(c, &e);
 	else
-		reprfmt_bytes(&c->sb, raw, count, L->str_model == STR_MODEL_PY2 ? "" : "b");
+		reprfmt_bytes_as(&c->sb, raw, count, prefix, bytearray);
 	free(raw);
 }
 
 /* ---- dispatch ---- */
+
+/* <class 'list'> (2.7: <type 'list'>), <class 'app.Point'>: a class written in
+ * Python is named with its __module__, as type.__repr__ does. */
+static void r_class(struct rctx *c, const struct type_info *self)
+{
+	struct repr_dialect d;
+	char name[sizeof(self->name)], module[128] = "";
+	raddr_t mod;
+	bool heap = self->flags & PYOBJ_TPFLAGS_HEAPTYPE;
+	memcpy(name, self->name, sizeof(name));
+	if (heap && !strchr(name, '.') && std_type_dict_get(c->t, self->addr, "__module__", &mod) == 0 &&
+	    (pyobj_str(c->t, mod, module, sizeof(module), NULL, NULL) < 0 || strcmp(module, "builtins") == 0 ||
+	     strcmp(module, "__builtin__") == 0))
+		module[0] = '\0';
+	strbuf_addf(&c->sb, "<%s '%s%s%s'>", heap ? "class" : repr_dialect(c, &d)->type_word, module,
+		    module[0] ? "." : "", name);
+}
 
 /* Classes, modules, and every other object. */
 static void r_other(struct rctx *c, raddr_t obj, const struct type_info *ti, int level)
@@ -234,7 +279,7 @@ static void r_other(struct rctx *c, raddr_t obj, const struct type_info *ti, int
 		struct pyspy_err e = { 0 };
 		if (pyobj_type_at(c->t, obj, &self, &e) < 0)
 			return repr_unreadable(c, &e);
-		strbuf_addf(&c->sb, "<class '%s'>", self->name);
+		r_class(c, self);
 		return;
 	}
 	if (pyobj_static_named(ti, "module")) {
@@ -262,47 +307,66 @@ void repr_obj(struct rctx *c, raddr_t obj, int level)
 	}
 	if (pyobj_type(c->t, obj, &ti, &e) < 0)
 		return repr_unreadable(c, &e);
-	switch (pyobj_kind(c->t, ti)) {
+	enum pyobj_kind kind = pyobj_kind(c->t, ti);
+	/* the standard library's types: heap types, and C types builtins do not cover */
+	if (kind == PYK_OTHER || (ti->flags & PYOBJ_TPFLAGS_HEAPTYPE) || (kind == PYK_DICT && !pyobj_static_named(ti, "dict"))) {
+		if (repr_stdlib(c, obj, ti, level))
+			return;
+		if (pyobj_type(c->t, obj, &ti, &e) < 0)    /* the cache entry may have been reused */
+			return repr_unreadable(c, &e);
+	}
+	switch (kind) {
 	case PYK_NONE: strbuf_addstr(&c->sb, "None"); break;
 	case PYK_BOOL: r_bool(c, obj, ti); break;
-	case PYK_INT: r_int(c, obj, ti, false); break;
-	case PYK_LONG: r_int(c, obj, ti, true); break;
+	case PYK_INT: repr_int(c, obj, ti, false); break;
+	case PYK_LONG: repr_int(c, obj, ti, true); break;
 	case PYK_FLOAT: r_float(c, obj); break;
 	case PYK_STR: r_str(c, obj); break;
 	case PYK_BYTES: r_bytes(c, obj); break;
 	case PYK_LIST: repr_sequence(c, obj, level, false); break;
 	case PYK_TUPLE: repr_sequence(c, obj, level, true); break;
 	case PYK_DICT: repr_dict(c, obj, level); break;
-	case PYK_SET: repr_set(c, obj, level, false); break;
-	case PYK_FROZENSET: repr_set(c, obj, level, true); break;
+	case PYK_SET: repr_set(c, obj, level, false, NULL); break;
+	case PYK_FROZENSET: repr_set(c, obj, level, true, NULL); break;
 	case PYK_OTHER: r_other(c, obj, ti, level); break;
 	}
+}
+
+void repr_begin(struct rctx *c, struct target *t, const struct repr_opts *o, struct pyspy_err *e)
+{
+	memset(c, 0, sizeof(*c));
+	c->t = t;
+	c->o = o;
+	c->e = e;
+	c->py2 = t->layout.str_model == STR_MODEL_PY2;
+	/* one character more than the width, to tell "exactly width" from "longer" */
+	strbuf_init(&c->sb, o->width ? o->width + 1 : 0);
+}
+
+int repr_finish(struct rctx *c, struct strbuf *out)
+{
+	const struct repr_opts *o = c->o;
+	if (c->sb.truncated || (o->width && c->sb.nchars > o->width)) {
+		size_t keep = o->width > 3 ? o->width - 3 : 0;
+		strbuf_cut_chars(&c->sb, keep);
+		c->sb.truncated = false;
+		c->sb.limit = 0;
+		strbuf_add(&c->sb, "...", o->width < 3 ? o->width : 3);
+	}
+	if (c->sb.oom && !c->fatal)
+		c->fatal = err_set(c->e, PS_ENOMEM, "out of memory printing a value");
+	strbuf_add(out, strbuf_str(&c->sb), c->sb.len);
+	strbuf_release(&c->sb);
+	return c->fatal;
 }
 
 int repr_value(struct target *t, raddr_t obj, const struct repr_opts *o, struct strbuf *out, struct pyspy_err *e)
 {
 	struct rctx c;
-	memset(&c, 0, sizeof(c));
-	c.t = t;
-	c.o = o;
-	c.e = e;
-	c.py2 = t->layout.str_model == STR_MODEL_PY2;
-	/* one character more than the width, to tell "exactly width" from "longer" */
-	strbuf_init(&c.sb, o->width ? o->width + 1 : 0);
+	repr_begin(&c, t, o, e);
 	if (!obj)
 		strbuf_addstr(&c.sb, "<unbound>");
 	else
 		repr_obj(&c, obj, 1);
-	if (c.sb.truncated || (o->width && c.sb.nchars > o->width)) {
-		size_t keep = o->width > 3 ? o->width - 3 : 0;
-		strbuf_cut_chars(&c.sb, keep);
-		c.sb.truncated = false;
-		c.sb.limit = 0;
-		strbuf_add(&c.sb, "...", o->width < 3 ? o->width : 3);
-	}
-	if (c.sb.oom && !c.fatal)
-		c.fatal = err_set(e, PS_ENOMEM, "out of memory printing a value");
-	strbuf_add(out, strbuf_str(&c.sb), c.sb.len);
-	strbuf_release(&c.sb);
-	return c.fatal;
+	return repr_finish(&c, out);
 }

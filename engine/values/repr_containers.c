@@ -26,7 +26,7 @@
 #define CHUNK_ENTRIES 256
 
 /* Enter a container: false (after printing `cut`) past the depth limit or in a cycle. */
-static bool enter(struct rctx *c, raddr_t obj, int level, const char *cut)
+bool repr_enter(struct rctx *c, raddr_t obj, int level, const char *cut)
 {
 	bool deep = (c->o->depth > 0 && level > c->o->depth) || c->nstack >= REPR_MAX_NEST;
 	for (int i = 0; i < c->nstack && !deep; i++)
@@ -40,13 +40,13 @@ static bool enter(struct rctx *c, raddr_t obj, int level, const char *cut)
 	return true;
 }
 
-static void leave(struct rctx *c)
+void repr_leave(struct rctx *c)
 {
 	c->nstack--;
 }
 
 /* How many of n items to look at. */
-static size_t item_cap(const struct rctx *c, uint64_t n)
+size_t repr_item_cap(const struct rctx *c, uint64_t n)
 {
 	uint64_t k = n;
 	if (c->o->max_items && k > c->o->max_items)
@@ -56,7 +56,7 @@ static size_t item_cap(const struct rctx *c, uint64_t n)
 	return (size_t)k;
 }
 
-static void more(struct rctx *c, uint64_t shown, uint64_t total)
+void repr_more(struct rctx *c, uint64_t shown, uint64_t total)
 {
 	if (shown < total && !strbuf_full(&c->sb))
 		strbuf_addf(&c->sb, "%s...(%" PRIu64 " more)", shown ? ", " : "", total - shown);
@@ -65,6 +65,11 @@ static void more(struct rctx *c, uint64_t shown, uint64_t total)
 /* ---- list and tuple ---- */
 
 void repr_sequence(struct rctx *c, raddr_t obj, int level, bool tuple)
+{
+	repr_sequence_range(c, obj, level, tuple, 0, -1);
+}
+
+void repr_sequence_range(struct rctx *c, raddr_t obj, int level, bool tuple, int64_t start, int64_t stop)
 {
 	const struct py_layout *L = &c->t->layout;
 	struct pyspy_err e = { 0 };
@@ -78,15 +83,21 @@ void repr_sequence(struct rctx *c, raddr_t obj, int level, bool tuple)
 		err_set(&e, PS_ECORRUPT, "%s at 0x%" PRIx64 " has a bad length", tuple ? "tuple" : "list", obj);
 		return repr_unreadable(c, &e);
 	}
+	if (stop < 0 || stop > n)
+		stop = n;
+	if (start < 0 || start > stop)
+		start = stop;
+	items += (raddr_t)start * 8;
+	n = stop - start;
 	if (n == 0) {
 		strbuf_addstr(&c->sb, tuple ? "()" : "[]");
 		return;
 	}
-	if (!enter(c, obj, level, tuple ? "(...)" : "[...]"))
+	if (!repr_enter(c, obj, level, tuple ? "(...)" : "[...]"))
 		return;
-	size_t k = item_cap(c, (uint64_t)n), i = 0;
+	size_t k = repr_item_cap(c, (uint64_t)n), i = 0;
 	if (pyobj_check_span(c->t, obj, tuple ? "tuple" : "list", items, (uint64_t)k * 8, &e) < 0) {
-		leave(c);
+		repr_leave(c);
 		return repr_unreadable(c, &e);
 	}
 	raddr_t *v = malloc((k ? k : 1) * sizeof(*v));
@@ -103,10 +114,10 @@ void repr_sequence(struct rctx *c, raddr_t obj, int level, bool tuple)
 		}
 	if (tuple && n == 1)
 		strbuf_addch(&c->sb, ',');
-	more(c, i, (uint64_t)n);
+	repr_more(c, i, (uint64_t)n);
 	strbuf_addch(&c->sb, tuple ? ')' : ']');
 	free(v);
-	leave(c);
+	repr_leave(c);
 }
 
 /* ---- dict ---- */
@@ -115,6 +126,7 @@ struct dict_walk {
 	struct rctx *c;
 	int level;
 	size_t cap, shown;
+	bool pairs;
 };
 
 static int dict_item(void *arg, raddr_t key, raddr_t value)
@@ -124,31 +136,45 @@ static int dict_item(void *arg, raddr_t key, raddr_t value)
 		return 1;
 	if (w->shown++)
 		strbuf_addstr(&w->c->sb, ", ");
-	repr_obj(w->c, key, w->level + 1);
-	strbuf_addstr(&w->c->sb, ": ");
-	repr_obj(w->c, value, w->level + 1);
+	repr_pair(w->c, key, value, w->level, w->pairs);
 	return 0;
 }
 
-void repr_dict(struct rctx *c, raddr_t obj, int level)
+void repr_pair(struct rctx *c, raddr_t key, raddr_t value, int level, bool pairs)
+{
+	if (pairs)
+		strbuf_addch(&c->sb, '(');
+	repr_obj(c, key, level + 1);
+	strbuf_addstr(&c->sb, pairs ? ", " : ": ");
+	repr_obj(c, value, level + 1);
+	if (pairs)
+		strbuf_addch(&c->sb, ')');
+}
+
+void repr_dict_as(struct rctx *c, raddr_t obj, int level, bool pairs)
 {
 	struct pyspy_err e = { 0 };
 	int64_t used;
 	if (remote_read(&c->t->mem, obj + (raddr_t)c->t->layout.dict.used, &used, sizeof(used), &e) < 0)
 		return repr_unreadable(c, &e);
 	if (used <= 0) {
-		strbuf_addstr(&c->sb, "{}");
+		strbuf_addstr(&c->sb, pairs ? "[]" : "{}");
 		return;
 	}
-	if (!enter(c, obj, level, "{...}"))
+	if (!repr_enter(c, obj, level, pairs ? "[...]" : "{...}"))
 		return;
-	struct dict_walk w = { c, level, item_cap(c, (uint64_t)used), 0 };
-	strbuf_addch(&c->sb, '{');
+	struct dict_walk w = { c, level, repr_item_cap(c, (uint64_t)used), 0, pairs };
+	strbuf_addch(&c->sb, pairs ? '[' : '{');
 	if (pyobj_dict_foreach(c->t, obj, dict_item, &w, &e) < 0)
 		repr_unreadable(c, &e);
-	more(c, w.shown, (uint64_t)used);
-	strbuf_addch(&c->sb, '}');
-	leave(c);
+	repr_more(c, w.shown, (uint64_t)used);
+	strbuf_addch(&c->sb, pairs ? ']' : '}');
+	repr_leave(c);
+}
+
+void repr_dict(struct rctx *c, raddr_t obj, int level)
+{
+	repr_dict_as(c, obj, level, false);
 }
 
 /* ---- set and frozenset ---- */
@@ -191,12 +217,12 @@ static size_t set_keys(struct rctx *c, raddr_t table, uint64_t slots, bool dummi
 	return shown;
 }
 
-void repr_set(struct rctx *c, raddr_t obj, int level, bool frozen)
+void repr_set(struct rctx *c, raddr_t obj, int level, bool frozen, const char *subclass)
 {
 	const struct py_layout *L = &c->t->layout;
 	struct pyspy_err e = { 0 };
 	uint8_t h[256];
-	const char *name = frozen ? "frozenset" : "set";
+	const char *name = subclass ? subclass : frozen ? "frozenset" : "set";
 	const char *open = c->py2 ? "([" : "({", *close = c->py2 ? "])" : "})";
 	if (L->set.size <= 0 || L->set.size > (int32_t)sizeof(h) ||
 	    remote_read(&c->t->mem, obj, h, (size_t)L->set.size, &e) < 0) {
@@ -215,19 +241,19 @@ void repr_set(struct rctx *c, raddr_t obj, int level, bool frozen)
 		return repr_unreadable(c, &e);
 	}
 	/* 3.x prints a set as {1, 2}; everything else wears its name */
-	bool bare = !c->py2 && !frozen;
-	char cut[32];
+	bool bare = !c->py2 && !frozen && !subclass;
+	char cut[96];
 	snprintf(cut, sizeof(cut), "%s%s...%s", bare ? "" : name, bare ? "{" : open, bare ? "}" : close);
-	if (!enter(c, obj, level, cut))
+	if (!repr_enter(c, obj, level, cut))
 		return;
 	if (bare)
 		strbuf_addch(&c->sb, '{');
 	else
 		strbuf_addf(&c->sb, "%s%s", name, open);
-	size_t shown = set_keys(c, rbuf_u64(h, L->set.table), mask + 1, fill > used, item_cap(c, (uint64_t)used), level, &e);
-	more(c, shown, (uint64_t)used);
+	size_t shown = set_keys(c, rbuf_u64(h, L->set.table), mask + 1, fill > used, repr_item_cap(c, (uint64_t)used), level, &e);
+	repr_more(c, shown, (uint64_t)used);
 	strbuf_addstr(&c->sb, bare ? "}" : close);
-	leave(c);
+	repr_leave(c);
 }
 
 /* ---- instances and modules ---- */
@@ -264,7 +290,7 @@ void repr_instance(struct rctx *c, raddr_t obj, const struct type_info *ti, int 
 {
 	struct pyspy_err e = { 0 };
 	strbuf_addf(&c->sb, "<%s object at 0x%" PRIx64 ">", ti->name, obj);
-	if (!c->o->attrs || !enter(c, obj, level, NULL))
+	if (!c->o->attrs || !repr_enter(c, obj, level, NULL))
 		return;
 	struct attr_walk w = { c, level, c->o->max_items ? c->o->max_items : SIZE_MAX, 0, 0 };
 	if (pyobj_attr_foreach(c->t, obj, attr_item, &w, &e) < 0 ||
@@ -277,7 +303,7 @@ void repr_instance(struct rctx *c, raddr_t obj, const struct type_info *ti, int 
 		strbuf_addf(&c->sb, ", ...(%zu more)", w.total - w.shown);
 	if (w.shown)
 		strbuf_addch(&c->sb, '}');
-	leave(c);
+	repr_leave(c);
 }
 
 void repr_module(struct rctx *c, raddr_t obj)

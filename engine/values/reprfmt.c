@@ -190,12 +190,20 @@ void reprfmt_unicode(struct strbuf *sb, const uint32_t *cp, size_t n, bool py2)
 
 void reprfmt_bytes(struct strbuf *sb, const uint8_t *b, size_t n, const char *prefix)
 {
+	reprfmt_bytes_as(sb, b, n, prefix, false);
+}
+
+void reprfmt_bytes_as(struct strbuf *sb, const uint8_t *b, size_t n, const char *prefix, bool bytearray)
+{
 	char q = pick_quote(memchr(b, '\'', n) != NULL, memchr(b, '"', n) != NULL);
 	strbuf_addstr(sb, prefix);
 	strbuf_addch(sb, q);
-	for (size_t i = 0; i < n && !strbuf_full(sb); i++)
-		if (!ascii_escape(sb, b[i], q))
+	for (size_t i = 0; i < n && !strbuf_full(sb); i++) {
+		if (bytearray && b[i] == '\'')
+			strbuf_addstr(sb, "\\'");
+		else if (!ascii_escape(sb, b[i], q))
 			strbuf_addf(sb, "\\x%02x", b[i]);
+	}
 	strbuf_addch(sb, q);
 }
 

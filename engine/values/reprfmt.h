@@ -28,6 +28,8 @@ void reprfmt_unicode(struct strbuf *sb, const uint32_t *cp, size_t n, bool py2);
 
 /* repr of bytes (Python 3 bytes with prefix "b", 2.7 str with prefix ""). */
 void reprfmt_bytes(struct strbuf *sb, const uint8_t *b, size_t n, const char *prefix);
+/* The same; bytearray's repr escapes a ' even between double quotes. */
+void reprfmt_bytes_as(struct strbuf *sb, const uint8_t *b, size_t n, const char *prefix, bool bytearray);
 
 /* The exact decimal of a non-negative integer given as n little-endian digits
  * of `bits` bits (15 or 30), with a '-' when negative.  The digits are

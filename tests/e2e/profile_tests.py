@@ -12,6 +12,8 @@ schedstat says the target used in that window (85-101%: the window also
 holds pyspy-sh's attach); and `sample 2s --rate 200 --mode wall` (one
 sample per thread per tick) must give 400 +- 10% samples.  The speedscope file is checked by speedscope_check.py.  Also: an unwritable output path keeps the profile, a target that
 exits mid-sample keeps the samples, and bad arguments get clear errors.
+`late` in the summary counts missed ticks: at 200 kHz (unreachable) ticks +
+late is the rate times the time, +-20%.
 """
 import contextlib
 import json
@@ -126,6 +128,24 @@ def t_profile(ctx):
         titles = " ".join(t.firstChild.data for t in svg.getElementsByTagName("title") if t.firstChild)
         if "hot_leaf" not in titles:
             raise harness.Fail("flame graph has no hot_leaf frame")
+        check_late(spy, target)
+
+
+LATE = re.compile(r"^sampled pid \d+ for ([\d.]+)s at (\d+) Hz: (\d+) ticks .*?, (\d+) late", re.M)
+
+
+def check_late(spy, target):
+    """A rate no sampler reaches (200 kHz): `late` counts the missed ticks, so
+    ticks + late is the rate times the time (the jitter is +-10%, mean zero)."""
+    r = spy.run(["-p", str(target.pid), "-ex", "sample 0.2s --rate 200000 --mode wall", "--batch"])
+    m = LATE.search(r.out)
+    if r.rc != 0 or not m:
+        raise harness.Fail("sample 0.2s --rate 200000: %s" % r.describe())
+    seconds, rate, ticks, late = float(m.group(1)), int(m.group(2)), int(m.group(3)), int(m.group(4))
+    due = rate * seconds
+    if late == 0 or not 0.8 * due <= ticks + late <= 1.2 * due:
+        raise harness.Fail("at %d Hz for %.2fs: %d ticks + %d late = %d, expected about %d scheduled ticks"
+                           % (rate, seconds, ticks, late, ticks + late, due))
 
 
 def spent(target):

@@ -23,8 +23,11 @@ churn, exec or belong to someone else.
   churn            a target that creates and ends threads, recurses and
                    unwinds, allocates and frees strings, sampled nonblocking
                    at the maximum rate: no crash, torn samples counted, peak
-                   RSS bounded (the figures are printed).
+                   RSS bounded (the figures are printed); the summary, folded,
+                   speedscope and SVG totals agree, and every stack is rooted at
+                   <module> or a thread's bootstrap.
 """
+import json
 import os
 import pwd
 import re
@@ -41,6 +44,7 @@ from harness import Fail, Skip
 COUNTER = os.path.join(harness.TARGETS, "counter.py")
 EXECS = os.path.join(harness.TARGETS, "execs.py")
 CHURN = os.path.join(harness.TARGETS, "churn.py")
+CHURN_ROOTS = ("<module>", "Thread._bootstrap", "_bootstrap", "__bootstrap")   # 2.7: co_name, name-mangled
 SUMMARY = re.compile(r"^sampled pid \d+ for ([\d.]+)s at \S+ Hz: (\d+) ticks .*?, (\d+) samples, (\d+) errors, "
                      r"(\d+) torn, (\d+) late", re.M)
 CHURN_SECONDS = float(os.environ.get("PYSPY_CHURN_SECONDS", "12"))
@@ -379,7 +383,8 @@ def churn(binary, interp, seconds, tmpdir):
         target.wait_ready()
         folded = os.path.join(tmpdir, "churn.txt")
         argv = [binary, "-nx", "-p", str(target.pid), "-ex", "sample %gs --rate 10000000 --idle" % seconds,
-                "-ex", "save %s" % folded, "--batch"]
+                "-ex", "save %s" % folded, "-ex", "save %s.json" % folded, "-ex", "flamegraph %s.svg" % folded,
+                "--batch"]
         r, peak = wait4_run(argv, seconds + harness.RUN_TIMEOUT, tmpdir)
         m = SUMMARY.search(r.out)
         stats = None
@@ -388,7 +393,17 @@ def churn(binary, interp, seconds, tmpdir):
                              [float(m.group(1))] + [int(g) for g in m.groups()[1:]]))
             stats["peak_rss_kb"] = peak
             with open(folded, encoding="utf-8", errors="replace") as f:
-                stats["deepest"] = max([line.count(";") + 1 for line in f] or [0])
+                lines = [line.rstrip("\n").rsplit(" ", 1) for line in f]
+            stats["deepest"] = max([stack.count(";") + 1 for stack, _ in lines] or [0])
+            stats["folded_total"] = sum(int(n) for _, n in lines)
+            stats["roots"] = sorted(set(stack.split(";")[0].split(" (")[0] for stack, _ in lines))
+            stats["stray"] = [stack[:300] for stack, _ in lines if stack.split(";")[0].split(" (")[0] not in CHURN_ROOTS]
+            with open(folded + ".json", encoding="utf-8") as f:
+                stats["speedscope_total"] = sum(sum(p["weights"]) for p in json.load(f)["profiles"])
+            with open(folded + ".svg", encoding="utf-8") as f:
+                svg = f.read()
+            m = re.search(r'data-total="(\d+)"', svg)
+            stats["svg_total"] = int(m.group(1)) if m else None
         return r, stats
     finally:
         target.kill()
@@ -410,6 +425,16 @@ def t_churn(ctx):
     # sample is a torn walk (a looping chain) that was not caught
     if st["deepest"] > 1000:
         raise Fail("a sample has %d frames: a torn frame chain was kept as a sample" % st["deepest"])
+    # every export holds every sample the summary counts (threads starting or
+    # ending, with no frames yet, are not samples), and every stack starts
+    # where a thread starts: a cut stack would be a root of its own
+    totals = (st["samples"], st["folded_total"], st["speedscope_total"], st["svg_total"])
+    if len(set(totals)) != 1:
+        raise Fail("sample totals disagree: summary %d, folded %d, speedscope %d, svg %s" % totals)
+    strays = [r for r in st["roots"] if r not in CHURN_ROOTS]
+    if strays:
+        raise Fail("%d stacks rooted at %s, not at <module> or a thread's bootstrap, such as %r"
+                   % (len(st["stray"]), strays[:5], st["stray"][:2]))
     # ASan's quarantine holds freed memory back (256 MB by default): a loose bound there
     limit_mb = 1024 if "asan" in os.path.basename(spy.binary) else 128
     if st["peak_rss_kb"] > limit_mb * 1024:

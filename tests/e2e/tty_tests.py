@@ -13,8 +13,9 @@ PAGER=cat, TERM=xterm, a 50x200 screen; one interpreter (the newest pyenv one).
   tty_frames       frame/up/down/list: '>' marks the frame's line, lines == the file;
                    print of a nested dict
   tty_colour       bt on a terminal has ANSI colour; with NO_COLOR, or --batch, none
-  tty_stop         stop -> "(pyspy:stopped) ", counter frozen; continue -> "(pyspy) ",
-                   counter moves
+  tty_stop         stop -> "(pyspy:stopped) ", counter frozen; `sample` (cpu) refuses,
+                   saying the target is stopped; `sample --mode wall` says every tick
+                   saw the same moment; continue -> "(pyspy) ", counter moves
   tty_ctrl_c       Ctrl-C during a long `print big_list` (5,000,000 items, limits
                    raised, output not read): back to the prompt, `info` still works
   tty_ctrl_d       Ctrl-D leaves with status 0; the target lives on, counter moving
@@ -22,8 +23,12 @@ PAGER=cat, TERM=xterm, a 50x200 screen; one interpreter (the newest pyenv one).
                    samples, the prompt comes back within the hang timeout, the summary
                    says it was interrupted, and `top` shows the partial profile with
                    hot_leaf (busy.py's own record of its hot function) on top
-  tty_top_live     `top --live --rate 200` redraws the table (hot_leaf on top) until
-                   q; the prompt returns and a static `top` shows the same profile
+  tty_top_live     frame TAB TAB on busy.py lists 0 1 2 ... 10 ... in numeric order;
+                   with default settings (pager on) `top --live --rate 200` switches to
+                   the alternate screen and redraws in place (hot_leaf on top, the header
+                   counting real seconds and ticks, times not all 0) until q; the normal
+                   screen and the prompt return and a static `top` shows the same
+                   profile; Ctrl-C ends a second live view the same way
   stop_piped       the same stop/continue through piped stdin, paced by the test
   stop_sigkill     pyspy-sh killed (SIGKILL) while the target is stopped: the target runs on
 """
@@ -348,6 +353,14 @@ def t_stop(ctx):
             raise Fail("while stopped, counter went from %d to %d" % (a, b))
         if any(x not in ("t", "T") for x in states):
             raise Fail("while stopped, the kernel says the target's tasks are %s" % states)
+        out = s.cmd("sample 0.2s", prompt=STOPPED)
+        want = ("pyspy-sh: sample: pid %d is stopped (by 'stop'): its threads use no CPU, so a cpu-mode profile "
+                "would be empty; 'continue' first, or 'sample ... --mode wall' for where it is held" % t.pid)
+        if out.strip() != want:
+            raise Fail("sample while stopped printed %r, expected %r" % (out.strip(), want))
+        out = s.cmd("sample 0.1s --mode wall", prompt=STOPPED)
+        if "(pid %d was stopped (by 'stop') throughout: every tick saw the same moment)" % t.pid not in out:
+            raise Fail("sample --mode wall while stopped does not say the target was stopped: %r" % out)
         out = s.cmd("continue")
         if out.strip() != "pid %d continues" % t.pid:
             raise Fail("continue printed %r" % out)
@@ -547,29 +560,70 @@ def t_sample_ctrl_c(ctx):
         s.close()
 
 
+LIVE_HEADER = re.compile(r"samples from pid \d+ over ([\d.]+)s \((\d+) ticks")
+ALT_ON, ALT_OFF = "\x1b[?1049h", "\x1b[?1049l"
+
+
+def live_screens(s, n):
+    """The next n live frames (plain text), each checked for real elapsed time and ticks."""
+    screens = []
+    for _ in range(n):
+        try:
+            s.p.expect_exact("(q or Ctrl-C stops)", timeout=TIMEOUT)
+        except (pexpect.TIMEOUT, pexpect.EOF):
+            raise Fail("no live screen within %ds: %r" % (TIMEOUT, plain(s.p.before)[-300:]))
+        screens.append(plain(s.p.before))
+    m = LIVE_HEADER.search(screens[-1])
+    if not m or float(m.group(1)) <= 0 or int(m.group(2)) <= 0:
+        raise Fail("the live header does not count time and ticks: %r" % (m.group(0) if m else screens[-1][-300:]))
+    return screens
+
+
 def t_top_live(ctx):
     t = ctx.target(BUSY)
     truth = t.truth
-    s = ctx.session(t)
+    s = ctx.session(t)      # default settings: the pager is on
     try:
-        s.cmd("set pager off")
+        # frame numbers complete in their order (busy.py's thread is 30+ frames deep)
+        s.p.send("frame \t")
+        s.drain(0.3)
+        s.p.send("\t")
+        listed = [line.split() for line in plain(s.drain()).split("\n") if re.match(r"^\s*\d+(\s+\d+)*\s*$", line)]
+        nums = [int(x) for row in listed for x in row]
+        if len(listed) != 1 or len(nums) < 11 or nums != list(range(len(nums))):
+            raise Fail("frame TAB TAB listed %r, expected one row 0 1 2 ... 10 ..." % listed)
+        s.p.send("\x15")
+        s.drain(0.2)
         s.p.send("top --live --rate 200 -n 5\r")
-        screens = []
-        for _ in range(2):     # two redraws: it refreshes, not prints once
-            try:
-                s.p.expect_exact("(q or Ctrl-C stops)", timeout=TIMEOUT)
-            except (pexpect.TIMEOUT, pexpect.EOF):
-                raise Fail("no live screen within %ds: %r" % (TIMEOUT, plain(s.p.before)[-300:]))
-            screens.append(plain(s.p.before))
-        if "\x1b[2J" not in s.p.before and "\x1b[H" not in s.p.before:
-            raise Fail("the live view does not clear the screen between redraws")
-        check_top(screens[-1], truth, "live screen")
+        try:
+            s.p.expect_exact(ALT_ON, timeout=TIMEOUT)
+        except (pexpect.TIMEOUT, pexpect.EOF):
+            raise Fail("top --live did not switch to the alternate screen: %r" % plain(s.p.before)[-300:])
+        screens = live_screens(s, 2)       # two redraws: it refreshes, not prints once
+        if "\x1b[H" not in s.p.before:
+            raise Fail("the live view does not draw in place (no cursor home between frames)")
+        rows = check_top(screens[-1], truth, "live screen")
+        if not re.search(r"%\s+\d+\.\d+%\s+0*[1-9]\d*\.\d+|%\s+\d+\.\d+%\s+0\.\d*[1-9]", screens[-1]):
+            raise Fail("every time in the live table is 0.000: %r" % screens[-1][-400:])
         s.p.send("q")
+        try:
+            s.p.expect_exact(ALT_OFF, timeout=TIMEOUT)
+        except (pexpect.TIMEOUT, pexpect.EOF):
+            raise Fail("q did not leave the alternate screen: %r" % plain(s.p.before)[-300:])
         final = s.prompt()
         rows = check_top(final, truth, "table after q")
         again = check_top(s.cmd("top -n 5"), truth, "static top after the live view")
         if again[0][1] != rows[0][1]:
             raise Fail("static top %r differs from the live view's last table %r" % (again[0], rows[0]))
+        # Ctrl-C ends it the same way, keeping what was gathered
+        s.p.send("top --live -n 3\r")
+        live_screens(s, 1)
+        s.p.sendintr()
+        final = s.prompt()
+        m = LIVE_HEADER.search(final)
+        if ALT_OFF not in s.p.before or not m or int(m.group(2)) <= 0:
+            raise Fail("after Ctrl-C: no return to the normal screen or no profile: %r" % final[-400:])
+        check_top(final, truth, "table after Ctrl-C")
     finally:
         s.close()
 

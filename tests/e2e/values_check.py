@@ -106,17 +106,27 @@ def compare(fails, where, truth, values, meta, field):
 def lookups(truth):
     """(expression, ok, expected text) for the `print` lookups."""
     t = truth["hold_values"]
+    py2 = t["a_long"]["repr"] == "5L"
     return [
         ("point.x", True, "1"),
         ("point.y[-1]", True, "3"),
         ("fresh_point.y", True, "'six'"),
-        ("point.nope", False, "'Point' object has no attribute 'nope'"),
+        ("point.nope", False, "point.nope: 'Point' object has no attribute 'nope'"),
+        ("point.x.nope", False, "point.x.nope: 'int' object has no attribute 'nope'"),
+        ("point[0]", False, "point[0]: 'Point' object is not subscriptable"),
         ("slotted.b", True, "'two'"),
         ("small_list[-1]", True, "3.0"),
-        ("small_list[10]", False, "index 10 out of range (len 3)"),
+        ("small_list[10]", False, "small_list[10]: index 10 out of range (len 3)"),
+        ("s_ascii[19]", False, "s_ascii[19]: index 19 out of range (len 19)"),
+        ("small_list[1:2:3]", False, "small_list[1:2:3]: bad slice '[1:2:3]': expected [start:stop] with whole numbers"),
+        ("small_list['a']", False, "small_list['a']: 'list' indices must be whole numbers or start:stop, not 'a'"),
+        ("str_dict[(1, 'a']", False, "str_dict[(1, 'a']: '[' without its ']' at '[(1, 'a']'"),
+        ("str_dict[@]", False, "str_dict[@]: bad key '@': expected a number, a string, bytes, None or a tuple"),
+        ("str_dict['a'", False, "str_dict['a': '[' without its ']' at '['a''"),
         ("str_dict['a']", True, "1"),
         ('str_dict["b"][0]', True, "1"),
-        ("str_dict['zz']", False, "key 'zz' not found"),
+        ("str_dict['zz']", False, "str_dict['zz']: key 'zz' not found"),
+        ("odd_dict[(2, 4)]", False, "odd_dict[(2, 4)]: key (2, 4) not found"),
         ("odd_dict[1]", True, t["odd_dict"]["repr"][4:7]),
         ("deep[0][0][0][0][0]", True, t["deep"]["repr"][5:-5]),
         ("kwargs['key']", True, t["kwargs"]["repr"][8:-1]),
@@ -125,7 +135,10 @@ def lookups(truth):
         ("captured[0]", True, "'captured'"),
         ("nosuch", False, "no local or global named 'nosuch'"),
         ("unbound_later", False, "local variable 'unbound_later' is unbound"),
-    ]
+    ] + ([] if py2 else [
+        ("raw[0][0]", False, "raw[0][0]: 'int' object is not subscriptable"),
+        ("str_dict[b'a']", False, "str_dict[b'a']: key b'a' not found"),
+    ])
 
 
 def check(binary, python):

@@ -14,10 +14,28 @@ these tests go through pyspy-sh itself:
                     text == "repr" (cut to 99997 chars + "..." when longer)
   values_print      `print EXPR` for values_check.lookups(): stdout "EXPR = TEXT",
                     exit 0; errors: stderr "pyspy-sh: print: MESSAGE", exit 1
+  values_print_paths  `print EXPR` for the target's PRINT_EXPRS (str/bytes index
+                    and slices, list/tuple slices, __class__, __dict__, __name__,
+                    __qualname__, dict keys of int, str, bytes, tuple, None, True,
+                    namedtuple fields), in one run: each line == the target's
+                    own repr(eval(EXPR))
+  values_thread_starting  3.12+: the target holds a thread state made as Thread.start()
+                    makes one, before its thread runs (_PyThreadState_Prealloc):
+                    `threads` lists it as "-  starting  0x0  (starting: no OS thread
+                    yet)", `bt --all` as "(OS tid -, starting)", the JSON with
+                    thread_id 0 and os_tid null; SKIP before 3.12 (a new thread
+                    makes its own thread state)
+  values_list_changed  values.py runs from a copy: `list` warns only once the copy
+                    is touched (modified after the start), then once it is cut to 20
+                    lines with an old mtime (fewer lines than the code's last line,
+                    which the target records with dis.findlinestarts)
 """
+import json
 import os
+import re
 import shutil
 import tempfile
+import time
 
 import harness
 import values_check
@@ -134,11 +152,73 @@ def t_print(spy, target):
     raise_probs(probs)
 
 
+def t_list_changed(spy, target):
+    """`list` warns when the source changed under the process (values.py runs from a copy)."""
+    path = target.script
+    run = lambda *cmds: spy.run(["-p", target.pid, "-nx", "-ex", "frame 1"] + [a for c in cmds for a in ("-ex", c)] + ["--batch"])
+    warn = "(warning: '%s' " % path
+    r = ok(run("list"))
+    if warn in r.out:
+        raise harness.Fail("list warned about the unchanged file: %r" % r.out[:300])
+    later = time.time() + 60
+    os.utime(path, (later, later))
+    r = ok(run("list"))
+    want = "(warning: '%s' was modified after the process started: the lines below may not be the ones it runs)" % path
+    if r.out.split("\n")[1] != want:
+        raise harness.Fail("after touching the file, list printed %r; expected first %r" % (r.out[:400], want))
+    with open(path) as f:
+        head = f.readlines()[:20]
+    with open(path, "w") as f:
+        f.writelines(head)
+    os.utime(path, (0, 0))          # an old mtime: only the line count can tell
+    r = ok(run("list 1"))
+    want = ("(warning: '%s' has 20 lines but the running code reaches line %d: the file changed since it was loaded)"
+            % (path, target.truth["hold_values_last_line"]))
+    if r.out.split("\n")[1] != want:
+        raise harness.Fail("after cutting the file, list 1 printed %r; expected first %r" % (r.out[:400], want))
+
+
+def t_thread_starting(spy, target):
+    """A thread state no thread has taken yet (3.12+) shows as starting, not as OS tid 0."""
+    if not target.truth.get("starting_thread_states"):
+        raise harness.Skip("before 3.12 a new thread makes its own thread state: none is ever seen unbound")
+    r = ok(spy.run(["-p", target.pid, "-nx", "-ex", "threads", "-ex", "bt --all", "-ex", "bt --all --json", "--batch"]))
+    rows = [l for l in r.out.split("\n") if re.match(r"^[* ] \d+ ", l)]
+    starting = [l for l in rows if re.match(r"^  (\d+) +- +starting +0x0 +\(starting: no OS thread yet\)$", l)]
+    heads = re.findall(r"^Thread \d+ \(OS tid -, starting\): \(starting: no OS thread yet\)$", r.out, re.M)
+    doc = json.loads(r.out[r.out.index("{\"pid\""):])
+    unbound = [t for t in doc["threads"] if t["thread_id"] == 0]
+    if len(starting) != 1 or len(heads) != 1 or len(unbound) != 1 or unbound[0]["os_tid"] is not None:
+        raise harness.Fail("one starting thread state expected: threads %r, bt headers %r, json %r"
+                           % (rows, heads, unbound))
+    if any(" 0 " in l[:14] for l in rows):
+        raise harness.Fail("a thread shows OS tid 0: %r" % rows)
+
+
+def t_print_paths(spy, target):
+    """Every path of the target's PRINT_EXPRS in one run: stdout == 'EXPR = repr(eval(EXPR))' lines."""
+    prints = target.truth["prints"]
+    args = ["-p", target.pid, "-nx", "-ex", "frame 1"]
+    for expr, _ in prints:
+        args += ["-ex", "print " + expr]
+    r = ok(spy.run(args + ["--batch"]))
+    lines = r.out.split("\n")[1:]
+    probs = []
+    for i, (expr, text) in enumerate(prints):
+        want = "%s = %s" % (expr, text)
+        got = lines[i] if i < len(lines) else "(no line)"
+        if got != want:
+            probs.append("print %s: %r, expected %r" % (expr, short(got), short(want)))
+    raise_probs(probs)
+
+
 # ------------------------------------------------------------------ registration
 
 # Run in this order on one shared target; a test's name is NAME[interpreter label].
 PER_INTERP = (("values_locals", t_locals), ("values_json", t_json), ("values_unlimited", t_unlimited),
-              ("values_print", t_print))
+              ("values_print", t_print), ("values_print_paths", t_print_paths),
+              ("values_thread_starting", t_thread_starting),
+              ("values_list_changed", t_list_changed))   # last: it rewrites the target's copy of values.py
 
 
 def run_per_interp(res, interp, spy):
@@ -154,7 +234,10 @@ def run_per_interp(res, interp, spy):
     target = None
     try:
         try:
-            target = harness.Target(interp, VALUES, [], tmpdir)
+            script = os.path.join(tmpdir, "values.py")     # a copy: values_list_changed rewrites it
+            shutil.copy(VALUES, script)
+            target = harness.Target(interp, script, [], tmpdir)
+            target.script = script
             target.wait_ready()
             # 'ready' comes just before the block: wait until it sits in time.sleep
             harness.settle_in_sleep(target.pid, [target.pid])

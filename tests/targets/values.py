@@ -14,7 +14,12 @@ inf, nan, 0.1), str of each PEP 393 kind (ascii, latin-1, UCS-2, UCS-4), a
 frozenset, a set and a dict with removed entries, a 10,000-element list, a list that contains itself, nesting deeper
 than the depth limit, instances (a __dict__ class and a __slots__ class),
 arguments (positional, *args, **kwargs) and captured variables (cells);
-waiter() sees two of them as free variables.
+waiter() sees two of them as free variables.  The std_* locals hold the
+standard library's types (stdlib_values(): namedtuple, OrderedDict,
+defaultdict, Counter, Decimal, datetime, deque, complex, range, bytearray,
+memoryview, Fraction, UUID, set subclasses, Enum and Path on 3.x), whose
+"repr" is the target's own repr().  "prints" is [EXPR, repr(eval(EXPR))] for
+each `print` path of PRINT_EXPRS, evaluated in hold_values()'s scope.
 
 Ground truth (TRUTH_JSON): for each of the two functions, each variable's
   "repr":  the printer's text with no limits: Python's own repr() for builtin
@@ -30,10 +35,23 @@ Python 2.7 - 3.13 compatible.
 import json
 import os
 import sys
+import threading
 import time
 
 PY2 = sys.version_info[0] == 2
+# `print` paths whose value the target records itself, repr(eval(EXPR)) in hold_values()
+PRINT_EXPRS = [
+    "s_ascii[0]", "s_ascii[-1]", "s_ascii[1:4]", "s_ascii[:3]", "s_ascii[-3:]", "s_ascii[100:]", "s_ascii[2:8][1]",
+    "s_ucs4[0]", "s_latin[3]", "s_latin[1:]", "s_ucs2[0:2]", "raw[0]", "raw[-1]", "raw[1:3]", "raw[:]",
+    "small_list[1:]", "small_list[:-1]", "small_list[0:2][1]", "small_tuple[0:1]", "small_tuple[5:]",
+    "small_tuple[-2:][0]", "one_tuple[0]", "point.__class__", "slotted.__class__", "point.__dict__",
+    "small_list.__class__", "Point.__name__", "small_list.__class__.__name__", "point.__class__.__name__",
+    "odd_dict[(2, 3)]", "odd_dict[(2,3)]", "odd_dict[None]", "odd_dict[1]", "key_dict[b'k']", "key_dict[(1, 'a')]",
+    "key_dict[-5]", "key_dict[(None, (2,))]", "key_dict[True]", "A_THREAD._Thread__name" if PY2 else "A_THREAD._name",
+    "std_namedtuple[0].y", "std_namedtuple[1].x.y", "std_odict['a']",
+] + ([] if PY2 else ["Point.__qualname__", "Point.Inner.__qualname__", "std_enum[0]", "std_path[1]"])
 GLOBAL_NAME = "a global"
+A_THREAD = threading.Thread(target=None, name="worker-x")   # 3.14 once lost t._name
 WIDTH, DEPTH, ITEMS = 200, 3, 100
 HOLDS_INSTANCES = ("point", "nested_point", "slotted")
 
@@ -41,9 +59,115 @@ HOLDS_INSTANCES = ("point", "nested_point", "slotted")
 class Point(object):
     kind = "class attribute"
 
+    class Inner(object):
+        pass
+
     def __init__(self, x, y):
         self.x = x
         self.y = y
+
+
+TWINS = {}
+
+
+class MySet(set):
+    pass
+
+
+class MyFrozen(frozenset):
+    pass
+
+
+def stdlib_values():
+    """{name: value} of the standard library's types whose repr pyspy-sh reads
+    from memory (engine/values/repr_stdlib.c); those a version lacks are None."""
+    import collections
+    import datetime as dt
+    import decimal
+    import fractions
+    import uuid
+    D = decimal.Decimal
+    Pt = collections.namedtuple("Pt", "x y")
+    v = {}
+    v["std_namedtuple"] = (Pt(1, "two"), Pt(Pt(0, -1), [3]))
+    v["std_odict"] = collections.OrderedDict([("b", 1), ("a", [2]), ("c", None)])
+    v["std_odict_empty"] = collections.OrderedDict()
+    lru = collections.OrderedDict([("a", 1), ("b", 2), ("c", 3)])
+    if PY2:
+        lru["a"] = lru.pop("a")
+    else:
+        lru.move_to_end("a")             # the order is the node list's, not the dict's storage
+    v["std_odict_moved"] = lru
+    v["std_defaultdict"] = collections.defaultdict(list, {"k": [1]})
+    v["std_defaultdict_none"] = collections.defaultdict(None)
+    v["std_counter"] = collections.Counter({"x": 1, "y": 3, "z": 2, "w": 3})
+    v["std_counter_empty"] = collections.Counter()
+    v["std_decimals"] = (D("-12.340"), D("1.5E+10"), D("0.0000001"), D("123.456E-10"), D("NaN"),
+                         D("-Infinity"), D("sNaN12"), D("-0"), D("3.14159265358979323846264338327950288"))
+    moments = [dt.date(2024, 2, 29), dt.datetime(2024, 2, 29, 13, 45, 30, 123456), dt.datetime(2001, 1, 1, 0, 0),
+               dt.datetime(1999, 12, 31, 23, 59, 7), dt.time(7, 8, 9), dt.time(23, 59, 0, 5), dt.time(0, 0),
+               dt.timedelta(days=1, seconds=5, microseconds=7), dt.timedelta(0), dt.timedelta(seconds=-1),
+               dt.timedelta(microseconds=250)]
+    if not PY2:
+        moments += [dt.datetime(2024, 1, 1, 12, tzinfo=dt.timezone.utc),
+                    dt.time(1, 2, tzinfo=dt.timezone(dt.timedelta(hours=-5), "EST")),
+                    dt.timezone(dt.timedelta(minutes=90))]
+    if sys.version_info >= (3, 6):
+        moments.append(dt.datetime(2024, 11, 3, 1, 30, fold=1))
+    v["std_datetimes"] = tuple(moments)
+    v["std_deque"] = collections.deque([1, "two", 3.0], maxlen=5)
+    long_deque = collections.deque(range(150))
+    long_deque.rotate(7)
+    v["std_deque_long"] = long_deque
+    v["std_complex"] = (complex(1.5, -2), 2j, complex(-0.0, 1), complex(1e300, float("nan")), -1j, complex(3, 0))
+    v["std_range"] = (xrange(0, 10, 2), xrange(5), xrange(3, 9)) if PY2 else (range(0, 10, 2), range(5), range(-3, 9))  # noqa: F821
+    v["std_bytearray"] = bytearray(b"ab'c\x00")
+    v["std_memoryview"] = memoryview(b"abc")
+    v["std_fractions"] = (fractions.Fraction(3, 4), fractions.Fraction(-7, 3))
+    v["std_uuids"] = (uuid.UUID("12345678-1234-5678-1234-567812345678"),
+                      uuid.UUID("fedcba98-7654-4321-8fed-cba987654321"))
+    v["std_sets"] = (MySet([1, 2]), MyFrozen(["a"]), MySet())
+
+    class PtSub(Pt):
+        pass
+
+    class MyOD(collections.OrderedDict):
+        pass
+
+    class MyCounter(collections.Counter):
+        pass
+
+    class MyDeque(collections.deque):
+        pass
+
+    class MyDefault(collections.defaultdict):
+        pass
+
+    class OwnRepr(collections.OrderedDict):
+        def __repr__(self):
+            return "<own>"
+    own = OwnRepr(a=1)
+    # subclasses print as their base with their own name; one with its own
+    # __repr__ is an instance like any other (its text needs running it)
+    v["std_subclasses"] = (PtSub(1, 2), MyOD([("a", 1)]), MyCounter("aab"), MyDeque([1, 2]),
+                           MyDefault(list, {"k": [1]}))
+    v["std_own_repr"] = own
+    v["std_enum"] = v["std_path"] = v["std_path_fresh"] = None
+    if not PY2:
+        import enum
+        import pathlib
+
+        class Color(enum.Enum):
+            RED = 1
+            GREEN = "g"
+        v["std_enum"] = (Color.RED, Color.GREEN)
+        v["std_path"] = (pathlib.PurePosixPath("/tmp/some dir/x.txt"), pathlib.Path("rel/p"))
+        # paths never turned into a str (no _str cached): their repr is taken from equal twins
+        fresh = lambda: (pathlib.PurePosixPath("/srv/app/x.py"), pathlib.PurePosixPath("rel", "dir/f"),
+                         pathlib.PosixPath("/"))
+        v["std_path_fresh"] = fresh()
+        TWINS["std_path_fresh"] = fresh()
+    return v
 
 
 class Slotted(object):
@@ -134,6 +258,9 @@ def truth_of(names_kinds, values):
             out[name] = {"repr": "<unbound>", "short": "<unbound>", "kind": kind, "arg": arg}
             continue
         v = values[name]
+        if name == "std_own_repr":      # documented: a dict subclass whose __repr__ would have to run prints as its dict
+            v = dict(v)
+        v = TWINS.get(name, v)          # an equal value whose repr may be taken (it caches what it prints)
         full = limited_repr(v, 0, 0, 0)
         if name not in HOLDS_INSTANCES:
             assert full == repr(v), (name, full[:100], repr(v)[:100])
@@ -177,6 +304,7 @@ def hold_values(truth_path, ready, first_arg, *args, **kwargs):
     empty_list, empty_tuple, empty_dict = [], (), {}
     str_dict = {"a": 1, "b": [1, 2]}
     odd_dict = {1: "a", (2, 3): "b", None: 0}
+    key_dict = {b"k": 1, (1, "a"): 2, -5: "neg", (None, (2,)): 3, True: "yes"}
     a_set = set([1, 2, 3])
     a_frozenset = frozenset(["x"])
     empty_set, empty_frozenset = set(), frozenset()
@@ -199,6 +327,17 @@ def hold_values(truth_path, ready, first_arg, *args, **kwargs):
     slotted = Slotted()
     fresh_point = Point(5, "six")        # __dict__ never asked for: 3.11+ keep split/inline values
     captured = ["captured"]
+    std = stdlib_values()
+    std_namedtuple, std_odict, std_odict_empty = std["std_namedtuple"], std["std_odict"], std["std_odict_empty"]
+    std_defaultdict, std_defaultdict_none = std["std_defaultdict"], std["std_defaultdict_none"]
+    std_counter, std_counter_empty, std_decimals = std["std_counter"], std["std_counter_empty"], std["std_decimals"]
+    std_datetimes, std_deque, std_deque_long = std["std_datetimes"], std["std_deque"], std["std_deque_long"]
+    std_complex, std_range, std_bytearray = std["std_complex"], std["std_range"], std["std_bytearray"]
+    std_memoryview, std_fractions, std_uuids = std["std_memoryview"], std["std_fractions"], std["std_uuids"]
+    std_sets, std_enum, std_path = std["std_sets"], std["std_enum"], std["std_path"]
+    std_subclasses, std_own_repr, std_path_fresh = std["std_subclasses"], std["std_own_repr"], std["std_path_fresh"]
+    std_odict_moved = std["std_odict_moved"]
+    del std
     if PY2:
         a_long = long(5)   # noqa: F821  (2.7 only)
         latin_bytes = "caf\xc3\xa9"
@@ -212,8 +351,11 @@ def hold_values(truth_path, ready, first_arg, *args, **kwargs):
         kinds = {"captured": ("free", False), "first_arg": ("free", False)}
         mine = truth_of(kinds, values)
         outer = dict(frame_values)
+        import dis
+        last_line = max(n for _, n in dis.findlinestarts(hold_values.__code__) if n is not None)
         with open(truth_path + ".tmp", "w") as f:
-            json.dump({"hold_values": outer, "waiter": mine, "pid": os.getpid(),
+            json.dump({"hold_values": outer, "waiter": mine, "pid": os.getpid(), "prints": prints,
+                       "hold_values_last_line": last_line, "starting_thread_states": len(STARTING),
                        "globals": {"GLOBAL_NAME": repr(GLOBAL_NAME)}}, f)
         os.rename(truth_path + ".tmp", truth_path)
         write_ready(ready)
@@ -231,6 +373,12 @@ def hold_values(truth_path, ready, first_arg, *args, **kwargs):
     kinds["ready"] = kinds["truth_path"] = ("cell", True)
     kinds["unbound_later"] = ("local", False)
     frame_values = truth_of(kinds, values)
+    scope = dict(globals())
+    scope.update(values)
+    prints = []
+    for expr in PRINT_EXPRS:
+        text = repr(eval(expr, scope))
+        prints.append([expr, text.decode("latin-1") if PY2 and isinstance(text, str) else text])
     order = list(fresh.__dict__) if PY2 else ["x", "y"]   # 2.7: hash order; reading it is harmless there
     text = "<Point object at 0x%x> {%s}" % (id(fresh), ", ".join("%s=%r" % (k, getattr(fresh, k)) for k in order))
     frame_values["fresh_point"] = {"repr": text, "short": text, "kind": "local", "arg": False}
@@ -239,7 +387,25 @@ def hold_values(truth_path, ready, first_arg, *args, **kwargs):
     return unbound_later
 
 
+STARTING = []
+
+
+def make_starting_thread_state():
+    """3.12+: a thread state made as threading.Thread.start() makes one for its
+    new thread before that thread runs: in the interpreter's list, no thread id
+    and no OS thread yet (before 3.12 a new thread makes its own)."""
+    if sys.version_info < (3, 12):
+        return
+    import ctypes
+    api = ctypes.pythonapi
+    api.PyInterpreterState_Head.restype = ctypes.c_void_p
+    api._PyThreadState_Prealloc.restype = ctypes.c_void_p
+    api._PyThreadState_Prealloc.argtypes = [ctypes.c_void_p]
+    STARTING.append(api._PyThreadState_Prealloc(api.PyInterpreterState_Head()))
+
+
 def main():
+    make_starting_thread_state()
     hold_values(sys.argv[1], sys.argv[2], "first", "extra", key="word")
 
 
