@@ -38,7 +38,6 @@ struct pf_region {
 	unsigned last;             /* tick it was last read in */
 	int seq;                   /* its place in `order` this tick, -1: not read yet */
 	bool ok;                   /* fetched, fresh, this tick */
-	bool now;                  /* asked for by remote_prefetch_now(): this tick only */
 };
 
 /* Fetch order: the pieces read in the last tick first, in the order they were
@@ -50,6 +49,8 @@ struct remote_prefetch {
 	int order[PF_MAX_REGIONS];   /* indices into v, first read first, this tick */
 	int norder;
 	int slot[PF_HASH];           /* index into v, -1: empty */
+	int used[PF_MAX_REGIONS];    /* the slots taken, so that clearing costs what is in it */
+	int nused;
 	struct pf_region tmp[PF_MAX_REGIONS];
 	int all[PF_MAX_REGIONS];
 	uint8_t *buf;
@@ -80,6 +81,14 @@ static void hash_insert(struct remote_prefetch *pf, int i)
 	while (pf->slot[s] >= 0)
 		s = (s + 1) & (PF_HASH - 1);
 	pf->slot[s] = i;
+	pf->used[pf->nused++] = (int)s;
+}
+
+static void hash_clear(struct remote_prefetch *pf)
+{
+	for (int k = 0; k < pf->nused; k++)
+		pf->slot[pf->used[k]] = -1;
+	pf->nused = 0;
 }
 
 /* Give region i a slot in buf big enough for its length; false if out of memory. */
@@ -112,16 +121,15 @@ static void compact(struct remote_prefetch *pf)
 {
 	int k = 0;
 	for (int j = 0; j < pf->norder; j++)
-		if (!pf->v[pf->order[j]].now)
-			pf->tmp[k++] = pf->v[pf->order[j]];
+		pf->tmp[k++] = pf->v[pf->order[j]];
 	for (int i = 0; i < pf->n; i++)
-		if (pf->v[i].seq < 0 && !pf->v[i].now && pf->tick - pf->v[i].last <= PF_KEEP_TICKS)
+		if (pf->v[i].seq < 0 && pf->tick - pf->v[i].last <= PF_KEEP_TICKS)
 			pf->tmp[k++] = pf->v[i];
 	memcpy(pf->v, pf->tmp, (size_t)k * sizeof(pf->v[0]));
 	pf->n = k;
 	pf->norder = 0;
 	pf->bufused = 0;
-	memset(pf->slot, 0xff, sizeof(pf->slot));
+	hash_clear(pf);
 	for (int i = 0; i < k; i++) {
 		pf->v[i].seq = -1;
 		pf->v[i].ok = false;
@@ -241,6 +249,15 @@ int remote_prefetch_reread(struct remote *r, int mark, const struct remote_iov *
 	return fetch(pf, r, first, nfirst, pf->order + mark, pf->norder - mark);
 }
 
+bool remote_prefetch_fresh(struct remote *r, raddr_t addr, size_t len)
+{
+	struct remote_prefetch *pf = r->pf;
+	if (!pf || !pf->active)
+		return false;
+	int i = lookup(pf, addr);
+	return i >= 0 && pf->v[i].ok && len <= pf->v[i].len;
+}
+
 int remote_prefetch_now(struct remote *r, const struct remote_iov *iov, int n)
 {
 	struct remote_prefetch *pf = r->pf;
@@ -255,7 +272,7 @@ int remote_prefetch_now(struct remote *r, const struct remote_iov *iov, int n)
 			if (pf->n == PF_MAX_REGIONS)
 				continue;
 			i = pf->n++;
-			pf->v[i] = (struct pf_region){ .addr = iov[j].addr, .len = iov[j].len, .seq = -1, .now = true };
+			pf->v[i] = (struct pf_region){ .addr = iov[j].addr, .len = iov[j].len, .seq = -1, .last = pf->tick };
 			hash_insert(pf, i);
 		} else if (iov[j].len > pf->v[i].len)
 			pf->v[i].len = iov[j].len;

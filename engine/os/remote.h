@@ -10,6 +10,7 @@
 #ifndef PYSPY_REMOTE_H
 #define PYSPY_REMOTE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -81,11 +82,12 @@ int remote_prefetch_mark(struct remote *r);
 /*
  * Within a tick: fetch these pieces now, in this order, in one syscall (per
  * 1024), and serve them for the rest of the tick; a piece with a buffer is
- * also copied into it.  A piece first asked for here is not fetched again at
- * the next begin: the caller plans each tick's pieces itself (a thread's
- * stack chunk, from its thread state).  -1 without an active read-ahead.
+ * also copied into it.  Like every piece read, they are fetched again at the
+ * next begins while they are read.  -1 without an active read-ahead.
  */
 int remote_prefetch_now(struct remote *r, const struct remote_iov *iov, int n);
+/* Whether len bytes at addr were fetched this tick and will be served. */
+bool remote_prefetch_fresh(struct remote *r, raddr_t addr, size_t len);
 int remote_prefetch_reread(struct remote *r, int mark, const struct remote_iov *first, int nfirst);
 void remote_prefetch_disable(struct remote *r);
 

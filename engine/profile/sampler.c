@@ -433,9 +433,18 @@ static int plan(struct sampler *sm, size_t n, raddr_t holder, bool have_holder)
 			sm->iov_cap = cap;
 		}
 		uint8_t *ts = sm->list.tsbufs + i * t->tstate_len;
-		sm->iov[niov++] = (struct remote_iov){ th->tstate, ts, t->tstate_len };
-		niov += (size_t)frames_plan(t, ts, th->read_at.tstate == th->tstate ? th : NULL, sm->iov + niov,
-					    FRAMES_PLAN_MAX);
+		size_t at = niov++;
+		int k = frames_plan(t, ts, th->read_at.tstate == th->tstate ? th : NULL, sm->iov + niov, FRAMES_PLAN_MAX);
+		/* all fetched at the tick's start with its thread state: nothing to add */
+		bool fresh = true;
+		for (int j = 0; j < k && fresh; j++)
+			fresh = remote_prefetch_fresh(&t->mem, sm->iov[niov + j].addr, sm->iov[niov + j].len);
+		if (fresh) {
+			niov = at;
+			continue;
+		}
+		sm->iov[at] = (struct remote_iov){ th->tstate, ts, t->tstate_len };
+		niov += (size_t)k;
 	}
 	if (!niov)
 		return 0;

@@ -174,6 +174,17 @@ int threads_gc_collecting(struct target *t, raddr_t interp)
 
 /* ---- which thread holds the GIL ---- */
 
+/* How much of struct _gil_runtime_state the reads take (its fields up to the
+ * last one used), or 0 when the layout's fields do not fit in 64 bytes. */
+static size_t gil_span(const struct py_layout *L)
+{
+	int32_t end = 0, f[3] = { L->gil.locked + 4, L->gil.last_holder + 8, L->gil.switch_number + 8 };
+	for (int i = 0; i < 3; i++)
+		if (f[i] > end)
+			end = f[i];
+	return L->gil.last_holder >= 0 && end <= 64 ? (size_t)end : 0;
+}
+
 /* Where the interpreter's struct _gil_runtime_state is, or 0. */
 static raddr_t gil_struct(struct target *t)
 {
@@ -191,12 +202,8 @@ int threads_gil_switches(struct target *t, struct gil_switches *out)
 	const struct py_layout *L = &t->layout;
 	uint8_t buf[64];
 	raddr_t gil;
-	if (L->gil.switch_number < 0 || L->gil.last_holder < 0 || L->gil.switch_number + 8 > (int32_t)sizeof(buf) ||
-	    L->gil.last_holder + 8 > (int32_t)sizeof(buf) || !(gil = gil_struct(t)))
-		return -1;
-	/* one read: the two fields as close together in time as a copy makes them */
-	size_t len = (size_t)(L->gil.switch_number > L->gil.last_holder ? L->gil.switch_number : L->gil.last_holder) + 8;
-	if (remote_read(&t->mem, gil, buf, len, NULL) < 0)
+	size_t len = gil_span(L);
+	if (!len || L->gil.switch_number < 0 || !(gil = gil_struct(t)) || remote_read(&t->mem, gil, buf, len, NULL) < 0)
 		return -1;
 	out->count = rbuf_u64(buf, L->gil.switch_number);
 	out->last_holder = rbuf_u64(buf, L->gil.last_holder);
@@ -226,10 +233,16 @@ int threads_gil_holder(struct target *t, raddr_t *holder)
 	default:
 		return -1;
 	}
-	if (remote_read(&t->mem, gil + (raddr_t)L->gil.locked, &locked, sizeof(locked), NULL) < 0)
+	/* one read of the struct up to its last field used (threads_gil_switches
+	 * reads the same piece): the fields as close together in time as a copy
+	 * makes them, and one piece for the sampler's read-ahead */
+	uint8_t buf[64];
+	size_t len = gil_span(L);
+	if (!len || L->gil.locked < 0 || remote_read(&t->mem, gil, buf, len, NULL) < 0)
 		return -1;
+	memcpy(&locked, buf + L->gil.locked, sizeof(locked));
 	if (locked)
-		return remote_read_ptr(&t->mem, gil + (raddr_t)L->gil.last_holder, holder, NULL);
+		*holder = rbuf_u64(buf, L->gil.last_holder);
 	return 0;
 }
 
