@@ -610,8 +610,12 @@ int sampler_run(struct target *t, const struct sampler_opts *o, struct sampler_s
 
 	while (!pyspy_interrupted) {
 		uint64_t now = clock_now_ns();
-		if (now >= end)
+		if (now >= end) {
+			/* the last tick overran the end: the ticks it covered were missed too */
+			if (st->ticks && now > due && now - due > interval)
+				st->late += (now - due) / interval;
 			break;
+		}
 		if (due > now)
 			wait_until(&sm, due, interval), now = clock_now_ns();
 		else if (now - due > interval && st->ticks) {
