@@ -203,9 +203,15 @@ def t_accuracy(ctx):
         want = dict((k, 100.0 * v / sum(delta.values())) for k, v in delta.items())
         got = dict((m.group(3), float(m.group(1))) for m in TOP_ROW.finditer(r.out)
                    if m.group(4) == target.truth["file"])
+        # the truth is each function's share of the three functions' CPU time;
+        # the program's own loop (main: writing its record) is not in it, and
+        # on a busy machine it takes a larger share: compare among the three
+        three = sum(got.get(n, 0.0) for n in ("sixty", "thirty", "ten"))
+        if three > 0:
+            got = dict((k, 100.0 * v / three) for k, v in got.items() if k in ("sixty", "thirty", "ten"))
         for name in ("sixty", "thirty", "ten"):
             if name not in got or abs(got[name] - want[name]) > 5:
-                raise harness.Fail("%s: %s%% of the CPU time, the target spent %.1f%% of its CPU time there (top: %s)"
+                raise harness.Fail("%s: %s%% of the three functions' CPU time, the target spent %.1f%% of theirs there (top: %s)"
                                    % (name, got.get(name, "no"), want[name], got))
 
 
