@@ -55,6 +55,8 @@ struct profile_meta {
 	enum prof_unit unit;       /* what the weights count; set before the first sample */
 	char mode[12];             /* "cpu", "wall", "gil", "exception" or "" when not sampled */
 	bool no_schedstat;         /* cpu mode without schedstat: samples of running threads */
+	size_t processes;          /* --subprocesses: processes sampled (each stack rooted at a
+	                              "<process>" frame, see profile_frame_is_process); 0 without */
 };
 
 /* A frame as the profile stores it. */
@@ -65,6 +67,10 @@ struct prof_frame {
 	int line;                  /* -1 when unknown */
 	int first_line;            /* the code object's first line (pstats, heatmap); 0 when unknown */
 };
+
+/* Whether f is the root frame naming a process (--subprocesses): function
+ * "<process>", qualname "process PID", file the command line. */
+bool profile_frame_is_process(const struct prof_frame *f);
 
 struct prof_thread {
 	uint64_t thread_id;        /* threading.get_ident() */
@@ -179,10 +185,14 @@ struct prof_row {
 	uint64_t own;              /* weight of the samples where it is the innermost frame */
 	uint64_t total;            /* weight of the samples where it appears (recursion once) */
 	uint64_t own_samples, total_samples;   /* the same, counting samples */
+	pid_t pid;                 /* profile_top_processes(): the process; else 0 */
 };
 /* Rows sorted by own, then total, descending; *rows is malloc'd (caller
  * frees), NULL when *n is 0.  0 or -PS_ENOMEM. */
 int profile_top(const struct profile *p, enum prof_by by, struct prof_row **rows, size_t *n);
+/* The same with one row per (process, key): a profile taken with
+ * --subprocesses, whose stacks are rooted at process frames. */
+int profile_top_processes(const struct profile *p, enum prof_by by, struct prof_row **rows, size_t *n);
 
 /* Two frames are the same at a granularity: by line, the frame id itself; by
  * function, the first frame id seen with that (qualname, file, function). */
