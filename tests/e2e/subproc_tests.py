@@ -1,0 +1,134 @@
+"""Process trees through the real binary (imported by run.py), per 3.x
+interpreter, on one tests/targets/subprocs.py target: a multiprocessing
+'fork' child (spin_fork), a 'spawn' child (spin_spawn), a Python grandchild
+under sh (spin_grand), a fork child that exits 0.9 s after the test says go
+(spin_short), one that starts 0.7 s after it (spin_late).  One pyspy-sh run:
+ps, sample 1.5s --subprocesses --idle, top, save (folded), bt --all
+--subprocesses.
+
+  subproc_tree  ps lists every child the target recorded with its parent
+                (the grandchild under the shell, which is 'not Python') and
+                Python version; sampling attributes each long-lived child's
+                samples to its pid (the folded file's root frame 'process PID
+                (COMMAND)', top's process column) within 10% of the tick
+                count (wall mode: one sample per tick); the late child is
+                picked up and the exited one keeps its samples; bt --all
+                --subprocesses shows each long-lived child's spin function
+                under its process header.
+"""
+import json
+import os
+import re
+import shutil
+import tempfile
+import time
+
+import harness
+from harness import Fail, Target
+
+SUBPROCS = os.path.join(harness.TARGETS, "subprocs.py")
+
+
+def t_tree(interp, spy):
+    tmp = tempfile.mkdtemp(prefix="pyspy-e2e-subproc-")
+    target = Target(interp, SUBPROCS, [], tmp)
+    try:
+        target.wait_ready(timeout=120)
+        kids = target.truth["children"]
+        out = os.path.join(tmp, "prof.txt")
+        open(os.path.join(tmp, "go"), "w").close()
+        r = spy.run(["-p", target.pid, "-ex", "ps", "-ex", "sample 1.5s --subprocesses --idle", "-ex", "top -n 40",
+                     "-ex", "save " + out, "-ex", "bt --all --subprocesses", "--batch"])
+        if r.rc != harness.EXIT_OK:
+            raise Fail("expected exit 0: %s" % r.describe())
+        text = r.out
+        # ps
+        ps = {}
+        for line in text.splitlines():
+            m = re.match(r"\s*(\d+)\s+(\d+)\s+(not Python|\S+)\s+(.*)$", line)
+            if m:
+                ps[int(m.group(1))] = (int(m.group(2)), m.group(3))
+        want = dict((k["pid"], k["ppid"]) for k in kids.values())
+        want[kids["grand"]["shell"]] = target.pid
+        for pid, ppid in want.items():
+            if pid not in ps or ps[pid][0] != ppid:
+                raise Fail("ps: pid %d (parent %d) missing or wrong: %r" % (pid, ppid, ps.get(pid)))
+        if ps[kids["grand"]["shell"]][1] != "not Python":
+            raise Fail("ps: the shell %d is %r, not 'not Python'" % (kids["grand"]["shell"], ps[kids["grand"]["shell"]][1]))
+        for k in kids.values():
+            if not interp.vstr.startswith(ps[k["pid"]][1]) and not ps[k["pid"]][1].startswith(interp.vstr):
+                raise Fail("ps: pid %d Python %r, expected %s" % (k["pid"], ps[k["pid"]][1], interp.vstr))
+        m = re.search(r"sampled pid %d and (\d+) subprocesses for [\d.]+s at 100 Hz: (\d+) ticks" % target.pid, text)
+        if not m:
+            raise Fail("no summary line: %s" % text[:800])
+        ticks = int(m.group(2))
+        # the folded file: samples per (process, spin function)
+        with open(os.path.join(tmp, "child-late.json")) as f:
+            kids["late"] = json.load(f)
+        counts = {}
+        with open(out, encoding="utf-8") as f:
+            for line in f:
+                stack, n = line.rstrip("\n").rsplit(" ", 1)
+                frames = stack.split(";")
+                m = re.match(r"process (\d+) \(", frames[0])
+                if not m:
+                    raise Fail("folded stack not rooted at its process: %r" % line[:200])
+                for fr in frames[1:]:
+                    fn = fr.split(" (")[0]
+                    if fn.startswith("spin_"):
+                        key = (int(m.group(1)), fn)
+                        counts[key] = counts.get(key, 0) + int(n)
+        for name in ("fork", "spawn", "grand"):
+            k = kids[name]
+            got = counts.get((k["pid"], k["function"]), 0)
+            if abs(got - ticks) > 0.1 * ticks:
+                raise Fail("%s child pid %d: %d samples in %s, expected %d (the ticks) within 10%%; counts %r"
+                           % (name, k["pid"], got, k["function"], ticks, counts))
+        for name in ("late", "short"):
+            k = kids[name]
+            got = counts.get((k["pid"], k["function"]), 0)
+            if got < 5 or got > 0.9 * ticks:
+                raise Fail("%s child pid %d: %d samples in %s of %d ticks (expected part of the run)"
+                           % (name, k["pid"], got, k["function"], ticks))
+        # top's process column
+        for name in ("fork", "spawn", "grand"):
+            k = kids[name]
+            if not re.search(r"^\s*[\d.]+%\s+[\d.]+%\s+[\d.]+\s+[\d.]+\s+" + str(k["pid"]) + r"\s+" + k["function"] + r" \(",
+                             text, re.M):
+                raise Fail("top has no row for %s in process %d" % (k["function"], k["pid"]))
+        # bt --all --subprocesses
+        bt = text[text.index("wrote "):]
+        for name in ("fork", "spawn", "grand"):
+            k = kids[name]
+            i = bt.find("process %d (" % k["pid"])
+            if i < 0:
+                raise Fail("bt --all --subprocesses: no header for pid %d" % k["pid"])
+            section = bt[i:].split("\nprocess ", 1)[0]
+            if k["function"] not in section:
+                raise Fail("bt: pid %d's section lacks %s: %s" % (k["pid"], k["function"], section[:600]))
+    finally:
+        target.kill()
+        time.sleep(0.3)   # the children notice the parent is gone within 0.1 s
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+PER_INTERP = (("subproc_tree", t_tree),)
+ONCE = ()
+
+
+def run_per_interp(res, interp, spy):
+    for name, fn in PER_INTERP:
+        full = "%s[%s]" % (name, interp.label)
+        if interp.missing:
+            if res.wanted(full):
+                res.skip(full, interp.missing)
+            continue
+        if interp.version < (3, 0):
+            if res.wanted(full):
+                res.skip(full, "multiprocessing has no 'spawn' start method on 2.7")
+            continue
+        res.run(full, fn, interp, spy)
+
+
+def run_once(res, spy, interps):
+    pass
