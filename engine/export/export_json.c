@@ -138,7 +138,7 @@ int export_speedscope(const struct profile *p, const char *path,
 	int rc;
 
 	strbuf_init(&c.sb, 0);
-	if ((rc = profile_tree(p, c.o->by, true, &c.tree)) < 0 ||
+	if ((rc = profile_tree_threads(p, c.o->by, &c.tree)) < 0 ||
 	    (rc = prof_tree_sort(p, &c.tree)) < 0 ||
 	    !(c.path = malloc((c.tree.max_depth + 1) * sizeof(*c.path))) ||
 	    !(c.index = malloc((nf + 1) * sizeof(*c.index)))) {

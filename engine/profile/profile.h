@@ -201,7 +201,8 @@ uint32_t profile_frame_key(const struct profile *p, enum prof_by by, uint32_t id
 /*
  * A call tree merged at a granularity.  Node 0 is the root ("all"); with
  * by_thread its children are one node per thread (frame PROF_NONE, thread
- * set), then frames.  Children are linked first_child/next_sibling and, after
+ * set), then frames (with --subprocesses: one node per process root frame,
+ * then its threads, then frames).  Children are linked first_child/next_sibling and, after
  * prof_tree_sort(), ordered by label.  total = self + the children's totals.
  */
 struct prof_node {
@@ -218,6 +219,10 @@ struct prof_tree {
 	enum prof_by by;
 };
 int profile_tree(const struct profile *p, enum prof_by by, bool by_thread, struct prof_tree *t);
+/* With --subprocesses, profile_tree(by_thread) puts each thread node under its
+ * process's root frame; this one keeps every thread node a child of the root
+ * (the process frame then under it), for formats with one profile per thread. */
+int profile_tree_threads(const struct profile *p, enum prof_by by, struct prof_tree *t);
 /* Order every node's children alphabetically by label (as profile_label gives). */
 int prof_tree_sort(const struct profile *p, struct prof_tree *t);
 void prof_tree_release(struct prof_tree *t);

@@ -223,6 +223,7 @@ struct tbuild {
 	uint32_t *slots;           /* (parent, frame) → node */
 	size_t scap;
 	uint32_t *thread_node;     /* thread index → its node, by_thread only */
+	bool threads_top;          /* thread nodes under the root even above process frames */
 };
 
 static uint64_t tb_hash(uint32_t parent, uint32_t frame)
@@ -302,14 +303,21 @@ static uint32_t tb_child(struct tbuild *b, uint32_t parent, uint32_t frame)
 static int tb_add(struct tbuild *b, const struct profile *p, const struct prof_stack *s)
 {
 	uint32_t node = 0;
+	size_t i = 0;
 	if (b->thread_node) {
+		/* --subprocesses: a thread is a child of its process's root frame */
+		if (!b->threads_top && s->nframes && profile_frame_is_process(profile_frame(p, s->frames[0]))) {
+			if ((node = tb_child(b, 0, profile_frame_key(p, b->t->by, s->frames[0]))) == PROF_NONE)
+				return -PS_ENOMEM;
+			i = 1;
+		}
 		if (b->thread_node[s->thread] == PROF_NONE)
-			b->thread_node[s->thread] = tb_new(b, 0, PROF_NONE, s->thread);
+			b->thread_node[s->thread] = tb_new(b, node, PROF_NONE, s->thread);
 		node = b->thread_node[s->thread];
 		if (node == PROF_NONE)
 			return -PS_ENOMEM;
 	}
-	for (size_t i = 0; i < s->nframes; i++) {
+	for (; i < s->nframes; i++) {
 		node = tb_child(b, node, profile_frame_key(p, b->t->by, s->frames[i]));
 		if (node == PROF_NONE)
 			return -PS_ENOMEM;
@@ -320,9 +328,9 @@ static int tb_add(struct tbuild *b, const struct profile *p, const struct prof_s
 	return 0;
 }
 
-int profile_tree(const struct profile *p, enum prof_by by, bool by_thread, struct prof_tree *t)
+static int tree(const struct profile *p, enum prof_by by, bool by_thread, bool threads_top, struct prof_tree *t)
 {
-	struct tbuild b = { .t = t };
+	struct tbuild b = { .t = t, .threads_top = threads_top };
 	struct prof_iter it;
 	struct prof_stack s;
 	size_t nt = profile_nthreads(p);
@@ -348,6 +356,16 @@ out:
 	free(b.slots);
 	free(b.thread_node);
 	return rc < 0 ? rc : 0;
+}
+
+int profile_tree(const struct profile *p, enum prof_by by, bool by_thread, struct prof_tree *t)
+{
+	return tree(p, by, by_thread, false, t);
+}
+
+int profile_tree_threads(const struct profile *p, enum prof_by by, struct prof_tree *t)
+{
+	return tree(p, by, true, true, t);
 }
 
 void prof_tree_release(struct prof_tree *t)

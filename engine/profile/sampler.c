@@ -439,9 +439,9 @@ static void wait_until(struct sampler *sm, uint64_t due, uint64_t interval)
 }
 
 /* One target's state for the run (sampler_run_group: one per process). */
-static int sampler_open(struct sampler *sm, struct target *t, const struct sampler_opts *o, struct sampler_stats *st)
+static void sampler_open(struct sampler *sm, struct target *t, const struct sampler_opts *o, struct sampler_stats *st)
 {
-	*sm = (struct sampler){ .t = t, .o = o, .st = st, .rng = 0x9e3779b97f4a7c15ull ^ (uint64_t)getpid() ^ (uint64_t)t->pid,
+	*sm = (struct sampler){ .t = t, .o = o, .st = st, .rng = 0x9e3779b97f4a7c15ull ^ (uint64_t)getpid(),
 				.first_tick = true };
 	taskstat_init(&sm->tasks, t->pid);
 	if (o->mode == SAMPLER_CPU) {
@@ -456,7 +456,6 @@ static int sampler_open(struct sampler *sm, struct target *t, const struct sampl
 	sm->ahead = !o->blocking && remote_prefetch_enable(&t->mem) == 0;
 	sm->reads0 = t->mem.nreads;
 	sm->live = true;
-	return 0;
 }
 
 static void sampler_close(struct sampler *sm)
@@ -503,11 +502,11 @@ static int tick_target(struct sampler *sm, uint64_t t0, uint64_t now, char *stop
 	return 0;
 }
 
-static unsigned long group_reads(struct sampler *sms, size_t n)
+static unsigned long group_reads(struct sampler **sms, size_t n)
 {
 	unsigned long r = 0;
 	for (size_t i = 0; i < n; i++)
-		r += sms[i].t->mem.nreads - sms[i].reads0;
+		r += sms[i]->t->mem.nreads - sms[i]->reads0;
 	return r;
 }
 
@@ -518,35 +517,45 @@ int sampler_run(struct target *t, const struct sampler_opts *o, struct sampler_s
 	return sampler_run_group(&g, o, st, e);
 }
 
-/* The states of g's targets, one per target, made for the targets refresh added. */
-static int group_grow(struct sampler **sms, size_t *nsm, size_t *cap, struct sampler_group *g,
+/* The states of g's targets, one per target (each allocated once: a state
+ * is never moved), made for the targets refresh added. */
+static int group_grow(struct sampler ***sms, size_t *nsm, size_t *cap, struct sampler_group *g,
 		      const struct sampler_opts *o, struct sampler_stats *st)
 {
 	if (g->n > *cap) {
 		size_t ncap = g->n * 2;
-		struct sampler *nv = realloc(*sms, ncap * sizeof(*nv));
+		struct sampler **nv = realloc(*sms, ncap * sizeof(*nv));
 		if (!nv)
 			return -1;
 		*sms = nv;
 		*cap = ncap;
 	}
-	for (; *nsm < g->n; (*nsm)++)
-		sampler_open(&(*sms)[*nsm], g->t[*nsm], o, st);
+	for (; *nsm < g->n; (*nsm)++) {
+		struct sampler *sm = malloc(sizeof(*sm));
+		if (!sm)
+			return -1;
+		sampler_open(sm, g->t[*nsm], o, st);
+		(*sms)[*nsm] = sm;
+	}
 	return 0;
 }
 
 int sampler_run_group(struct sampler_group *g, const struct sampler_opts *o, struct sampler_stats *st,
 		      struct pyspy_err *e)
 {
-	struct sampler *sms = NULL;
+	struct sampler **sms = NULL;
 	size_t nsm = 0, cap = 0;
 	memset(st, 0, sizeof(*st));
 	if (!(o->rate > 0))
 		return err_set(e, PS_EARG, "sampling rate must be positive");
 	if (o->native && !o->blocking)
 		return err_set(e, PS_EARG, "native sampling pauses the target: it needs blocking mode");
-	if (group_grow(&sms, &nsm, &cap, g, o, st) < 0)
+	if (group_grow(&sms, &nsm, &cap, g, o, st) < 0 || !nsm) {
+		for (size_t i = 0; i < nsm; i++)
+			sampler_close(sms[i]), free(sms[i]);
+		free(sms);
 		return err_set(e, PS_ENOMEM, "out of memory");
+	}
 	uint64_t interval = (uint64_t)(1e9 / o->rate);
 	int slack = prctl(PR_GET_TIMERSLACK, 0, 0, 0, 0);
 	prctl(PR_SET_TIMERSLACK, 1ul, 0, 0, 0);
@@ -562,30 +571,30 @@ int sampler_run_group(struct sampler_group *g, const struct sampler_opts *o, str
 		if (now >= end)
 			break;
 		if (due > now)
-			wait_until(&sms[0], due, interval), now = clock_now_ns();
+			wait_until(sms[0], due, interval), now = clock_now_ns();
 		else if (now - due > interval && st->ticks)
 			st->late++, due = now;
 		if (pyspy_interrupted || now >= end)
 			break;
-		due += jittered(&sms[0], interval);
+		due += jittered(sms[0], interval);
 		if (g->refresh) {
 			g->refresh(g->ctx, g, now);
 			size_t before = nsm;
-			if (group_grow(&sms, &nsm, &cap, g, o, st) == 0)
-				live += nsm - before;
+			group_grow(&sms, &nsm, &cap, g, o, st);
+			live += nsm - before;
 		}
 		st->ticks++;
 		int stop = 0;
 		for (size_t i = 0; i < nsm && !stop; i++) {
-			if (!sms[i].live)
+			if (!sms[i]->live)
 				continue;
 			char msg[256] = "";
-			int r = tick_target(&sms[i], t0, now, msg, sizeof(msg));
+			int r = tick_target(sms[i], t0, now, msg, sizeof(msg));
 			if (r < 0) {
 				snprintf(st->stop_msg, sizeof(st->stop_msg), "%s", msg);
 				stop = 1;
 			} else if (r > 0) {
-				sms[i].live = false;
+				sms[i]->live = false;
 				live--;
 				snprintf(last_stop, sizeof(last_stop), "%s", msg);
 				last_kind = r;
@@ -616,8 +625,10 @@ int sampler_run_group(struct sampler_group *g, const struct sampler_opts *o, str
 	st->reads = group_reads(sms, nsm);
 	if (slack > 0)
 		prctl(PR_SET_TIMERSLACK, (unsigned long)slack, 0, 0, 0);
-	for (size_t i = 0; i < nsm; i++)
-		sampler_close(&sms[i]);
+	for (size_t i = 0; i < nsm; i++) {
+		sampler_close(sms[i]);
+		free(sms[i]);
+	}
 	free(sms);
 	return rc;
 }

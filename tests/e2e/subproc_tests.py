@@ -21,7 +21,6 @@ import os
 import re
 import shutil
 import tempfile
-import time
 
 import harness
 from harness import Fail, Target
@@ -107,8 +106,7 @@ def t_tree(interp, spy):
             if k["function"] not in section:
                 raise Fail("bt: pid %d's section lacks %s: %s" % (k["pid"], k["function"], section[:600]))
     finally:
-        target.kill()
-        time.sleep(0.3)   # the children notice the parent is gone within 0.1 s
+        target.kill()   # the children notice the parent is gone within 0.1 s and end
         shutil.rmtree(tmp, ignore_errors=True)
 
 
