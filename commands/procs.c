@@ -11,26 +11,20 @@
 #include <string.h>
 
 #include "engine/os/proctree.h"
+#include "engine/python/proc_python.h"
 #include "command.h"
 #include "procs.h"
 #include "session.h"
 
 static void look_at(struct session *s, struct proc_info *pi)
 {
-	struct target t;
 	struct pyspy_err e = { 0 };
-	struct attach_opts opts = { .locate = s->set.locate };
 	if (pi->pid == s->target.pid) {
 		snprintf(pi->python, sizeof(pi->python), "%s", s->target.version_str);
 		return;
 	}
-	memset(&t, 0, sizeof(t));
-	if (target_attach(&t, pi->pid, &opts, &e) < 0) {
+	if (proc_python_version(pi->pid, s->set.locate, pi->python, sizeof(pi->python), &e) < 0)
 		snprintf(pi->why, sizeof(pi->why), "%.150s", e.msg);
-		return;
-	}
-	snprintf(pi->python, sizeof(pi->python), "%s", t.version_str);
-	target_detach(&t);
 }
 
 int procs_list(struct session *s, struct proc_info **out, size_t *n)
