@@ -43,9 +43,13 @@ def t_tree(interp, spy):
         out = os.path.join(tmp, "prof.txt")
         open(os.path.join(tmp, "go"), "w").close()
         r = spy.run(["-p", target.pid, "-ex", "sample 1.5s --subprocesses --idle", "-ex", "top -n 40",
-                     "-ex", "save " + out, "-ex", "bt --all --subprocesses", "-ex", "ps", "-ex", LUA, "--batch"])
-        if r.rc != harness.EXIT_OK:
-            raise Fail("expected exit 0: %s" % r.describe())
+                     "-ex", "save " + out, "-ex", "bt --all --subprocesses", "-ex", "ps", "-ex", LUA,
+                     "-ex", "sample 1s --subprocesses --async", "-ex", "bt --all --json --subprocesses", "--batch"])
+        want_err = ("pyspy-sh: sample: --async and --subprocesses cannot be combined\n"
+                    "pyspy-sh: bt: --subprocesses and --json cannot be combined (one document per process: "
+                    "use bt --all --json after attach PID)\n")
+        if r.rc != harness.EXIT_PARTIAL or r.err != want_err:
+            raise Fail("expected exit 1 and the two refusals on stderr: %s" % r.describe())
         text = r.out
         # ps
         ps = {}
