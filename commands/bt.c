@@ -207,7 +207,7 @@ static int bt_in_process(struct session *s, const struct proc_info *p, void *arg
 {
 	struct cmd_args one = *(const struct cmd_args *)arg;
 	one.set[OPT_SUBPROCESSES] = false;
-	fprintf(s->out, "%sprocess %d (%s), Python %s:\n", p->depth || p->pid != s->target.pid ? "\n" : "",
+	fprintf(s->out, "%sprocess %d (%s), Python %s:\n", p->depth ? "\n" : "",
 		(int)p->pid, p->cmd, p->python);
 	return do_bt(s, &one);
 }
