@@ -3,8 +3,8 @@ interpreter, on one tests/targets/subprocs.py target: a multiprocessing
 'fork' child (spin_fork), a 'spawn' child (spin_spawn), a Python grandchild
 under sh (spin_grand), a fork child that exits 0.3 s after a file 'go'
 appears (spin_short), one that starts 0.15 s after it (spin_late).  One
-pyspy-sh run: sample 1s --subprocesses --idle, top, save (folded), bt --all
---subprocesses, ps, a Lua line (pyspy.processes(), then a 0.6 s
+pyspy-sh run: sample 0.8s --subprocesses --idle, top, save (folded), bt --all
+--subprocesses, ps, a Lua line (pyspy.processes(), then a 0.5 s
 sample{subprocesses=true} whose first on_sample writes 'go', so the
 children's schedule starts inside that sample whatever attaching cost), and
 two refused combinations (sample --async, bt --json with --subprocesses).
@@ -37,7 +37,7 @@ SUBPROCS = os.path.join(harness.TARGETS, "subprocs.py")
 # per (pid, spin_* function)
 LUA = ("lua for _, p in ipairs(pyspy.processes()) do print('LUAP', p.pid, p.ppid, p.depth, p.python or 'no') end "
        "local seen, go = {}, %s "
-       "pyspy.sample{duration=0.6, mode='wall', subprocesses=true, on_sample=function(s) "
+       "pyspy.sample{duration=0.5, mode='wall', subprocesses=true, on_sample=function(s) "
        "  if go then io.open(go, 'w'):close() go = nil end "
        "  local f = 'other' "
        "  for _, fr in ipairs(s.frames) do if fr['function']:sub(1, 5) == 'spin_' then f = fr['function'] end end "
@@ -53,7 +53,7 @@ def t_tree(interp, spy):
         kids = target.truth["children"]
         out = os.path.join(tmp, "prof.txt")
         lua = LUA % json.dumps(os.path.join(tmp, "go"))
-        r = spy.run(["-p", target.pid, "-ex", "sample 1s --subprocesses --idle", "-ex", "top -n 40",
+        r = spy.run(["-p", target.pid, "-ex", "sample 0.8s --subprocesses --idle", "-ex", "top -n 40",
                      "-ex", "save " + out, "-ex", "bt --all --subprocesses", "-ex", "ps", "-ex", lua,
                      "-ex", "sample 1s --subprocesses --async", "-ex", "bt --all --json --subprocesses", "--batch"])
         want_err = ("pyspy-sh: sample: --async and --subprocesses cannot be combined\n"
