@@ -34,6 +34,8 @@ int procs_list(struct session *s, struct proc_info **out, size_t *n)
 	struct pyspy_err e = { 0 };
 	*out = NULL;
 	*n = 0;
+	if (s->target.core)
+		return cmd_error(s, "--subprocesses: not available on a core file");
 	int rc = proctree_list(s->target.pid, &v, &nv, &e);
 	if (rc < 0)
 		return cmd_engine_error(s, rc, e.msg);

@@ -83,7 +83,10 @@ static int m_processes(lua_State *L)
 		lua_settop(L, 0);
 		if (session_process(L) != 1)
 			return 2;
-		root = lproc_target(L, lproc_check(L, 1))->pid;
+		const struct target *t = lproc_target(L, lproc_check(L, 1));
+		if (t->core)
+			return lv_fail(L, "processes: not available on a core file");
+		root = t->pid;
 	} else {
 		lua_Integer n = luaL_checkinteger(L, 1);
 		luaL_argcheck(L, n > 0 && n <= 0x3fffffff, 1, "process id expected");
