@@ -7,6 +7,7 @@
  * takes the session's place for the length of one call: the commands that
  * print threads and stacks then run unchanged on it.
  */
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -62,8 +63,10 @@ int procs_each(struct session *s, int (*fn)(struct session *s, const struct proc
 	struct proc_info *pv;
 	size_t n;
 	int rc = procs_list(s, &pv, &n);
+	bool by_default = s->subprocesses;
 	if (rc != CMD_OK)
 		return rc;
+	s->subprocesses = false;   /* fn runs the command for one process: not again for its tree */
 	for (size_t i = 0; i < n; i++) {
 		if (!pv[i].python[0])
 			continue;
@@ -92,6 +95,7 @@ int procs_each(struct session *s, int (*fn)(struct session *s, const struct proc
 		s->cur_frame = cur_frame;
 		rc = r > rc ? r : rc;
 	}
+	s->subprocesses = by_default;
 	free(pv);
 	return rc;
 }

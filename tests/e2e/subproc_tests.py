@@ -3,8 +3,8 @@ interpreter, on one tests/targets/subprocs.py target: a multiprocessing
 'fork' child (spin_fork), a 'spawn' child (spin_spawn), a Python grandchild
 under sh (spin_grand), a fork child that exits 0.3 s after a file 'go'
 appears (spin_short), one that starts 0.15 s after it (spin_late).  One
-pyspy-sh run: sample 0.8s --subprocesses --idle, top, save (folded), bt --all
---subprocesses, ps, a Lua line (pyspy.processes(), then a 0.5 s
+pyspy-sh --subprocesses run: sample 0.8s --idle, top, save (folded), bt --all
+--subprocesses, threads, ps, a Lua line (pyspy.processes(), then a 0.5 s
 sample{subprocesses=true} whose first on_sample writes 'go', so the
 children's schedule starts inside that sample whatever attaching cost), and
 two refused combinations (sample --async, bt --json with --subprocesses).
@@ -16,7 +16,8 @@ two refused combinations (sample --async, bt --json with --subprocesses).
                 frame 'process PID (COMMAND)', top's process column) within
                 10% of the tick count (wall mode: one sample per tick); bt
                 --all --subprocesses shows each long-lived child's spin
-                function under its process header; pyspy.processes() gives
+                function under its process header, and so does threads
+                (their main threads active in spin); pyspy.processes() gives
                 what ps gives; in the Lua sample on_sample sees every child's
                 pid, the late child is picked up (samples, the first after
                 the fork child's first) and the exiting one keeps its samples
@@ -55,8 +56,9 @@ def t_tree(interp, spy):
         kids = target.truth["children"]
         out = os.path.join(tmp, "prof.txt")
         lua = LUA % json.dumps(os.path.join(tmp, "go"))
-        r = spy.run(["-p", target.pid, "-ex", "sample 0.8s --subprocesses --idle", "-ex", "top -n 40",
-                     "-ex", "save " + out, "-ex", "bt --all --subprocesses", "-ex", "ps", "-ex", lua,
+        # pyspy-sh --subprocesses: sample and threads take it by default
+        r = spy.run(["-p", target.pid, "--subprocesses", "-ex", "sample 0.8s --idle", "-ex", "top -n 40",
+                     "-ex", "save " + out, "-ex", "bt --all --subprocesses", "-ex", "threads", "-ex", "ps", "-ex", lua,
                      "-ex", "sample 1s --subprocesses --async", "-ex", "bt --all --json --subprocesses", "--batch"])
         want_err = ("pyspy-sh: sample: --async and --subprocesses cannot be combined\n"
                     "pyspy-sh: bt: --subprocesses and --json cannot be combined (one document per process: "
@@ -111,7 +113,14 @@ def t_tree(interp, spy):
                              text, re.M):
                 raise Fail("top has no row for %s in process %d" % (k["function"], k["pid"]))
         # bt --all --subprocesses
-        bt = text[text.index("wrote "):text.index("    PID     PPID")]
+        bt = text[text.index("wrote "):text.index("  #   OS tid")]
+        threads = text[text.index("  #   OS tid") - 300:text.index("    PID     PPID")]
+        for name in ("fork", "spawn", "grand"):
+            k = kids[name]
+            if not re.search(r"^process %d \(.*\), Python \S+:\n  #   OS tid .*\n\* 1   %d +active\S* .* in spin \("
+                             % (k["pid"], k["pid"]), threads, re.M):
+                raise Fail("threads (pyspy-sh --subprocesses): no header and spinning main thread for pid %d: %s"
+                           % (k["pid"], threads[:1500]))
         for name in ("fork", "spawn", "grand"):
             k = kids[name]
             i = bt.find("process %d (" % k["pid"])
