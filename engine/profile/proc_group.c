@@ -183,6 +183,12 @@ static void refresh(void *ctx, struct sampler_group *g, uint64_t now)
 	g->n = pg->n;
 }
 
+void proc_group_scan(struct proc_group *pg)
+{
+	struct sampler_group g = { 0 };
+	refresh(pg, &g, clock_now_ns());
+}
+
 void proc_group_bind(struct proc_group *pg, struct sampler_group *g)
 {
 	g->t = pg->tv;

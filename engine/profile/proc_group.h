@@ -17,6 +17,9 @@ struct proc_group;
 struct proc_group *proc_group_new(struct target *root, uint64_t min_scan_ns);
 /* Detaches every process it attached.  After the profile is fed. */
 void proc_group_free(struct proc_group *pg);
+/* Look at the tree now and attach what is there: before sampling starts, so
+ * that the first tick is not held back by attaching every child. */
+void proc_group_scan(struct proc_group *pg);
 /* Wire g to the group: g->t, g->n, g->refresh, g->ctx. */
 void proc_group_bind(struct proc_group *pg, struct sampler_group *g);
 /* The root frame naming t's process (function "<process>", qualname

@@ -124,6 +124,7 @@ int profile_sample(struct target *t, const struct sampler_opts *o, struct profil
 		uint64_t scan = (uint64_t)(1e9 / o->rate);
 		if (!(c.procs = proc_group_new(t, scan > 10000000ull ? scan : 10000000ull)))
 			return err_set(e, PS_ENOMEM, "out of memory");
+		proc_group_scan(c.procs);
 		proc_group_bind(c.procs, &g);
 		rc = sampler_run_group(&g, &so, st, e);
 		m->processes = proc_group_count(c.procs);
