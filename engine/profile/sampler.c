@@ -26,6 +26,11 @@
  * minimum — so the sampler learns how late, sleeps until that much before the
  * deadline and spins the rest: a requested rate is the achieved rate, up to
  * the rate one tick's work allows, at the price of that short spin per tick.
+ *
+ * Several processes (--subprocesses, sampler_run_group) share the pacing and
+ * nothing else: each target has its own struct sampler and read-ahead, and
+ * each tick runs the same tick() on every live target in turn.  One process
+ * is the group of one.
  */
 #include "sampler.h"
 
@@ -598,8 +603,6 @@ int sampler_run_group(struct sampler_group *g, const struct sampler_opts *o, str
 				live--;
 				snprintf(last_stop, sizeof(last_stop), "%s", msg);
 				last_kind = r;
-				if (g->gone)
-					g->gone(g->ctx, g->t[i], msg);
 			}
 		}
 		if (stop)

@@ -75,15 +75,14 @@ int sampler_run(struct target *t, const struct sampler_opts *o, struct sampler_s
  * target in turn, each with its own state and read-ahead, exactly as
  * sampler_run() reads one, and counts once in stats.ticks.  refresh, when
  * set, is called before each tick and may append targets to t[0..n) (never
- * remove or move one: they stay attached until the run returns); gone, when
- * set, is told of a target that exited or exec'd (its samples are kept).
- * The run ends when every target is gone, or as sampler_run() does.
+ * remove or move one: they stay attached until the run returns).  A target
+ * that exits or execs is read no more (its samples are kept); the run ends
+ * when every target is gone, or as sampler_run() does.
  */
 struct sampler_group {
 	struct target **t;
 	size_t n;
 	void (*refresh)(void *ctx, struct sampler_group *g, uint64_t now_ns);
-	void (*gone)(void *ctx, const struct target *t, const char *why);
 	void *ctx;
 };
 int sampler_run_group(struct sampler_group *g, const struct sampler_opts *o, struct sampler_stats *st,
