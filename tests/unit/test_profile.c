@@ -633,6 +633,13 @@ static void test_processes(void)
 		  "process 10 (cmd a);main (x.py);spin (x.py) 3\nprocess 20 (cmd b);main (x.py);spin (x.py) 1\n");
 	free(s);
 	CHECK_INT(export_speedscope(p, path_in("p.json"), NULL, &e), 0);
+	/* the Chrome trace: each thread under its own process */
+	CHECK_INT(export_chrome(p, path_in("p.trace.json"), NULL, &e), 0);
+	s = slurp(path_in("p.trace.json"));
+	CHECK(s && strstr(s, "\"name\":\"process_name\",\"ph\":\"M\",\"pid\":20,\"tid\":0,\"args\":{\"name\":\"cmd b\"}"));
+	CHECK(s && strstr(s, "\"ph\":\"B\",\"ts\":0,\"pid\":10,\"tid\":10"));
+	CHECK(s && strstr(s, "\"pid\":20,\"tid\":20"));
+	free(s);
 	profile_free(p);
 }
 
