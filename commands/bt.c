@@ -8,11 +8,12 @@
 #include "engine/native/native.h"
 #include "bt_async.h"
 #include "command.h"
+#include "procs.h"
 #include "json.h"
 #include "session.h"
 #include "values.h"
 
-enum { OPT_ALL, OPT_JSON, OPT_LOCALS, OPT_NATIVE, OPT_NATIVE_ALL, OPT_ASYNC };
+enum { OPT_ALL, OPT_JSON, OPT_LOCALS, OPT_NATIVE, OPT_NATIVE_ALL, OPT_ASYNC, OPT_SUBPROCESSES };
 
 static const struct cmd_opt bt_opts[] = {
 	[OPT_ALL] = { "all", 'a', OPT_BOOL, NULL, "every thread, not just the selected one" },
@@ -21,6 +22,7 @@ static const struct cmd_opt bt_opts[] = {
 	[OPT_NATIVE] = { "native", 'n', OPT_BOOL, NULL, "merge the C stack with the Python stack (pauses the target)" },
 	[OPT_NATIVE_ALL] = { "native-all", 0, OPT_BOOL, NULL, "like --native, keeping the interpreter's own call frames" },
 	[OPT_ASYNC] = { "async", 0, OPT_BOOL, NULL, "then the asyncio task the thread runs and the tasks awaiting it" },
+	[OPT_SUBPROCESSES] = { "subprocesses", 's', OPT_BOOL, NULL, "with --all: every Python process under the target too, each under a header" },
 	{ 0 },
 };
 
@@ -199,9 +201,30 @@ static bool show_thread(struct session *s, const struct py_thread *th, const str
 	return whole;
 }
 
-/* BT [N] [--all] [--locals] [--native|--native-all] [--json] */
+static int do_bt(struct session *s, const struct cmd_args *a);
+
+/* --subprocesses: bt in one process of the tree, under its header */
+static int bt_in_process(struct session *s, const struct proc_info *p, void *arg)
+{
+	struct cmd_args one = *(const struct cmd_args *)arg;
+	one.set[OPT_SUBPROCESSES] = false;
+	fprintf(s->out, "%sprocess %d (%s), Python %s:\n", p->depth ? "\n" : "",
+		(int)p->pid, p->cmd, p->python);
+	return do_bt(s, &one);
+}
+
+/* BT [N] [--all] [--locals] [--native|--native-all] [--json] [--subprocesses] */
 static int do_bt(struct session *s, const struct cmd_args *a)
 {
+	if (a->set[OPT_SUBPROCESSES] || (s->subprocesses && a->set[OPT_ALL] && !a->set[OPT_JSON])) {
+		if (!a->set[OPT_ALL])
+			return cmd_error(s, "bt: --subprocesses shows every thread of every process: give --all too");
+		if (a->set[OPT_JSON])
+			return cmd_error(s, "bt: --subprocesses and --json cannot be combined (one document per process: use bt --all --json after attach PID)");
+		struct cmd_args copy = *a;
+		copy.set[OPT_SUBPROCESSES] = false;
+		return procs_each(s, bt_in_process, &copy);
+	}
 	struct snapshot snap;
 	struct bt_view v = { SIZE_MAX, a->set[OPT_LOCALS], a->set[OPT_NATIVE] || a->set[OPT_NATIVE_ALL],
 			     a->set[OPT_NATIVE_ALL], a->set[OPT_JSON], NULL };
@@ -261,7 +284,7 @@ static const char *const bt_aliases[] = { "backtrace", "where", NULL };
 const struct command cmd_bt = {
 	.name = "bt",
 	.aliases = bt_aliases,
-	.usage = "bt [N] [--all] [--locals] [--native|--native-all] [--async] [--json]",
+	.usage = "bt [N] [--all] [--locals] [--native|--native-all] [--async] [--json] [--subprocesses]",
 	.summary = "Show the Python stack of the selected thread, or of every thread.",
 	.help = "Frames are listed innermost first, as '#I  QUALNAME (FILE:LINE)'; QUALNAME is\n"
 		"the qualified name on Python 3.11 and later and the function name before.\n"

@@ -66,8 +66,11 @@ static struct top_view top_view(const struct profile *p, const struct sampler_st
 
 static void print_top_header(struct session *s, const struct profile *p, const struct top_view *v)
 {
-	fprintf(s->out, "%llu samples from pid %d over %.2fs (%llu ticks, %llu errors, %llu torn)",
-		(unsigned long long)profile_samples(p), (int)profile_meta(p)->pid, v->seconds,
+	const struct profile_meta *m = profile_meta(p);
+	fprintf(s->out, "%llu samples from pid %d", (unsigned long long)profile_samples(p), (int)m->pid);
+	if (m->processes > 1)
+		fprintf(s->out, " and %zu subprocesses", m->processes - 1);
+	fprintf(s->out, " over %.2fs (%llu ticks, %llu errors, %llu torn)", v->seconds,
 		(unsigned long long)v->ticks, (unsigned long long)v->errors, (unsigned long long)v->torn);
 	if (v->cpu)
 		fprintf(s->out, "; mode %s: %.6f s of CPU (%llu \xc2\xb5s), shares of CPU time\n", v->mode,
@@ -87,21 +90,27 @@ static void print_top(struct session *s, const struct profile *p, enum prof_by b
 	/* seconds per unit of weight: µs of CPU, or the achieved interval between
 	 * ticks for sample counts (a requested rate may not have been reached) */
 	double per = v.cpu ? 1e-6 : v.ticks ? v.seconds / (double)v.ticks : 0;
-	if (profile_top(p, by, &rows, &n) < 0) {
+	bool procs = profile_meta(p)->processes > 1;
+	if ((procs ? profile_top_processes(p, by, &rows, &n) : profile_top(p, by, &rows, &n)) < 0) {
 		cmd_error(s, "top: out of memory");
 		return;
 	}
 	if (sort_total)
 		qsort(rows, n, sizeof(*rows), by_total);
 	print_top_header(s, p, &v);
-	fprintf(s->out, "%7s %7s %9s %9s  %s\n", "own%", "total%", v.cpu ? "own(cpu)" : "own(s)",
-		v.cpu ? "total(cpu)" : "total(s)", by == PROF_BY_LINE ? "function (file:line)" : "function (file)");
+	fprintf(s->out, "%7s %7s %9s %9s  ", "own%", "total%", v.cpu ? "own(cpu)" : "own(s)",
+		v.cpu ? "total(cpu)" : "total(s)");
+	if (procs)
+		fprintf(s->out, "%8s  ", "process");
+	fprintf(s->out, "%s\n", by == PROF_BY_LINE ? "function (file:line)" : "function (file)");
 	for (size_t i = 0; i < n && (long)i < limit; i++) {
 		const struct prof_row *r = &rows[i];
 		double own = all ? 100.0 * (double)r->own / (double)all : 0;
 		double total = all ? 100.0 * (double)r->total / (double)all : 0;
-		fprintf(s->out, "%6.2f%% %6.2f%% %9.3f %9.3f  %s (%s", own, total, (double)r->own * per,
-			(double)r->total * per, r->qualname, r->file);
+		fprintf(s->out, "%6.2f%% %6.2f%% %9.3f %9.3f  ", own, total, (double)r->own * per, (double)r->total * per);
+		if (procs)
+			fprintf(s->out, "%8d  ", (int)r->pid);
+		fprintf(s->out, "%s (%s", r->qualname, r->file);
 		if (by == PROF_BY_LINE && r->line >= 0)   /* a native frame has no line */
 			fprintf(s->out, ":%d", r->line);
 		fputs(")\n", s->out);

@@ -21,7 +21,7 @@
 #include "session.h"
 
 enum { OPT_RATE, OPT_MODE, OPT_IDLE, OPT_GIL, OPT_THREADS, OPT_NONBLOCKING, OPT_BLOCKING, OPT_NATIVE, OPT_NATIVE_ALL,
-       OPT_ASYNC };
+       OPT_ASYNC, OPT_SUBPROCESSES };
 
 static const struct cmd_opt sample_opts[] = {
 	[OPT_RATE] = { "rate", 'r', OPT_STRING, "HZ", "samples per second (default 100; up to what the machine allows)" },
@@ -34,6 +34,7 @@ static const struct cmd_opt sample_opts[] = {
 	[OPT_NATIVE] = { "native", 'n', OPT_BOOL, NULL, "sample C frames too, merged with the Python frames (implies --blocking)" },
 	[OPT_NATIVE_ALL] = { "native-all", 0, OPT_BOOL, NULL, "like --native, keeping the interpreter's own call frames" },
 	[OPT_ASYNC] = { "async", 'a', OPT_BOOL, NULL, "profile by asyncio task: stacks rooted at the outermost awaiting task" },
+	[OPT_SUBPROCESSES] = { "subprocesses", 's', OPT_BOOL, NULL, "the target and every Python process under it, each stack rooted at its process" },
 	{ 0 },
 };
 
@@ -100,7 +101,8 @@ int sample_into(struct session *s, const struct sample_request *rq, struct profi
 {
 	struct sampler_opts so = { .rate = rq->rate, .duration = rq->duration, .mode = (enum sampler_mode)rq->mode,
 				   .blocking = rq->blocking || rq->native, .native = rq->native,
-				   .native_all = rq->native_all, .by_task = rq->by_task, .progress = progress };
+				   .native_all = rq->native_all, .by_task = rq->by_task, .subprocesses = rq->subprocesses,
+				   .progress = progress };
 	struct sample_ctx ctx = { s, p, rq->duration, rq->tick, rq->tick_arg };
 	struct pyspy_err e = { 0 };
 
@@ -179,6 +181,9 @@ static int do_sample(struct session *s, const struct cmd_args *a)
 	rq.native = a->set[OPT_NATIVE] || a->set[OPT_NATIVE_ALL];
 	rq.native_all = a->set[OPT_NATIVE_ALL];
 	rq.by_task = a->set[OPT_ASYNC];
+	rq.subprocesses = a->set[OPT_SUBPROCESSES] || s->subprocesses;
+	if (rq.subprocesses && rq.by_task)
+		return cmd_error(s, "sample: --async and --subprocesses cannot be combined");
 	if (rq.native && a->set[OPT_NONBLOCKING])
 		return cmd_error(s, "sample: --native pauses the target at every tick: it cannot be --nonblocking");
 	if (s->held && rq.mode == SAMPLER_CPU)
@@ -195,8 +200,11 @@ static int do_sample(struct session *s, const struct cmd_args *a)
 		profile_free(s->profile);
 	s->profile = p;
 	s->profile_threads = a->set[OPT_THREADS];
-	fprintf(s->out, "sampled pid %d for %.2fs at %g Hz: %llu ticks (%.0f/s), %llu samples, %llu errors, %llu torn, %llu late",
-		(int)s->target.pid, st.elapsed_s, rq.rate, (unsigned long long)st.ticks,
+	fprintf(s->out, "sampled pid %d", (int)s->target.pid);
+	if (rq.subprocesses)
+		fprintf(s->out, " and %zu subprocesses", profile_meta(p)->processes ? profile_meta(p)->processes - 1 : 0);
+	fprintf(s->out, " for %.2fs at %g Hz: %llu ticks (%.0f/s), %llu samples, %llu errors, %llu torn, %llu late",
+		st.elapsed_s, rq.rate, (unsigned long long)st.ticks,
 		st.elapsed_s > 0 ? (double)st.ticks / st.elapsed_s : 0.0, (unsigned long long)st.samples,
 		(unsigned long long)st.errors, (unsigned long long)st.torn, (unsigned long long)st.late);
 	print_mode(s, &rq, &st);
@@ -233,7 +241,7 @@ static int do_sample(struct session *s, const struct cmd_args *a)
 
 const struct command cmd_sample = {
 	.name = "sample",
-	.usage = "sample DURATION [--rate HZ] [--mode cpu|wall|gil|exception] [--threads] [--blocking] [--native|--native-all] [--async]",
+	.usage = "sample DURATION [--rate HZ] [--mode cpu|wall|gil|exception] [--threads] [--blocking] [--native|--native-all] [--async] [--subprocesses]",
 	.summary = "Profile the target: sample its Python stacks for DURATION (500ms, 10s, 2m, unlimited).",
 	.help = "Each tick reads the threads' stacks.  --mode says what a sample weighs:\n"
 		"  cpu  (default) each thread's stack weighs the CPU time the thread used\n"
@@ -267,7 +275,14 @@ const struct command cmd_sample = {
 		"keeps the task's coroutine frames, then, instead of the event loop's own\n"
 		"frames, the coroutine chains of the tasks awaiting it, outwards, under a\n"
 		"root frame '<task NAME>' for the outermost one.  With --idle a thread whose\n"
-		"loop is idle keeps its own stack (the selector's wait).",
+		"loop is idle keeps its own stack (the selector's wait).\n"
+		"--subprocesses (or pyspy-sh --subprocesses) samples the target and every\n"
+		"Python process under it (see 'ps') at the same rate, each with its own\n"
+		"layout; a shell or other program in between is walked through, not\n"
+		"sampled.  Children that start while sampling are picked up within a tick\n"
+		"(at most 10 ms); those that exit keep their samples.  Every stack is rooted\n"
+		"at a frame 'process PID (COMMAND)' in the exports (threads under it with\n"
+		"--threads); top adds a process column.",
 	.opts = sample_opts,
 	.min_args = 1,
 	.max_args = 1,

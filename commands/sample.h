@@ -16,6 +16,7 @@ struct sample_request {
 	bool blocking;
 	bool native, native_all;   /* merge C frames in; implies blocking */
 	bool by_task;              /* --async: samples re-rooted at asyncio tasks */
+	bool subprocesses;         /* the target and its Python descendants */
 	/* instead of the progress line: called a few times a second; non-zero is ignored */
 	int (*tick)(void *arg, const struct sampler_stats *st);
 	void *tick_arg;

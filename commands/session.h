@@ -50,6 +50,7 @@ struct session {
 	struct luabind *lua;       /* the Lua interpreter, made by the first Lua command (lua.c) */
 	pid_t launched;            /* the program pyspy-sh started (-- PROGRAM), 0 if none */
 	bool launch_kill;          /* `quit` was answered "kill": end it rather than wait for it */
+	bool subprocesses;         /* pyspy-sh --subprocesses: sample, bt and threads take it by default */
 };
 
 void session_init(struct session *s);

@@ -6,7 +6,7 @@
 
 #include "command.h"
 
-extern const struct command cmd_attach, cmd_bt, cmd_flamegraph, cmd_heatmap, cmd_sample, cmd_save, cmd_top, cmd_globals, cmd_locals, cmd_print, cmd_continue, cmd_detach, cmd_down, cmd_frame, cmd_help, cmd_info,
+extern const struct command cmd_attach, cmd_bt, cmd_flamegraph, cmd_heatmap, cmd_sample, cmd_save, cmd_top, cmd_globals, cmd_locals, cmd_print, cmd_ps, cmd_continue, cmd_detach, cmd_down, cmd_frame, cmd_help, cmd_info,
 	cmd_list, cmd_lua, cmd_quit, cmd_set, cmd_source, cmd_show, cmd_stop, cmd_tasks, cmd_thread, cmd_threads, cmd_up;
 
 const struct command *const command_table[] = {
@@ -25,6 +25,7 @@ const struct command *const command_table[] = {
 	&cmd_locals,
 	&cmd_lua,
 	&cmd_print,
+	&cmd_ps,
 	&cmd_quit,
 	&cmd_sample,
 	&cmd_save,

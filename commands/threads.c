@@ -8,13 +8,29 @@
 #include "engine/os/core.h"
 
 #include "command.h"
+#include "procs.h"
 #include "session.h"
 
-/* THREADS */
+static int do_threads(struct session *s, const struct cmd_args *a);
+
+static int threads_in_process(struct session *s, const struct proc_info *p, void *arg)
+{
+	(void)arg;
+	fprintf(s->out, "%sprocess %d (%s), Python %s:\n", p->depth ? "\n" : "", (int)p->pid, p->cmd, p->python);
+	return do_threads(s, NULL);
+}
+
+static const struct cmd_opt threads_opts[] = {
+	{ "subprocesses", 's', OPT_BOOL, NULL, "every Python process under the target too, each under a header" },
+	{ 0 },
+};
+
+/* THREADS [--subprocesses] */
 static int do_threads(struct session *s, const struct cmd_args *a)
 {
 	struct snapshot snap;
-	(void)a;
+	if (a && (a->set[0] || s->subprocesses))
+		return procs_each(s, threads_in_process, NULL);
 	int rc = session_snapshot(s, SNAP_ALL, &snap);
 	if (rc != CMD_OK)
 		return rc;
@@ -51,7 +67,7 @@ static int do_threads(struct session *s, const struct cmd_args *a)
 
 const struct command cmd_threads = {
 	.name = "threads",
-	.usage = "threads",
+	.usage = "threads [--subprocesses]",
 	.summary = "List the target's Python threads.",
 	.help = "One line per thread, oldest first: its number (for 'thread N'), the kernel's\n"
 		"thread id, whether it is running (active) or waiting (idle) and whether it\n"
@@ -60,7 +76,10 @@ const struct command cmd_threads = {
 		"selected thread.  On a core file the status is the signal that ended the\n"
 		"process on the thread it hit (SIGSEGV, SIGABRT...), and '-' on the others.\n"
 		"A thread state that no thread has taken yet (3.12+: Thread.start() makes\n"
-		"it before the thread runs) shows OS tid '-' and status 'starting'.",
+		"it before the thread runs) shows OS tid '-' and status 'starting'.\n"
+		"--subprocesses lists the threads of the target and of every Python process\n"
+		"under it (see 'ps'), each under a header 'process PID (COMMAND), Python X'.",
+	.opts = threads_opts,
 	.max_args = 0,
 	.flags = CMD_NEEDS_TARGET,
 	.handler = do_threads,

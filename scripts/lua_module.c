@@ -5,7 +5,8 @@
  *   pyspy.attach(pid)        another process, owned by the script
  *   pyspy.threads()          pyspy.process():threads()
  *   pyspy.tasks()            pyspy.process():tasks()  (asyncio tasks)
- *   pyspy.sample{...}        pyspy.process():sample{...}
+ *   pyspy.sample{...}        pyspy.process():sample{...}  (subprocesses=true: the process tree)
+ *   pyspy.processes([pid])   the process and its descendants: {pid, ppid, depth, python, command}
  *   pyspy.sleep(s), pyspy.now()
  *   pyspy.cmd(line)          a shell command's output, as a string
  *   pyspy.stop(), pyspy.cont()   hold / release the session's process
@@ -18,6 +19,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "engine/os/proctree.h"
+#include "engine/python/proc_python.h"
 #include "lua_impl.h"
 
 static const char SESSION_PROC[] = "pyspy.session_process";
@@ -69,6 +72,57 @@ static int m_sample(lua_State *L)
 	if (session_process(L) != 1)
 		return 2;
 	return lprofile_sample(L, 2, 1);
+}
+
+/* pyspy.processes([pid]) -> {{pid=, ppid=, depth=, python="3.12.1" | false, why=, command=}, ...}
+ * the session's process (or pid) first, then its descendants depth first */
+static int m_processes(lua_State *L)
+{
+	pid_t root;
+	if (lua_isnoneornil(L, 1)) {
+		lua_settop(L, 0);
+		if (session_process(L) != 1)
+			return 2;
+		const struct target *t = lproc_target(L, lproc_check(L, 1));
+		if (t->core)
+			return lv_fail(L, "processes: not available on a core file");
+		root = t->pid;
+	} else {
+		lua_Integer n = luaL_checkinteger(L, 1);
+		luaL_argcheck(L, n > 0 && n <= 0x3fffffff, 1, "process id expected");
+		root = (pid_t)n;
+	}
+	struct proc_entry *v;
+	size_t n;
+	struct pyspy_err e = { 0 };
+	if (proctree_list(root, &v, &n, &e) < 0)
+		return lv_fail(L, e.msg);
+	lua_createtable(L, (int)n, 0);
+	for (size_t i = 0; i < n; i++) {
+		char version[32], cmd[1024];
+		struct pyspy_err pe = { 0 };
+		lua_createtable(L, 0, 6);
+		lua_pushinteger(L, v[i].pid);
+		lua_setfield(L, -2, "pid");
+		lua_pushinteger(L, v[i].ppid);
+		lua_setfield(L, -2, "ppid");
+		lua_pushinteger(L, v[i].depth);
+		lua_setfield(L, -2, "depth");
+		if (proc_python_version(v[i].pid, LOCATE_ANY, version, sizeof(version), &pe) == 0) {
+			lua_pushstring(L, version);
+		} else {
+			lua_pushstring(L, pe.msg);
+			lua_setfield(L, -2, "why");
+			lua_pushboolean(L, 0);
+		}
+		lua_setfield(L, -2, "python");
+		proctree_cmdline(v[i].pid, cmd, sizeof(cmd));
+		lua_pushstring(L, cmd);
+		lua_setfield(L, -2, "command");
+		lua_rawseti(L, -2, (lua_Integer)i + 1);
+	}
+	free(v);
+	return 1;
 }
 
 /* pyspy.sleep(seconds): sleeps in short steps so Ctrl-C stops it at once */
@@ -154,6 +208,7 @@ static const luaL_Reg pyspy_funcs[] = {
 	{ "threads", m_threads },
 	{ "tasks", m_tasks },
 	{ "sample", m_sample },
+	{ "processes", m_processes },
 	{ "load", lprofile_load },
 	{ "sleep", m_sleep },
 	{ "now", m_now },

@@ -45,7 +45,9 @@ static int call_on_sample(lua_State *L)
 {
 	const struct sample *s = lua_touserdata(L, 2);
 	lua_settop(L, 1);
-	lua_createtable(L, 0, 4);
+	lua_createtable(L, 0, 5);
+	lua_pushinteger(L, s->target ? (lua_Integer)s->target->pid : 0);
+	lua_setfield(L, -2, "pid");
 	lua_pushnumber(L, (double)s->timestamp_us / 1e6);
 	lua_setfield(L, -2, "time");
 	lua_pushinteger(L, (lua_Integer)s->weight);
@@ -116,7 +118,8 @@ static enum sampler_mode check_mode(lua_State *L, int opts)
 	return SAMPLER_GIL;
 }
 
-/* process:sample{duration=1, rate=100, mode=, idle=, gil=, threads=, blocking=, native=, native_all=, on_sample=}
+/* process:sample{duration=1, rate=100, mode=, idle=, gil=, threads=, blocking=, native=, native_all=,
+ *                subprocesses=, on_sample=}
  * (native implies blocking: the unwinder needs the target paused)
  * -> profile [, why it stopped early] | nil, msg */
 int lprofile_sample(lua_State *L, int proc_idx, int opts)
@@ -134,6 +137,7 @@ int lprofile_sample(lua_State *L, int proc_idx, int opts)
 		.blocking = lv_opt_bool(L, opts, "sample", "blocking", false) || native,
 		.native = native,
 		.native_all = native_all,
+		.subprocesses = lv_opt_bool(L, opts, "sample", "subprocesses", false),
 	};
 	bool by_thread = lv_opt_bool(L, opts, "sample", "threads", false);
 	luaL_argcheck(L, so.duration >= 0 && so.duration <= 30 * 86400.0, opts,

@@ -40,6 +40,7 @@ struct options {
 	int nex;
 	int batch;
 	int nonblocking;
+	int subprocesses;
 	int no_init;
 	char **launch;             /* the program after "--", or NULL */
 	const char *script;        /* -x: a Lua script to run after the -ex commands, then exit */
@@ -68,6 +69,7 @@ static void usage(FILE *f)
 	      "  -x, --script FILE    run the Lua script FILE after the -ex commands, then exit\n"
 	      "                       (found by name in the script directories: 'info scripts')\n"
 	      "  --nonblocking        never pause the target (reads may be inconsistent)\n"
+	      "  --subprocesses       sample, threads and bt --all cover the target's Python descendants too\n"
 	      "  -nx, --nx            do not read ~/.pyspyinit\n"
 	      "  -h, --help           this text\n"
 	      "  --version            the version\n"
@@ -143,6 +145,8 @@ static int parse_options(int argc, char **argv, struct options *o)
 			i++;
 		} else if (!strcmp(a, "--batch") || !strcmp(a, "-batch")) {
 			o->batch = 1;
+		} else if (!strcmp(a, "--subprocesses")) {
+			o->subprocesses = 1;
 		} else if (!strcmp(a, "--nonblocking")) {
 			o->nonblocking = 1;
 		} else if (!strcmp(a, "-nx") || !strcmp(a, "--nx") || !strcmp(a, "-n")) {
@@ -217,6 +221,7 @@ int main(int argc, char **argv)
 	s.interactive = !o.batch && !o.script && isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);
 	s.set.colour = s.interactive && !getenv("NO_COLOR");
 	s.set.nonblocking = o.nonblocking;
+	s.subprocesses = o.subprocesses;
 	s.set.locate = locate_from_env();
 	if (o.launch)
 		repl_catch_sigint();   /* Ctrl-C stops a command; the program, in its own group, never sees it */

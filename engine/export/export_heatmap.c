@@ -130,6 +130,8 @@ static int hm_count(struct hm_ctx *c)
 		stamp++;
 		for (size_t i = 0; i < st.nframes; i++) {
 			const struct prof_frame *fr = profile_frame(c->p, st.frames[i]);
+			if (profile_frame_is_process(fr))
+				continue;   /* --subprocesses: a root naming a process, not a source line */
 			struct hm_line *l = line_of(c, fr);
 			if (!l) {
 				rc = -PS_ENOMEM;

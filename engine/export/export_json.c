@@ -138,7 +138,7 @@ int export_speedscope(const struct profile *p, const char *path,
 	int rc;
 
 	strbuf_init(&c.sb, 0);
-	if ((rc = profile_tree(p, c.o->by, true, &c.tree)) < 0 ||
+	if ((rc = profile_tree_threads(p, c.o->by, &c.tree)) < 0 ||
 	    (rc = prof_tree_sort(p, &c.tree)) < 0 ||
 	    !(c.path = malloc((c.tree.max_depth + 1) * sizeof(*c.path))) ||
 	    !(c.index = malloc((nf + 1) * sizeof(*c.index)))) {
@@ -173,6 +173,7 @@ struct ct_ctx {
 	uint64_t period, origin;
 	char *label;
 	size_t labcap;
+	pid_t *pid_of;             /* thread index → its process (--subprocesses), else the target's */
 };
 
 static long ct_tid(const struct profile *p, uint32_t thread)
@@ -201,7 +202,7 @@ static void ct_event(FILE *f, struct ct_ctx *c, char ph, uint32_t thread, uint32
 	fputs(",\n{\"name\":", f);
 	export_json_str(f, ct_label(c, key));
 	fprintf(f, ",\"cat\":\"python\",\"ph\":\"%c\",\"ts\":%" PRIu64 ",\"pid\":%d,\"tid\":%ld",
-		ph, ts, (int)profile_meta(c->p)->pid, ct_tid(c->p, thread));
+		ph, ts, (int)c->pid_of[thread], ct_tid(c->p, thread));
 	if (ph == 'B') {
 		fputs(",\"args\":{\"function\":", f);
 		export_json_str(f, fr->function);
@@ -266,6 +267,45 @@ static int ct_sample(FILE *f, struct ct_ctx *c, const struct prof_event *ev)
 	return 0;
 }
 
+/*
+ * --subprocesses: each thread's process, from the root frame of its stacks
+ * ("process PID", the command line as its file), and one process_name event
+ * per other process into f.  0 or -PS_ENOMEM.
+ */
+static int ct_processes(FILE *f, struct ct_ctx *c)
+{
+	struct prof_iter it;
+	struct prof_stack st;
+	size_t nt = profile_nthreads(c->p), ndone = 0;
+	pid_t root = profile_meta(c->p)->pid, *done = malloc((nt + 1) * sizeof(*done));
+	int rc = -PS_ENOMEM;
+	if (!done)
+		return rc;
+	prof_iter_init(&it, c->p);
+	while ((rc = prof_iter_next(&it, &st)) > 0) {
+		const struct prof_frame *fr = st.nframes ? profile_frame(c->p, st.frames[0]) : NULL;
+		if (!profile_frame_is_process(fr))
+			continue;
+		pid_t pid = (pid_t)atoi(fr->qualname + strcspn(fr->qualname, "0123456789"));
+		if (pid <= 0)
+			continue;
+		c->pid_of[st.thread] = pid;
+		size_t k = 0;
+		while (k < ndone && done[k] != pid)
+			k++;
+		if (k < ndone || pid == root || ndone == nt)
+			continue;
+		done[ndone++] = pid;
+		fprintf(f, ",\n{\"name\":\"process_name\",\"ph\":\"M\",\"pid\":%d,\"tid\":0,\"args\":{\"name\":",
+			(int)pid);
+		export_json_str(f, fr->file);
+		fputs("}}", f);
+	}
+	prof_iter_release(&it);
+	free(done);
+	return rc;
+}
+
 static void ct_metadata(FILE *f, struct ct_ctx *c)
 {
 	const struct profile_meta *m = profile_meta(c->p);
@@ -273,11 +313,13 @@ static void ct_metadata(FILE *f, struct ct_ctx *c)
 		(int)m->pid);
 	export_json_str(f, m->command[0] ? m->command : "python");
 	fputs("}}", f);
+	if (m->processes)
+		ct_processes(f, c);   /* out of memory: every thread keeps the target's pid */
 	for (uint32_t t = 0; t < profile_nthreads(c->p); t++) {
 		char label[512];
 		profile_thread_label(c->p, t, label, sizeof(label));
 		fprintf(f, ",\n{\"name\":\"thread_name\",\"ph\":\"M\",\"pid\":%d,\"tid\":%ld,\"args\":{\"name\":",
-			(int)m->pid, ct_tid(c->p, t));
+			(int)c->pid_of[t], ct_tid(c->p, t));
 		export_json_str(f, label);
 		fputs("}}", f);
 	}
@@ -314,15 +356,18 @@ int export_chrome(const struct profile *p, const char *path, const struct export
 	int rc;
 
 	c.period = rate > 0 && rate <= 1e6 ? (uint64_t)(1e6 / rate + 0.5) : 10000;
-	if (!(c.threads = calloc(nt + 1, sizeof(*c.threads)))) {
+	if (!(c.threads = calloc(nt + 1, sizeof(*c.threads))) || !(c.pid_of = calloc(nt + 1, sizeof(*c.pid_of)))) {
 		rc = err_set(e, PS_ENOMEM, "cannot write '%s': out of memory", path);
 		goto out;
 	}
+	for (size_t i = 0; i < nt; i++)
+		c.pid_of[i] = profile_meta(p)->pid;
 	rc = export_atomic(path, ct_body, &c, e);
 out:
 	for (size_t i = 0; c.threads && i < nt; i++)
 		free(c.threads[i].keys);
 	free(c.threads);
+	free(c.pid_of);
 	free(c.buf);
 	free(c.label);
 	return rc;

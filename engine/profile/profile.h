@@ -55,6 +55,8 @@ struct profile_meta {
 	enum prof_unit unit;       /* what the weights count; set before the first sample */
 	char mode[12];             /* "cpu", "wall", "gil", "exception" or "" when not sampled */
 	bool no_schedstat;         /* cpu mode without schedstat: samples of running threads */
+	size_t processes;          /* --subprocesses: processes sampled (each stack rooted at a
+	                              "<process>" frame, see profile_frame_is_process); 0 without */
 };
 
 /* A frame as the profile stores it. */
@@ -65,6 +67,10 @@ struct prof_frame {
 	int line;                  /* -1 when unknown */
 	int first_line;            /* the code object's first line (pstats, heatmap); 0 when unknown */
 };
+
+/* Whether f is the root frame naming a process (--subprocesses): function
+ * "<process>", qualname "process PID", file the command line. */
+bool profile_frame_is_process(const struct prof_frame *f);
 
 struct prof_thread {
 	uint64_t thread_id;        /* threading.get_ident() */
@@ -179,10 +185,14 @@ struct prof_row {
 	uint64_t own;              /* weight of the samples where it is the innermost frame */
 	uint64_t total;            /* weight of the samples where it appears (recursion once) */
 	uint64_t own_samples, total_samples;   /* the same, counting samples */
+	pid_t pid;                 /* profile_top_processes(): the process; else 0 */
 };
 /* Rows sorted by own, then total, descending; *rows is malloc'd (caller
  * frees), NULL when *n is 0.  0 or -PS_ENOMEM. */
 int profile_top(const struct profile *p, enum prof_by by, struct prof_row **rows, size_t *n);
+/* The same with one row per (process, key): a profile taken with
+ * --subprocesses, whose stacks are rooted at process frames. */
+int profile_top_processes(const struct profile *p, enum prof_by by, struct prof_row **rows, size_t *n);
 
 /* Two frames are the same at a granularity: by line, the frame id itself; by
  * function, the first frame id seen with that (qualname, file, function). */
@@ -191,7 +201,8 @@ uint32_t profile_frame_key(const struct profile *p, enum prof_by by, uint32_t id
 /*
  * A call tree merged at a granularity.  Node 0 is the root ("all"); with
  * by_thread its children are one node per thread (frame PROF_NONE, thread
- * set), then frames.  Children are linked first_child/next_sibling and, after
+ * set), then frames (with --subprocesses: one node per process root frame,
+ * then its threads, then frames).  Children are linked first_child/next_sibling and, after
  * prof_tree_sort(), ordered by label.  total = self + the children's totals.
  */
 struct prof_node {
@@ -208,6 +219,10 @@ struct prof_tree {
 	enum prof_by by;
 };
 int profile_tree(const struct profile *p, enum prof_by by, bool by_thread, struct prof_tree *t);
+/* With --subprocesses, profile_tree(by_thread) puts each thread node under its
+ * process's root frame; this one keeps every thread node a child of the root
+ * (the process frame then under it), for formats with one profile per thread. */
+int profile_tree_threads(const struct profile *p, enum prof_by by, struct prof_tree *t);
 /* Order every node's children alphabetically by label (as profile_label gives). */
 int prof_tree_sort(const struct profile *p, struct prof_tree *t);
 void prof_tree_release(struct prof_tree *t);

@@ -75,17 +75,25 @@ static int row_cmp(const void *a, const void *b)
 	return (x->line > y->line) - (x->line < y->line);
 }
 
-/* One row per key; row_of maps every frame id to its key's row. */
+bool profile_frame_is_process(const struct prof_frame *f)
+{
+	return f && f->function && !strcmp(f->function, "<process>");
+}
+
+/* One row per key; row_of maps every frame id to its key's row (PROF_NONE
+ * for process frames: they are a column, not rows). */
 static size_t make_rows(const struct profile *p, enum prof_by by, struct prof_row *rows,
 			uint32_t *row_of)
 {
 	size_t nrows = 0, nf = profile_nframes(p);
 	for (uint32_t id = 0; id < nf; id++) {
 		uint32_t k = profile_frame_key(p, by, id);
-		if (k == id) {
-			const struct prof_frame *f = profile_frame(p, id);
+		const struct prof_frame *f = profile_frame(p, id);
+		if (profile_frame_is_process(f)) {
+			row_of[id] = PROF_NONE;
+		} else if (k == id) {
 			rows[nrows] = (struct prof_row){ f->qualname, f->function, f->file,
-							 by == PROF_BY_LINE ? f->line : 0, 0, 0, 0, 0 };
+							 by == PROF_BY_LINE ? f->line : 0, 0, 0, 0, 0, 0 };
 			row_of[id] = (uint32_t)nrows++;
 		} else {
 			row_of[id] = row_of[k];   /* k < id: the key frame came first */
@@ -94,19 +102,25 @@ static size_t make_rows(const struct profile *p, enum prof_by by, struct prof_ro
 	return nrows;
 }
 
+/* Rows are nrows keys times np processes: row (r, q) is rows[r * np + q]. */
 static void count_rows(const struct prof_stack *s, uint64_t stamp, struct prof_row *rows,
-		       const uint32_t *row_of, uint64_t *seen)
+		       const uint32_t *row_of, uint64_t *seen, const uint32_t *proc_of, size_t np)
 {
+	size_t q = 0;
+	if (np > 1 && s->nframes && proc_of[s->frames[0]] != PROF_NONE)
+		q = proc_of[s->frames[0]];
 	for (size_t i = 0; i < s->nframes; i++) {
-		uint32_t r = row_of[s->frames[i]];
+		if (row_of[s->frames[i]] == PROF_NONE)
+			continue;
+		size_t r = row_of[s->frames[i]] * np + q;
 		if (seen[r] != stamp) {
 			seen[r] = stamp;
 			rows[r].total += s->weight;
 			rows[r].total_samples += s->count;
 		}
 	}
-	if (s->nframes) {
-		struct prof_row *leaf = &rows[row_of[s->frames[s->nframes - 1]]];
+	if (s->nframes && row_of[s->frames[s->nframes - 1]] != PROF_NONE) {
+		struct prof_row *leaf = &rows[row_of[s->frames[s->nframes - 1]] * np + q];
 		leaf->own += s->weight;
 		leaf->own_samples += s->count;
 	}
@@ -123,12 +137,29 @@ static size_t finish_rows(struct prof_row *rows, size_t nrows)
 	return n;
 }
 
-int profile_top(const struct profile *p, enum prof_by by, struct prof_row **rows, size_t *n)
+/* Each process frame's column (PROF_NONE for other frames) and the pids; the count. */
+static size_t number_processes(const struct profile *p, uint32_t *proc_of, pid_t *pids)
 {
-	size_t nf = profile_nframes(p);
-	struct prof_row *r = malloc((nf + 1) * sizeof(*r));
+	size_t np = 0, nf = profile_nframes(p);
+	for (uint32_t id = 0; id < nf; id++) {
+		const struct prof_frame *f = profile_frame(p, id);
+		proc_of[id] = PROF_NONE;
+		if (profile_frame_is_process(f)) {
+			pids[np] = (pid_t)atoi(f->qualname + strcspn(f->qualname, "0123456789"));
+			proc_of[id] = (uint32_t)np++;
+		}
+	}
+	return np;
+}
+
+static int top(const struct profile *p, enum prof_by by, bool per_process, struct prof_row **rows, size_t *n)
+{
+	size_t nf = profile_nframes(p), np = 1;
+	struct prof_row *r = malloc((nf + 1) * sizeof(*r)), *big = NULL;
 	uint32_t *row_of = malloc((nf + 1) * sizeof(*row_of));
-	uint64_t *seen = calloc(nf + 1, sizeof(*seen));
+	uint32_t *proc_of = malloc((nf + 1) * sizeof(*proc_of));
+	pid_t *pids = malloc((nf + 1) * sizeof(*pids));
+	uint64_t *seen = NULL;
 	struct prof_iter it;
 	struct prof_stack s;
 	int rc = -PS_ENOMEM;
@@ -136,11 +167,27 @@ int profile_top(const struct profile *p, enum prof_by by, struct prof_row **rows
 	*rows = NULL;
 	*n = 0;
 	prof_iter_init(&it, p);
-	if (!r || !row_of || !seen)
+	if (!r || !row_of || !proc_of || !pids)
 		goto out;
 	size_t nrows = make_rows(p, by, r, row_of);
+	if (per_process) {
+		size_t k = number_processes(p, proc_of, pids);
+		np = k ? k : 1;
+		if (!(big = malloc((nrows * np + 1) * sizeof(*big))))
+			goto out;
+		for (size_t i = 0; i < nrows; i++)
+			for (size_t q = 0; q < np; q++) {
+				big[i * np + q] = r[i];
+				big[i * np + q].pid = k ? pids[q] : 0;
+			}
+		free(r);
+		r = big;
+		nrows *= np;
+	}
+	if (!(seen = calloc(nrows + 1, sizeof(*seen))))
+		goto out;
 	for (uint64_t stamp = 1; (rc = prof_iter_next(&it, &s)) > 0; stamp++)
-		count_rows(&s, stamp, r, row_of, seen);
+		count_rows(&s, stamp, r, row_of, seen, proc_of, np);
 	if (rc < 0)
 		goto out;
 	*n = finish_rows(r, nrows);
@@ -151,9 +198,21 @@ int profile_top(const struct profile *p, enum prof_by by, struct prof_row **rows
 out:
 	prof_iter_release(&it);
 	free(seen);
+	free(pids);
+	free(proc_of);
 	free(row_of);
 	free(r);
 	return rc;
+}
+
+int profile_top(const struct profile *p, enum prof_by by, struct prof_row **rows, size_t *n)
+{
+	return top(p, by, false, rows, n);
+}
+
+int profile_top_processes(const struct profile *p, enum prof_by by, struct prof_row **rows, size_t *n)
+{
+	return top(p, by, true, rows, n);
 }
 
 /* ---- the merged tree ---- */
@@ -164,6 +223,7 @@ struct tbuild {
 	uint32_t *slots;           /* (parent, frame) → node */
 	size_t scap;
 	uint32_t *thread_node;     /* thread index → its node, by_thread only */
+	bool threads_top;          /* thread nodes under the root even above process frames */
 };
 
 static uint64_t tb_hash(uint32_t parent, uint32_t frame)
@@ -243,14 +303,21 @@ static uint32_t tb_child(struct tbuild *b, uint32_t parent, uint32_t frame)
 static int tb_add(struct tbuild *b, const struct profile *p, const struct prof_stack *s)
 {
 	uint32_t node = 0;
+	size_t i = 0;
 	if (b->thread_node) {
+		/* --subprocesses: a thread is a child of its process's root frame */
+		if (!b->threads_top && s->nframes && profile_frame_is_process(profile_frame(p, s->frames[0]))) {
+			if ((node = tb_child(b, 0, profile_frame_key(p, b->t->by, s->frames[0]))) == PROF_NONE)
+				return -PS_ENOMEM;
+			i = 1;
+		}
 		if (b->thread_node[s->thread] == PROF_NONE)
-			b->thread_node[s->thread] = tb_new(b, 0, PROF_NONE, s->thread);
+			b->thread_node[s->thread] = tb_new(b, node, PROF_NONE, s->thread);
 		node = b->thread_node[s->thread];
 		if (node == PROF_NONE)
 			return -PS_ENOMEM;
 	}
-	for (size_t i = 0; i < s->nframes; i++) {
+	for (; i < s->nframes; i++) {
 		node = tb_child(b, node, profile_frame_key(p, b->t->by, s->frames[i]));
 		if (node == PROF_NONE)
 			return -PS_ENOMEM;
@@ -261,9 +328,9 @@ static int tb_add(struct tbuild *b, const struct profile *p, const struct prof_s
 	return 0;
 }
 
-int profile_tree(const struct profile *p, enum prof_by by, bool by_thread, struct prof_tree *t)
+static int tree(const struct profile *p, enum prof_by by, bool by_thread, bool threads_top, struct prof_tree *t)
 {
-	struct tbuild b = { .t = t };
+	struct tbuild b = { .t = t, .threads_top = threads_top };
 	struct prof_iter it;
 	struct prof_stack s;
 	size_t nt = profile_nthreads(p);
@@ -289,6 +356,16 @@ out:
 	free(b.slots);
 	free(b.thread_node);
 	return rc < 0 ? rc : 0;
+}
+
+int profile_tree(const struct profile *p, enum prof_by by, bool by_thread, struct prof_tree *t)
+{
+	return tree(p, by, by_thread, false, t);
+}
+
+int profile_tree_threads(const struct profile *p, enum prof_by by, struct prof_tree *t)
+{
+	return tree(p, by, true, true, t);
 }
 
 void prof_tree_release(struct prof_tree *t)

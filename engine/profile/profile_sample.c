@@ -15,7 +15,10 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include <stdlib.h>
+
 #include "aio_root.h"
+#include "proc_group.h"
 #include "profile.h"
 #include "sampler.h"
 
@@ -23,7 +26,31 @@ struct chain {
 	struct profile *p;
 	const struct sampler_opts *user;
 	struct aio_root *by_task;  /* --async, or NULL */
+	struct proc_group *procs;  /* --subprocesses, or NULL */
+	struct py_frame *rooted;   /* procs: a stack with its process frame added */
+	size_t rooted_cap;
 };
+
+/* frames[0..n), innermost first, then the frame naming smp's process. */
+static int add_process_root(struct chain *c, const struct sample *smp, const struct py_frame **frames, size_t *n)
+{
+	const struct py_frame *root = proc_group_frame(c->procs, smp->target);
+	if (!root)
+		return 0;
+	if (*n + 1 > c->rooted_cap) {
+		size_t ncap = (*n + 1) * 2;
+		struct py_frame *nb = realloc(c->rooted, ncap * sizeof(*nb));
+		if (!nb)
+			return -1;
+		c->rooted = nb;
+		c->rooted_cap = ncap;
+	}
+	memcpy(c->rooted, *frames, *n * sizeof(**frames));
+	c->rooted[*n] = *root;
+	*frames = c->rooted;
+	(*n)++;
+	return 0;
+}
 
 static int count_then_emit(void *arg, const struct sample *smp)
 {
@@ -33,6 +60,8 @@ static int count_then_emit(void *arg, const struct sample *smp)
 	size_t n = th->nframes;
 	if (c->by_task)
 		aio_root_frames(c->by_task, th, smp->timestamp_us, &frames, &n);
+	if (c->procs && add_process_root(c, smp, &frames, &n) < 0)
+		return 1;
 	if (profile_add(c->p, th->thread_id, th->os_tid, th->name, frames, n, smp->weight, smp->timestamp_us) < 0)
 		return 1;
 	return c->user->emit ? c->user->emit(c->user->ctx, smp) : 0;
@@ -67,7 +96,7 @@ static void read_cmdline(pid_t pid, char *buf, size_t len)
 int profile_sample(struct target *t, const struct sampler_opts *o, struct profile *p,
 		   struct sampler_stats *st, struct pyspy_err *e)
 {
-	struct chain c = { p, o, NULL };
+	struct chain c = { p, o, NULL, NULL, NULL, 0 };
 	struct sampler_opts so = *o;
 	struct profile_meta *m = profile_meta(p);
 	struct timeval tv;
@@ -88,7 +117,22 @@ int profile_sample(struct target *t, const struct sampler_opts *o, struct profil
 	snprintf(m->mode, sizeof(m->mode), "%s", modes[o->mode]);
 	if (o->by_task && !(c.by_task = aio_root_new(t, e)))
 		return -e->code;
-	int rc = sampler_run(t, &so, st, e);
+	int rc;
+	if (o->subprocesses) {
+		struct sampler_group g = { 0 };
+		/* new children are looked for every tick, at most every 10 ms */
+		uint64_t scan = (uint64_t)(1e9 / o->rate);
+		if (!(c.procs = proc_group_new(t, scan > 10000000ull ? scan : 10000000ull)))
+			return err_set(e, PS_ENOMEM, "out of memory");
+		proc_group_scan(c.procs);
+		proc_group_bind(c.procs, &g);
+		rc = sampler_run_group(&g, &so, st, e);
+		m->processes = proc_group_count(c.procs);
+		proc_group_free(c.procs);
+		free(c.rooted);
+	} else {
+		rc = sampler_run(t, &so, st, e);
+	}
 	aio_root_free(c.by_task);
 	m->unit = st->cpu_weights ? PROF_UNIT_CPU_US : PROF_UNIT_SAMPLES;
 	m->no_schedstat = st->no_schedstat;

@@ -27,6 +27,11 @@
  * minimum — so the sampler learns how late, sleeps until that much before the
  * deadline and spins the rest: a requested rate is the achieved rate, up to
  * the rate one tick's work allows, at the price of that short spin per tick.
+ *
+ * Several processes (--subprocesses, sampler_run_group) share the pacing and
+ * nothing else: each target has its own struct sampler and read-ahead, and
+ * each tick runs the same tick() on every live target in turn.  One process
+ * is the group of one.
  */
 #include "sampler.h"
 
@@ -88,6 +93,11 @@ struct sampler {
 	struct native_stack ns;        /* native: reused tick after tick */
 	struct py_frame *merged;       /* native: the merged stack handed to emit */
 	size_t merged_cap;
+	/* sampler_run_group: */
+	bool live;                     /* not exited or exec'd */
+	bool ahead;                    /* its read-ahead was enabled */
+	unsigned long reads0;          /* t->mem.nreads at the start */
+	uint64_t next_exec_check;
 };
 
 /* ---- what the scheduler says ---- */
@@ -377,7 +387,7 @@ static int emit_spread(void *arg, const struct py_frame *frames, size_t nframes,
 	struct py_thread copy = *c->th;
 	copy.frames = (struct py_frame *)frames;
 	copy.nframes = nframes;
-	struct sample smp = { ts_us, weight, &copy };
+	struct sample smp = { ts_us, weight, &copy, c->sm->t };
 	c->sm->st->samples++;
 	c->sm->st->weight += weight;
 	return c->sm->o->emit ? c->sm->o->emit(c->sm->o->ctx, &smp) : 0;
@@ -515,7 +525,7 @@ static int tick(struct sampler *sm, uint64_t t0, struct pyspy_err *e)
 		}
 		th->name = (char *)thread_names_get(&sm->names, sm->t, th, clock_now_ns());
 		struct py_thread merged;
-		struct sample smp = { ts_us, weight, th };
+		struct sample smp = { ts_us, weight, th, sm->t };
 		if (sm->o->native && with_native(sm, th, &merged) == 0)
 			smp.thread = &merged;
 		if (smp.thread->nframes == 0) {
@@ -579,36 +589,136 @@ static void wait_until(struct sampler *sm, uint64_t due, uint64_t interval)
 		now = clock_now_ns();
 }
 
+/* One target's state for the run (sampler_run_group: one per process). */
+static void sampler_open(struct sampler *sm, struct target *t, const struct sampler_opts *o, struct sampler_stats *st)
+{
+	*sm = (struct sampler){ .t = t, .o = o, .st = st, .rng = 0x9e3779b97f4a7c15ull ^ (uint64_t)getpid(),
+				.first_tick = true };
+	taskstat_init(&sm->tasks, t->pid);
+	if (o->mode == SAMPLER_CPU) {
+		sm->cpu = taskstat_has_cpu(&sm->tasks);
+		st->cpu_weights = sm->cpu;
+		st->no_schedstat = !sm->cpu;
+	}
+	if (o->native)
+		native_warm_up(t);
+	/* blocking ticks pause the target, so reading ahead at the tick's start would
+	 * read it before the pause: only nonblocking sampling reads ahead */
+	sm->ahead = !o->blocking && remote_prefetch_enable(&t->mem) == 0;
+	sm->keep_stacks = !o->blocking && !o->native && o->mode != SAMPLER_GIL;
+	sm->reads0 = t->mem.nreads;
+	sm->live = true;
+}
+
+static void sampler_close(struct sampler *sm)
+{
+	if (sm->ahead)
+		remote_prefetch_disable(&sm->t->mem);
+	release(sm);
+}
+
+/*
+ * One target's part of a tick, and what its failure means: 1 when it has
+ * exited, 2 when it exec'd (why in stop_msg), -1 when emit asked to stop
+ * (stop_msg says so), 0 to go on.
+ */
+static int tick_target(struct sampler *sm, uint64_t t0, uint64_t now, char *stop_msg, size_t len)
+{
+	struct target *t = sm->t;
+	struct sampler_stats *st = sm->st;
+	struct pyspy_err te = { 0 };
+	remote_prefetch_begin(&t->mem);
+	int rc = tick(sm, t0, &te);
+	remote_prefetch_end(&t->mem);
+	if (rc > 0) {
+		snprintf(stop_msg, len, "stopped by the sample callback");
+		return -1;
+	}
+	if (rc < 0 && (rc == -PS_EGONE || !procfs_alive(t->pid))) {
+		snprintf(stop_msg, len, "pid %d exited", (int)t->pid);
+		return 1;   /* exited */
+	}
+	/* a failed tick may mean an exec: same pid, another program */
+	if (rc < 0 && now >= sm->next_exec_check) {
+		struct pyspy_err xe;
+		sm->next_exec_check = now + 50000000ull;
+		if (target_check_exec(t, &xe) < 0) {
+			snprintf(stop_msg, len, "%.200s", xe.msg);
+			return 2;   /* exec'd */
+		}
+	}
+	if (rc < 0 && rc != -PS_EINTR) {
+		st->errors++;
+		snprintf(st->error_msg, sizeof(st->error_msg), "%s", te.msg);
+	}
+	return 0;
+}
+
+static unsigned long group_reads(struct sampler **sms, size_t n)
+{
+	unsigned long r = 0;
+	for (size_t i = 0; i < n; i++)
+		r += sms[i]->t->mem.nreads - sms[i]->reads0;
+	return r;
+}
+
 int sampler_run(struct target *t, const struct sampler_opts *o, struct sampler_stats *st, struct pyspy_err *e)
 {
-	struct sampler sm = { .t = t, .o = o, .st = st, .rng = 0x9e3779b97f4a7c15ull ^ (uint64_t)getpid(),
-			      .first_tick = true };
-	memset(st, 0, sizeof(*st));
-	taskstat_init(&sm.tasks, t->pid);
-	if (o->mode == SAMPLER_CPU) {
-		sm.cpu = taskstat_has_cpu(&sm.tasks);
-		st->cpu_weights = sm.cpu;
-		st->no_schedstat = !sm.cpu;
+	struct target *one[1] = { t };
+	struct sampler_group g = { .t = one, .n = 1 };
+	return sampler_run_group(&g, o, st, e);
+}
+
+/* The states of g's targets, one per target (each allocated once: a state
+ * is never moved), made for the targets refresh added. */
+static int group_grow(struct sampler ***sms, size_t *nsm, size_t *cap, struct sampler_group *g,
+		      const struct sampler_opts *o, struct sampler_stats *st)
+{
+	if (g->n > *cap) {
+		size_t ncap = g->n * 2;
+		struct sampler **nv = realloc(*sms, ncap * sizeof(*nv));
+		if (!nv)
+			return -1;
+		*sms = nv;
+		*cap = ncap;
 	}
-	sm.keep_stacks = !o->blocking && !o->native && o->mode != SAMPLER_GIL;
+	for (; *nsm < g->n; (*nsm)++) {
+		struct sampler *sm = malloc(sizeof(*sm));
+		if (!sm)
+			return -1;
+		sampler_open(sm, g->t[*nsm], o, st);
+		(*sms)[*nsm] = sm;
+	}
+	return 0;
+}
+
+int sampler_run_group(struct sampler_group *g, const struct sampler_opts *o, struct sampler_stats *st,
+		      struct pyspy_err *e)
+{
+	struct sampler **sms = NULL;
+	size_t nsm = 0, cap = 0;
+	memset(st, 0, sizeof(*st));
 	if (!(o->rate > 0))
 		return err_set(e, PS_EARG, "sampling rate must be positive");
 	if (o->native && !o->blocking)
 		return err_set(e, PS_EARG, "native sampling pauses the target: it needs blocking mode");
-	if (o->native)
-		native_warm_up(t);
+	if (group_grow(&sms, &nsm, &cap, g, o, st) < 0 || !nsm) {
+		for (size_t i = 0; i < nsm; i++)
+			sampler_close(sms[i]), free(sms[i]);
+		free(sms);
+		return err_set(e, PS_ENOMEM, "out of memory");
+	}
 	uint64_t interval = (uint64_t)(1e9 / o->rate);
 	int slack = prctl(PR_GET_TIMERSLACK, 0, 0, 0, 0);
 	prctl(PR_SET_TIMERSLACK, 1ul, 0, 0, 0);
-	uint64_t t0 = clock_now_ns(), due = t0, next_progress = t0 + 250000000ull, next_exec_check = t0;
+	uint64_t t0 = clock_now_ns(), due = t0, next_progress = t0 + 250000000ull;
 	uint64_t end = o->duration > 0 ? t0 + (uint64_t)(o->duration * 1e9) : UINT64_MAX;
-	unsigned long reads0 = t->mem.nreads;
 	int rc = 0;
-	/* blocking ticks pause the target, so reading ahead at the tick's start would
-	 * read it before the pause: only nonblocking sampling reads ahead */
-	bool ahead = !o->blocking && remote_prefetch_enable(&t->mem) == 0;
+	size_t live = nsm;
+	char last_stop[256] = "";
+	int last_kind = 0;
 
-	while (!pyspy_interrupted) {
+	while (!pyspy_interrupted && live) {
 		uint64_t now = clock_now_ns();
 		if (now >= end) {
 			/* the last tick overran the end: the ticks it covered were missed too */
@@ -617,7 +727,7 @@ int sampler_run(struct target *t, const struct sampler_opts *o, struct sampler_s
 			break;
 		}
 		if (due > now)
-			wait_until(&sm, due, interval), now = clock_now_ns();
+			wait_until(sms[0], due, interval), now = clock_now_ns();
 		else if (now - due > interval && st->ticks) {
 			/* the scheduled ticks that fell in the gap are missed, not made up */
 			st->late += (now - due) / interval;
@@ -625,52 +735,57 @@ int sampler_run(struct target *t, const struct sampler_opts *o, struct sampler_s
 		}
 		if (pyspy_interrupted || now >= end)
 			break;
-		due += jittered(&sm, interval);
+		due += jittered(sms[0], interval);
+		if (g->refresh) {
+			g->refresh(g->ctx, g, now);
+			size_t before = nsm;
+			group_grow(&sms, &nsm, &cap, g, o, st);
+			live += nsm - before;
+		}
 		st->ticks++;
-		struct pyspy_err te = { 0 };
-		remote_prefetch_begin(&t->mem);
-		rc = tick(&sm, t0, &te);
-		remote_prefetch_end(&t->mem);
-		if (rc > 0) {
-			snprintf(st->stop_msg, sizeof(st->stop_msg), "stopped by the sample callback");
-			rc = 0;
-			break;
-		}
-		if (rc < 0 && (rc == -PS_EGONE || !procfs_alive(t->pid))) {
-			snprintf(st->stop_msg, sizeof(st->stop_msg), "pid %d exited", (int)t->pid);
-			rc = st->samples || st->ticks > 1 ? 0 : err_set(e, PS_EGONE, "pid %d has exited", (int)t->pid);
-			break;
-		}
-		/* a failed tick may mean an exec: same pid, another program */
-		if (rc < 0 && now >= next_exec_check) {
-			struct pyspy_err xe;
-			next_exec_check = now + 50000000ull;
-			if (target_check_exec(t, &xe) < 0) {
-				snprintf(st->stop_msg, sizeof(st->stop_msg), "%.200s", xe.msg);
-				rc = st->samples ? 0 : err_set(e, PS_EGONE, "%s", xe.msg);
-				break;
+		int stop = 0;
+		for (size_t i = 0; i < nsm && !stop; i++) {
+			if (!sms[i]->live)
+				continue;
+			char msg[256] = "";
+			int r = tick_target(sms[i], t0, now, msg, sizeof(msg));
+			if (r < 0) {
+				snprintf(st->stop_msg, sizeof(st->stop_msg), "%s", msg);
+				stop = 1;
+			} else if (r > 0) {
+				sms[i]->live = false;
+				live--;
+				snprintf(last_stop, sizeof(last_stop), "%s", msg);
+				last_kind = r;
 			}
 		}
-		if (rc < 0 && rc != -PS_EINTR) {
-			st->errors++;
-			snprintf(st->error_msg, sizeof(st->error_msg), "%s", te.msg);
-			rc = 0;
-		}
+		if (stop)
+			break;
 		if (o->progress && now >= next_progress) {
 			st->elapsed_s = (double)(now - t0) / 1e9;
-			st->reads = t->mem.nreads - reads0;
+			st->reads = group_reads(sms, nsm);
 			o->progress(o->ctx, st);
 			next_progress = now + 250000000ull;
 		}
 	}
+	if (!live) {
+		/* every process is gone: the last one's message (one process: "pid N exited") */
+		snprintf(st->stop_msg, sizeof(st->stop_msg), "%s", last_stop);
+		if (last_kind == 1 && !st->samples && st->ticks <= 1)
+			rc = err_set(e, PS_EGONE, "pid %d has exited", (int)g->t[0]->pid);
+		else if (last_kind == 2 && !st->samples)
+			rc = err_set(e, PS_EGONE, "%s", last_stop);
+	}
 	if (pyspy_interrupted && !st->stop_msg[0])
 		snprintf(st->stop_msg, sizeof(st->stop_msg), "interrupted");
 	st->elapsed_s = (double)(clock_now_ns() - t0) / 1e9;
-	st->reads = t->mem.nreads - reads0;
-	if (ahead)
-		remote_prefetch_disable(&t->mem);
+	st->reads = group_reads(sms, nsm);
 	if (slack > 0)
 		prctl(PR_SET_TIMERSLACK, (unsigned long)slack, 0, 0, 0);
-	release(&sm);
+	for (size_t i = 0; i < nsm; i++) {
+		sampler_close(sms[i]);
+		free(sms[i]);
+	}
+	free(sms);
 	return rc;
 }

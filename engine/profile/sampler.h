@@ -31,6 +31,7 @@ struct sample {
 	uint64_t timestamp_us;     /* since the sampler started */
 	uint64_t weight;           /* µs of CPU (stats.cpu_weights), else 1 */
 	const struct py_thread *thread;   /* thread_id, os_tid, name, active, gil, frames */
+	const struct target *target;      /* the process it was read from */
 };
 
 struct sampler_stats {
@@ -60,6 +61,7 @@ struct sampler_opts {
 	bool native;               /* merge C frames in (native.h); needs blocking */
 	bool native_all;           /* with native: keep the interpreter's call plumbing */
 	bool by_task;              /* profile_sample(): re-root samples at asyncio tasks (aio_root.h) */
+	bool subprocesses;         /* profile_sample(): the target and its Python descendants (proc_group.h) */
 	int (*emit)(void *ctx, const struct sample *s);            /* non-zero: stop */
 	void (*progress)(void *ctx, const struct sampler_stats *st); /* a few times a second */
 	void *ctx;
@@ -69,5 +71,23 @@ struct sampler_opts {
  * target exiting — see stats.stop_msg), or a negative code when not even one
  * tick could be taken. */
 int sampler_run(struct target *t, const struct sampler_opts *o, struct sampler_stats *st, struct pyspy_err *e);
+
+/*
+ * Several processes at the same rate (--subprocesses): every tick reads each
+ * target in turn, each with its own state and read-ahead, exactly as
+ * sampler_run() reads one, and counts once in stats.ticks.  refresh, when
+ * set, is called before each tick and may append targets to t[0..n) (never
+ * remove or move one: they stay attached until the run returns).  A target
+ * that exits or execs is read no more (its samples are kept); the run ends
+ * when every target is gone, or as sampler_run() does.
+ */
+struct sampler_group {
+	struct target **t;
+	size_t n;
+	void (*refresh)(void *ctx, struct sampler_group *g, uint64_t now_ns);
+	void *ctx;
+};
+int sampler_run_group(struct sampler_group *g, const struct sampler_opts *o, struct sampler_stats *st,
+		      struct pyspy_err *e);
 
 #endif

@@ -15,7 +15,7 @@ _pyspy_sh()
 		COMPREPLY=($(compgen -f -X '!*.lua' -- "$cur") $(compgen -W "record.lua hang-watch.lua report.lua slow-calls.lua" -- "$cur"))
 		return ;;
 	-ex|--ex|-e)
-		COMPREPLY=($(compgen -W "threads bt 'bt --all' 'bt --all --json' info help" -- "$cur"))
+		COMPREPLY=($(compgen -W "threads bt 'bt --all' 'bt --all --json' ps info help" -- "$cur"))
 		return ;;
 	esac
 	local i
@@ -25,6 +25,6 @@ _pyspy_sh()
 			return
 		fi
 	done
-	COMPREPLY=($(compgen -W "-p --pid -c --core --exe -ex --ex -x --script --batch --nonblocking -nx --nx -h --help --version --" -- "$cur"))
+	COMPREPLY=($(compgen -W "-p --pid -c --core --exe -ex --ex -x --script --batch --nonblocking --subprocesses -nx --nx -h --help --version --" -- "$cur"))
 }
 complete -F _pyspy_sh pyspy-sh

@@ -306,7 +306,8 @@ def t_live_only(spy, interps):
         core = any_core(target, tmpdir, "gcore")
         probs = []
         for cmd, name in (("sample 1", "sample"), ("top --live", "top --live"), ("stop", "stop"),
-                          ("continue", "continue"), ("attach %d" % os.getpid(), "attach")):
+                          ("continue", "continue"), ("attach %d" % os.getpid(), "attach"), ("ps", "ps"),
+                          ("bt --all --subprocesses", "--subprocesses")):
             r = spy.run(["--core", core, "-nx", "-ex", cmd, "--batch"])
             want = "pyspy-sh: %s: not available on a core file\n" % name
             if r.rc != harness.EXIT_PARTIAL or r.err != want:

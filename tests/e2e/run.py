@@ -36,6 +36,7 @@ import safety_tests
 import shell_tests
 import stacks_tests
 import status_tests
+import subproc_tests
 import tasks_tests
 import truth_tests
 import tty_tests
@@ -43,7 +44,7 @@ import values_tests
 
 # Run order: each interpreter in turn through PER_INTERP_GROUPS, then ONCE_GROUPS.
 PER_INTERP_GROUPS = (stacks_tests, status_tests, interp_tests, values_tests, profile_tests, truth_tests, lua_tests,
-                     native_tests, launch_tests, tasks_tests, core_tests, formats_tests)
+                     native_tests, launch_tests, tasks_tests, core_tests, formats_tests, subproc_tests)
 ONCE_GROUPS = (shell_tests, tty_tests, profile_tests, truth_tests, lua_tests, native_tests, safety_tests, badinput_tests,
                launch_tests, hostile_tests, tasks_tests, core_tests, formats_tests)
 

@@ -582,6 +582,67 @@ static void test_formats(void)
 	CHECK_INT(export_format_of_path("json"), EXPORT_FMT_NONE);
 }
 
+/* --subprocesses: stacks rooted at "<process>" frames.  top leaves the roots
+ * out and, per process, splits rows by pid; --threads puts each thread under
+ * its process; speedscope (one profile per thread) still writes. */
+static void test_processes(void)
+{
+	struct profile *p = profile_new();
+	struct pyspy_err e = { 0 };
+	struct py_frame a[3] = { fr("spin", "spin", "x.py", 2), fr("main", "main", "x.py", 1),
+				 fr("process 10", "<process>", "cmd a", -1) };
+	struct py_frame b[3] = { a[0], a[1], fr("process 20", "<process>", "cmd b", -1) };
+	struct prof_row *rows;
+	size_t n;
+	char *s;
+
+	profile_meta(p)->processes = 2;
+	CHECK_INT(profile_add(p, 1, 10, "MainThread", a, 3, 3, T0), 0);
+	CHECK_INT(profile_add(p, 1, 20, "MainThread", b, 3, 1, T0 + 10), 0);
+	int nproc = 0;
+	for (uint32_t id = 0; id < profile_nframes(p); id++)
+		nproc += profile_frame_is_process(profile_frame(p, id)) &&
+			 !strncmp(profile_frame(p, id)->qualname, "process ", 8);
+	CHECK_INT(nproc, 2);
+	CHECK_INT(profile_top(p, PROF_BY_FUNCTION, &rows, &n), 0);
+	if (CHECK_INT(n, 2)) {
+		CHECK_STR(rows[0].qualname, "spin");
+		CHECK_INT(rows[0].own, 4);
+		CHECK_STR(rows[1].qualname, "main");
+		CHECK_INT(rows[1].total, 4);
+	}
+	free(rows);
+	CHECK_INT(profile_top_processes(p, PROF_BY_FUNCTION, &rows, &n), 0);
+	if (CHECK_INT(n, 4)) {
+		CHECK_STR(rows[0].qualname, "spin");
+		CHECK_INT(rows[0].pid, 10);
+		CHECK_INT(rows[0].own, 3);
+		CHECK_STR(rows[1].qualname, "spin");
+		CHECK_INT(rows[1].pid, 20);
+		CHECK_INT(rows[1].own, 1);
+	}
+	free(rows);
+	struct export_opts o = { .by = PROF_BY_LINE, .by_thread = true };
+	CHECK_INT(export_folded(p, path_in("p.folded"), &o, &e), 0);
+	CHECK_STR(s = slurp(path_in("p.folded")),
+		  "process 10 (cmd a);thread MainThread (10);main (x.py:1);spin (x.py:2) 3\n"
+		  "process 20 (cmd b);thread MainThread (20);main (x.py:1);spin (x.py:2) 1\n");
+	free(s);
+	CHECK_INT(export_folded(p, path_in("q.folded"), NULL, &e), 0);
+	CHECK_STR(s = slurp(path_in("q.folded")),
+		  "process 10 (cmd a);main (x.py);spin (x.py) 3\nprocess 20 (cmd b);main (x.py);spin (x.py) 1\n");
+	free(s);
+	CHECK_INT(export_speedscope(p, path_in("p.json"), NULL, &e), 0);
+	/* the Chrome trace: each thread under its own process */
+	CHECK_INT(export_chrome(p, path_in("p.trace.json"), NULL, &e), 0);
+	s = slurp(path_in("p.trace.json"));
+	CHECK(s && strstr(s, "\"name\":\"process_name\",\"ph\":\"M\",\"pid\":20,\"tid\":0,\"args\":{\"name\":\"cmd b\"}"));
+	CHECK(s && strstr(s, "\"ph\":\"B\",\"ts\":0,\"pid\":10,\"tid\":10"));
+	CHECK(s && strstr(s, "\"pid\":20,\"tid\":20"));
+	free(s);
+	profile_free(p);
+}
+
 int main(void)
 {
 	if (!mkdtemp(tmpdir)) {
@@ -600,6 +661,7 @@ int main(void)
 	test_atomic_failure();
 	test_no_alloc();
 	test_formats();
+	test_processes();
 	bench_add(0, "no timeline");
 	bench_add(PROF_TIMELINE_CAP_DEFAULT, "with timeline");
 	strtab_release(&target_strs);
