@@ -69,7 +69,7 @@ CASES = [
     ("sample 1s --rate abc", ["sample: rate 'abc' " + RATE]),
     ("sample 1s --rate 1e99", ["sample: rate '1e99' " + RATE]),
     ("sample 1s --rate", ["sample: option '--rate' needs a value",
-                          "usage: sample DURATION [--rate HZ] [--mode cpu|wall|gil|exception] [--threads] [--blocking] [--native|--native-all] [--async]"]),
+                          "usage: sample DURATION [--rate HZ] [--mode cpu|wall|gil|exception] [--threads] [--blocking] [--native|--native-all] [--async] [--subprocesses]"]),
     ("sample 1s --bogus", None),
     ("save {tmp}/x.unknownext", ["save: cannot tell the format of '{tmp}/x.unknownext' from its name: "
                                  "use --format folded|speedscope|chrometrace|svg|pstats|gecko|heatmap"]),
