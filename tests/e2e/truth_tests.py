@@ -46,7 +46,9 @@ program really did, under the shapes that used to make them wrong.
                 started yet), the root is <module>.  (Read without pausing, a
                 stack torn so that it still looks whole cannot always be told
                 from a real one; the count is printed: 0-2% on 3.12+, up to
-                5% on 3.11 and 2.7-3.10 on an idle machine.)
+                5% on 3.11 and 2.7-3.10 on an idle machine.)  With the ASan
+                build, which walks several times slower, the two shares are
+                printed, not checked.
   gil_turns     tests/targets/gil_turns.py: 4 threads take turns with the GIL,
                 each looping over phase_a() and phase_b(), 4 ms of wall time
                 each; a thread waiting for the GIL waits inside its phase.
@@ -345,7 +347,11 @@ def t_torn_deep(interp, spy):
         harness.note("  torn_deep[%s]: %d stacks kept, %d still torn after retries (%.2f%%), %d errors"
                      % (interp.label, kept, torn, lost, errors))
         probs = []
-        if kept < 150:
+        # the sanitizer build reads the same way but walks several times
+        # slower: its rates say nothing of the product's; it runs for memory
+        # safety and must still keep samples
+        asan = "asan" in os.path.basename(spy.binary)
+        if kept < (50 if asan else 150):
             probs.append("only %d samples" % kept)
         # 2.7-3.10 keep frames as heap objects read one list link at a time
         # (batched by the read-ahead, but scattered): a stack this busy
@@ -353,7 +359,7 @@ def t_torn_deep(interp, spy):
         # the target never pauses (about 25% there).  The bound is what holds
         # today, not the goal (2%), which holds for data-stack chunks.
         limit = 2.0 if interp.version >= (3, 11) else 40.0
-        if lost >= limit:
+        if lost >= limit and not asan:
             probs.append("%.2f%% of the stacks read stayed torn (%d of %d), more than %g%%"
                          % (lost, torn, kept + torn, limit))
         if errors:
@@ -363,7 +369,7 @@ def t_torn_deep(interp, spy):
         nbad = sum(b[0] for b in bad)
         harness.note("  torn_deep[%s]: %d of %d samples kept are stacks the program cannot have%s"
                      % (interp.label, nbad, total, (", e.g. " + bad[0][1]) if bad else ""))
-        if nbad > 0.08 * total:
+        if nbad > 0.08 * total and not asan:
             probs.append("%d samples are stacks the program cannot have, e.g. %s" % (nbad, bad[0][1]))
         if probs:
             raise Fail("; ".join(probs))
