@@ -142,7 +142,7 @@ static char **complete(const char *text, int start, int end)
 	bool numbers = pending.n > 0;
 	for (size_t i = 0; i < pending.n && numbers; i++)
 		numbers = pending.v[i][0] && strspn(pending.v[i], "0123456789") == strlen(pending.v[i]);
-	if (numbers)
+	if (numbers && pending.n)
 		qsort(pending.v, pending.n, sizeof(*pending.v), by_number);
 	rl_sort_completion_matches = !numbers;
 	return pending.n ? rl_completion_matches(text, next_candidate) : NULL;

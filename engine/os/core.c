@@ -450,7 +450,8 @@ static int read_segments(struct core *c, const Elf64_Ehdr *eh, struct pyspy_err 
 								 p.p_filesz < p.p_memsz ? p.p_filesz : p.p_memsz, p.p_flags };
 		}
 	}
-	qsort(c->segs, c->nsegs, sizeof(*c->segs), seg_cmp);
+	if (c->nsegs)
+		qsort(c->segs, c->nsegs, sizeof(*c->segs), seg_cmp);
 	return 0;
 }
 
@@ -602,7 +603,8 @@ int core_maps(const struct core *c, struct maps *m, struct pyspy_err *e)
 		if (!(r->path = strdup(f->path)))
 			return err_set(e, PS_ENOMEM, "out of memory");
 	}
-	qsort(m->v, m->n, sizeof(*m->v), region_cmp);
+	if (m->n)
+		qsort(m->v, m->n, sizeof(*m->v), region_cmp);
 	return 0;
 }
 

@@ -181,7 +181,8 @@ static int kids(struct walk *w, pid_t pid, struct pidvec *out)
 		if (w->parents.v[i] == pid && pv_push(out, w->pids.v[i]) < 0)
 			return -1;
 sort:
-	qsort(out->v, out->n, sizeof(pid_t), pid_cmp);
+	if (out->n)
+		qsort(out->v, out->n, sizeof(pid_t), pid_cmp);
 	return 0;
 }
 
