@@ -347,13 +347,22 @@ def t_exception(ctx):
     where = "(%s:" % target.truth["file"]
     handler = [n for frames, n in stacks if frames[-1].startswith("in_handler " + where)
                or frames[-1].startswith("one_round " + where)]
-    bad = [";".join(f.split(" (")[0] for f in frames) for frames, n in stacks
+    # the bystander never raises: it is never kept.  The main thread's state
+    # is read at the tick's start and its stack after, without pausing: a
+    # thread that left its except block in between is a race, a few samples
+    bystander = [";".join(f.split(" (")[0] for f in frames) for frames, n in stacks
+                 if any(f.startswith("bystander ") for f in frames)]
+    if bystander:
+        raise harness.Fail("the bystander thread was kept: %s" % bystander[:3])
+    bad = [(";".join(f.split(" (")[0] for f in frames), n) for frames, n in stacks
            if not any(f.startswith("one_round " + where) for f in frames)
-           or any(f.startswith(("outside ", "bystander ")) for f in frames)]
-    if bad:
-        raise harness.Fail("stacks outside the except path were kept: %s" % bad[:3])
+           or any(f.startswith("outside ") for f in frames)]
+    raced = sum(n for _, n in bad)
+    if raced * 100 > samples * 3:
+        raise harness.Fail("%d of %d samples outside the except path were kept: %s"
+                           % (raced, samples, [b for b, _ in bad][:3]))
     # the main thread spends half its time in the except block
-    if sum(handler) != samples or samples * 100 < ticks * 15:
+    if sum(handler) + raced != samples or samples * 100 < ticks * 15:
         raise harness.Fail("%d samples in %d ticks, %d of them in the handler: the except block is half the time"
                            % (samples, ticks, sum(handler)))
 
