@@ -47,7 +47,7 @@ CHURN = os.path.join(harness.TARGETS, "churn.py")
 CHURN_ROOTS = ("<module>", "Thread._bootstrap", "_bootstrap", "__bootstrap")   # 2.7: co_name, name-mangled
 SUMMARY = re.compile(r"^sampled pid \d+ for ([\d.]+)s at \S+ Hz: (\d+) ticks .*?, (\d+) samples, (\d+) errors, "
                      r"(\d+) torn, (\d+) late", re.M)
-CHURN_SECONDS = float(os.environ.get("PYSPY_CHURN_SECONDS", "12"))
+CHURN_SECONDS = float(os.environ.get("PYSPY_CHURN_SECONDS", "6"))
 TEST_USER = "pyspy-sh-test"
 
 
