@@ -111,7 +111,7 @@ e2e: pyspy-sh
 	$(PYTHON_TEST) tests/e2e/run.py --binary ./pyspy-sh
 
 test: test-deps
-	@$(MAKE) --no-print-directory all asan $(UNIT_BIN)
+	@$(MAKE) --no-print-directory -j$$(nproc) all asan $(UNIT_BIN)
 	@$(PYTHON_TEST) tests/run_all.py
 
 demo: deps

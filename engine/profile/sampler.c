@@ -729,9 +729,13 @@ int sampler_run_group(struct sampler_group *g, const struct sampler_opts *o, str
 		if (due > now)
 			wait_until(sms[0], due, interval), now = clock_now_ns();
 		else if (now - due > interval && st->ticks) {
-			/* the scheduled ticks that fell in the gap are missed, not made up */
-			st->late += (now - due) / interval;
-			due = now;
+			/* the scheduled ticks that fell in the gap are missed, not made
+			 * up; the schedule keeps its phase (the part of an interval
+			 * left over is not lost), so ticks + late stays the rate
+			 * times the time however many gaps there were */
+			uint64_t missed = (now - due) / interval;
+			st->late += missed;
+			due += missed * interval;
 		}
 		if (pyspy_interrupted || now >= end)
 			break;

@@ -56,9 +56,22 @@ def test_names(labels):
     return names + [row[0] for group in ONCE_GROUPS for row in group.ONCE]
 
 
+# --timing-pick: the interpreters on which the groups that measure time or CPU
+# run (None: all); on the others those tests are skipped with this reason.
+TIMING_PICK = None
+
+
 def run_one_interp(res, spy, it):
     for group in PER_INTERP_GROUPS:
-        hold = harness.CPU.exclusive() if getattr(group, "EXCLUSIVE", False) else harness.CPU.shared()
+        exclusive = getattr(group, "EXCLUSIVE", False)
+        if exclusive and TIMING_PICK is not None and not any(it.label.startswith(p) for p in TIMING_PICK):
+            for row in group.PER_INTERP:
+                full = "%s[%s]" % (row[0], it.label)
+                if res.wanted(full):
+                    res.skip(full, "measures time or CPU; this run times only %s (--timing-pick)"
+                             % ", ".join(TIMING_PICK))
+            continue
+        hold = harness.CPU.exclusive() if exclusive else harness.CPU.shared()
         with hold:
             group.run_per_interp(res, it, spy)
 
@@ -115,11 +128,17 @@ def main():
     ap.add_argument("--pick", metavar="LABELS",
                     help="only the interpreters whose label starts with one of these comma-separated "
                          "prefixes (e.g. pyenv-2.7,system,debian); the rest are named as left out")
+    ap.add_argument("--timing-pick", metavar="LABELS",
+                    help="run the groups that measure time or CPU only on the interpreters whose label "
+                         "starts with one of these prefixes; skip them, with the reason, on the others")
     ap.add_argument("-j", "--jobs", type=int, default=int(os.environ.get("PYSPY_TEST_JOBS", "1")),
                     help="interpreters tested at once (default $PYSPY_TEST_JOBS or 1); groups that "
                          "measure time or CPU still run alone")
     args = ap.parse_args()
     harness.VERBOSE = args.verbose
+    global TIMING_PICK
+    if args.timing_pick:
+        TIMING_PICK = [p for p in args.timing_pick.split(",") if p]
     res = harness.Results(args.pattern)
     spy = harness.Spy(os.path.abspath(args.binary))
     interps = harness.discover(args.python)
