@@ -356,6 +356,10 @@ int export_chrome(const struct profile *p, const char *path, const struct export
 	int rc;
 
 	c.period = rate > 0 && rate <= 1e6 ? (uint64_t)(1e6 / rate + 0.5) : 10000;
+	/* a long run's timeline holds one tick in `stride`: each event stands for that many */
+	struct profile_stats st;
+	profile_stats(p, &st);
+	c.period *= st.timeline_stride;
 	if (!(c.threads = calloc(nt + 1, sizeof(*c.threads))) || !(c.pid_of = calloc(nt + 1, sizeof(*c.pid_of)))) {
 		rc = err_set(e, PS_ENOMEM, "cannot write '%s': out of memory", path);
 		goto out;

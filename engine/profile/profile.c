@@ -415,12 +415,66 @@ uint32_t profile_thread_find(struct profile *p, uint64_t thread_id, pid_t os_tid
 	return i;
 }
 
+/* Drop every other tick of the timeline in place (a tick: the entries with
+ * one timestamp), counting back from the last, which stays (it may be the
+ * tick being pushed); the step between kept ticks doubles. */
+static void tl_thin(struct timeline *tl)
+{
+	size_t w = 0, ticks = 0, k = 0;
+	uint64_t ts = tl->first, kept_ts = tl->first, cur = 0;
+	for (size_t i = 0; i < tl->n; i++) {
+		ts += profile_tl_at(tl, i)->dt;
+		if (i == 0 || ts != cur)
+			ticks++, cur = ts;
+	}
+	ts = tl->first;
+	for (size_t i = 0; i < tl->n; i++) {
+		struct tl_ent e = *profile_tl_at(tl, i);
+		ts += e.dt;
+		if (i == 0 || ts != cur)
+			k++, cur = ts;
+		if ((ticks - k) % 2) {
+			tl->dropped++;
+			continue;
+		}
+		e.dt = (uint32_t)(ts - kept_ts < UINT32_MAX ? ts - kept_ts : UINT32_MAX);
+		kept_ts = ts;
+		*profile_tl_at(tl, w++) = e;
+	}
+	tl->n = w;
+	tl->last = kept_ts;
+	size_t need = (w + TL_CHUNK - 1) / TL_CHUNK;
+	while (tl->nchunks > need)
+		free(tl->chunks[--tl->nchunks]);
+	tl->stride = (tl->stride > 1 ? tl->stride : 1) * 2;
+	tl->skip = tl->stride - 1;
+}
+
 void profile_tl_push(struct profile *p, struct timeline *tl, uint64_t ts, uint32_t thread,
 		    uint32_t node)
 {
-	if (tl->n >= p->tl_cap) {
+	if (p->tl_cap == 0) {
 		tl->dropped++;
 		return;
+	}
+	if (!tl->any || ts != tl->tick_ts) {
+		/* a new tick: kept if it is its stride's turn */
+		tl->any = true;
+		tl->tick_ts = ts;
+		tl->tick_kept = tl->skip == 0;
+		tl->skip = tl->tick_kept ? (tl->stride > 1 ? tl->stride - 1 : 0) : tl->skip - 1;
+	}
+	if (!tl->tick_kept) {
+		tl->dropped++;
+		return;
+	}
+	if (tl->n >= p->tl_cap) {
+		/* thin the ticks before this one; this one stays */
+		tl_thin(tl);
+		if (tl->n >= p->tl_cap) {
+			tl->dropped++;     /* one tick fills the cap: nothing to thin */
+			return;
+		}
 	}
 	if (tl->n == tl->nchunks * TL_CHUNK) {
 		struct tl_ent *c;

@@ -29,7 +29,7 @@
 #include "engine/strbuf.h"
 
 #define PROF_NONE UINT32_MAX              /* no frame / no node / no thread */
-#define PROF_TIMELINE_CAP_DEFAULT 10000000u
+#define PROF_TIMELINE_CAP_DEFAULT (1u << 20)
 
 /*
  * What a profile's weights count.  PROF_UNIT_SAMPLES: one per sample (wall
@@ -85,7 +85,8 @@ struct profile_stats {
 	uint64_t samples;          /* profile_add() calls that were counted */
 	uint64_t weight;           /* their weights added up */
 	size_t timeline;           /* timeline entries held */
-	uint64_t timeline_dropped; /* samples past the timeline cap */
+	uint64_t timeline_dropped; /* samples not held: thinned out, or no memory */
+	unsigned timeline_stride;  /* the timeline holds one tick in this many (1: every tick) */
 	uint64_t allocs;           /* allocations the store made (a test watches this) */
 	size_t bytes;              /* memory held, approximately */
 };
@@ -102,7 +103,10 @@ struct profile_meta *profile_meta(const struct profile *p);
 /* Copy a string into meta.command / meta.python (truncated to fit). */
 void profile_set_command(struct profile *p, const char *command);
 void profile_set_python(struct profile *p, const char *version);
-/* Entries kept for the timeline; 0 turns it off.  Default PROF_TIMELINE_CAP_DEFAULT. */
+/* Entries kept for the timeline; 0 turns it off.  Default PROF_TIMELINE_CAP_DEFAULT.
+ * At the cap the timeline is thinned, not cut: every other tick is dropped and
+ * from then on one tick in two (then four, ...) is kept, so it still spans the
+ * whole run, at a coarser step, in bounded memory (12 bytes an entry). */
 void profile_set_timeline_cap(struct profile *p, size_t cap);
 
 /*

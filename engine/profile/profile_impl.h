@@ -52,6 +52,11 @@ struct timeline {
 	struct tl_ent **chunks;
 	size_t nchunks, chunks_cap, n;
 	uint64_t first, last, dropped;
+	uint32_t stride;           /* one tick in `stride` is kept (0 or 1: all); doubles at the cap */
+	uint32_t skip;             /* ticks still to pass over before the next kept one */
+	uint64_t tick_ts;          /* the timestamp of the tick last pushed */
+	bool tick_kept;            /* whether that tick's samples are kept */
+	bool any;                  /* tick_ts is set */
 };
 
 struct profile {

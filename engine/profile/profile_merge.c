@@ -82,6 +82,11 @@ static void merge_timeline(struct profile *into, const struct profile *from, con
 		}
 	}
 	nt.dropped += into->tl.dropped + from->tl.dropped;
+	/* thinned timelines stay as thin as the thinnest of them */
+	if (into->tl.stride > nt.stride)
+		nt.stride = into->tl.stride;
+	if (from->tl.stride > nt.stride)
+		nt.stride = from->tl.stride;
 	profile_tl_release(&into->tl);
 	into->tl = nt;
 }

@@ -42,6 +42,7 @@ void profile_stats(const struct profile *p, struct profile_stats *st)
 	st->weight = p->weight;
 	st->timeline = p->tl.n;
 	st->timeline_dropped = p->tl.dropped;
+	st->timeline_stride = p->tl.stride > 1 ? p->tl.stride : 1;
 	st->allocs = p->allocs;
 	st->bytes = sizeof(*p) + p->frames_cap * sizeof(*p->frames) +
 		    (p->cache.cap + p->index.cap) * sizeof(struct fkey) +

@@ -483,8 +483,8 @@ static int tick(struct sampler *sm, uint64_t t0, struct pyspy_err *e)
 	}
 	int n = (int)sm->list.n;
 	thread_names_round(&sm->names, sm->list.n);
-	bool have_holder = threads_gil_holder(sm->t, &holder) == 0;
-	sm->have_gil = sm->keep_stacks && threads_gil_switches(sm->t, &sm->gil) == 0;
+	bool have_holder = threads_gil_state(sm->t, &holder, &sm->gil) == 0;
+	sm->have_gil = sm->keep_stacks && sm->gil.valid;
 	if (sm->t->layout.tstate.native_thread_id < 0)
 		fill_tids(sm, (size_t)n);
 	uint64_t ts_us = (clock_now_ns() - t0) / 1000;
@@ -626,7 +626,8 @@ static int tick_target(struct sampler *sm, uint64_t t0, uint64_t now, char *stop
 {
 	struct target *t = sm->t;
 	struct sampler_stats *st = sm->st;
-	struct pyspy_err te = { 0 };
+	struct pyspy_err te;
+	err_clear(&te);
 	remote_prefetch_begin(&t->mem);
 	int rc = tick(sm, t0, &te);
 	remote_prefetch_end(&t->mem);

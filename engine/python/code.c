@@ -103,9 +103,10 @@ static int read_code(struct target *t, raddr_t addr, struct code_info *ci, struc
 static bool still_there(struct target *t, struct code_info *ci)
 {
 	uint64_t name, now = clock_now_ns();
-	struct pyspy_err ignored = { 0 };
+	struct pyspy_err ignored;
 	if (now - ci->checked_ns < MODULE_CHECK_NS)
 		return true;
+	err_clear(&ignored);
 	if (remote_read(&t->mem, ci->addr + (raddr_t)t->layout.code.name, &name, sizeof(name), &ignored) < 0 ||
 	    name != ci->name_ptr)
 		return false;

@@ -197,53 +197,49 @@ static raddr_t gil_struct(struct target *t)
 	return gil;
 }
 
-int threads_gil_switches(struct target *t, struct gil_switches *out)
+int threads_gil_state(struct target *t, raddr_t *holder, struct gil_switches *sw)
 {
 	const struct py_layout *L = &t->layout;
-	uint8_t buf[64];
-	raddr_t gil;
-	size_t len = gil_span(L);
-	if (!len || L->gil.switch_number < 0 || !(gil = gil_struct(t)) || remote_read(&t->mem, gil, buf, len, NULL) < 0)
-		return -1;
-	out->count = rbuf_u64(buf, L->gil.switch_number);
-	out->last_holder = rbuf_u64(buf, L->gil.last_holder);
-	return 0;
-}
-
-int threads_gil_holder(struct target *t, raddr_t *holder)
-{
-	const struct py_layout *L = &t->layout;
-	raddr_t gil;
+	raddr_t gil = 0;
 	int32_t locked = 0;
 	*holder = 0;
+	if (sw)
+		sw->valid = false;
 	switch (L->gil_model) {
 	case GIL_MODEL_CURRENT_SYMBOL:
 		return t->tstate_current ? remote_read_ptr(&t->mem, t->tstate_current, holder, NULL) : -1;
 	case GIL_MODEL_RUNTIME_TSTATE:
 		return t->runtime ? remote_read_ptr(&t->mem, t->runtime + (raddr_t)L->runtime.gilstate_tstate_current, holder, NULL) : -1;
 	case GIL_MODEL_RUNTIME_GIL:
-		if (!t->runtime)
-			return -1;
-		gil = t->runtime + (raddr_t)L->runtime.ceval_gil;
-		break;
 	case GIL_MODEL_INTERP_GIL:
-		if (remote_read_ptr(&t->mem, t->interp + (raddr_t)L->interp.ceval_gil, &gil, NULL) < 0 || !gil)
-			return -1;
+		gil = gil_struct(t);
 		break;
 	default:
 		return -1;
 	}
-	/* one read of the struct up to its last field used (threads_gil_switches
-	 * reads the same piece): the fields as close together in time as a copy
-	 * makes them, and one piece for the sampler's read-ahead */
+	/* one read of the struct up to its last field used: the holder and the
+	 * handoff count as close together in time as a copy makes them, and one
+	 * piece for the sampler's read-ahead */
 	uint8_t buf[64];
 	size_t len = gil_span(L);
-	if (!len || L->gil.locked < 0 || remote_read(&t->mem, gil, buf, len, NULL) < 0)
+	if (!gil || !len || remote_read(&t->mem, gil, buf, len, NULL) < 0)
+		return -1;
+	if (sw && L->gil.switch_number >= 0) {
+		sw->count = rbuf_u64(buf, L->gil.switch_number);
+		sw->last_holder = rbuf_u64(buf, L->gil.last_holder);
+		sw->valid = true;
+	}
+	if (L->gil.locked < 0)
 		return -1;
 	memcpy(&locked, buf + L->gil.locked, sizeof(locked));
 	if (locked)
 		*holder = rbuf_u64(buf, L->gil.last_holder);
 	return 0;
+}
+
+int threads_gil_holder(struct target *t, raddr_t *holder)
+{
+	return threads_gil_state(t, holder, NULL);
 }
 
 /* ---- OS thread ids on versions without native_thread_id ---- */

@@ -107,13 +107,15 @@ int threads_gc_collecting(struct target *t, raddr_t interp);
  * the GIL since runs no Python code: its Python stack is what it was.
  */
 struct gil_switches {
+	bool valid;                /* read: the layout has both fields */
 	uint64_t count;
 	raddr_t last_holder;
 };
-int threads_gil_switches(struct target *t, struct gil_switches *out);
 
-/* The thread state holding the GIL (0: nobody); -1 when it cannot be known. */
+/* The thread state holding the GIL (0: nobody); -1 when it cannot be known.
+ * threads_gil_state also fills *sw (when not NULL) from the same read. */
 int threads_gil_holder(struct target *t, raddr_t *holder);
+int threads_gil_state(struct target *t, raddr_t *holder, struct gil_switches *sw);
 
 /* 2.7–3.10: fill os_tid of each thread from glibc's struct pthread, given the
  * process's task ids (see threads.c for how the offset is found). */

@@ -538,6 +538,54 @@ static void test_no_alloc(void)
 	profile_free(p);
 }
 
+/* At its cap the timeline drops every other tick, counting back from the
+ * last, and keeps one tick in two from then on: 50 ticks of 30 threads into
+ * a cap of 1000 keep the odd ticks whole (17 + 8 of them), in time order. */
+static void test_timeline_thinning(void)
+{
+	struct profile *p = profile_new();
+	struct py_frame f[3];
+	struct profile_stats st;
+	char name[16];
+
+	deep_stack(f, 3);
+	profile_set_timeline_cap(p, 1000);
+	for (int tick = 0; tick < 50; tick++)
+		for (int th = 0; th < 30; th++) {
+			snprintf(name, sizeof(name), "w%d", th);
+			profile_add(p, 100 + (uint64_t)th, 200 + th, name, f, 3, 1, (uint64_t)tick * 1000);
+		}
+	profile_stats(p, &st);
+	CHECK_INT(st.samples, 1500);
+	CHECK_INT(st.timeline, 750);
+	CHECK_INT(st.timeline_dropped, 750);
+	CHECK_INT(st.timeline_stride, 2);
+	struct prof_tl_iter it;
+	struct prof_event ev;
+	uint64_t last = 0;
+	int n = 0, bad = 0, per_tick = 0;
+	uint32_t seen = 0;
+	prof_tl_init(&it, p);
+	while (prof_tl_next(&it, &ev)) {
+		if (ev.ts_us % 2000 != 1000 || ev.ts_us < last)
+			bad++;
+		if (n && ev.ts_us != last) {
+			bad += per_tick != 30 || seen != (1u << 30) - 1;
+			per_tick = 0;
+			seen = 0;
+		}
+		seen |= 1u << (ev.thread % 30);
+		per_tick++;
+		last = ev.ts_us;
+		n++;
+	}
+	CHECK_INT(n, 750);
+	CHECK_INT(bad, 0);
+	CHECK_INT(per_tick, 30);
+	CHECK_INT((long long)last, 49000);
+	profile_free(p);
+}
+
 static double now_ns(void)
 {
 	struct timespec t;
@@ -660,6 +708,7 @@ int main(void)
 	test_svg();
 	test_atomic_failure();
 	test_no_alloc();
+	test_timeline_thinning();
 	test_formats();
 	test_processes();
 	bench_add(0, "no timeline");
