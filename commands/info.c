@@ -116,9 +116,11 @@ static int do_info(struct session *s, const struct cmd_args *a)
 	if (s->profile) {
 		const struct profile_meta *m = profile_meta(s->profile);
 		uint64_t read = profile_samples(s->profile) + m->torn;
-		fprintf(s->out, "last sample:   %llu samples; %llu stacks lost as torn (%.1f%% of those read; %llu read again)\n",
+		fprintf(s->out, "last sample:   %llu samples; %llu stacks lost as torn (%.1f%% of those read; %llu read again, "
+			"%llu with their thread held)\n",
 			(unsigned long long)profile_samples(s->profile), (unsigned long long)m->torn,
-			read ? 100.0 * (double)m->torn / (double)read : 0.0, (unsigned long long)m->retried);
+			read ? 100.0 * (double)m->torn / (double)read : 0.0, (unsigned long long)m->retried,
+			(unsigned long long)m->held);
 		fprintf(s->out, "               mode %s, weights in %s%s\n", m->mode[0] ? m->mode : "?",
 			profile_unit_text(m->unit), m->no_schedstat ? " (no schedstat: threads shown running)" : "");
 	}

@@ -29,7 +29,7 @@ static const struct cmd_opt sample_opts[] = {
 	[OPT_IDLE] = { "idle", 'i', OPT_BOOL, NULL, "the same as --mode wall" },
 	[OPT_GIL] = { "gil", 'g', OPT_BOOL, NULL, "the same as --mode gil" },
 	[OPT_THREADS] = { "threads", 't', OPT_BOOL, NULL, "keep threads apart: a root frame per thread in exports" },
-	[OPT_NONBLOCKING] = { "nonblocking", 0, OPT_BOOL, NULL, "never pause the target (the default)" },
+	[OPT_NONBLOCKING] = { "nonblocking", 0, OPT_BOOL, NULL, "never pause the target, not even one thread for a torn stack" },
 	[OPT_BLOCKING] = { "blocking", 0, OPT_BOOL, NULL, "pause the target for each sample" },
 	[OPT_NATIVE] = { "native", 'n', OPT_BOOL, NULL, "sample C frames too, merged with the Python frames (implies --blocking)" },
 	[OPT_NATIVE_ALL] = { "native-all", 0, OPT_BOOL, NULL, "like --native, keeping the interpreter's own call frames" },
@@ -100,7 +100,7 @@ static void progress(void *arg, const struct sampler_stats *st)
 int sample_into(struct session *s, const struct sample_request *rq, struct profile *p, struct sampler_stats *st)
 {
 	struct sampler_opts so = { .rate = rq->rate, .duration = rq->duration, .mode = (enum sampler_mode)rq->mode,
-				   .blocking = rq->blocking || rq->native, .native = rq->native,
+				   .blocking = rq->blocking || rq->native, .never_hold = rq->never_hold, .native = rq->native,
 				   .native_all = rq->native_all, .by_task = rq->by_task, .subprocesses = rq->subprocesses,
 				   .progress = progress };
 	struct sample_ctx ctx = { s, p, rq->duration, rq->tick, rq->tick_arg };
@@ -178,6 +178,7 @@ static int do_sample(struct session *s, const struct cmd_args *a)
 	if (a->set[OPT_GIL])
 		rq.mode = SAMPLER_GIL;   /* --gil --idle: the holder whatever its state, as before */
 	rq.blocking = a->set[OPT_BLOCKING];
+	rq.never_hold = a->set[OPT_NONBLOCKING];
 	rq.native = a->set[OPT_NATIVE] || a->set[OPT_NATIVE_ALL];
 	rq.native_all = a->set[OPT_NATIVE_ALL];
 	rq.by_task = a->set[OPT_ASYNC];
@@ -217,8 +218,11 @@ static int do_sample(struct session *s, const struct cmd_args *a)
 		      " kernel shows running, which includes threads waiting for a CPU)\n", s->out);
 	if (st.retried) {
 		uint64_t read = st.samples + st.torn;
-		fprintf(s->out, "(%llu walks came back torn and were read again; %llu stacks still torn: %.1f%% of those read)\n",
-			(unsigned long long)st.retried, (unsigned long long)st.torn,
+		fprintf(s->out, "(%llu walks came back torn and were read again", (unsigned long long)st.retried);
+		if (st.held)
+			fprintf(s->out, ", %llu of them at last with their thread held (%.0f us each)",
+				(unsigned long long)st.held, (double)st.held_ns / 1000.0 / (double)st.held);
+		fprintf(s->out, "; %llu stacks still torn: %.1f%% of those read)\n", (unsigned long long)st.torn,
 			read ? 100.0 * (double)st.torn / (double)read : 0.0);
 	}
 	if (st.unchanged)
@@ -260,9 +264,12 @@ const struct command cmd_sample = {
 		"default: pausing the target at every tick (--blocking) slows it down and\n"
 		"caps the rate; in cpu mode the CPU that pausing makes waiting threads spend\n"
 		"is not counted.  Without it, a stack read as\n"
-		"it changes is detected and read again, fresh, up to 3 times in the tick;\n"
-		"one still inconsistent is dropped and counted as 'torn' (the summary and\n"
-		"'info' give the share lost).  Ctrl-C stops early and\n"
+		"it changes is detected and read again, fresh, up to 6 times in the tick;\n"
+		"one still inconsistent is read once more with its one thread held still\n"
+		"(a fraction of a millisecond, no signal, nothing written; the summary\n"
+		"counts them), and is dropped and counted as 'torn' only if that fails too (the\n"
+		"summary and 'info' give the share lost).  --nonblocking never holds a\n"
+		"thread: a stack still torn after the re-reads is dropped.  Ctrl-C stops early and\n"
 		"keeps the samples; so does the target exiting.  The profile stays for\n"
 		"'top', 'flamegraph' and 'save' until the next 'sample'.\n"
 		"--native adds each thread's C frames (C extensions, the libc call it waits\n"

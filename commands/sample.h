@@ -14,6 +14,7 @@ struct sample_request {
 	double rate, duration;
 	int mode;                  /* enum sampler_mode: SAMPLER_CPU (0) by default */
 	bool blocking;
+	bool never_hold;           /* --nonblocking: not even a torn walk's one thread (sampler_opts) */
 	bool native, native_all;   /* merge C frames in; implies blocking */
 	bool by_task;              /* --async: samples re-rooted at asyncio tasks */
 	bool subprocesses;         /* the target and its Python descendants */

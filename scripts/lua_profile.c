@@ -118,8 +118,8 @@ static enum sampler_mode check_mode(lua_State *L, int opts)
 	return SAMPLER_GIL;
 }
 
-/* process:sample{duration=1, rate=100, mode=, idle=, gil=, threads=, blocking=, native=, native_all=,
- *                subprocesses=, on_sample=}
+/* process:sample{duration=1, rate=100, mode=, idle=, gil=, threads=, blocking=, nonblocking=, native=,
+ *                native_all=, subprocesses=, on_sample=}
  * (native implies blocking: the unwinder needs the target paused)
  * -> profile [, why it stopped early] | nil, msg */
 int lprofile_sample(lua_State *L, int proc_idx, int opts)
@@ -135,6 +135,7 @@ int lprofile_sample(lua_State *L, int proc_idx, int opts)
 		.rate = lv_opt_number(L, opts, "sample", "rate", 100),
 		.mode = check_mode(L, opts),
 		.blocking = lv_opt_bool(L, opts, "sample", "blocking", false) || native,
+		.never_hold = lv_opt_bool(L, opts, "sample", "nonblocking", false),
 		.native = native,
 		.native_all = native_all,
 		.subprocesses = lv_opt_bool(L, opts, "sample", "subprocesses", false),

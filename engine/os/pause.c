@@ -115,6 +115,25 @@ int pause_all(struct pause *p, pid_t pid, struct pyspy_err *e)
 	return 0;
 }
 
+int pause_task(struct pause *p, pid_t pid, pid_t tid, struct pyspy_err *e)
+{
+	memset(p, 0, sizeof(*p));
+	p->pid = pid;
+	p->one = true;
+	int rc = hold(p, tid, e);
+	if (rc == 0 && p->n == 0)
+		rc = err_set(e, PS_EGONE, "task %d has exited", (int)tid);
+	if (rc == 0) {
+		int w = wait_stop(tid);
+		if (w)
+			rc = w > 0 ? err_set(e, PS_EGONE, "task %d has exited", (int)tid)
+				   : err_set(e, PS_EIO, "task %d did not stop within %d ms", (int)tid, (int)(STOP_WAIT_NS / 1000000));
+	}
+	if (rc < 0)
+		pause_release(p);
+	return rc;
+}
+
 static uint64_t released_ns;
 
 uint64_t pause_released_ns(void)
@@ -126,7 +145,7 @@ void pause_release(struct pause *p)
 {
 	for (size_t i = 0; i < p->n; i++)
 		ptrace(PTRACE_DETACH, p->tids[i], 0, 0);
-	if (p->n)
+	if (p->n && !p->one)
 		released_ns = clock_now_ns();
 	free(p->tids);
 	p->tids = NULL;

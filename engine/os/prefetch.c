@@ -31,6 +31,7 @@
 #define PF_KEEP_TICKS 3
 #define PF_MAX_FAULTS 8                    /* failed pieces per fetch before giving up on the rest */
 #define PF_PAGE 4096u
+#define PF_BLOCK 16384u                    /* remote_prefetch_still: the unit read */
 #define PF_MAX_PIECES (PF_MAX_REGIONS + 64)  /* the regions and a reread's own pieces */
 
 struct pf_region {
@@ -40,6 +41,8 @@ struct pf_region {
 	unsigned last;             /* tick it was last read in */
 	int seq;                   /* its place in `order` this tick, -1: not read yet */
 	bool ok;                   /* fetched, fresh, this tick */
+	int8_t order;              /* REMOTE_EARLY, 0 or REMOTE_LATE (remote_prefetch_order) */
+	unsigned gen;              /* the fetch that last filled it */
 };
 
 /* One piece of a fetch: a region's slot or a caller's buffer. */
@@ -48,6 +51,9 @@ struct pf_piece {
 	size_t len;
 	uint8_t *dst;
 	int region;                /* index into v; -1: one of the caller's own */
+	int8_t order;
+	bool got;                  /* copied whole */
+	int span;                  /* the remote iovec it went in, in its batch */
 	size_t off;                /* where it falls in its syscall's stream of bytes */
 };
 
@@ -67,7 +73,10 @@ struct remote_prefetch {
 	uint8_t *buf;
 	size_t bufcap, bufused;
 	unsigned tick;
+	unsigned gen;              /* fetches so far */
+	unsigned floor;            /* after a reread: only pieces of that fetch or later are served */
 	bool active;
+	bool still;                /* remote_prefetch_still(): reads are served from whole blocks */
 	struct pf_piece pieces[PF_MAX_PIECES];
 	struct iovec local[PF_BATCH], remote[PF_BATCH];
 };
@@ -169,6 +178,8 @@ static void compact(struct remote_prefetch *pf)
 static int piece_cmp(const void *a, const void *b)
 {
 	const struct pf_piece *x = a, *y = b;
+	if (x->order != y->order)
+		return x->order < y->order ? -1 : 1;
 	if (x->addr != y->addr)
 		return x->addr < y->addr ? -1 : 1;
 	return x->len < y->len ? -1 : x->len > y->len;
@@ -193,15 +204,16 @@ static void sort_pieces(struct pf_piece *p, int n)
 
 static uint8_t pf_gap[2 * PF_PAGE];     /* the bytes between joined pieces: never read back */
 
-/* Fill local/remote iovecs from pieces[k..), joining as above; returns the next k. */
-static int batch(struct remote_prefetch *pf, struct remote *r, int k, int np, int *nl_out, int *nr_out)
+/* Fill local/remote iovecs from pieces[k..), joining as above (not before
+ * index solo: those go one to an iovec); returns the next k. */
+static int batch(struct remote_prefetch *pf, struct remote *r, int k, int np, int solo, int *nl_out, int *nr_out)
 {
 	int nl = 0, nr = 0;
 	size_t off = 0;
 	raddr_t end = 0;
 	for (; k < np; k++) {
 		struct pf_piece *p = &pf->pieces[k];
-		bool join = nr && p->addr >= end && p->addr / PF_PAGE <= (end - 1) / PF_PAGE + 1;
+		bool join = nr && k >= solo && p->addr >= end && p->addr / PF_PAGE <= (end - 1) / PF_PAGE + 1;
 		size_t gap = join ? (size_t)(p->addr - end) : 0;
 		if (nl + (gap ? 2 : 1) > PF_BATCH || (!join && nr == PF_BATCH))
 			break;
@@ -215,6 +227,7 @@ static int batch(struct remote_prefetch *pf, struct remote *r, int k, int np, in
 		else
 			pf->remote[nr++] = (struct iovec){ (void *)(uintptr_t)p->addr, p->len };
 		pf->local[nl++] = (struct iovec){ p->dst, p->len };
+		p->span = nr - 1;
 		p->off = off;
 		off += p->len;
 		end = p->addr + p->len;
@@ -236,40 +249,63 @@ static int fetch(struct remote_prefetch *pf, struct remote *r, const struct remo
 	for (int j = 0; j < n; j++)
 		place(pf, idx[j]);
 	for (int j = 0; j < nfirst && np < PF_MAX_PIECES; j++)
-		pf->pieces[np++] = (struct pf_piece){ first[j].addr, first[j].len, first[j].buf, -1, 0 };
+		pf->pieces[np++] = (struct pf_piece){ first[j].addr, first[j].len, first[j].buf, -1, REMOTE_EARLY, false, 0, 0 };
 	for (int j = 0; j < n && np < PF_MAX_PIECES; j++) {
 		struct pf_region *g = &pf->v[idx[j]];
 		if (g->room >= g->len)      /* else no slot: out of memory */
-			pf->pieces[np++] = (struct pf_piece){ g->addr, g->len, pf->buf + g->at, idx[j], 0 };
+			pf->pieces[np++] = (struct pf_piece){ g->addr, g->len, pf->buf + g->at, idx[j], g->order, false, 0, 0 };
 	}
 	if (np < nfirst)
 		rc = -1;
+	int nf = np < nfirst ? np : nfirst;
 	sort_pieces(pf->pieces, np);
+	pf->gen++;
+	int solo = 0;
 	for (int k = 0; k < np;) {
 		int nl, nr, from = k;
-		k = batch(pf, r, k, np, &nl, &nr);
+		k = batch(pf, r, k, np, solo, &nl, &nr);
 		r->nreads++;
 		ssize_t got = process_vm_readv(r->pid, pf->local, (unsigned long)nl, pf->remote, (unsigned long)nr, 0);
 		/* a partial read is valid up to `got`: the pieces it covers whole */
 		size_t done = got > 0 ? (size_t)got : 0;
 		int j = from;
-		for (; j < k && pf->pieces[j].off + pf->pieces[j].len <= done; j++)
+		for (; j < k && pf->pieces[j].off + pf->pieces[j].len <= done; j++) {
+			pf->pieces[j].got = true;
 			if (pf->pieces[j].region >= 0)
-				pf->v[pf->pieces[j].region].ok = true;
+				pf->v[pf->pieces[j].region].ok = true, pf->v[pf->pieces[j].region].gen = pf->gen;
+		}
 		if (j == k)
 			continue;
+		if (++faults == PF_MAX_FAULTS)
+			break;
+		/* the kernel copies a remote iovec whole or not at all: when piece j
+		 * shared its iovec, the bad piece may be another; go again from j
+		 * with that iovec's pieces one to an iovec */
+		int last = j;
+		while (last + 1 < k && pf->pieces[last + 1].span == pf->pieces[j].span)
+			last++;
+		if (last > j && solo <= j) {
+			solo = last + 1;
+			k = j;
+			continue;
+		}
 		/* piece j failed: go on after it */
-		if (pf->pieces[j].region < 0)
-			rc = -1;
-		else
+		if (pf->pieces[j].region >= 0)
 			pf->v[pf->pieces[j].region].last = pf->tick - PF_KEEP_TICKS - 1;
 		k = j + 1;
-		if (++faults == PF_MAX_FAULTS) {
-			for (; k < np; k++)
-				if (pf->pieces[k].region < 0)
-					rc = -1;
-			break;
-		}
+	}
+	/* the caller's own pieces that a failure nearby cut off: alone, once more */
+	for (int k = 0; k < np && nf; k++) {
+		struct pf_piece *p = &pf->pieces[k];
+		if (p->region >= 0)
+			continue;
+		nf--;
+		if (p->got)
+			continue;
+		struct iovec l = { p->dst, p->len }, rv = { (void *)(uintptr_t)p->addr, p->len };
+		r->nreads++;
+		if (process_vm_readv(r->pid, &l, 1, &rv, 1, 0) != (ssize_t)p->len)
+			rc = -1;
 	}
 	return rc;
 }
@@ -309,7 +345,10 @@ void remote_prefetch_begin(struct remote *r)
 
 int remote_prefetch_mark(struct remote *r)
 {
-	return r->pf && r->pf->active ? r->pf->norder : -1;
+	if (!r->pf || !r->pf->active)
+		return -1;
+	r->pf->floor = 0;          /* a new walk: the tick's copy serves again */
+	return r->pf->norder;
 }
 
 int remote_prefetch_reread(struct remote *r, int mark, const struct remote_iov *first, int nfirst)
@@ -317,7 +356,11 @@ int remote_prefetch_reread(struct remote *r, int mark, const struct remote_iov *
 	struct remote_prefetch *pf = r->pf;
 	if (!pf || !pf->active || mark < 0 || mark > pf->norder)
 		return remote_readv(r, first, nfirst, NULL);
-	return fetch(pf, r, first, nfirst, pf->order + mark, pf->norder - mark);
+	/* the walk goes on from this snapshot alone: a piece the tick's first
+	 * copy holds but this one does not is stale next to it, and is read anew */
+	int rc = fetch(pf, r, first, nfirst, pf->order + mark, pf->norder - mark);
+	pf->floor = pf->gen;
+	return rc;
 }
 
 bool remote_prefetch_fresh(struct remote *r, raddr_t addr, size_t len)
@@ -326,7 +369,7 @@ bool remote_prefetch_fresh(struct remote *r, raddr_t addr, size_t len)
 	if (!pf || !pf->active)
 		return false;
 	int i = lookup(pf, addr);
-	return i >= 0 && pf->v[i].ok && len <= pf->v[i].len;
+	return i >= 0 && pf->v[i].ok && pf->v[i].gen >= pf->floor && len <= pf->v[i].len;
 }
 
 int remote_prefetch_now(struct remote *r, const struct remote_iov *iov, int n)
@@ -379,10 +422,61 @@ bool prefetch_active(const struct remote_prefetch *pf)
 	return pf->active;
 }
 
-bool prefetch_serve(struct remote_prefetch *pf, raddr_t addr, void *buf, size_t len)
+bool remote_prefetch_active(const struct remote *r)
 {
+	return r->pf && r->pf->active;
+}
+
+void remote_prefetch_still(struct remote *r, bool on)
+{
+	struct remote_prefetch *pf = r->pf;
+	if (!pf || !pf->active)
+		return;
+	pf->still = on;
+	pf->floor = on ? pf->gen + 1 : 0;
+}
+
+/* Serve from the block around addr, fetching it first; false if it cannot be read. */
+static bool serve_block(struct remote_prefetch *pf, struct remote *r, raddr_t addr, void *buf, size_t len)
+{
+	raddr_t block = addr & ~(raddr_t)(PF_BLOCK - 1);
+	if (addr + len > block + PF_BLOCK)
+		return false;          /* across two blocks: read as asked */
+	int i = lookup(pf, block);
+	if (i < 0 || pf->v[i].gen < pf->floor || !pf->v[i].ok || pf->v[i].len < PF_BLOCK) {
+		if (i < 0) {
+			if (pf->n == PF_MAX_REGIONS)
+				return false;
+			i = pf->n++;
+			pf->v[i] = (struct pf_region){ .addr = block, .seq = -1 };
+			hash_insert(pf, i);
+		}
+		pf->v[i].len = PF_BLOCK;
+		/* not kept for the next ticks: its pieces are remembered one by one */
+		pf->v[i].last = pf->tick - PF_KEEP_TICKS - 1;
+		fetch(pf, r, NULL, 0, &i, 1);
+		if (!pf->v[i].ok)
+			return false;
+	}
+	memcpy(buf, pf->buf + pf->v[i].at + (addr - block), len);
+	prefetch_remember(pf, addr, len);
+	return true;
+}
+
+bool prefetch_serve(struct remote *r, raddr_t addr, void *buf, size_t len)
+{
+	struct remote_prefetch *pf = r->pf;
 	if (!pf->active)
 		return false;
+	if (pf->still) {
+		int k = lookup(pf, addr);
+		if (k >= 0 && pf->v[k].ok && pf->v[k].gen >= pf->floor && len <= pf->v[k].len) {
+			memcpy(buf, pf->buf + pf->v[k].at, len);
+			touch(pf, k);
+			return true;
+		}
+		return serve_block(pf, r, addr, buf, len);
+	}
 	int i = lookup(pf, addr);
 	if (i < 0)
 		return false;
@@ -395,10 +489,33 @@ bool prefetch_serve(struct remote_prefetch *pf, raddr_t addr, void *buf, size_t 
 		g->ok = false;
 		return false;
 	}
-	if (!g->ok)
+	if (!g->ok || g->gen < pf->floor)
 		return false;
 	memcpy(buf, pf->buf + g->at, len);
 	return true;
+}
+
+void remote_prefetch_order(struct remote *r, raddr_t addr, size_t len, int order)
+{
+	struct remote_prefetch *pf = r->pf;
+	if (!pf || !pf->active || len == 0 || len > PF_MAX_REGION_BYTES)
+		return;
+	int i = lookup(pf, addr);
+	if (i < 0) {
+		if (pf->n == PF_MAX_REGIONS)
+			return;
+		i = pf->n++;
+		pf->v[i] = (struct pf_region){ .addr = addr, .len = len, .seq = -1, .last = pf->tick };
+		hash_insert(pf, i);
+	}
+	pf->v[i].order = (int8_t)order;
+}
+
+void remote_prefetch_want(struct remote *r, const raddr_t *addrs, size_t n, size_t len)
+{
+	for (size_t k = 0; r->pf && k < n; k++)
+		if (addrs[k])
+			prefetch_remember(r->pf, addrs[k], len);
 }
 
 void prefetch_remember(struct remote_prefetch *pf, raddr_t addr, size_t len)

@@ -12,7 +12,7 @@
 
 bool prefetch_active(const struct remote_prefetch *pf);
 /* Copy len bytes at addr from this tick's fetch; false when not there. */
-bool prefetch_serve(struct remote_prefetch *pf, raddr_t addr, void *buf, size_t len);
+bool prefetch_serve(struct remote *r, raddr_t addr, void *buf, size_t len);
 /* A read that went to the target and succeeded: fetch it from the next tick on. */
 void prefetch_remember(struct remote_prefetch *pf, raddr_t addr, size_t len);
 

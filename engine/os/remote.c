@@ -74,7 +74,7 @@ int remote_read(struct remote *r, raddr_t addr, void *buf, size_t len, struct py
 	struct iovec local = { buf, len };
 	struct iovec remote = { (void *)(uintptr_t)addr, len };
 
-	if (r->pf && prefetch_serve(r->pf, addr, buf, len))
+	if (r->pf && prefetch_serve(r, addr, buf, len))
 		return 0;
 	r->nreads++;
 	r->nbytes += len;

@@ -71,6 +71,8 @@ int remote_read_ptr(struct remote *r, raddr_t addr, raddr_t *out, struct pyspy_e
 int remote_prefetch_enable(struct remote *r);
 void remote_prefetch_begin(struct remote *r);
 void remote_prefetch_end(struct remote *r);
+/* Between begin and end, with a read-ahead enabled. */
+bool remote_prefetch_active(const struct remote *r);
 /*
  * Within a tick: remote_prefetch_mark() names the point reached, and
  * remote_prefetch_reread() reads `first` (into its buffers), then every piece
@@ -89,6 +91,27 @@ int remote_prefetch_now(struct remote *r, const struct remote_iov *iov, int n);
 /* Whether len bytes at addr were fetched this tick and will be served. */
 bool remote_prefetch_fresh(struct remote *r, raddr_t addr, size_t len);
 int remote_prefetch_reread(struct remote *r, int mark, const struct remote_iov *first, int nfirst);
+/* Count these n pieces of len bytes as read since the mark, so that the next
+ * reread fetches them too (the frames a torn walk did not reach). */
+void remote_prefetch_want(struct remote *r, const raddr_t *addrs, size_t n, size_t len);
+/*
+ * Within a tick, while a thread is held still (the sampler's last try at a
+ * torn walk): nothing copied before is served, and a read is served from the
+ * 16 KiB-aligned block around it, read whole once (frame objects sit in the
+ * allocator's 4 KiB pools, several to a page: a 400-frame chain is a dozen
+ * blocks, not 400 reads).  Off again: the tick's copy serves as before.
+ */
+void remote_prefetch_still(struct remote *r, bool on);
+/*
+ * When to fetch this piece among the others, from now on: REMOTE_EARLY
+ * before the rest (what points into them: a thread's state, its pointer to
+ * its top frame), REMOTE_LATE after the rest (what checks them: the
+ * data-stack top again, after the chunk); 0, the rest, in address order.
+ * A re-read's own pieces (the thread state) go early.
+ */
+#define REMOTE_EARLY (-1)
+#define REMOTE_LATE 1
+void remote_prefetch_order(struct remote *r, raddr_t addr, size_t len, int order);
 void remote_prefetch_disable(struct remote *r);
 
 #endif

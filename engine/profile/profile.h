@@ -52,6 +52,7 @@ struct profile_meta {
 	uint64_t errors;           /* rounds or threads that could not be read */
 	uint64_t torn;             /* walks that came back inconsistent and were dropped */
 	uint64_t retried;          /* walks read again because they came back torn */
+	uint64_t held;             /* of those, read with their thread held (sampler_stats.held) */
 	enum prof_unit unit;       /* what the weights count; set before the first sample */
 	char mode[12];             /* "cpu", "wall", "gil", "exception" or "" when not sampled */
 	bool no_schedstat;         /* cpu mode without schedstat: samples of running threads */

@@ -141,5 +141,6 @@ int profile_sample(struct target *t, const struct sampler_opts *o, struct profil
 	m->errors += st->errors;
 	m->torn += st->torn;
 	m->retried += st->retried;
+	m->held += st->held;
 	return rc;
 }

@@ -40,6 +40,8 @@ struct sampler_stats {
 	uint64_t errors;           /* ticks or stacks that could not be read */
 	uint64_t torn;             /* stacks that did not validate (read while changing), even when read again */
 	uint64_t retried;          /* walks read again because they came back torn */
+	uint64_t held;             /* of those, read with their thread held (still torn after the re-reads) */
+	uint64_t held_ns;          /* how long those reads held their threads, in all */
 	uint64_t unchanged;        /* stacks kept from an earlier tick: their thread has not run since */
 	uint64_t late;             /* scheduled ticks missed because the sampler fell behind (more than an
 	                              interval late): ticks + late is about the rate times the time */
@@ -58,6 +60,8 @@ struct sampler_opts {
 	double duration;           /* seconds; 0 = until interrupted */
 	enum sampler_mode mode;
 	bool blocking;             /* pause the target for each tick */
+	bool never_hold;           /* nonblocking: a walk still torn after its re-reads is dropped, not
+	                              read once more with its one thread held (pause_task) */
 	bool native;               /* merge C frames in (native.h); needs blocking */
 	bool native_all;           /* with native: keep the interpreter's call plumbing */
 	bool by_task;              /* profile_sample(): re-root samples at asyncio tasks (aio_root.h) */

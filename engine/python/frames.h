@@ -22,9 +22,11 @@ int frames_walk(struct target *t, const uint8_t *tstate, struct py_thread *th, s
  * caller that reads them for many threads in one syscall
  * (remote_prefetch_now) before walking them.  The number of pieces (at most
  * max, which must be at least FRAMES_PLAN_MAX), 0 on 2.7-3.10 (frame
- * objects: each found from the one before).
+ * objects: each found from the one before).  The last chunk piece is followed
+ * by the thread state's data-stack top at tstate, fetched after it.
  */
-#define FRAMES_PLAN_MAX 25
-int frames_plan(struct target *t, const uint8_t *ts, const struct py_thread *last, struct remote_iov *iov, int max);
+#define FRAMES_PLAN_MAX 26
+int frames_plan(struct target *t, raddr_t tstate, const uint8_t *ts, const struct py_thread *last,
+		struct remote_iov *iov, int max);
 
 #endif

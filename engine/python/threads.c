@@ -200,41 +200,43 @@ static raddr_t gil_struct(struct target *t)
 int threads_gil_state(struct target *t, raddr_t *holder, struct gil_switches *sw)
 {
 	const struct py_layout *L = &t->layout;
-	raddr_t gil = 0;
-	int32_t locked = 0;
+	bool in_struct = L->gil_model == GIL_MODEL_RUNTIME_GIL || L->gil_model == GIL_MODEL_INTERP_GIL;
+	uint8_t buf[64];
+	size_t len = gil_span(L);
+	bool have = false;
 	*holder = 0;
 	if (sw)
 		sw->valid = false;
+	/* one read of the struct up to its last field used: the holder and the
+	 * handoff count as close together in time as a copy makes them, and one
+	 * piece for the sampler's read-ahead */
+	if (len && (in_struct || (sw && L->gil.switch_number >= 0))) {
+		raddr_t gil = gil_struct(t);
+		have = gil && remote_read(&t->mem, gil, buf, len, NULL) == 0;
+	}
+	if (have && sw && L->gil.switch_number >= 0) {
+		sw->count = rbuf_u64(buf, L->gil.switch_number);
+		sw->last_holder = rbuf_u64(buf, L->gil.last_holder);
+		sw->valid = true;
+	}
 	switch (L->gil_model) {
 	case GIL_MODEL_CURRENT_SYMBOL:
 		return t->tstate_current ? remote_read_ptr(&t->mem, t->tstate_current, holder, NULL) : -1;
 	case GIL_MODEL_RUNTIME_TSTATE:
 		return t->runtime ? remote_read_ptr(&t->mem, t->runtime + (raddr_t)L->runtime.gilstate_tstate_current, holder, NULL) : -1;
 	case GIL_MODEL_RUNTIME_GIL:
-	case GIL_MODEL_INTERP_GIL:
-		gil = gil_struct(t);
-		break;
+	case GIL_MODEL_INTERP_GIL: {
+		int32_t locked = 0;
+		if (!have || L->gil.locked < 0)
+			return -1;
+		memcpy(&locked, buf + L->gil.locked, sizeof(locked));
+		if (locked)
+			*holder = rbuf_u64(buf, L->gil.last_holder);
+		return 0;
+	}
 	default:
 		return -1;
 	}
-	/* one read of the struct up to its last field used: the holder and the
-	 * handoff count as close together in time as a copy makes them, and one
-	 * piece for the sampler's read-ahead */
-	uint8_t buf[64];
-	size_t len = gil_span(L);
-	if (!gil || !len || remote_read(&t->mem, gil, buf, len, NULL) < 0)
-		return -1;
-	if (sw && L->gil.switch_number >= 0) {
-		sw->count = rbuf_u64(buf, L->gil.switch_number);
-		sw->last_holder = rbuf_u64(buf, L->gil.last_holder);
-		sw->valid = true;
-	}
-	if (L->gil.locked < 0)
-		return -1;
-	memcpy(&locked, buf + L->gil.locked, sizeof(locked));
-	if (locked)
-		*holder = rbuf_u64(buf, L->gil.last_holder);
-	return 0;
 }
 
 int threads_gil_holder(struct target *t, raddr_t *holder)
