@@ -412,6 +412,9 @@ static int walk_iframes(struct target *t, const uint8_t *ts, struct py_thread *t
 	int rc = 0;
 	struct loopcheck lc = { 0 };
 
+	/* 3.12-3.13 mark the running frame: stacktop -1 (_PyFrame_GetStackPointer) */
+	bool running = t->version.major == 3 && (t->version.minor == 12 || t->version.minor == 13) &&
+		       L->iframe.stacktop >= 0 && (size_t)L->iframe.stacktop + 4 <= t->iframe_len;
 	cc.n = 0;
 	cc.used = 0;
 	cc.older = 0;
@@ -486,6 +489,17 @@ static int walk_iframes(struct target *t, const uint8_t *ts, struct py_thread *t
 		f.entry = L->iframe.is_entry >= 0 && b[L->iframe.is_entry];
 		fill_from_code(t, th, prev, &f, code, units == -2 ? LINE_UNKNOWN : units < 0 ? -1 : units * 2, e);
 		bool incomplete = f.ci && owner != L->owner_generator && units >= -1 && units < f.ci->firsttraceable;
+		if (running && th->nframes && !th->frames[th->nframes - 1].entry) {
+			/* it called the frame above in its own loop: it saved its stack
+			 * pointer then, and a running frame has none (stacktop -1) */
+			int32_t sp;
+			memcpy(&sp, b + L->iframe.stacktop, sizeof(sp));
+			if (sp < 0) {
+				rc = err_set(e, PS_ETORN, "frame 0x%" PRIx64 " is running, yet a frame it called is above it "
+					     "(read while that one returned)", addr);
+				break;
+			}
+		}
 		if (!incomplete && push_frame(th, &f) < 0) {
 			rc = err_set(e, PS_ENOMEM, "out of memory");
 			break;
