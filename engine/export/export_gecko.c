@@ -25,14 +25,19 @@
 #include "export_impl.h"
 
 #include <inttypes.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "engine/profile/pair_index.h"
 
 #define GECKO_VERSION 27
 
 struct gk_stack {
-	uint32_t prefix, frame;    /* prefix PROF_NONE: a root */
+	uint32_t prefix, frame;    /* prefix PROF_NONE: a root; the stacks' pair_index key */
 };
+
+_Static_assert(offsetof(struct gk_stack, frame) == sizeof(uint32_t), "gk_stack's key is not first");
 
 struct gk_ctx {
 	const struct profile *p;
@@ -47,8 +52,7 @@ struct gk_ctx {
 	size_t nstrs;
 	struct gk_stack *stacks;
 	size_t nstacks, stacks_cap;
-	uint32_t *slots;           /* open addressing over stacks by (prefix, frame) */
-	size_t nslots;
+	struct pair_index index;   /* (prefix, frame) → stack */
 	uint32_t *buf;             /* a stack's frame ids */
 	size_t bufcap;
 	double interval_ms;
@@ -56,31 +60,6 @@ struct gk_ctx {
 	char *label;
 	size_t labcap;
 };
-
-static uint32_t *stack_slot(struct gk_ctx *c, uint32_t prefix, uint32_t frame)
-{
-	uint64_t h = ((uint64_t)prefix * 0x9e3779b97f4a7c15ull) ^ ((uint64_t)frame * 0xc2b2ae3d27d4eb4full);
-	for (size_t i = (size_t)(h >> 17) & (c->nslots - 1);; i = (i + 1) & (c->nslots - 1)) {
-		uint32_t s = c->slots[i];
-		if (s == PROF_NONE || (c->stacks[s].prefix == prefix && c->stacks[s].frame == frame))
-			return &c->slots[i];
-	}
-}
-
-static int grow_slots(struct gk_ctx *c)
-{
-	size_t n = c->nslots ? c->nslots * 2 : 1024;
-	uint32_t *s = malloc(n * sizeof(*s));
-	if (!s)
-		return -PS_ENOMEM;
-	memset(s, 0xff, n * sizeof(*s));
-	free(c->slots);
-	c->slots = s;
-	c->nslots = n;
-	for (size_t i = 0; i < c->nstacks; i++)
-		*stack_slot(c, c->stacks[i].prefix, c->stacks[i].frame) = (uint32_t)i;
-	return 0;
-}
 
 /* The frameTable index of frame id `id` in this thread, made if new. */
 static uint32_t gk_frame(struct gk_ctx *c, uint32_t id)
@@ -119,10 +98,8 @@ static int gk_stack(struct gk_ctx *c, uint32_t node, uint32_t *out)
 	}
 	for (size_t i = 0; i < depth; i++) {
 		uint32_t frame = gk_frame(c, c->buf[i]);
-		if ((c->nstacks + 1) * 2 > c->nslots && grow_slots(c) < 0)
-			return -PS_ENOMEM;
-		uint32_t *slot = stack_slot(c, prefix, frame);
-		if (*slot == PROF_NONE) {
+		uint32_t s = pair_index_find(&c->index, c->stacks, sizeof(*c->stacks), prefix, frame);
+		if (s == PROF_NONE) {
 			if (c->nstacks == c->stacks_cap) {
 				size_t cap = c->stacks_cap ? c->stacks_cap * 2 : 256;
 				struct gk_stack *ns = realloc(c->stacks, cap * sizeof(*ns));
@@ -131,10 +108,13 @@ static int gk_stack(struct gk_ctx *c, uint32_t node, uint32_t *out)
 				c->stacks = ns;
 				c->stacks_cap = cap;
 			}
-			c->stacks[c->nstacks] = (struct gk_stack){ prefix, frame };
-			*slot = (uint32_t)c->nstacks++;
+			s = (uint32_t)c->nstacks;
+			c->stacks[s] = (struct gk_stack){ prefix, frame };
+			if (pair_index_put(&c->index, c->stacks, sizeof(*c->stacks), s) < 0)
+				return -PS_ENOMEM;
+			c->nstacks++;
 		}
-		prefix = *slot;
+		prefix = s;
 	}
 	c->node_gen[node] = gen;
 	c->node_idx[node] = prefix;
@@ -233,8 +213,7 @@ static int gk_thread(FILE *f, struct gk_ctx *c, uint32_t t)
 	char label[512];
 	c->thread = t;
 	c->nframes_out = c->nstrs = c->nstacks = 0;
-	if (c->nslots)
-		memset(c->slots, 0xff, c->nslots * sizeof(*c->slots));
+	pair_index_clear(&c->index);
 	profile_thread_label(c->p, t, label, sizeof(label));
 	fputs("{\"name\":", f);
 	export_json_str(f, label);
@@ -308,8 +287,7 @@ int export_gecko(const struct profile *p, const char *path, const struct export_
 	if (!(c.frame_idx = calloc(nf, sizeof(uint32_t))) || !(c.frame_gen = calloc(nf, sizeof(uint32_t))) ||
 	    !(c.str_idx = calloc(nf, sizeof(uint32_t))) || !(c.str_gen = calloc(nf, sizeof(uint32_t))) ||
 	    !(c.node_idx = calloc(nn, sizeof(uint32_t))) || !(c.node_gen = calloc(nn, sizeof(uint32_t))) ||
-	    !(c.frames = calloc(nf, sizeof(uint32_t))) || !(c.strs = calloc(nf, sizeof(uint32_t))) ||
-	    grow_slots(&c) < 0) {
+	    !(c.frames = calloc(nf, sizeof(uint32_t))) || !(c.strs = calloc(nf, sizeof(uint32_t)))) {
 		rc = err_set(e, PS_ENOMEM, "cannot write '%s': out of memory", path);
 		goto out;
 	}
@@ -324,7 +302,7 @@ out:
 	free(c.frames);
 	free(c.strs);
 	free(c.stacks);
-	free(c.slots);
+	pair_index_release(&c.index);
 	free(c.buf);
 	free(c.label);
 	return rc;

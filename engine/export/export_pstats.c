@@ -21,9 +21,12 @@
  */
 #include "export_impl.h"
 
+#include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "engine/profile/pair_index.h"
 
 struct ps_func {
 	uint64_t n, own, cum;      /* samples it appears in, own and cumulative weight */
@@ -32,53 +35,28 @@ struct ps_func {
 };
 
 struct ps_edge {
-	uint32_t caller, callee, next;   /* next: the callee's next caller edge */
+	uint32_t caller, callee;   /* the edges' pair_index key */
+	uint32_t next;             /* the callee's next caller edge */
 	uint64_t n, own, cum, stamp;
 };
+
+_Static_assert(offsetof(struct ps_edge, callee) == sizeof(uint32_t), "ps_edge's key is not first");
 
 struct ps_ctx {
 	const struct profile *p;
 	struct ps_func *funcs;     /* by function key (a frame id) */
 	struct ps_edge *edges;
 	size_t nedges, edges_cap;
-	uint32_t *slots;           /* open addressing over edges, PROF_NONE empty */
-	size_t nslots;             /* a power of two */
+	struct pair_index index;   /* (caller, callee) → edge */
 	double secs;               /* seconds per unit of weight */
 	struct strbuf sb;
 };
 
-static uint32_t *edge_slot(struct ps_ctx *c, uint32_t caller, uint32_t callee)
-{
-	uint64_t h = ((uint64_t)caller * 0x9e3779b97f4a7c15ull) ^ ((uint64_t)callee * 0xc2b2ae3d27d4eb4full);
-	for (size_t i = (size_t)(h >> 17) & (c->nslots - 1);; i = (i + 1) & (c->nslots - 1)) {
-		uint32_t e = c->slots[i];
-		if (e == PROF_NONE || (c->edges[e].caller == caller && c->edges[e].callee == callee))
-			return &c->slots[i];
-	}
-}
-
-static int grow_slots(struct ps_ctx *c)
-{
-	size_t n = c->nslots ? c->nslots * 2 : 1024;
-	uint32_t *s = malloc(n * sizeof(*s));
-	if (!s)
-		return -PS_ENOMEM;
-	memset(s, 0xff, n * sizeof(*s));
-	free(c->slots);
-	c->slots = s;
-	c->nslots = n;
-	for (size_t e = 0; e < c->nedges; e++)
-		*edge_slot(c, c->edges[e].caller, c->edges[e].callee) = (uint32_t)e;
-	return 0;
-}
-
 static struct ps_edge *edge_get(struct ps_ctx *c, uint32_t caller, uint32_t callee)
 {
-	if ((c->nedges + 1) * 2 > c->nslots && grow_slots(c) < 0)
-		return NULL;
-	uint32_t *slot = edge_slot(c, caller, callee);
-	if (*slot != PROF_NONE)
-		return &c->edges[*slot];
+	uint32_t i = pair_index_find(&c->index, c->edges, sizeof(*c->edges), caller, callee);
+	if (i != PROF_NONE)
+		return &c->edges[i];
 	if (c->nedges == c->edges_cap) {
 		size_t cap = c->edges_cap ? c->edges_cap * 2 : 256;
 		struct ps_edge *ne = realloc(c->edges, cap * sizeof(*ne));
@@ -87,10 +65,13 @@ static struct ps_edge *edge_get(struct ps_ctx *c, uint32_t caller, uint32_t call
 		c->edges = ne;
 		c->edges_cap = cap;
 	}
-	struct ps_edge *e = &c->edges[c->nedges];
+	i = (uint32_t)c->nedges;
+	struct ps_edge *e = &c->edges[i];
 	*e = (struct ps_edge){ caller, callee, c->funcs[callee].first_edge, 0, 0, 0, 0 };
-	c->funcs[callee].first_edge = (uint32_t)c->nedges;
-	*slot = (uint32_t)c->nedges++;
+	if (pair_index_put(&c->index, c->edges, sizeof(*c->edges), i) < 0)
+		return NULL;
+	c->funcs[callee].first_edge = i;
+	c->nedges++;
 	return e;
 }
 
@@ -251,7 +232,7 @@ out:
 	prof_iter_release(&it);
 	free(c.funcs);
 	free(c.edges);
-	free(c.slots);
+	pair_index_release(&c.index);
 	strbuf_release(&c.sb);
 	return rc;
 }

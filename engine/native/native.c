@@ -402,7 +402,7 @@ const char *native_status_text(const struct native_stack *s, char *buf, size_t l
 
 /* ---- the unwind ---- */
 
-static int push(struct native_stack *s, uint64_t ip)
+int native_stack_push(struct native_stack *s, uint64_t ip, uint64_t sp)
 {
 	if (s->n == s->cap) {
 		size_t ncap = s->cap ? s->cap * 2 : 64;
@@ -413,7 +413,8 @@ static int push(struct native_stack *s, uint64_t ip)
 		s->cap = ncap;
 	}
 	memset(&s->frames[s->n], 0, sizeof(s->frames[0]));
-	s->frames[s->n++].ip = ip;
+	s->frames[s->n].ip = ip;
+	s->frames[s->n++].sp = sp;
 	return 0;
 }
 
@@ -462,9 +463,8 @@ static int walk(struct unwind_ctx *c, struct native_stack *out)
 			snprintf(out->msg, sizeof(out->msg), "more than %d native frames", MAX_NATIVE_FRAMES);
 			return -PS_ECORRUPT;
 		}
-		if (push(out, ip) < 0)
+		if (native_stack_push(out, ip, sp) < 0)
 			return -PS_ENOMEM;
-		out->frames[out->n - 1].sp = sp;
 		name_frame(c->t, c->ns, &cur, &out->frames[out->n - 1], out->n > 1);
 		if (out->frames[out->n - 1].flags & NATIVE_ANON) {
 			/* no unwind tables: libunwind would guess through the frame

@@ -67,6 +67,10 @@ void native_state_free(struct native_state *ns);
 int native_unwind(struct target *t, pid_t tid, struct native_stack *out, struct pyspy_err *e);
 void native_stack_release(struct native_stack *s);
 
+/* Append a frame with ip and sp, its other fields zero (native.c's and
+ * native_core.c's unwinders).  0, or -1 out of memory. */
+int native_stack_push(struct native_stack *s, uint64_t ip, uint64_t sp);
+
 /* "waiting for the GIL", "collecting garbage", "in syscall nanosleep"; NULL
  * when the native stack says nothing special. */
 const char *native_status_text(const struct native_stack *s, char *buf, size_t len);

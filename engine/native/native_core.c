@@ -90,22 +90,6 @@ int native_core_attach(struct target *t, void *dwfl, struct pyspy_err *e)
 	return 0;
 }
 
-static int push(struct native_stack *s, uint64_t ip, uint64_t sp)
-{
-	if (s->n == s->cap) {
-		size_t ncap = s->cap ? s->cap * 2 : 64;
-		struct native_frame *nf = realloc(s->frames, ncap * sizeof(*nf));
-		if (!nf)
-			return -1;
-		s->frames = nf;
-		s->cap = ncap;
-	}
-	memset(&s->frames[s->n], 0, sizeof(s->frames[0]));
-	s->frames[s->n].ip = ip;
-	s->frames[s->n++].sp = sp;
-	return 0;
-}
-
 static int frame_cb(Dwfl_Frame *state, void *arg)
 {
 	struct walk *w = arg;
@@ -121,7 +105,7 @@ static int frame_cb(Dwfl_Frame *state, void *arg)
 	}
 	if (dwfl_frame_reg(state, 7, &sp) != 0)
 		sp = 0;
-	if (push(w->out, pc, sp) < 0) {
+	if (native_stack_push(w->out, pc, sp) < 0) {
 		w->error = PS_ENOMEM;
 		return DWARF_CB_ABORT;
 	}

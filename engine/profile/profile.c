@@ -39,11 +39,6 @@ static uint64_t mix64(uint64_t x)
 	return x;
 }
 
-static uint64_t pair_hash(uint32_t a, uint32_t b)
-{
-	return mix64(((uint64_t)a << 32) | b);
-}
-
 static uint64_t fkey_hash(const char *q, const char *f, const char *fn, int line)
 {
 	uint64_t h = (uintptr_t)q * 0x9e3779b97f4a7c15ull;
@@ -122,71 +117,6 @@ static void fmap_release(struct fmap *m)
 	memset(m, 0, sizeof(*m));
 }
 
-/* ---- integer-pair index (trie children, counts) ---- */
-
-/* slots hold indexes into an array whose element i has key key_of(i). */
-typedef void (*key_of_fn)(const struct profile *p, uint32_t i, uint32_t *a, uint32_t *b);
-
-static void node_key(const struct profile *p, uint32_t i, uint32_t *a, uint32_t *b)
-{
-	*a = p->nodes[i].parent;
-	*b = p->nodes[i].frame;
-}
-
-static void leaf_key(const struct profile *p, uint32_t i, uint32_t *a, uint32_t *b)
-{
-	*a = p->leaves[i].thread;
-	*b = p->leaves[i].node;
-}
-
-static uint32_t pidx_find(const struct profile *p, const uint32_t *slots, size_t cap,
-			  key_of_fn key_of, uint32_t a, uint32_t b)
-{
-	if (!cap)
-		return PROF_NONE;
-	size_t mask = cap - 1;
-	for (size_t j = pair_hash(a, b) & mask;; j = (j + 1) & mask) {
-		uint32_t i = slots[j], ka, kb;
-		if (i == PROF_NONE)
-			return PROF_NONE;
-		key_of(p, i, &ka, &kb);
-		if (ka == a && kb == b)
-			return i;
-	}
-}
-
-static void pidx_place(const struct profile *p, uint32_t *slots, size_t cap, key_of_fn key_of,
-		       uint32_t i)
-{
-	uint32_t a, b;
-	key_of(p, i, &a, &b);
-	size_t j = pair_hash(a, b) & (cap - 1);
-	while (slots[j] != PROF_NONE)
-		j = (j + 1) & (cap - 1);
-	slots[j] = i;
-}
-
-/* Index element i (already stored); n is the element count including it. */
-static int pidx_put(struct profile *p, uint32_t **slots, size_t *cap, key_of_fn key_of,
-		    uint32_t i, size_t n)
-{
-	if (n * 2 > *cap) {
-		size_t ncap = *cap ? *cap * 2 : 1024;
-		uint32_t *ns = malloc(ncap * sizeof(*ns));
-		if (!ns)
-			return -PS_ENOMEM;
-		p->allocs++;
-		memset(ns, 0xff, ncap * sizeof(*ns));
-		free(*slots);
-		*slots = ns;
-		*cap = ncap;
-		for (uint32_t k = 0; k < i; k++)
-			pidx_place(p, ns, ncap, key_of, k);
-	}
-	pidx_place(p, *slots, *cap, key_of, i);
-	return 0;
-}
-
 /* ---- lifecycle ---- */
 
 struct profile *profile_new(void)
@@ -223,9 +153,9 @@ void profile_free(struct profile *p)
 	free(p->frames);
 	free(p->func_of);
 	free(p->nodes);
-	free(p->node_slots);
+	pair_index_release(&p->node_index);
 	free(p->leaves);
-	free(p->leaf_slots);
+	pair_index_release(&p->leaf_index);
 	free(p->threads);
 	for (size_t i = 0; i < p->paths_cap; i++)
 		free(p->paths[i].keys);
@@ -342,7 +272,7 @@ static uint32_t frame_id(struct profile *p, const struct py_frame *fr)
 
 uint32_t profile_child(struct profile *p, uint32_t parent, uint32_t frame)
 {
-	uint32_t i = pidx_find(p, p->node_slots, p->node_scap, node_key, parent, frame);
+	uint32_t i = pair_index_find(&p->node_index, p->nodes, sizeof(*p->nodes), parent, frame);
 	if (i != PROF_NONE)
 		return i;
 	if (p->nnodes >= PROF_NONE - 1 ||
@@ -351,7 +281,7 @@ uint32_t profile_child(struct profile *p, uint32_t parent, uint32_t frame)
 	i = (uint32_t)p->nnodes;
 	uint32_t depth = p->nodes[parent].depth + 1;
 	p->nodes[i] = (struct pnode){ parent, frame, depth };
-	if (pidx_put(p, &p->node_slots, &p->node_scap, node_key, i, p->nnodes + 1) < 0)
+	if (pair_index_put(&p->node_index, p->nodes, sizeof(*p->nodes), i) < 0)
 		return PROF_NONE;
 	p->nnodes++;
 	if (depth > p->max_depth)
@@ -361,14 +291,14 @@ uint32_t profile_child(struct profile *p, uint32_t parent, uint32_t frame)
 
 uint32_t profile_leaf(struct profile *p, uint32_t thread, uint32_t node)
 {
-	uint32_t i = pidx_find(p, p->leaf_slots, p->leaf_scap, leaf_key, thread, node);
+	uint32_t i = pair_index_find(&p->leaf_index, p->leaves, sizeof(*p->leaves), thread, node);
 	if (i != PROF_NONE)
 		return i;
 	if (grow_array(p, (void **)&p->leaves, &p->leaves_cap, p->nleaves + 1, sizeof(*p->leaves)) < 0)
 		return PROF_NONE;
 	i = (uint32_t)p->nleaves;
 	p->leaves[i] = (struct leaf){ thread, node, 0, 0 };
-	if (pidx_put(p, &p->leaf_slots, &p->leaf_scap, leaf_key, i, p->nleaves + 1) < 0)
+	if (pair_index_put(&p->leaf_index, p->leaves, sizeof(*p->leaves), i) < 0)
 		return PROF_NONE;
 	p->nleaves++;
 	return i;

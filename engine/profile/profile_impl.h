@@ -7,8 +7,10 @@
 #define PYSPY_PROFILE_IMPL_H
 
 #include <limits.h>
+#include <stddef.h>
 #include <stdbool.h>
 
+#include "pair_index.h"
 #include "profile.h"
 #include "engine/strtab.h"
 
@@ -26,6 +28,7 @@ struct fmap {
 	size_t cap, n;
 };
 
+/* Both begin with their pair_index key. */
 struct pnode {
 	uint32_t parent, frame, depth;
 };
@@ -34,6 +37,9 @@ struct leaf {
 	uint32_t thread, node;
 	uint64_t count, weight;
 };
+
+_Static_assert(offsetof(struct pnode, frame) == sizeof(uint32_t), "pnode's key is not first");
+_Static_assert(offsetof(struct leaf, node) == sizeof(uint32_t), "leaf's key is not first");
 
 /* The last stack added for one thread, root first, as the caller's pointers,
  * with the trie node each prefix reached (keys[d].id): a thread sampled again
@@ -69,12 +75,10 @@ struct profile {
 	size_t nframes, frames_cap, func_cap;
 	struct pnode *nodes;
 	size_t nnodes, nodes_cap;
-	uint32_t *node_slots;
-	size_t node_scap;
+	struct pair_index node_index;   /* (parent, frame) → node */
 	struct leaf *leaves;
 	size_t nleaves, leaves_cap;
-	uint32_t *leaf_slots;
-	size_t leaf_scap;
+	struct pair_index leaf_index;   /* (thread, node) → leaf */
 	struct prof_thread *threads;
 	size_t nthreads, threads_cap;
 	struct lastpath *paths;    /* per thread index; forgotten with the caller's pointers */

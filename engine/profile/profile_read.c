@@ -43,11 +43,11 @@ void profile_stats(const struct profile *p, struct profile_stats *st)
 	st->timeline = p->tl.n;
 	st->timeline_dropped = p->tl.dropped;
 	st->timeline_stride = p->tl.stride > 1 ? p->tl.stride : 1;
-	st->allocs = p->allocs;
+	st->allocs = p->allocs + p->node_index.allocs + p->leaf_index.allocs;
 	st->bytes = sizeof(*p) + p->frames_cap * sizeof(*p->frames) +
 		    (p->cache.cap + p->index.cap) * sizeof(struct fkey) +
-		    p->nodes_cap * sizeof(*p->nodes) + p->node_scap * sizeof(uint32_t) +
-		    p->leaves_cap * sizeof(*p->leaves) + p->leaf_scap * sizeof(uint32_t) +
+		    p->nodes_cap * sizeof(*p->nodes) + p->node_index.cap * sizeof(uint32_t) +
+		    p->leaves_cap * sizeof(*p->leaves) + p->leaf_index.cap * sizeof(uint32_t) +
 		    p->threads_cap * sizeof(*p->threads) + p->strs.cap * sizeof(char *) +
 		    p->tl.nchunks * TL_CHUNK * sizeof(struct tl_ent);
 }

@@ -343,7 +343,7 @@ def t_exception(ctx):
         if not m:
             raise harness.Fail("no exception-mode summary: %r" % r.out[:300])
         ticks, samples = int(m.group(1)), int(m.group(2))
-        stacks = list(profile_tests.read_folded(out))
+        stacks = [(stack.split(";"), n) for stack, n in harness.read_folded(out)]
     where = "(%s:" % target.truth["file"]
     handler = [n for frames, n in stacks if frames[-1].startswith("in_handler " + where)
                or frames[-1].startswith("one_round " + where)]

@@ -13,6 +13,7 @@ import it as `harness`; see README for the layout.
                         for crashes and sanitizer reports
   compare_frames, compare_doc, parse_bt_text, check_error_message
                         what pyspy-sh printed against the target's own record
+  read_folded           a saved folded-stacks file, as (stack, count) pairs
 
 Standard library only: run with /usr/bin/python3.
 """
@@ -662,3 +663,20 @@ def parse_bt_text(text):
         elif line.strip() and cur is not None:
             cur["junk"].append(line)
     return threads
+
+
+FOLDED_LINE = re.compile(r"^(.*) (\d+)$")
+
+
+def read_folded(path, errors="strict"):
+    """[(stack, count)] for each line of a folded-stacks file, in file order:
+    stack is the line's frames as written (root first, joined by ";"), count an
+    int.  A line that is not 'STACK COUNT' fails the test."""
+    out = []
+    with open(path, encoding="utf-8", errors=errors) as f:
+        for line in f:
+            m = FOLDED_LINE.match(line.rstrip("\n"))
+            if not m:
+                raise Fail("folded line is not 'frames COUNT': %r" % line[:200])
+            out.append((m.group(1), int(m.group(2))))
+    return out

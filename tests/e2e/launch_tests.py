@@ -42,13 +42,12 @@ def read_truth(path):
         return dict((n, float(t1) - float(t0)) for n, t0, t1 in (l.split("\t") for l in f.read().splitlines()))
 
 
-def phase_counts(folded):
+def phase_counts(path):
     counts = {"phase_one": 0, "phase_two": 0}
-    for line in folded.splitlines():
-        stack, _, n = line.rpartition(" ")
+    for stack, n in harness.read_folded(path):
         for name in counts:
             if any(fr.split(" ")[0] == name for fr in stack.split(";")):
-                counts[name] += int(n)
+                counts[name] += n
     return counts
 
 
@@ -70,8 +69,7 @@ def t_phases(args):
         probs = shell_tests.expect(r, 0, err="")
         try:
             truth = read_truth(os.path.join(tmp, "truth"))
-            with open(os.path.join(tmp, "out.txt")) as f:
-                got = phase_counts(f.read())
+            got = phase_counts(os.path.join(tmp, "out.txt"))
         except OSError as e:
             raise Fail("%s; stdout %r stderr %r" % (e, r.out[:300], r.err[:300]))
         for name in ("phase_one", "phase_two"):
@@ -128,8 +126,7 @@ def t_ctrl_c(spy, interp):
             probs.append("the program got a KeyboardInterrupt: %r" % out[-400:])
         try:
             truth = read_truth(os.path.join(tmp, "truth"))
-            with open(os.path.join(tmp, "out.txt")) as f:
-                got = phase_counts(f.read())
+            got = phase_counts(os.path.join(tmp, "out.txt"))
         except OSError as e:
             raise Fail("%s (the program did not finish, or nothing was saved); output %r" % (e, out[-400:]))
         if truth.get("phase_two", 0) < 1.9:

@@ -45,7 +45,6 @@ import tempfile
 import time
 
 import harness
-from profile_tests import read_folded
 
 NATIVE = os.path.join(harness.TARGETS, "native.py")
 
@@ -292,7 +291,8 @@ def t_native_sample(ctx):
         if r.rc != harness.EXIT_OK:
             raise harness.Fail("expected exit 0: %s" % r.describe())
         total = hits = 0
-        for frames, count in read_folded(out):
+        for stack, count in harness.read_folded(out):
+            frames = stack.split(";")
             total += count
             leaf = frames[-1]
             in_zlib = "(libz.so" in leaf or re.match(r"^(deflate|zlib_|compress|longest_match|fill_window)", leaf)

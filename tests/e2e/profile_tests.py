@@ -32,7 +32,6 @@ SHARES = os.path.join(harness.TARGETS, "shares.py")
 TOP_ROW = re.compile(r"^ *(\d+\.\d+)% +(\d+\.\d+)% +[\d.]+ +[\d.]+  (\S+) \((.*)\)$", re.M)
 SUMMARY = re.compile(r"^sampled pid \d+ for ([\d.]+)s at (\d+) Hz: (\d+) ticks .*?, (\d+) samples", re.M)
 WEIGHT = re.compile(r"; mode cpu \(weights: \xb5s of CPU, (\d+) in all\)")
-FOLDED_LINE = re.compile(r"^(.+) (\d+)$")
 
 
 @contextlib.contextmanager
@@ -57,19 +56,10 @@ def start_script(interp, tmpdir, script, *args):
     return target
 
 
-def read_folded(path):
-    """(frames root first, count) for each line of a folded-stacks file."""
-    with open(path, encoding="utf-8") as f:
-        for line in f:
-            m = FOLDED_LINE.match(line.rstrip("\n"))
-            if not m:
-                raise harness.Fail("folded line is not 'frames COUNT': %r" % line[:200])
-            yield m.group(1).split(";"), int(m.group(2))
-
-
 def check_folded(path, truth, weight):
     total, leaf_hits = 0, 0
-    for frames, count in read_folded(path):
+    for stack, count in harness.read_folded(path):
+        frames = stack.split(";")
         total += count
         # the loop's two lines (the while test and the body) share the time
         leaf = re.match(r"^hot_leaf \((.*):(\d+)\)$", frames[-1])

@@ -392,10 +392,9 @@ def churn(binary, interp, seconds, tmpdir):
             stats = dict(zip(("seconds", "ticks", "samples", "errors", "torn", "late"),
                              [float(m.group(1))] + [int(g) for g in m.groups()[1:]]))
             stats["peak_rss_kb"] = peak
-            with open(folded, encoding="utf-8", errors="replace") as f:
-                lines = [line.rstrip("\n").rsplit(" ", 1) for line in f]
+            lines = harness.read_folded(folded, errors="replace")
             stats["deepest"] = max([stack.count(";") + 1 for stack, _ in lines] or [0])
-            stats["folded_total"] = sum(int(n) for _, n in lines)
+            stats["folded_total"] = sum(n for _, n in lines)
             stats["roots"] = sorted(set(stack.split(";")[0].split(" (")[0] for stack, _ in lines))
             stats["stray"] = [stack[:300] for stack, _ in lines if stack.split(";")[0].split(" (")[0] not in CHURN_ROOTS]
             with open(folded + ".json", encoding="utf-8") as f:

@@ -89,18 +89,16 @@ def t_tree(interp, spy):
         ticks = int(m.group(2))
         # the folded file: samples per (process, spin function)
         counts = {}
-        with open(out, encoding="utf-8") as f:
-            for line in f:
-                stack, n = line.rstrip("\n").rsplit(" ", 1)
-                frames = stack.split(";")
-                m = re.match(r"process (\d+) \(", frames[0])
-                if not m:
-                    raise Fail("folded stack not rooted at its process: %r" % line[:200])
-                for fr in frames[1:]:
-                    fn = fr.split(" (")[0]
-                    if fn.startswith("spin_"):
-                        key = (int(m.group(1)), fn)
-                        counts[key] = counts.get(key, 0) + int(n)
+        for stack, n in harness.read_folded(out):
+            frames = stack.split(";")
+            m = re.match(r"process (\d+) \(", frames[0])
+            if not m:
+                raise Fail("folded stack not rooted at its process: %r" % stack[:200])
+            for fr in frames[1:]:
+                fn = fr.split(" (")[0]
+                if fn.startswith("spin_"):
+                    key = (int(m.group(1)), fn)
+                    counts[key] = counts.get(key, 0) + n
         for name in ("fork", "spawn", "grand"):
             k = kids[name]
             got = counts.get((k["pid"], k["function"]), 0)

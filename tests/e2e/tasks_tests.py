@@ -93,8 +93,7 @@ class Shared(object):
             self.text, self.tree, self.lua, self.bt, self.btext = parts[2], parts[4], parts[6], json.loads(parts[8]), parts[10]
             self.truth = target.truth
             self.pid = target.pid
-            with open(os.path.join(tmp, "async.folded"), encoding="utf-8") as f:
-                self.folded = f.read().splitlines()
+            self.folded = [stack for stack, _ in harness.read_folded(os.path.join(tmp, "async.folded"))]
         except Fail as e:
             self.error = str(e)
             raise
@@ -282,7 +281,7 @@ def t_sample_async(sh):
     lines = [ln for ln in sh.folded if ln.startswith("<task ")]
     if not lines:
         raise Fail("no stack rooted at a task in `sample --idle --async`: %s" % [ln[:120] for ln in sh.folded])
-    if not any(ln.startswith(want + ";") or ln.rsplit(" ", 1)[0] == want for ln in lines):
+    if not any(ln.startswith(want + ";") or ln == want for ln in lines):
         raise Fail("task-rooted stacks %s, expected one starting %s" % ([ln[:300] for ln in lines], want))
     if any("run_forever" in ln for ln in lines):
         raise Fail("a task-rooted stack still holds the event loop's frames: %s" % lines)

@@ -119,24 +119,22 @@ def t_churn_names(interp, spy):
         jobs, main = truth["jobs"], str(truth["main_tid"])
         main_n = job_n = right = wrong = unnamed = 0
         wrong_eg = []
-        with open(out, encoding="utf-8") as f:
-            for line in f:
-                stack, n = line.rstrip("\n").rsplit(" ", 1)
-                m = ROOT.match(stack.split(";")[0])
-                if not m:
-                    continue
-                name, tid, n = m.group(1), m.group(2), int(n)
-                if tid == main:
-                    main_n += n
-                elif tid in jobs:
-                    job_n += n
-                    if name == jobs[tid]:
-                        right += n
-                    elif name.startswith("0x"):
-                        unnamed += n
-                    else:
-                        wrong += n
-                        wrong_eg.append("%s labelled %r" % (jobs[tid], name))
+        for stack, n in harness.read_folded(out):
+            m = ROOT.match(stack.split(";")[0])
+            if not m:
+                continue
+            name, tid = m.group(1), m.group(2)
+            if tid == main:
+                main_n += n
+            elif tid in jobs:
+                job_n += n
+                if name == jobs[tid]:
+                    right += n
+                elif name.startswith("0x"):
+                    unnamed += n
+                else:
+                    wrong += n
+                    wrong_eg.append("%s labelled %r" % (jobs[tid], name))
         harness.note("  churn_names[%s]: %d ticks, main thread weighs %d \xb5s of the %d \xb5s of CPU schedstat gives it, "
               "job weights %d: %d named right, %d wrong, %d unnamed (%d jobs ran)"
               % (interp.label, ticks, main_n, main_cpu, job_n, right, wrong, unnamed, len(jobs)))
@@ -172,12 +170,10 @@ def schedstat(pid):
 def folded_by_tid(path):
     """{tid: weight} from a folded file saved with --threads."""
     got = {}
-    with open(path, encoding="utf-8") as f:
-        for line in f:
-            stack, n = line.rstrip("\n").rsplit(" ", 1)
-            m = ROOT.match(stack.split(";")[0])
-            tid = int(m.group(2)) if m else -1
-            got[tid] = got.get(tid, 0) + int(n)
+    for stack, n in harness.read_folded(path):
+        m = ROOT.match(stack.split(";")[0])
+        tid = int(m.group(2)) if m else -1
+        got[tid] = got.get(tid, 0) + n
     return got
 
 
@@ -346,13 +342,11 @@ def t_torn_deep(interp, spy):
         lost = 100.0 * torn / (kept + torn) if kept + torn else 100.0
         marks = source_marks(DEEP)
         bad, total = [], 0
-        with open(out, encoding="utf-8") as f:
-            for line in f:
-                stack, n = line.rstrip("\n").rsplit(" ", 1)
-                total += int(n)
-                why = impossible(stack, marks, DEEP)
-                if why:
-                    bad.append((int(n), why))
+        for stack, n in harness.read_folded(out):
+            total += n
+            why = impossible(stack, marks, DEEP)
+            if why:
+                bad.append((n, why))
         held = HELD.search(r.out)
         harness.note("  torn_deep[%s]: %d stacks kept, %d still torn after retries (%.2f%%), %d errors; %s"
                      % (interp.label, kept, torn, lost, errors,
@@ -421,17 +415,15 @@ def t_gil_turns(interp, spy):
         if r.rc != 0:
             raise Fail("sample failed: %s" % r.describe())
         got = {}
-        with open(out, encoding="utf-8") as f:
-            for line in f:
-                stack, n = line.rstrip("\n").rsplit(" ", 1)
-                m = ROOT.match(stack.split(";")[0])
-                if not m or not m.group(1).startswith("turn-"):
-                    continue
-                row = got.setdefault(m.group(2), [0, 0])
-                if ";phase_a (" in stack:
-                    row[0] += int(n)
-                elif ";phase_b (" in stack:
-                    row[1] += int(n)
+        for stack, n in harness.read_folded(out):
+            m = ROOT.match(stack.split(";")[0])
+            if not m or not m.group(1).startswith("turn-"):
+                continue
+            row = got.setdefault(m.group(2), [0, 0])
+            if ";phase_a (" in stack:
+                row[0] += n
+            elif ";phase_b (" in stack:
+                row[1] += n
         probs, notes = [], []
         for tid, now in sorted(after["spent"].items()):
             was = before["spent"].get(tid, {"phase_a": 0.0, "phase_b": 0.0})
