@@ -402,6 +402,33 @@ static int check_popped(struct target *t, const struct chunk_copy *cc, const str
 	return 0;
 }
 
+/*
+ * A chain that ends (a shim with no frame before it) ends at the thread's
+ * first frame, which CPython puts in the second slot of its first chunk (the
+ * first stays empty so that popping it never frees the chunk: push_chunk).
+ * The last frame of a walk that lies in a chunk elsewhere was reached
+ * through a shim read while its C call returned: the stack was cut, and the
+ * walk is torn (churn on 3.12 kept a stack rooted at Event.__init__).  A
+ * last frame outside every chunk (a generator's own) is not checked; 3.15
+ * ends each chain at the thread's base frame instead, checked apart.
+ */
+static int check_bottom(struct target *t, struct chunk_copy *cc, const struct py_thread *th, struct pyspy_err *e)
+{
+	const struct py_layout *L = &t->layout;
+	raddr_t last = th->frames[th->nframes - 1].addr;
+	if (t->version.major != 3 || t->version.minor > 14 || L->chunk.data <= 0 || L->chunk.previous < 0)
+		return 0;
+	int i = region_of(cc, last);
+	while (i < 0 && cc->older && copy_older(t, cc) == 0)
+		i = region_of(cc, last);
+	if (i < 0 || cc->r[i].end - cc->r[i].start < (raddr_t)L->chunk.previous + 8)
+		return 0;
+	if (copied_previous(t, cc, i) != 0 || last != cc->r[i].start + (raddr_t)L->chunk.data + 8)
+		return err_set(e, PS_ETORN, "the frame chain ends at 0x%" PRIx64 ", not at the bottom of the thread's "
+			       "stack (read while it changed)", last);
+	return 0;
+}
+
 static int walk_iframes(struct target *t, const uint8_t *ts, struct py_thread *th, size_t prev, struct pyspy_err *e)
 {
 	const struct py_layout *L = &t->layout;
@@ -512,6 +539,8 @@ static int walk_iframes(struct target *t, const uint8_t *ts, struct py_thread *t
 	if (rc == 0 && th->nframes && !th->frames[th->nframes - 1].entry)
 		rc = err_set(e, PS_ETORN, "the frame chain ends at 0x%" PRIx64 ", a frame not entered from C (read while it changed)",
 			     th->frames[th->nframes - 1].addr);
+	if (rc == 0 && th->nframes && !addr)
+		rc = check_bottom(t, &cc, th, e);
 	if (rc == 0 && cc.n && L->tstate.datastack_top >= 0)
 		rc = check_popped(t, &cc, th, e);
 	return rc;
@@ -550,8 +579,12 @@ int frames_plan(struct target *t, raddr_t tstate, const uint8_t *ts, const struc
 	/* frames the last walk read outside the chunk: generators' own, and on
 	 * 3.15 the thread's base frame */
 	for (int k = 0; last && k < last->noutside && n < max; k++)
-		if (last->outside[k] < lo || last->outside[k] >= hi)
+		if (last->outside[k] < lo || last->outside[k] >= hi) {
+			/* with the pointer to the top frame: on 3.12 the shim sits next
+			 * to it on the C stack, and the two join into one iovec */
 			iov[n++] = (struct remote_iov){ last->outside[k], NULL, t->iframe_len };
+			remote_prefetch_order(&t->mem, last->outside[k], t->iframe_len, REMOTE_EARLY);
+		}
 	return n;
 }
 
