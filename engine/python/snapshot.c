@@ -78,7 +78,7 @@ static void sleep_ns(uint64_t ns)
  * every blocking call; a waiter restarts it when released and shows as
  * running ('R') until it gets a CPU and goes back to sleep, which on a busy
  * machine takes a while.  So the states each pausing snapshot read before it
- * paused are remembered (per pid, the last snapshot's), and a task that was
+ * paused are remembered (in the target: its last snapshot's), and a task that was
  * asleep then and shows R now, within WOKEN_NS of that pause's release, is
  * looked at again every POLL_NS until it is asleep or WOKEN_NS have passed.
  * Any other task shown running is looked at once more RECHECK_NS later and
@@ -90,29 +90,38 @@ static void sleep_ns(uint64_t ns)
 #define RECHECK_NS 3000000ull
 #define REMEMBERED 4096
 
-static struct {
-	pid_t pid;
+struct paused_states {
 	size_t n;
 	pid_t tid[REMEMBERED];
 	char state[REMEMBERED];
-} before_pause;
+};
 
-static char state_before_pause(pid_t pid, pid_t tid)
+static void forget_states(struct target *t)
 {
-	if (before_pause.pid != pid)
-		return 0;
-	for (size_t i = 0; i < before_pause.n; i++)
-		if (before_pause.tid[i] == tid)
-			return before_pause.state[i];
+	free(t->before_pause);
+	t->before_pause = NULL;
+}
+
+static char state_before_pause(const struct target *t, pid_t tid)
+{
+	const struct paused_states *b = t->before_pause;
+	for (size_t i = 0; b && i < b->n; i++)
+		if (b->tid[i] == tid)
+			return b->state[i];
 	return 0;
 }
 
-static void remember_before_pause(pid_t pid, const pid_t *tids, size_t n, const char *states)
+static void remember_before_pause(struct target *t, const pid_t *tids, size_t n, const char *states)
 {
-	before_pause.pid = pid;
-	before_pause.n = n < REMEMBERED ? n : REMEMBERED;
-	memcpy(before_pause.tid, tids, before_pause.n * sizeof(*tids));
-	memcpy(before_pause.state, states, before_pause.n);
+	if (!t->before_pause) {
+		if (!(t->before_pause = malloc(sizeof(*t->before_pause))))
+			return;
+		target_on_detach(t, forget_states);
+	}
+	struct paused_states *b = t->before_pause;
+	b->n = n < REMEMBERED ? n : REMEMBERED;
+	memcpy(b->tid, tids, b->n * sizeof(*tids));
+	memcpy(b->state, states, b->n);
 }
 
 static bool asleep(char c)
@@ -120,8 +129,9 @@ static bool asleep(char c)
 	return c == 'S' || c == 'D' || c == 'I';
 }
 
-static void read_states(pid_t pid, const pid_t *tids, size_t n, char *states)
+static void read_states(const struct target *t, const pid_t *tids, size_t n, char *states)
 {
+	pid_t pid = t->pid;
 	uint64_t released = pause_released_ns();
 	bool running = false;
 	for (size_t i = 0; i < n; i++)
@@ -132,13 +142,13 @@ static void read_states(pid_t pid, const pid_t *tids, size_t n, char *states)
 	for (;;) {
 		bool woken = false;
 		for (size_t i = 0; i < n; i++)
-			if (states[i] == 'R' && asleep(state_before_pause(pid, tids[i])))
+			if (states[i] == 'R' && asleep(state_before_pause(t, tids[i])))
 				woken = true;
 		if (!woken || !released || clock_now_ns() - released >= WOKEN_NS || pyspy_interrupted)
 			break;
 		sleep_ns(POLL_NS);
 		for (size_t i = 0; i < n; i++)
-			if (states[i] == 'R' && asleep(state_before_pause(pid, tids[i])))
+			if (states[i] == 'R' && asleep(state_before_pause(t, tids[i])))
 				states[i] = procfs_task_state(pid, tids[i]);
 	}
 	sleep_ns(RECHECK_NS);
@@ -166,13 +176,13 @@ int snapshot_take(struct target *t, unsigned flags, struct snapshot *s, struct p
 	} else if ((rc = procfs_tasks(t->pid, &tids, &ntids, e)) < 0)
 		return rc;
 	if ((flags & SNAP_STATUS) && (states = calloc(ntids + 1, 1)))
-		read_states(t->pid, tids, ntids, states);
+		read_states(t, tids, ntids, states);
 	if (flags & SNAP_PAUSE) {
 		struct pyspy_err pe;
 		if (pause_all(&pz, t->pid, &pe) == 0) {
 			s->paused = true;
 			if (states)
-				remember_before_pause(t->pid, tids, ntids, states);
+				remember_before_pause(t, tids, ntids, states);
 		}
 		else if (pe.code == PS_EGONE) {
 			rc = err_set(e, PS_EGONE, "%s", pe.msg);

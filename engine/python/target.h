@@ -83,6 +83,7 @@ struct target {
 	uint8_t *chunk_buf;        /* the frame walk's copy of a data-stack chunk, reused */
 	size_t chunk_cap;
 	struct native_state *native; /* native.c: unwinder and symbolizer, made on first use */
+	struct paused_states *before_pause; /* snapshot.c: the task states its last pause read first */
 
 	target_release_fn on_detach[TARGET_HOOKS]; /* see target_on_detach() */
 	int nhooks;
