@@ -352,6 +352,23 @@ static int region_of(const struct chunk_copy *cc, raddr_t addr)
 	return -1;
 }
 
+/*
+ * A live frame is never all zeros (its code object at least is set).  In a
+ * core file it is, where the tool that wrote the core could not read the page
+ * and wrote zeros instead: gdb 13's gcore does this for a whole mapping when
+ * part of it cannot be read, as with the guard pages a newer glibc puts inside
+ * a thread-stack mapping (madvise MADV_GUARD_INSTALL, Linux 6.13+; seen with
+ * Debian's 3.14 and 3.15 and their own glibc, whose threads' bottom frames lie
+ * in that mapping).  Said as it is, not as a torn read.
+ */
+static bool all_zero(const uint8_t *b, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (b[i])
+			return false;
+	return true;
+}
+
 static const uint8_t *iframe_bytes(struct target *t, struct chunk_copy *cc, raddr_t addr, uint8_t *buf, struct pyspy_err *e)
 {
 	int i = region_of(cc, addr);
@@ -478,6 +495,13 @@ static int walk_iframes(struct target *t, const uint8_t *ts, struct py_thread *t
 			rc = -re.code;
 			if (e)
 				*e = re;
+			break;
+		}
+		if (t->core && all_zero(b, t->iframe_len)) {
+			rc = err_set(e, PS_ECORRUPT, "frame 0x%" PRIx64 " is all zeros in the core file: the process had a frame "
+				     "there that the core did not save (gdb's gcore writes zeros for a mapping it cannot read "
+				     "whole, such as thread stacks with guard regions inside; a core written by the kernel has it)",
+				     addr);
 			break;
 		}
 		raddr_t previous = rbuf_u64(b, L->iframe.previous);
