@@ -24,7 +24,8 @@ PAGER=cat, TERM=xterm, a 50x200 screen; one interpreter (the newest pyenv one).
                    says it was interrupted, and `top` shows the partial profile with
                    hot_leaf (busy.py's own record of its hot function) on top
   tty_top_live     frame TAB TAB on busy.py lists 0 1 2 ... 10 ... in numeric order;
-                   with default settings (pager on) `top --live --rate 200` switches to
+                   with default settings (pager on, PAGER a script that leaves a mark:
+                   it must not run) `top --live --rate 200` switches to
                    the alternate screen and redraws in place (hot_leaf on top, the header
                    counting real seconds and ticks, times not all 0) until q; the normal
                    screen and the prompt return and a static `top` shows the same
@@ -65,11 +66,11 @@ def plain(text):
 
 
 class Session(object):
-    def __init__(self, spy, args, home, no_color=False):
+    def __init__(self, spy, args, home, no_color=False, pager="cat"):
         if pexpect is None:
             raise harness.Skip(PEXPECT_ERROR)
         env = shell_tests.clean_env(home)
-        env.update(TERM="xterm", PAGER="cat", LC_ALL="C.UTF-8")
+        env.update(TERM="xterm", PAGER=pager, LC_ALL="C.UTF-8")
         env.pop("INPUTRC", None)
         if no_color:
             env["NO_COLOR"] = "1"
@@ -133,8 +134,8 @@ class Ctx(object):
                 raise Fail(self.errors[script])
         return self.targets[script]
 
-    def session(self, target, no_color=False, extra=()):
-        return Session(self.spy, ["-p", target.pid, "-nx"] + list(extra), self.home, no_color)
+    def session(self, target, no_color=False, extra=(), pager="cat"):
+        return Session(self.spy, ["-p", target.pid, "-nx"] + list(extra), self.home, no_color, pager)
 
     def close(self):
         for t in self.targets.values():
@@ -582,7 +583,14 @@ def live_screens(s, n):
 def t_top_live(ctx):
     t = ctx.target(BUSY)
     truth = t.truth
-    s = ctx.session(t)      # default settings: the pager is on
+    # default settings: the pager is on.  PAGER is a script that leaves a mark
+    # when it runs, so the live view is shown never to go through it
+    mark = os.path.join(ctx.tmp, "pager-ran")
+    pager = os.path.join(ctx.tmp, "pager.sh")
+    with open(pager, "w") as f:
+        f.write("#!/bin/sh\necho \"$*\" >> '%s'\nexec cat\n" % mark)
+    os.chmod(pager, 0o755)
+    s = ctx.session(t, pager=pager)
     try:
         # frame numbers complete in their order (busy.py's thread is 30+ frames deep)
         s.p.send("frame \t")
@@ -611,6 +619,8 @@ def t_top_live(ctx):
         except (pexpect.TIMEOUT, pexpect.EOF):
             raise Fail("q did not leave the alternate screen: %r" % plain(s.p.before)[-300:])
         final = s.prompt()
+        if os.path.exists(mark):
+            raise Fail("top --live went through the pager (%s ran)" % pager)
         rows = check_top(final, truth, "table after q")
         again = check_top(s.cmd("top -n 5"), truth, "static top after the live view")
         if again[0][1] != rows[0][1]:
