@@ -59,6 +59,8 @@ struct gk_ctx {
 	bool use_timeline;
 	char *label;
 	size_t labcap;
+	pid_t *pid_of;             /* thread → its process (--subprocesses), else the target's */
+	const char **command_of;   /* and that process's command line */
 };
 
 /* The frameTable index of frame id `id` in this thread, made if new. */
@@ -218,9 +220,9 @@ static int gk_thread(FILE *f, struct gk_ctx *c, uint32_t t)
 	fputs("{\"name\":", f);
 	export_json_str(f, label);
 	fputs(",\"processType\":\"default\",\"processName\":", f);
-	export_json_str(f, m->command[0] ? m->command : "python");
+	export_json_str(f, c->command_of[t] ? c->command_of[t] : m->command[0] ? m->command : "python");
 	fprintf(f, ",\"pid\":%d,\"tid\":%ld,\"registerTime\":0,\"unregisterTime\":null,\n",
-		(int)m->pid, th->os_tid ? (long)th->os_tid : (long)t + 1);
+		(int)c->pid_of[t], th->os_tid ? (long)th->os_tid : (long)t + 1);
 	fputs("\"markers\":{\"schema\":{\"name\":0,\"startTime\":1,\"endTime\":2,\"phase\":3,\"category\":4,"
 	      "\"data\":5},\"data\":[]},\n\"samples\":{\"schema\":{\"stack\":0,\"time\":1,\"eventDelay\":2},\"data\":[\n", f);
 	if (gk_samples(f, c) < 0)
@@ -277,7 +279,7 @@ int export_gecko(const struct profile *p, const char *path, const struct export_
 {
 	struct gk_ctx c = { .p = p, .interval_ms = gk_interval_ms(p) };
 	struct profile_stats st;
-	size_t nf = profile_nframes(p) + 1, nn;
+	size_t nf = profile_nframes(p) + 1, nn, nt = profile_nthreads(p) + 1;
 	int rc;
 
 	(void)o;
@@ -287,7 +289,15 @@ int export_gecko(const struct profile *p, const char *path, const struct export_
 	if (!(c.frame_idx = calloc(nf, sizeof(uint32_t))) || !(c.frame_gen = calloc(nf, sizeof(uint32_t))) ||
 	    !(c.str_idx = calloc(nf, sizeof(uint32_t))) || !(c.str_gen = calloc(nf, sizeof(uint32_t))) ||
 	    !(c.node_idx = calloc(nn, sizeof(uint32_t))) || !(c.node_gen = calloc(nn, sizeof(uint32_t))) ||
-	    !(c.frames = calloc(nf, sizeof(uint32_t))) || !(c.strs = calloc(nf, sizeof(uint32_t)))) {
+	    !(c.frames = calloc(nf, sizeof(uint32_t))) || !(c.strs = calloc(nf, sizeof(uint32_t))) ||
+	    !(c.pid_of = calloc(nt, sizeof(*c.pid_of))) || !(c.command_of = calloc(nt, sizeof(*c.command_of)))) {
+		rc = err_set(e, PS_ENOMEM, "cannot write '%s': out of memory", path);
+		goto out;
+	}
+	/* each thread under its own process (--subprocesses), else the target's */
+	for (size_t t = 0; t < nt; t++)
+		c.pid_of[t] = profile_meta(p)->pid;
+	if (profile_meta(p)->processes && profile_thread_processes(p, c.pid_of, c.command_of) < 0) {
 		rc = err_set(e, PS_ENOMEM, "cannot write '%s': out of memory", path);
 		goto out;
 	}
@@ -305,5 +315,7 @@ out:
 	pair_index_release(&c.index);
 	free(c.buf);
 	free(c.label);
+	free(c.pid_of);
+	free(c.command_of);
 	return rc;
 }

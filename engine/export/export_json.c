@@ -268,41 +268,30 @@ static int ct_sample(FILE *f, struct ct_ctx *c, const struct prof_event *ev)
 }
 
 /*
- * --subprocesses: each thread's process, from the root frame of its stacks
- * ("process PID", the command line as its file), and one process_name event
- * per other process into f.  0 or -PS_ENOMEM.
+ * --subprocesses: each thread's process (profile_thread_processes), and one
+ * process_name event per other process into f.  0 or -PS_ENOMEM.
  */
 static int ct_processes(FILE *f, struct ct_ctx *c)
 {
-	struct prof_iter it;
-	struct prof_stack st;
 	size_t nt = profile_nthreads(c->p), ndone = 0;
 	pid_t root = profile_meta(c->p)->pid, *done = malloc((nt + 1) * sizeof(*done));
+	const char **cmd = calloc(nt + 1, sizeof(*cmd));
 	int rc = -PS_ENOMEM;
-	if (!done)
-		return rc;
-	prof_iter_init(&it, c->p);
-	while ((rc = prof_iter_next(&it, &st)) > 0) {
-		const struct prof_frame *fr = st.nframes ? profile_frame(c->p, st.frames[0]) : NULL;
-		if (!profile_frame_is_process(fr))
-			continue;
-		pid_t pid = (pid_t)atoi(fr->qualname + strcspn(fr->qualname, "0123456789"));
-		if (pid <= 0)
-			continue;
-		c->pid_of[st.thread] = pid;
-		size_t k = 0;
-		while (k < ndone && done[k] != pid)
-			k++;
-		if (k < ndone || pid == root || ndone == nt)
-			continue;
-		done[ndone++] = pid;
-		fprintf(f, ",\n{\"name\":\"process_name\",\"ph\":\"M\",\"pid\":%d,\"tid\":0,\"args\":{\"name\":",
-			(int)pid);
-		export_json_str(f, fr->file);
-		fputs("}}", f);
-	}
-	prof_iter_release(&it);
+	if (done && cmd && (rc = profile_thread_processes(c->p, c->pid_of, cmd)) == 0)
+		for (size_t t = 0; t < nt; t++) {
+			size_t k = 0;
+			while (k < ndone && done[k] != c->pid_of[t])
+				k++;
+			if (k < ndone || c->pid_of[t] == root || !cmd[t])
+				continue;
+			done[ndone++] = c->pid_of[t];
+			fprintf(f, ",\n{\"name\":\"process_name\",\"ph\":\"M\",\"pid\":%d,\"tid\":0,\"args\":{\"name\":",
+				(int)c->pid_of[t]);
+			export_json_str(f, cmd[t]);
+			fputs("}}", f);
+		}
 	free(done);
+	free(cmd);
 	return rc;
 }
 

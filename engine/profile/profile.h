@@ -166,6 +166,12 @@ void prof_iter_init(struct prof_iter *it, const struct profile *p);
 int prof_iter_next(struct prof_iter *it, struct prof_stack *out);
 void prof_iter_release(struct prof_iter *it);
 
+/* --subprocesses: each thread's process, from the root frame of its stacks.
+ * pid_of[t] and command_of[t] (the command line, the root frame's file) are
+ * set for every thread that has such a root, and left as they are for the
+ * others.  0, or -PS_ENOMEM (the arrays are then partly filled). */
+int profile_thread_processes(const struct profile *p, pid_t *pid_of, const char **command_of);
+
 /* The timeline, oldest first: absolute timestamps, thread index, stack node. */
 struct prof_event {
 	uint64_t ts_us;

@@ -80,6 +80,26 @@ bool profile_frame_is_process(const struct prof_frame *f)
 	return f && f->function && !strcmp(f->function, "<process>");
 }
 
+int profile_thread_processes(const struct profile *p, pid_t *pid_of, const char **command_of)
+{
+	struct prof_iter it;
+	struct prof_stack st;
+	int rc;
+	prof_iter_init(&it, p);
+	while ((rc = prof_iter_next(&it, &st)) > 0) {
+		const struct prof_frame *fr = st.nframes ? profile_frame(p, st.frames[0]) : NULL;
+		if (!profile_frame_is_process(fr))
+			continue;
+		pid_t pid = (pid_t)atoi(fr->qualname + strcspn(fr->qualname, "0123456789"));
+		if (pid <= 0)
+			continue;
+		pid_of[st.thread] = pid;
+		command_of[st.thread] = fr->file;
+	}
+	prof_iter_release(&it);
+	return rc < 0 ? -PS_ENOMEM : 0;
+}
+
 /* One row per key; row_of maps every frame id to its key's row (PROF_NONE
  * for process frames: they are a column, not rows). */
 static size_t make_rows(const struct profile *p, enum prof_by by, struct prof_row *rows,

@@ -688,6 +688,12 @@ static void test_processes(void)
 	CHECK(s && strstr(s, "\"ph\":\"B\",\"ts\":0,\"pid\":10,\"tid\":10"));
 	CHECK(s && strstr(s, "\"pid\":20,\"tid\":20"));
 	free(s);
+	/* the Gecko profile: each thread's track under its own process */
+	CHECK_INT(export_gecko(p, path_in("p.gecko.json"), NULL, &e), 0);
+	s = slurp(path_in("p.gecko.json"));
+	CHECK(s && strstr(s, "\"processName\":\"cmd a\",\"pid\":10,\"tid\":10,"));
+	CHECK(s && strstr(s, "\"processName\":\"cmd b\",\"pid\":20,\"tid\":20,"));
+	free(s);
 	profile_free(p);
 }
 
