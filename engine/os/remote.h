@@ -63,7 +63,7 @@ int remote_read_ptr(struct remote *r, raddr_t addr, raddr_t *out, struct pyspy_e
 /*
  * Read-ahead for the sampler (prefetch.c).  Between remote_prefetch_begin()
  * and remote_prefetch_end(), reads of a piece fetched at begin are served
- * from memory.  Every piece read in the last 16 ticks is fetched again at the
+ * from memory.  Every piece read in the last 3 ticks is fetched again at the
  * next begin, all of them in one vectored syscall per 1024 pieces, so a
  * steady sampler reads the target once per tick, and the data is as fresh as
  * that syscall.  Outside begin/end every read is a syscall.

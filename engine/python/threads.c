@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/os/clock.h"
 #include "pyobj.h"
 
 /* ---- the thread-state list ---- */
@@ -78,9 +79,15 @@ int threads_read(struct target *t, struct thread_list *l, struct pyspy_err *e)
 	int rc = read_interp(t, l, t->interp, 0, e);
 	/* the runtime links interpreters newest first, the main one last: a head
 	 * that is the main one means there are no others (one read per tick) */
-	if (rc < 0 || !t->runtime || L->interp.next < 0 ||
-	    target_read_ptr(t, t->runtime + (raddr_t)L->runtime.interpreters_head, &head, NULL) < 0)
+	if (rc < 0 || !t->runtime || L->interp.next < 0)
 		return rc;
+	uint64_t now = l->interps_every_ns ? clock_now_ns() : 0;
+	if (l->interps_every_ns && l->interps_head == t->interp && now - l->interps_at < l->interps_every_ns)
+		return rc;
+	if (target_read_ptr(t, t->runtime + (raddr_t)L->runtime.interpreters_head, &head, NULL) < 0)
+		return rc;
+	l->interps_head = head;
+	l->interps_at = now;
 	for (int k = 0; head && head != t->interp && k < INTERPS_MAX; k++) {
 		int64_t id = -1;
 		raddr_t next = 0;

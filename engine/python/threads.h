@@ -18,6 +18,8 @@
 #define THREADS_MAX 4096
 /* The same for the list of interpreters (subinterpreters, 3.12+). */
 #define INTERPS_MAX 256
+/* How often the sampler asks a runtime with no subinterpreter for new ones. */
+#define INTERPS_EVERY_NS 500000ull
 
 struct code_info;
 
@@ -73,6 +75,11 @@ struct thread_list {
 	struct py_thread *v;
 	uint8_t *tsbufs;
 	size_t n, cap;
+	/* the runtime's list of interpreters: read on every threads_read(), or,
+	 * when interps_every_ns is set (the sampler, fast), while it holds only
+	 * the main interpreter at most that often */
+	uint64_t interps_every_ns, interps_at;
+	raddr_t interps_head;
 };
 
 /*
