@@ -120,9 +120,11 @@ int profile_sample(struct target *t, const struct sampler_opts *o, struct profil
 	int rc;
 	if (o->subprocesses) {
 		struct sampler_group g = { 0 };
-		/* new children are looked for every tick, at most every 10 ms */
+		/* new children are looked for every tick, at most every 1 ms (a
+		 * look at a four-process tree costs about 75 us: at 1 kHz the CPU
+		 * per process-sample went from 0.8x to 1.1x one process's) */
 		uint64_t scan = (uint64_t)(1e9 / o->rate);
-		if (!(c.procs = proc_group_new(t, scan > 10000000ull ? scan : 10000000ull)))
+		if (!(c.procs = proc_group_new(t, scan > 1000000ull ? scan : 1000000ull)))
 			return err_set(e, PS_ENOMEM, "out of memory");
 		proc_group_scan(c.procs);
 		proc_group_bind(c.procs, &g);
