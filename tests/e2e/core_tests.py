@@ -20,8 +20,10 @@ Per interpreter, one stacks.py target and one values.py target:
                     where gdb's lost frames): every thread merges, and its
                     Python frames are exactly the recorded ones
   core_locals       on the values target's core (the kernel's; gcore's where
-                    the kernel's cores go to a helper): `frame 1` + `locals`
-                    and `bt --locals --json` == the target's recorded reprs
+                    the kernel's cores go to a helper): `frame 1` + `locals`,
+                    `bt --locals --json`, `print EXPR` for every lookup and
+                    every print path, and tests/lua/locals.lua run with -x ==
+                    the target's recorded reprs
 Once:
   core_bad          not an ELF file, an ELF that is no core, a truncated core,
                     another architecture, a missing executable, --exe naming
@@ -42,6 +44,7 @@ import tempfile
 import time
 
 import harness
+import lua_tests
 import values_tests
 
 VALUES = os.path.join(harness.TARGETS, "values.py")
@@ -242,6 +245,11 @@ def t_locals(spy, ctx):
     cs = CoreSpy(spy, core)
     values_tests.t_locals(cs, ctx["values"])
     values_tests.t_json(cs, ctx["values"])
+    # print and its paths, as live: exact output against the target's own repr()
+    values_tests.t_print(cs, ctx["values"])
+    values_tests.t_print_paths(cs, ctx["values"])
+    # a Lua script (-x) on the core: the same locals through pyspy's Lua module
+    lua_tests.run_lua_test(cs, ctx["values"], ctx["tmpdir"], "locals.lua")
 
 
 PER_INTERP = (("core_gcore_bt", t_gcore_bt), ("core_kernel_bt", t_kernel_bt), ("core_native", t_native),
