@@ -1,6 +1,8 @@
 """Process trees through the real binary (imported by run.py), per 3.x
 interpreter, on one tests/targets/subprocs.py target: a multiprocessing
-'fork' child (spin_fork), a 'spawn' child (spin_spawn), a Python grandchild
+'fork' Pool whose worker spins in a task (spin_fork), a 'spawn' Pool likewise
+(spin_spawn; it also starts multiprocessing's resource tracker, one more
+Python child), a Python grandchild
 under sh (spin_grand), a fork child that exits 0.15 s after a file 'go'
 appears (spin_short), one that starts 0.1 s after it (spin_late).  One
 pyspy-sh --subprocesses run: sample 0.6s --idle, top, save (folded), bt --all
@@ -58,7 +60,7 @@ def t_tree(interp, spy):
         out = os.path.join(tmp, "prof.txt")
         lua = LUA % json.dumps(os.path.join(tmp, "go"))
         # pyspy-sh --subprocesses: sample and threads take it by default
-        r = spy.run(["-p", target.pid, "--subprocesses", "-ex", "sample 0.6s --idle", "-ex", "top -n 40",
+        r = spy.run(["-p", target.pid, "--subprocesses", "-ex", "sample 0.6s --idle", "-ex", "top -n 200",
                      "-ex", "save " + out, "-ex", "bt --all --subprocesses", "-ex", "threads", "-ex", "ps", "-ex", lua,
                      "-ex", "sample 1s --subprocesses --async", "-ex", "bt --all --json --subprocesses", "--batch"])
         want_err = ("pyspy-sh: sample: --async and --subprocesses cannot be combined\n"
@@ -70,7 +72,7 @@ def t_tree(interp, spy):
         # ps
         ps = {}
         for line in text.splitlines():
-            m = re.match(r"\s*(\d+)\s+(\d+)\s+(not Python|\S+)\s+(.*)$", line)
+            m = re.match(r"\s*(\d+)\s+(\d+)\s+(not Python|\d+\.\d+\S*)\s+(.*)$", line)
             if m:
                 ps[int(m.group(1))] = (int(m.group(2)), m.group(3))
         want = dict((k["pid"], k["ppid"]) for k in kids.values())

@@ -3,8 +3,9 @@
 Usage: python subprocs.py TRUTH READY            (the parent)
        python subprocs.py --grand NAME DIR TOP    (the grandchild, under sh)
 
-The parent starts: a multiprocessing child with the 'fork' start method
-spinning in spin_fork, one with 'spawn' spinning in spin_spawn, a shell
+The parent starts: a multiprocessing Pool with the 'fork' start method whose
+worker spins in spin_fork (a task), one with 'spawn' whose worker spins in
+spin_spawn, a shell
 (sh -c 'python ... ; true', so sh stays between) whose Python child spins in
 spin_grand, and a fork child spinning in spin_short.  Each child writes
 child-NAME.json {pid, ppid, function} into the working directory when it
@@ -93,12 +94,14 @@ def main():
     go_path = os.path.abspath("go")
     fork = multiprocessing.get_context("fork")
     spawn = multiprocessing.get_context("spawn")
-    procs = [fork.Process(target=spin_fork, args=(top,)),
-             spawn.Process(target=spin_spawn, args=(top,)),
-             fork.Process(target=spin_short, args=(top, go_path))]
-    for p in procs:
-        p.daemon = True
-        p.start()
+    # two pools, one worker each, a task that spins for good in each (a
+    # pool's workers are the parent's children, daemonic, like a server's)
+    pools = [fork.Pool(1), spawn.Pool(1)]
+    pools[0].apply_async(spin_fork, (top,))
+    pools[1].apply_async(spin_spawn, (top,))
+    short = fork.Process(target=spin_short, args=(top, go_path))
+    short.daemon = True
+    short.start()
     script = os.path.abspath(__file__)
     shell = subprocess.Popen(["sh", "-c", '"$0" -B -E -s "$1" --grand grand . "$2"; true',
                               sys.executable, script, str(top)])
