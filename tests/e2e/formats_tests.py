@@ -24,6 +24,10 @@ bystander thread that never raises; `sample --mode exception` must keep only
 stacks through one_round's except path (in_handler or one_round innermost),
 none with outside() or the bystander, and find the handler in at least 15%
 of the ticks (it holds half the main thread's time).
+cprofile_base (per interpreter): a file the interpreter's own cProfile wrote
+loads with pyspy.load (a BASE for --diff): each function's own time is what
+the interpreter's pstats reads from the same file, to the µs, its total
+within 1%.
 diff_flamegraph (once, wall mode): a base run of shares.py at 50/30/20 saved as folded
 and pstats (plus a line of a function the second run lacks), then a run at
 20/30/50: `flamegraph --diff BASE.txt` and Lua's
@@ -46,7 +50,9 @@ line's counts and no source; a function compiled under the name
 import json
 import os
 import re
+import shutil
 import subprocess
+import tempfile
 import time
 import xml.dom.minidom
 
@@ -74,6 +80,53 @@ for (fn, line, name), (cc, nc, tt, ct, callers) in s.stats.items():
                          "callers": [[k[2], list(v)] for k, v in callers.items()]})
 sys.stdout.write(json.dumps(out))
 """
+
+# Run by the interpreter under test: a cProfile file of two functions, then
+# what its own pstats reads back from that file (the truth for pyspy.load).
+CPROFILE_WRITER = r"""
+import cProfile, json, os, pstats, sys
+def cprofiled_leaf(n):
+    s = 0
+    for i in range(n):
+        s += i
+    return s
+def cprofiled_root():
+    for _ in range(20):
+        cprofiled_leaf(20000)
+p = cProfile.Profile()
+p.enable()
+cprofiled_root()
+p.disable()
+p.dump_stats(sys.argv[1])
+st = pstats.Stats(sys.argv[1], stream=open(os.devnull, "w")).stats
+sys.stdout.write(json.dumps(dict((k[2], [v[2], v[3]]) for k, v in st.items() if k[2].startswith("cprofiled_"))))
+"""
+
+
+def t_cprofile_base(ctx):
+    """A profile cProfile wrote is a BASE too: pyspy.load gives each function the own time the
+    interpreter's own pstats reads from the same file (µs, exact) and its total within 1% (pyspy
+    rebuilds totals from the callers' edges; cProfile measures them, a few µs apart on 2.7)."""
+    interp, spy = ctx
+    tmp = tempfile.mkdtemp(prefix="pyspy-e2e-cprof-")
+    try:
+        prof = os.path.join(tmp, "c.prof")
+        out = subprocess.check_output([interp.path, "-c", CPROFILE_WRITER, prof], stderr=subprocess.STDOUT)
+        truth = json.loads(out.decode())
+        lua = ("lua b = assert(pyspy.load(%s)); for _, r in ipairs(b:top(50, 'function')) do "
+               "print('LOADED', r.qualname, r.own, r.total) end" % json.dumps(prof))
+        r = spy.run(["-nx", "-ex", lua, "--batch"])
+        if r.rc != 0:
+            raise harness.Fail("pyspy.load of a cProfile file: %s" % r.describe())
+        got = dict((m.group(1), (int(m.group(2)), int(m.group(3))))
+                   for m in re.finditer(r"^LOADED\t(\S+)\t(\d+)\t(\d+)$", r.out, re.M))
+        for name, (tt, ct) in truth.items():
+            want = (int(round(tt * 1e6)), int(round(ct * 1e6)))
+            if name not in got or abs(got[name][0] - want[0]) > 1 or abs(got[name][1] - want[1]) > max(1, want[1] // 100):
+                raise harness.Fail("pyspy.load: %s own/total %r µs, pstats reads %r from the same file (%r)"
+                                   % (name, got.get(name), want, r.out[-400:]))
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def def_lines():
@@ -372,7 +425,7 @@ def t_exception(ctx):
 # shares are compared in wall mode (formats) or in the once-only tests, so this group may run
 # alongside another interpreter's tests (run.py --jobs 2)
 
-PER_INTERP = (("formats", t_formats), ("exception_mode", t_exception))
+PER_INTERP = (("formats", t_formats), ("exception_mode", t_exception), ("cprofile_base", t_cprofile_base))
 ONCE = (("diff_flamegraph", t_diff), ("heatmap_browser", t_heatmap))
 
 
