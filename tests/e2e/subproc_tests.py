@@ -3,7 +3,9 @@ interpreter, on one tests/targets/subprocs.py target: a multiprocessing
 'fork' Pool whose worker spins in a task (spin_fork), a 'spawn' Pool likewise
 (spin_spawn; it also starts multiprocessing's resource tracker, one more
 Python child), a Python grandchild
-under sh (spin_grand), a fork child that exits 0.15 s after a file 'go'
+under sh (spin_grand) run by another Python than the one under test (the
+system's python3, or Debian's 3.15, or the newest pyenv 3.x: the tree mixes
+versions, and ps must give each process its own), a fork child that exits 0.15 s after a file 'go'
 appears (spin_short), one that starts 0.1 s after it (spin_late).  One
 pyspy-sh --subprocesses run: sample 0.6s --idle, top, save (folded), bt --all
 --subprocesses, threads, ps, a Lua line (pyspy.processes(), then a 0.6 s
@@ -27,6 +29,7 @@ two refused combinations (sample --async, bt --json with --subprocesses).
                 before the fork child's last); the refusals' exact messages,
                 exit 1.
 """
+import glob
 import json
 import os
 import re
@@ -51,9 +54,25 @@ LUA = ("lua for _, p in ipairs(pyspy.processes()) do print('LUAP', p.pid, p.ppid
        "for k, e in pairs(seen) do print('LUAS', k, e[1], e[2], e[3]) end")
 
 
+def other_python(interp):
+    """Another CPython 3.6+ than the one under test, for the grandchild: the
+    system's python3, else Debian's 3.15, else the newest pyenv 3.x; None if
+    there is none (the tree is then one version)."""
+    pyenv = os.environ.get("PYENV_ROOT") or os.path.expanduser("~/.pyenv")
+    cands = ["/usr/bin/python3", os.path.join(harness.DEBIAN_PREFIX, "usr", "bin", "python3.15")]
+    cands += sorted(glob.glob(os.path.join(pyenv, "versions", "3.*", "bin", "python")), key=harness.version_key,
+                    reverse=True)
+    mine = os.path.realpath(interp.path)
+    for c in cands:
+        if os.access(c, os.X_OK) and os.path.realpath(c) != mine:
+            return c
+    return None
+
+
 def t_tree(interp, spy):
     tmp = tempfile.mkdtemp(prefix="pyspy-e2e-subproc-")
-    target = Target(interp, SUBPROCS, [], tmp)
+    other = other_python(interp)
+    target = Target(interp, SUBPROCS, [], tmp, env={"SUBPROCS_GRAND": other} if other else None)
     try:
         target.wait_ready(timeout=120)
         kids = target.truth["children"]
@@ -82,9 +101,11 @@ def t_tree(interp, spy):
                 raise Fail("ps: pid %d (parent %d) missing or wrong: %r" % (pid, ppid, ps.get(pid)))
         if ps[kids["grand"]["shell"]][1] != "not Python":
             raise Fail("ps: the shell %d is %r, not 'not Python'" % (kids["grand"]["shell"], ps[kids["grand"]["shell"]][1]))
+        # each child's own version (the grandchild's may be another Python's)
         for k in (kids["fork"], kids["spawn"], kids["grand"]):
-            if not interp.vstr.startswith(ps[k["pid"]][1]) and not ps[k["pid"]][1].startswith(interp.vstr):
-                raise Fail("ps: pid %d Python %r, expected %s" % (k["pid"], ps[k["pid"]][1], interp.vstr))
+            v = k.get("python") or interp.vstr
+            if not v.startswith(ps[k["pid"]][1]) and not ps[k["pid"]][1].startswith(v):
+                raise Fail("ps: pid %d Python %r, expected %s" % (k["pid"], ps[k["pid"]][1], v))
         m = re.search(r"sampled pid %d and (\d+) subprocesses for [\d.]+s at 100 Hz: (\d+) ticks" % target.pid, text)
         if not m:
             raise Fail("no summary line: %s" % text[:800])

@@ -7,7 +7,7 @@ The parent starts: a multiprocessing Pool with the 'fork' start method whose
 worker spins in spin_fork (a task), one with 'spawn' whose worker spins in
 spin_spawn, a shell
 (sh -c 'python ... ; true', so sh stays between) whose Python child spins in
-spin_grand, and a fork child spinning in spin_short.  Each child writes
+spin_grand (run by $SUBPROCS_GRAND, another Python, when set), and a fork child spinning in spin_short.  Each child writes
 child-NAME.json {pid, ppid, function} into the working directory when it
 spins.  Once all four spin, the parent writes TRUTH ({pid, children}) and
 "ready\\n" to READY, then waits for a file 'go' in the working directory:
@@ -34,7 +34,8 @@ def alive(pid):
 def announce(name, func):
     path = "child-%s.json" % name
     with open(path + ".tmp", "w") as f:
-        json.dump({"pid": os.getpid(), "ppid": os.getppid(), "function": func}, f)
+        json.dump({"pid": os.getpid(), "ppid": os.getppid(), "function": func,
+                   "python": "%d.%d.%d" % sys.version_info[:3]}, f)
     os.rename(path + ".tmp", path)
 
 
@@ -103,8 +104,11 @@ def main():
     short.daemon = True
     short.start()
     script = os.path.abspath(__file__)
+    # the grandchild runs SUBPROCS_GRAND (another Python) when given: a tree
+    # of several versions
+    grand_python = os.environ.get("SUBPROCS_GRAND") or sys.executable
     shell = subprocess.Popen(["sh", "-c", '"$0" -B -E -s "$1" --grand grand . "$2"; true',
-                              sys.executable, script, str(top)])
+                              grand_python, script, str(top)])
     wait_files(["fork", "spawn", "short", "grand"])
     children = {}
     for n in ["fork", "spawn", "short", "grand"]:
