@@ -27,7 +27,8 @@ two refused combinations (sample --async, bt --json with --subprocesses).
                 the fork child's first: it may still be in multiprocessing's
                 bootstrap) and the exiting one keeps its samples (its last
                 before the fork child's last); the refusals' exact messages,
-                exit 1.
+                exit 1; `attach PID` to the grandchild: info names it and
+                its version, bt shows its spin function.
 """
 import glob
 import json
@@ -183,6 +184,13 @@ def t_tree(interp, spy):
         if late[0] < 1 or not late[1] > fork[1] or not short[2] < fork[2]:
             raise Fail("late child (samples, first, last) %s, short child %s, fork child %s: expected the late "
                        "one picked up and the short one to end within the run; saw %r" % (late, short, fork, luas))
+        # attach PID switches the session to a child: info names it, bt shows its spin
+        g = kids["grand"]
+        r = spy.run(["-p", target.pid, "-nx", "-ex", "attach %d" % g["pid"], "-ex", "info", "-ex", "bt", "--batch"])
+        if (r.rc != 0 or not re.search(r"^process:\s+%d\b" % g["pid"], r.out, re.M)
+                or not re.search(r"^python:\s+%s$" % re.escape(g.get("python") or interp.vstr), r.out, re.M)
+                or not re.search(r"#\d+\s+%s \(" % g["function"], r.out)):
+            raise Fail("attach %d (the grandchild): %s" % (g["pid"], r.describe()))
     finally:
         target.kill()   # the children notice the parent is gone within 0.1 s and end
         shutil.rmtree(tmp, ignore_errors=True)
