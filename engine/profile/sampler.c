@@ -354,6 +354,7 @@ static int tick(struct sampler *sm, uint64_t t0, struct pyspy_err *e)
 		before_pause(sm);
 	if (sm->o->blocking && (rc = pause_all(&pz, sm->t->pid, e)) < 0)
 		return rc;
+	sm->list.now_ns = sm->tick_ns;   /* its clock for the interpreters' list */
 	if ((rc = threads_read(sm->t, &sm->list, e)) < 0) {
 		resume(sm, &pz);
 		return rc;

@@ -81,7 +81,7 @@ int threads_read(struct target *t, struct thread_list *l, struct pyspy_err *e)
 	 * that is the main one means there are no others (one read per tick) */
 	if (rc < 0 || !t->runtime || L->interp.next < 0)
 		return rc;
-	uint64_t now = l->interps_every_ns ? clock_now_ns() : 0;
+	uint64_t now = !l->interps_every_ns ? 0 : l->now_ns ? l->now_ns : clock_now_ns();
 	if (l->interps_every_ns && l->interps_head == t->interp && now - l->interps_at < l->interps_every_ns)
 		return rc;
 	if (target_read_ptr(t, t->runtime + (raddr_t)L->runtime.interpreters_head, &head, NULL) < 0)

@@ -77,8 +77,9 @@ struct thread_list {
 	size_t n, cap;
 	/* the runtime's list of interpreters: read on every threads_read(), or,
 	 * when interps_every_ns is set (the sampler, fast), while it holds only
-	 * the main interpreter at most that often */
-	uint64_t interps_every_ns, interps_at;
+	 * the main interpreter at most that often, by the caller's clock now_ns
+	 * (the tick's start; 0: threads_read reads the clock) */
+	uint64_t interps_every_ns, interps_at, now_ns;
 	raddr_t interps_head;
 };
 

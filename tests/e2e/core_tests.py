@@ -11,8 +11,8 @@ Per interpreter, one stacks.py target and one values.py target:
                     own record (threads, names, tids, numbering, every frame);
                     where gdb wrote zeros for frames (Debian's 3.14/3.15, see
                     allow_lost_bottoms) the stack must stop there saying so,
-                    the live process must have bytes there, and the frames
-                    above must be the recorded ones
+                    the core file must hold zeros there and the live process
+                    bytes, and the frames above must be the recorded ones
   core_kernel_bt    the kernel's core after SIGABRT: the same record, `info`
                     names signal 6 (SIGABRT) and the thread it hit, and
                     `threads` marks that thread, and only it, SIGABRT
@@ -113,11 +113,17 @@ class CoreSpy(object):
         return self.spy.run(args, **kw)
 
 
-def core_bt(spy, core, extra=()):
+def core_bt_run(spy, core, extra=()):
+    """(the run, its document) of `bt --all --json` on core, whatever the exit."""
     r = spy.run(["--core", core, "-nx"] + list(extra) + ["-ex", "bt --all --json", "--batch"])
+    return r, harness.parse_json_doc(r)
+
+
+def core_bt(spy, core, extra=()):
+    r, doc = core_bt_run(spy, core, extra)
     if r.rc != harness.EXIT_OK:
         raise harness.Fail("expected exit 0: %s" % r.describe())
-    return harness.parse_json_doc(r)
+    return doc
 
 
 def any_core(target, tmpdir, name):
@@ -150,10 +156,26 @@ def live_bytes(pid, addr, n=64):
         return m.read(n)
 
 
-def allow_lost_bottoms(doc, ctx):
-    """For every thread the core cut at a frame it did not save: check against
-    the still-running target that the process has that frame (non-zero bytes
-    there), and compare what was shown with the top of the recorded stack."""
+def core_bytes(path, addr, n=64):
+    """n bytes at addr as the core file holds them (its PT_LOAD segments, read
+    here, not by pyspy-sh), or None where the core has no data for them."""
+    with open(path, "rb") as f:
+        eh = f.read(64)
+        phoff, = struct.unpack_from("<Q", eh, 32)
+        phentsize, phnum = struct.unpack_from("<HH", eh, 54)
+        for i in range(phnum):
+            f.seek(phoff + i * phentsize)
+            p_type, _, off, vaddr, _, filesz, _, _ = struct.unpack("<IIQQQQQQ", f.read(56))
+            if p_type == 1 and vaddr <= addr and addr + n <= vaddr + filesz:
+                f.seek(off + addr - vaddr)
+                return f.read(n)
+    return None
+
+
+def allow_lost_bottoms(doc, ctx, core):
+    """For every thread the core cut at a frame it did not save: check that the
+    core file has zeros there and the still-running target does not (it has a
+    frame there), and compare what was shown with the top of the recorded stack."""
     truth = dict(ctx["truth"])
     truth["threads"] = [dict(t) for t in truth["threads"]]
     by_id = dict((t["thread_id"], t) for t in truth["threads"])
@@ -164,6 +186,10 @@ def allow_lost_bottoms(doc, ctx):
         if not m or e is None:
             continue
         addr = int(m.group(1), 16)
+        saved = core_bytes(core, addr)
+        if saved is None or saved.strip(b"\0"):
+            raise harness.Fail("%s: pyspy-sh says the core has zeros at 0x%x; the core file holds %r"
+                               % (harness.tlabel(e), addr, saved))
         live = live_bytes(ctx["target"].pid, addr)
         if not live.strip(b"\0"):
             raise harness.Fail("%s: the core's zeros at 0x%x are zeros in the process too: the frame chain is wrong"
@@ -180,14 +206,13 @@ def allow_lost_bottoms(doc, ctx):
 
 def t_gcore_bt(spy, ctx):
     ctx["gcore"] = make_gcore(ctx["target"].pid, ctx["tmpdir"])
-    r = spy.run(["--core", ctx["gcore"], "-nx", "-ex", "bt --all --json", "--batch"])
-    doc = harness.parse_json_doc(r)
+    r, doc = core_bt_run(spy, ctx["gcore"])
     # a stack cut short makes the result partial: exit 1, and only for that
     errors = [t.get("error") for t in doc["threads"] if t.get("error")]
     want = 1 if errors and all(ZEROS_RE.search(x) for x in errors) else harness.EXIT_OK
     if r.rc != want:
         raise harness.Fail("expected exit %d: %s" % (want, r.describe()))
-    truth, cut = allow_lost_bottoms(doc, ctx)
+    truth, cut = allow_lost_bottoms(doc, ctx, ctx["gcore"])
     probs = harness.compare_doc(doc, truth, ctx["interp"].version)
     if probs:
         raise harness.Fail("; ".join(probs[:6]))

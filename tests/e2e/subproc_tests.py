@@ -1,17 +1,17 @@
 """Process trees through the real binary (imported by run.py), per 3.x
-interpreter, on one tests/targets/subprocs.py target: a multiprocessing
-'fork' Pool whose worker spins in a task (spin_fork), a 'spawn' Pool likewise
+interpreter, on one tests/targets/subprocs.py target: a multiprocessing 'fork'
+Pool whose worker spins in a task (spin_fork), a 'spawn' Pool likewise
 (spin_spawn; it also starts multiprocessing's resource tracker, one more
-Python child), a Python grandchild
-under sh (spin_grand) run by another Python than the one under test (the
-system's python3, or Debian's 3.15, or the newest pyenv 3.x: the tree mixes
-versions, and ps must give each process its own), a fork child that exits 0.15 s after a file 'go'
-appears (spin_short), one that starts 0.1 s after it (spin_late).  One
-pyspy-sh --subprocesses run: sample 0.6s --idle, top, save (folded), bt --all
---subprocesses, threads, ps, a Lua line (pyspy.processes(), then a 0.6 s
-sample{subprocesses=true} whose first on_sample writes 'go', so the
-children's schedule starts inside that sample whatever attaching cost), and
-two refused combinations (sample --async, bt --json with --subprocesses).
+Python child), a Python grandchild under sh (spin_grand) run by another Python
+than the one under test (the system's python3, or Debian's 3.15, or the newest
+pyenv 3.x: the tree mixes versions, and ps must give each process its own), a
+fork child that exits 0.15 s after a file 'go' appears (spin_short), one that
+starts 0.1 s after it (spin_late). One pyspy-sh --subprocesses run: sample
+0.6s --idle, top, save (folded), bt --all --subprocesses, threads, ps, a Lua
+line (pyspy.processes(), then a 0.6 s sample{subprocesses=true} whose first
+on_sample writes 'go', so the children's schedule starts inside that sample
+whatever attaching cost), and two refused combinations (sample --async, bt
+--json with --subprocesses).
 
   subproc_tree  ps lists every child the target recorded under its parent
                 (the grandchild under the shell, which is 'not Python') with

@@ -5,14 +5,14 @@ Usage: python subprocs.py TRUTH READY            (the parent)
 
 The parent starts: a multiprocessing Pool with the 'fork' start method whose
 worker spins in spin_fork (a task), one with 'spawn' whose worker spins in
-spin_spawn, a shell
-(sh -c 'python ... ; true', so sh stays between) whose Python child spins in
-spin_grand (run by $SUBPROCS_GRAND, another Python, when set), and a fork child spinning in spin_short.  Each child writes
-child-NAME.json {pid, ppid, function} into the working directory when it
-spins.  Once all four spin, the parent writes TRUTH ({pid, children}) and
-"ready\\n" to READY, then waits for a file 'go' in the working directory:
-0.1 s after it appears a fork child starts spinning in spin_late, and 0.15 s
-after it spin_short's child exits.  Every child ends when the parent is gone.
+spin_spawn, a shell (sh -c 'python ... ; true', so sh stays between) whose
+Python child spins in spin_grand (run by $SUBPROCS_GRAND, another Python, when
+set), and a fork child spinning in spin_short. Each child writes
+child-NAME.json {pid, ppid, function, python} into the working directory when
+it spins. Once all four spin, the parent writes TRUTH ({pid, children}) and
+"ready\\n" to READY, then waits for a file 'go' in the working directory: 0.1
+s after it appears a fork child starts spinning in spin_late, and 0.15 s after
+it spin_short's child exits. Every child ends when the parent is gone.
 Python 3.6+.
 """
 import json
