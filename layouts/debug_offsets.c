@@ -29,7 +29,6 @@
  * (debug_offsets_check.c), every value is range-checked again before it
  * becomes an int32 offset, and the merged layout must pass layout_check().
  */
-#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -38,201 +37,6 @@
 #include "debug_offsets_impl.h"
 #include "layout_check.h"
 #include "layout_fields.h"
-
-/* Conversion state: the first failure wins and stops further work. */
-struct conv {
-	struct py_layout *out;
-	char *why;
-	size_t whylen;
-	int failed;		/* 0, or the value to return: -1 unsupported, LAYOUT_DEBUG_INCONSISTENT */
-};
-
-static int fail(struct conv *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static int fail_as(struct conv *c, int code, const char *fmt, va_list ap) __attribute__((format(printf, 3, 0)));
-
-static int fail_as(struct conv *c, int code, const char *fmt, va_list ap)
-{
-	if (!c->failed && c->why && c->whylen)
-		vsnprintf(c->why, c->whylen, fmt, ap);
-	if (!c->failed)
-		c->failed = code;
-	return c->failed;
-}
-
-/* The target is not one this parser knows (cookie, version, build kind). */
-static int fail(struct conv *c, const char *fmt, ...)
-{
-	va_list ap;
-	int rc;
-
-	va_start(ap, fmt);
-	rc = fail_as(c, -1, fmt, ap);
-	va_end(ap);
-	return rc;
-}
-
-/* The table's numbers contradict each other: a torn or scribbled table. */
-static int inconsistent(struct conv *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static int inconsistent(struct conv *c, const char *fmt, ...)
-{
-	va_list ap;
-	int rc;
-
-	va_start(ap, fmt);
-	rc = fail_as(c, LAYOUT_DEBUG_INCONSISTENT, fmt, ap);
-	va_end(ap);
-	return rc;
-}
-
-/* The raw table, before any value is used (debug_offsets_check.c). */
-static int check_raw(struct conv *c, const void *blob, unsigned minor)
-{
-	char why[200];
-
-	if (debug_offsets_check(blob, minor, why, sizeof why) < 0)
-		return inconsistent(c, "%s", why);
-	return 0;
-}
-
-/* Store a remote offset or size after checking it fits an int32. */
-static void put(struct conv *c, int32_t *dst, uint64_t v, const char *name)
-{
-	if (v > (uint64_t)INT32_MAX) {
-		inconsistent(c, "%s = %llu is not an offset", name, (unsigned long long)v);
-		return;
-	}
-	*dst = (int32_t)v;
-}
-
-/* A field relative to a sub-struct whose own offset is also given. */
-static void put_rel(struct conv *c, int32_t *dst, uint64_t v, uint64_t base, const char *name)
-{
-	if (v < base) {
-		inconsistent(c, "%s = %llu before the struct it is in, at %llu", name,
-			     (unsigned long long)v, (unsigned long long)base);
-		return;
-	}
-	put(c, dst, v - base, name);
-}
-
-#define PUT(field, v) put(c, &c->out->field, (v), #field)
-
-static void apply_runtime(struct conv *c, const struct dbg_runtime *r)
-{
-	PUT(runtime.size, r->size);
-	PUT(runtime.finalizing, r->finalizing);
-	PUT(runtime.interpreters_head, r->interpreters_head);
-}
-
-static void apply_tstate(struct conv *c, const struct dbg_tstate *t)
-{
-	PUT(tstate.size, t->size);
-	PUT(tstate.prev, t->prev);
-	PUT(tstate.next, t->next);
-	PUT(tstate.interp, t->interp);
-	PUT(tstate.current_frame, t->current_frame);
-	PUT(tstate.thread_id, t->thread_id);
-	PUT(tstate.native_thread_id, t->native_thread_id);
-	PUT(tstate.datastack_chunk, t->datastack_chunk);
-}
-
-/* Object groups whose shape is the same in 3.13 and 3.14. */
-static void apply_objects(struct conv *c, const struct dbg_sized2 *object,
-			  const struct dbg_type *type, const struct dbg_sized3 *tuple,
-			  const struct dbg_sized3 *list, const struct dbg_sized3 *dict)
-{
-	PUT(object.type, object->a);
-	PUT(object.var_size, tuple->b);
-	PUT(type.size, type->size);
-	PUT(type.name, type->tp_name);
-	PUT(type.flags, type->tp_flags);
-	PUT(tuple.size, tuple->size);
-	PUT(tuple.items, tuple->a);
-	PUT(list.size, list->size);
-	PUT(list.items, list->a);
-	PUT(dict.size, dict->size);
-	PUT(dict.keys, dict->a);
-	PUT(dict.values, dict->b);
-}
-
-static void apply_scalars(struct conv *c, const struct dbg_sized2 *fl, const struct dbg_sized3 *lo,
-			  const struct dbg_sized3 *by, const struct dbg_unicode *u)
-{
-	PUT(float_obj.size, fl->size);
-	PUT(float_obj.fval, fl->a);
-	PUT(long_obj.size, lo->size);
-	PUT(long_obj.tag, lo->a);
-	PUT(long_obj.digits, lo->b);
-	PUT(bytes.size, by->size);
-	PUT(bytes.sval, by->b);
-	PUT(unicode.size, u->size);
-	PUT(unicode.state, u->state);
-	PUT(unicode.length, u->length);
-	PUT(unicode.ascii_size, u->ascii_size);
-}
-
-/* Interpreter, frame and code groups; the 3.14 parser passes its own values. */
-struct dbg_core {
-	uint64_t i_size, i_id, i_next, i_threads_head, i_modules, i_sysdict, i_builtins,
-		 i_ceval_gil, i_gil_state, i_gil_locked, i_gil_holder;
-	uint64_t f_size, f_previous, f_executable, f_instr_ptr, f_localsplus, f_owner;
-	uint64_t c_size, c_filename, c_name, c_qualname, c_linetable, c_firstlineno,
-		 c_argcount, c_localsplusnames, c_localspluskinds, c_code_adaptive;
-};
-
-static void apply_core(struct conv *c, const struct dbg_core *d)
-{
-	PUT(interp.size, d->i_size);
-	PUT(interp.id, d->i_id);
-	PUT(interp.next, d->i_next);
-	PUT(interp.tstate_head, d->i_threads_head);
-	PUT(interp.modules, d->i_modules);
-	PUT(interp.sysdict, d->i_sysdict);
-	PUT(interp.builtins, d->i_builtins);
-	PUT(interp.ceval_gil, d->i_ceval_gil);
-	put_rel(c, &c->out->gil.locked, d->i_gil_locked, d->i_gil_state, "gil.locked");
-	put_rel(c, &c->out->gil.last_holder, d->i_gil_holder, d->i_gil_state, "gil.last_holder");
-	PUT(iframe.size, d->f_size);
-	PUT(iframe.previous, d->f_previous);
-	PUT(iframe.code, d->f_executable);
-	PUT(iframe.instr, d->f_instr_ptr);
-	PUT(iframe.localsplus, d->f_localsplus);
-	PUT(iframe.owner, d->f_owner);
-	PUT(code.size, d->c_size);
-	PUT(code.filename, d->c_filename);
-	PUT(code.name, d->c_name);
-	PUT(code.qualname, d->c_qualname);
-	PUT(code.linetable, d->c_linetable);
-	PUT(code.firstlineno, d->c_firstlineno);
-	PUT(code.argcount, d->c_argcount);
-	PUT(code.localsplusnames, d->c_localsplusnames);
-	PUT(code.localspluskinds, d->c_localspluskinds);
-	PUT(code.code_adaptive, d->c_code_adaptive);
-}
-
-#define CORE_FROM(d) { \
-	(d)->interp.size, (d)->interp.id, (d)->interp.next, (d)->interp.threads_head, \
-	(d)->interp.imports_modules, (d)->interp.sysdict, (d)->interp.builtins, \
-	(d)->interp.ceval_gil, (d)->interp.gil_state, (d)->interp.gil_locked, \
-	(d)->interp.gil_holder, \
-	(d)->iframe.size, (d)->iframe.previous, (d)->iframe.executable, \
-	(d)->iframe.instr_ptr, (d)->iframe.localsplus, (d)->iframe.owner, \
-	(d)->code.size, (d)->code.filename, (d)->code.name, (d)->code.qualname, \
-	(d)->code.linetable, (d)->code.firstlineno, (d)->code.argcount, \
-	(d)->code.localsplusnames, (d)->code.localspluskinds, (d)->code.code_adaptive }
-
-/* Every int32 field OFF_NONE, scalars and flags zero, models unset. */
-static void layout_clear(struct py_layout *l)
-{
-	memset(l, 0, sizeof *l);
-#define CLEAR(f) l->f = OFF_NONE;
-	LAYOUT_SCALAR_FIELDS(CLEAR)
-	LAYOUT_OFFSET_FIELDS(CLEAR)
-#undef CLEAR
-	l->stackref_mask = 0;
-}
 
 /*
  * 3.13: the debug offsets carry part of each struct, the generated table all
@@ -307,28 +111,28 @@ static int parse_313(struct conv *c, const void *blob, size_t len)
 	const struct py_layout *table = layout_for_version(3, 13);
 
 	if (len < sizeof d)
-		return fail(c, "debug offsets truncated: %zu bytes, 3.13 needs %zu", len, sizeof d);
-	if (check_raw(c, blob, 13) < 0)
+		return dbg_fail(c, "debug offsets truncated: %zu bytes, 3.13 needs %zu", len, sizeof d);
+	if (dbg_check_raw(c, blob, 13) < 0)
 		return c->failed;
 	memcpy(&d, blob, sizeof d);
-	layout_clear(c->out);
+	dbg_layout_clear(c->out);
 	if (table)
 		facts_313(c->out, table);
 	c->out->headers = "3.13 _Py_DebugOffsets";
-	apply_runtime(c, &d.runtime);
+	dbg_apply_runtime(c, &d.runtime);
 	{
 		const struct dbg_core core = CORE_FROM(&d);
-		apply_core(c, &core);
+		dbg_apply_core(c, &core);
 	}
-	apply_tstate(c, &d.tstate);
-	apply_objects(c, &d.object, &d.type, &d.tuple, &d.list, &d.dict);
-	apply_scalars(c, &d.float_obj, &d.long_obj, &d.bytes, &d.unicode);
+	dbg_apply_tstate(c, &d.tstate);
+	dbg_apply_objects(c, &d.object, &d.type, &d.tuple, &d.list, &d.dict);
+	dbg_apply_scalars(c, &d.float_obj, &d.long_obj, &d.bytes, &d.unicode);
 	PUT(interp.gc, d.interp.gc);
 	PUT(gcstate.collecting, d.gc.a);
 	if (c->failed)
 		return c->failed;
 	if (!table)
-		return fail(c, "no generated 3.13 table to complete the debug offsets");
+		return dbg_fail(c, "no generated 3.13 table to complete the debug offsets");
 	inherit_313(c->out, table);
 	return 0;
 }
@@ -509,20 +313,20 @@ static int parse_314(struct conv *c, const void *blob, size_t len)
 	const struct py_layout *t313 = layout_for_version(3, 13);
 
 	if (len < sizeof d)
-		return fail(c, "debug offsets truncated: %zu bytes, 3.14 needs %zu", len, sizeof d);
-	if (check_raw(c, blob, 14) < 0)
+		return dbg_fail(c, "debug offsets truncated: %zu bytes, 3.14 needs %zu", len, sizeof d);
+	if (dbg_check_raw(c, blob, 14) < 0)
 		return c->failed;
 	memcpy(&d, blob, sizeof d);
-	layout_clear(c->out);
+	dbg_layout_clear(c->out);
 	models_314(c->out, t313);
-	apply_runtime(c, &d.runtime);
+	dbg_apply_runtime(c, &d.runtime);
 	{
 		const struct dbg_core core = CORE_FROM(&d);
-		apply_core(c, &core);
+		dbg_apply_core(c, &core);
 	}
-	apply_tstate(c, &d.tstate);
-	apply_objects(c, &d.object, &d.type, &d.tuple, &d.list, &d.dict);
-	apply_scalars(c, &d.float_obj, &d.long_obj, &d.bytes, &d.unicode);
+	dbg_apply_tstate(c, &d.tstate);
+	dbg_apply_objects(c, &d.object, &d.type, &d.tuple, &d.list, &d.dict);
+	dbg_apply_scalars(c, &d.float_obj, &d.long_obj, &d.bytes, &d.unicode);
 	apply_314_only(c, &d);
 	if (c->failed)
 		return c->failed;
@@ -541,12 +345,12 @@ static int finish(struct conv *c, unsigned minor)
 		if (field_of(c->out, required[i].field) != OFF_NONE)
 			continue;
 		if (minor == 13)
-			return inconsistent(c, "%s cannot be trusted: the debug offsets disagree with "
+			return dbg_inconsistent(c, "%s cannot be trusted: the debug offsets disagree with "
 					    "the 3.13 table on its struct", required[i].name);
-		return fail(c, "unsupported Python 3.%u: debug offsets lack %s", minor, required[i].name);
+		return dbg_fail(c, "unsupported Python 3.%u: debug offsets lack %s", minor, required[i].name);
 	}
 	if (layout_check(c->out, why, sizeof why) < 0)
-		return inconsistent(c, "%s", why);
+		return dbg_inconsistent(c, "%s", why);
 	return 0;
 }
 
@@ -569,14 +373,14 @@ static void apply_315(struct conv *c, const struct dbg315 *d)
 		d->tstate.datastack_chunk, d->tstate.status,
 	};
 
-	apply_runtime(c, &d->runtime);
+	dbg_apply_runtime(c, &d->runtime);
 	{
 		const struct dbg_core core = CORE_FROM(d);
-		apply_core(c, &core);
+		dbg_apply_core(c, &core);
 	}
-	apply_tstate(c, &ts);
-	apply_objects(c, &d->object, &d->type.base, &d->tuple, &d->list, &d->dict);
-	apply_scalars(c, &d->float_obj, &d->long_obj, &d->bytes, &d->unicode.base);
+	dbg_apply_tstate(c, &ts);
+	dbg_apply_objects(c, &d->object, &d->type.base, &d->tuple, &d->list, &d->dict);
+	dbg_apply_scalars(c, &d->float_obj, &d->long_obj, &d->bytes, &d->unicode.base);
 	PUT(type.basicsize, d->type.tp_basicsize);
 	PUT(type.dictoffset, d->type.tp_dictoffset);
 	PUT(type.heap_size, d->heap_type.size);
@@ -617,13 +421,13 @@ static int check_315(struct conv *c, const struct dbg315 *d)
 		uint64_t size = w[groups[g].size / 8];
 		for (size_t i = 0; i < groups[g].n; i++)
 			if (size == 0 || w[groups[g].first / 8 + i] >= size)
-				return fail(c, "3.15 debug offsets of an unknown shape (%s field %zu "
+				return dbg_fail(c, "3.15 debug offsets of an unknown shape (%s field %zu "
 					    "at %llu, size %llu)", groups[g].name, i + 1,
 					    (unsigned long long)w[groups[g].first / 8 + i],
 					    (unsigned long long)size);
 	}
 	if (d->heap_type.a < d->type.base.size || d->heap_type.a >= d->heap_type.size)
-		return fail(c, "3.15 debug offsets of an unknown shape (ht_cached_keys %llu)",
+		return dbg_fail(c, "3.15 debug offsets of an unknown shape (ht_cached_keys %llu)",
 			    (unsigned long long)d->heap_type.a);
 	return 0;
 }
@@ -634,16 +438,16 @@ static int parse_315(struct conv *c, const void *blob, size_t len)
 	const struct py_layout *t313 = layout_for_version(3, 13);
 
 	if (len < sizeof d)
-		return fail(c, "debug offsets truncated: %zu bytes, 3.15 needs %zu", len, sizeof d);
+		return dbg_fail(c, "debug offsets truncated: %zu bytes, 3.15 needs %zu", len, sizeof d);
 	/* as untrusted input first, like 3.13 and 3.14 (a scribbled table gets the
 	 * same message on every version); then the shape: a pre-release table of
 	 * another shape that happens to pass those checks is still refused */
-	if (check_raw(c, blob, 15) < 0)
+	if (dbg_check_raw(c, blob, 15) < 0)
 		return c->failed;
 	memcpy(&d, blob, sizeof d);
 	if (check_315(c, &d) < 0)
 		return -1;
-	layout_clear(c->out);
+	dbg_layout_clear(c->out);
 	models_315(c->out, t313);
 	apply_315(c, &d);
 	if (c->failed)
@@ -718,14 +522,14 @@ int layout_from_debug_offsets(const void *blob, size_t len, struct py_layout *ou
 	if (why && whylen)
 		why[0] = '\0';
 	if (!blob || len < sizeof h)
-		return fail(&c, "debug offsets truncated: %zu bytes", blob ? len : 0);
+		return dbg_fail(&c, "debug offsets truncated: %zu bytes", blob ? len : 0);
 	memcpy(&h, blob, sizeof h);
 	if (memcmp(h.cookie, LAYOUT_DEBUG_COOKIE, sizeof h.cookie) != 0)
-		return fail(&c, "bad cookie: not a _Py_DebugOffsets table");
+		return dbg_fail(&c, "bad cookie: not a _Py_DebugOffsets table");
 	major = (unsigned)(h.version >> 24 & 0xff);
 	minor = (unsigned)(h.version >> 16 & 0xff);
 	if (h.version >> 32 || major != 3 || minor < 13)
-		return fail(&c, "implausible debug offsets version 0x%llx",
+		return dbg_fail(&c, "implausible debug offsets version 0x%llx",
 			    (unsigned long long)h.version);
 	version_text(h.version, ver, sizeof ver);
 	if ((sh = shape_for(minor, h.free_threaded != 0)) != NULL) {
@@ -733,10 +537,10 @@ int layout_from_debug_offsets(const void *blob, size_t len, struct py_layout *ou
 		return rc < 0 ? rc : finish(&c, minor);
 	}
 	if (h.free_threaded && shape_for(minor, 0)) {
-		fail(&c, "free-threaded CPython %u.%ut is not supported yet", major, minor);
+		dbg_fail(&c, "free-threaded CPython %u.%ut is not supported yet", major, minor);
 		return LAYOUT_DEBUG_REFUSED;
 	}
-	fail(&c, "unsupported Python %s: pyspy-sh reads %s", ver, LAYOUT_SUPPORTED_RANGE);
+	dbg_fail(&c, "unsupported Python %s: pyspy-sh reads %s", ver, LAYOUT_SUPPORTED_RANGE);
 	return LAYOUT_DEBUG_REFUSED;
 }
 

@@ -1,7 +1,8 @@
 /*
- * debug_offsets_impl.h — CPython's _Py_DebugOffsets, mirrored, for the two
- * files that read it: debug_offsets.c (into a struct py_layout) and
- * debug_offsets_check.c (the table as untrusted input).  Not an API.
+ * debug_offsets_impl.h — CPython's _Py_DebugOffsets, mirrored, for the
+ * files that read it: debug_offsets.c (one reader per shape, into a struct
+ * py_layout), debug_offsets_apply.c (the conversion steps those readers
+ * share) and debug_offsets_check.c (the table as untrusted input).  Not an API.
  *
  * Each known shape (3.13: 584 bytes; 3.14: 760 bytes; 3.15: 888 bytes, from CPython's
  * Include/internal/pycore_debug_offsets.h) is a struct of uint64_t, copied
@@ -146,5 +147,58 @@ _Static_assert(sizeof(struct dbg315) == 888, "3.15 _Py_DebugOffsets shape");
  * "thread_state.current_frame = 100000 past its size 80".
  */
 int debug_offsets_check(const void *blob, unsigned minor, char *why, size_t whylen);
+
+/* ---- the conversion the readers share (debug_offsets_apply.c) ---- */
+
+/* Conversion state: the first failure wins and stops further work. */
+struct conv {
+	struct py_layout *out;
+	char *why;
+	size_t whylen;
+	int failed;		/* 0, or the value to return: -1 unsupported, LAYOUT_DEBUG_INCONSISTENT */
+};
+
+/* Fail: the target is not one this parser knows (cookie, version, build kind). */
+int dbg_fail(struct conv *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Fail: the table's numbers contradict each other (a torn or scribbled table). */
+int dbg_inconsistent(struct conv *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The raw table, before any value is used (debug_offsets_check()). */
+int dbg_check_raw(struct conv *c, const void *blob, unsigned minor);
+/* Store a remote offset or size after checking it fits an int32; _rel: one
+ * relative to a sub-struct whose own offset is base. */
+void dbg_put(struct conv *c, int32_t *dst, uint64_t v, const char *name);
+void dbg_put_rel(struct conv *c, int32_t *dst, uint64_t v, uint64_t base, const char *name);
+#define PUT(field, v) dbg_put(c, &c->out->field, (v), #field)
+
+/* Interpreter, frame and code groups; the 3.14 parser passes its own values. */
+struct dbg_core {
+	uint64_t i_size, i_id, i_next, i_threads_head, i_modules, i_sysdict, i_builtins,
+		 i_ceval_gil, i_gil_state, i_gil_locked, i_gil_holder;
+	uint64_t f_size, f_previous, f_executable, f_instr_ptr, f_localsplus, f_owner;
+	uint64_t c_size, c_filename, c_name, c_qualname, c_linetable, c_firstlineno,
+		 c_argcount, c_localsplusnames, c_localspluskinds, c_code_adaptive;
+};
+
+#define CORE_FROM(d) { \
+	(d)->interp.size, (d)->interp.id, (d)->interp.next, (d)->interp.threads_head, \
+	(d)->interp.imports_modules, (d)->interp.sysdict, (d)->interp.builtins, \
+	(d)->interp.ceval_gil, (d)->interp.gil_state, (d)->interp.gil_locked, \
+	(d)->interp.gil_holder, \
+	(d)->iframe.size, (d)->iframe.previous, (d)->iframe.executable, \
+	(d)->iframe.instr_ptr, (d)->iframe.localsplus, (d)->iframe.owner, \
+	(d)->code.size, (d)->code.filename, (d)->code.name, (d)->code.qualname, \
+	(d)->code.linetable, (d)->code.firstlineno, (d)->code.argcount, \
+	(d)->code.localsplusnames, (d)->code.localspluskinds, (d)->code.code_adaptive }
+
+/* The groups of fields 3.13, 3.14 and 3.15 carry alike. */
+void dbg_apply_runtime(struct conv *c, const struct dbg_runtime *r);
+void dbg_apply_tstate(struct conv *c, const struct dbg_tstate *t);
+void dbg_apply_objects(struct conv *c, const struct dbg_sized2 *object, const struct dbg_type *type,
+		       const struct dbg_sized3 *tuple, const struct dbg_sized3 *list, const struct dbg_sized3 *dict);
+void dbg_apply_scalars(struct conv *c, const struct dbg_sized2 *fl, const struct dbg_sized3 *lo,
+		       const struct dbg_sized3 *by, const struct dbg_unicode *u);
+void dbg_apply_core(struct conv *c, const struct dbg_core *d);
+/* Every int32 field OFF_NONE, scalars and flags zero, models unset. */
+void dbg_layout_clear(struct py_layout *l);
 
 #endif
