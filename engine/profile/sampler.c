@@ -383,6 +383,13 @@ static int tick(struct sampler *sm, uint64_t t0, struct pyspy_err *e)
 			th->read_at.valid = false;
 			if ((rc = sampler_walk(sm, (size_t)i, &we)) == 0)
 				sampler_note_read(sm, th);
+			/* exception mode: the state wanted() saw was read before the
+			 * stack; the one the walk read its stack from must still say
+			 * raising or handling, or the thread left its except block in
+			 * between and its stack is not one of those */
+			if (rc == 0 && sm->o->mode == SAMPLER_EXCEPTION &&
+			    exc_state_active(sm->t, sm->list.tsbufs + (size_t)i * sm->t->tstate_len, &sm->none) != 1)
+				continue;
 		}
 		if (rc == -PS_EGONE || rc == -PS_EINTR) {
 			*e = we;

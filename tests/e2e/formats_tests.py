@@ -215,15 +215,6 @@ def window_shares(target, t0, t1, key):
     return shares_of(at(t0), at(t1))
 
 
-def gecko_window(path):
-    """The wall-clock span (s) a Gecko profile's samples cover."""
-    with open(path) as f:
-        doc = json.load(f)
-    times = [s[1] for th in doc["threads"] for s in th["samples"]["data"]]
-    start = doc["meta"]["startTime"] / 1000.0
-    return start + min(times) / 1000.0, start + max(times) / 1000.0
-
-
 def t_formats(ctx):
     """Wall mode for the shares (a loaded machine blurs CPU accounting, not the wall split the ticks
     see); a short cpu-mode run checks that its µs of CPU become pstats seconds."""
@@ -236,7 +227,7 @@ def t_formats(ctx):
         if r.rc != 0:
             raise harness.Fail("exit %d: %s" % (r.rc, r.describe()))
         time.sleep(0.25)     # the target's next history entry, past the window's end
-        t0, t1 = gecko_window(out + ".gecko.json")
+        t0, t1 = harness.gecko_window(out + ".gecko.json")
         want = window_shares(target, t0, t1, "spent")
         total = check_pstats(interp, out + ".pstats", target.truth["file"], want)
         check_gecko(out + ".gecko.json", target.truth["file"], want)
@@ -305,7 +296,7 @@ def t_diff(spy, interp):
         if r.rc != 0:
             raise harness.Fail("base run: exit %d: %s" % (r.rc, r.describe()))
         time.sleep(0.25)     # the target's next history entry, past the window's end
-        base = window_shares(target, *gecko_window(g0), key="spent")
+        base = window_shares(target, *harness.gecko_window(g0), key="spent")
         target.kill()
         with open(base_txt, "a") as f:
             f.write("<module> (/nowhere/gone.py);vanished (/nowhere/gone.py:3) 1\n")
@@ -319,7 +310,7 @@ def t_diff(spy, interp):
         if r.rc != 0:
             raise harness.Fail("second run: exit %d: %s" % (r.rc, r.describe()))
         time.sleep(0.25)     # the target's next history entry, past the window's end
-        check_diff_svg(d1, window_shares(target, *gecko_window(g1), key="spent"), base, "vanished (/nowhere/gone.py)")
+        check_diff_svg(d1, window_shares(target, *harness.gecko_window(g1), key="spent"), base, "vanished (/nowhere/gone.py)")
         lua = ("lua p = pyspy.sample{duration=0.7, rate=450, mode='wall'}; b = assert(pyspy.load('%s')); "
                "assert(p:flamegraph('%s', {diff = b})); assert(p:save('%s')); "
                "for _, r in ipairs(b:top(10, 'function')) do print('loaded', r.qualname, 100 * r.own / b.weight) end; "
@@ -329,7 +320,7 @@ def t_diff(spy, interp):
         if r.rc != 0:
             raise harness.Fail("lua run: exit %d: %s" % (r.rc, r.describe()))
         time.sleep(0.25)
-        check_diff_svg(d2, window_shares(target, *gecko_window(g2), key="spent"), base, None)
+        check_diff_svg(d2, window_shares(target, *harness.gecko_window(g2), key="spent"), base, None)
         target.kill()
     for want in ("bad\tnil\tcannot read '%s': not a pstats file (the file ends inside a value)" % cut,
                  "bad\tnil\tcannot read '%s': line 1 is not folded stacks ('a;b;c COUNT') nor is the file pstats"

@@ -668,6 +668,16 @@ def parse_bt_text(text):
 FOLDED_LINE = re.compile(r"^(.*) (\d+)$")
 
 
+def gecko_window(path):
+    """The wall-clock span (s) a Gecko profile's samples cover: the window a
+    truth the target keeps over time is taken over."""
+    with open(path) as f:
+        doc = json.load(f)
+    times = [s[1] for th in doc["threads"] for s in th["samples"]["data"]]
+    start = doc["meta"]["startTime"] / 1000.0
+    return start + min(times) / 1000.0, start + max(times) / 1000.0
+
+
 def read_folded(path, errors="strict"):
     """[(stack, count)] for each line of a folded-stacks file, in file order:
     stack is the line's frames as written (root first, joined by ";"), count an

@@ -8,9 +8,11 @@ wall time, so that only the thread holding the GIL moves and the others wait
 for it inside whichever phase they were in.  A thread's stack then changes
 only while it holds the GIL.  Every thread adds up the wall time it spent in
 each phase; the totals, with the time they were taken, are written to
-TRUTH_JSON every 0.02 s as {"at": time.time(), "spent": {tid: {"phase_a": s,
-"phase_b": s}}}, and "ready" to WRITE_FD once every thread runs.  Runs until
-killed.  Python 2.7 - 3.15 compatible.
+TRUTH_JSON every 0.05 s as {"at": time.time(), "spent": {tid: {"phase_a": s,
+"phase_b": s}}, "history": [[at, spent], ...]}, the history those of the last
+10 s (a test takes the truth over exactly the window it sampled), and "ready"
+to WRITE_FD once every thread runs.  Runs until killed.  Python 2.7 - 3.15
+compatible.
 """
 import json
 import os
@@ -64,9 +66,13 @@ for i in range(nthreads):
     started.acquire()
 os.write(wfd, b"ready\n")
 os.close(wfd)
+history = []
 while True:
-    time.sleep(0.02)
     snap = {"at": time.time(), "spent": dict((k, dict(v)) for k, v in list(spent.items()))}
+    history.append([snap["at"], snap["spent"]])
+    del history[:-200]
+    snap["history"] = history
     with open(truth_path + ".tmp", "w") as f:
         json.dump(snap, f)
     os.rename(truth_path + ".tmp", truth_path)
+    time.sleep(0.05)
