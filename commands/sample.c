@@ -228,6 +228,9 @@ static int do_sample(struct session *s, const struct cmd_args *a)
 	if (st.unchanged)
 		fprintf(s->out, "(%llu stacks were kept from an earlier tick without a read: their thread had not run since)\n",
 			(unsigned long long)st.unchanged);
+	if (st.quiet)
+		fprintf(s->out, "(%llu ticks read only the thread state of the thread that held the GIL since the tick before)\n",
+			(unsigned long long)st.quiet);
 	if (st.errors && st.error_msg[0])
 		fprintf(s->out, "(last error: %s)\n", st.error_msg);
 	if (rq.native && st.native_failed)

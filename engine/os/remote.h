@@ -103,12 +103,14 @@ void remote_prefetch_want(struct remote *r, const raddr_t *addrs, size_t n, size
  */
 void remote_prefetch_still(struct remote *r, bool on);
 /*
- * When to fetch this piece among the others, from now on: REMOTE_EARLY
- * before the rest (what points into them: a thread's state, its pointer to
- * its top frame), REMOTE_LATE after the rest (what checks them: the
- * data-stack top again, after the chunk); 0, the rest, in address order.
- * A re-read's own pieces (the thread state) go early.
+ * When to fetch this piece among the others, from now on: REMOTE_FIRST
+ * before everything (the GIL's state: what says which thread states can
+ * have changed since), REMOTE_EARLY before the rest (what points into them:
+ * a thread's state, its pointer to its top frame), REMOTE_LATE after the rest
+ * (what checks them: the data-stack top again, after the chunk); 0, the
+ * rest, in address order.  A re-read's own pieces (the thread state) go early.
  */
+#define REMOTE_FIRST (-2)
 #define REMOTE_EARLY (-1)
 #define REMOTE_LATE 1
 void remote_prefetch_order(struct remote *r, raddr_t addr, size_t len, int order);

@@ -43,6 +43,7 @@ struct sampler_stats {
 	uint64_t held;             /* of those, read with their thread held (still torn after the re-reads) */
 	uint64_t held_ns;          /* how long those reads held their threads, in all */
 	uint64_t unchanged;        /* stacks kept from an earlier tick: their thread has not run since */
+	uint64_t quiet;            /* ticks that read only the GIL holder's thread state (threads_refresh) */
 	uint64_t late;             /* scheduled ticks missed because the sampler fell behind (more than an
 	                              interval late): ticks + late is about the rate times the time */
 	uint64_t reads;            /* remote reads issued */

@@ -50,7 +50,8 @@ struct sampler {
 	size_t plan_cap;
 	struct remote_iov *iov;        /* the pieces plan() fetches */
 	size_t iov_cap;
-	struct gil_switches gil;       /* this tick's */
+	struct gil_switches gil;       /* this tick's (the last tick's, until tick() reads it) */
+	bool list_ok;                  /* `list` is what the last tick read: threads_refresh() may stand in */
 	struct native_stack ns;        /* native: reused tick after tick */
 	struct py_frame *merged;       /* native: the merged stack handed to emit */
 	size_t merged_cap;

@@ -19,6 +19,7 @@ struct tname {
 	raddr_t interp;
 	char *name;                /* NULL: not known yet */
 	uint64_t retry_ns;         /* when to ask again, if name is NULL */
+	uint64_t wait_ns;          /* how long it waited last: doubled each miss */
 	uint64_t seen;             /* the round it was last looked up */
 };
 
@@ -96,8 +97,11 @@ const char *thread_names_get(struct thread_names *c, struct target *t, const str
 	char buf[256];
 	if (threads_name(t, th->interp, th->thread_id, buf, sizeof(buf)) == 0 && buf[0])
 		e->name = strdup(buf);
-	else
-		e->retry_ns = now_ns + THREAD_NAMES_RETRY_NS;
+	else {
+		e->wait_ns = !e->wait_ns ? THREAD_NAMES_RETRY_NS
+			   : e->wait_ns >= THREAD_NAMES_RETRY_MAX_NS / 2 ? THREAD_NAMES_RETRY_MAX_NS : e->wait_ns * 2;
+		e->retry_ns = now_ns + e->wait_ns;
+	}
 	return e->name;
 }
 

@@ -224,11 +224,11 @@ static raddr_t copied_previous(struct target *t, const struct chunk_copy *cc, in
  * that change fastest closest in time to the pointer to the top frame.  The
  * read-ahead copies every piece of a tick in address order, joined into one
  * iovec where they touch (prefetch.c), and checks what returned meanwhile
- * afterwards (check_popped).  Pieces start at fixed offsets in the chunk and are read whole, past the top, so the
- * sampler's read-ahead finds the same pieces, of the same length, tick after
- * tick.  CPython sizes a chunk as a power of two of at least 16 KiB, so a whole
- * piece never passes its end; if one does, the caller reads the used part
- * alone.  Returns the number of pieces; *len, the bytes they take.
+ * afterwards (check_popped).  Pieces start at fixed offsets in the chunk, so
+ * the sampler's read-ahead finds the same pieces tick after tick; all but the
+ * topmost are read whole.  CPython sizes a chunk as a power of two of at least
+ * 16 KiB, so a whole piece never passes its end; if one does, the caller reads
+ * the used part alone.  Returns the number of pieces.
  */
 #if CHUNK_PIECES + 1 + 1 + 8 > FRAMES_PLAN_MAX
 #error "FRAMES_PLAN_MAX is too small for a chunk's pieces"
@@ -243,12 +243,20 @@ static size_t piece_size(size_t used)
 	return piece;
 }
 
+/* The topmost piece is read only up to the top, rounded up to TOP_ROUND: a
+ * 30-deep stack used 4.2 KiB, and the two whole pieces copied 8 KiB, a tenth
+ * of a tick's kernel time (the copy is per byte, the rest per page).  Its
+ * start stays fixed, so the read-ahead still finds it by address; its length
+ * follows the deepest top of the last ticks (a longer read refetches it once). */
+#define TOP_ROUND 1024
+
 static int chunk_pieces(raddr_t chunk, raddr_t top, uint8_t *buf, struct remote_iov *iov)
 {
 	size_t used = top - chunk, piece = piece_size(used);
 	int n = 0;
 	for (size_t start = (used - 1) / piece * piece;; start -= piece) {
-		iov[n++] = (struct remote_iov){ chunk + start, buf ? buf + start : NULL, piece };
+		size_t len = n ? piece : (used - start + TOP_ROUND - 1) / TOP_ROUND * TOP_ROUND;
+		iov[n++] = (struct remote_iov){ chunk + start, buf ? buf + start : NULL, len < piece ? len : piece };
 		if (!start)
 			return n;
 	}

@@ -66,6 +66,8 @@ struct target {
 
 	raddr_t runtime;           /* _PyRuntime, 0 before 3.7 or when unknown */
 	raddr_t interp;            /* the main PyInterpreterState */
+	raddr_t gil;               /* 3.12+: its interp->ceval.gil once read non-zero (set at its start, and
+	                              only cleared when it ends), so the sampler reads it once, not each tick */
 	raddr_t tstate_current;    /* 2.7/3.6: address of _PyThreadState_Current, else 0 */
 	raddr_t code_type;         /* PyCode_Type, for validating code objects; 0 if unknown */
 

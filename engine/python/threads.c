@@ -103,6 +103,68 @@ int threads_read(struct target *t, struct thread_list *l, struct pyspy_err *e)
 	return 0;
 }
 
+int threads_refresh(struct target *t, struct thread_list *l, raddr_t holder)
+{
+	const struct py_layout *L = &t->layout;
+	uint8_t b[TARGET_TSTATE_MAX];
+	size_t i = l->n;
+	if (!l->n || !t->tstate_len || t->tstate_len > TARGET_TSTATE_MAX)
+		return -1;
+	for (size_t k = 0; k < l->n; k++) {
+		if (l->v[k].interp != t->interp)
+			return -1;     /* another GIL runs those */
+		if (l->v[k].tstate == holder)
+			i = k;
+	}
+	if (i == l->n)
+		return -1;
+	/* a subinterpreter with a GIL of its own runs while this one is held */
+	if (t->runtime && L->interp.next >= 0) {
+		uint64_t now = l->now_ns ? l->now_ns : clock_now_ns();
+		raddr_t head = 0;
+		if (!l->interps_every_ns || l->interps_head != t->interp)
+			return -1;
+		if (now - l->interps_at >= l->interps_every_ns) {
+			if (target_read_ptr(t, t->runtime + (raddr_t)L->runtime.interpreters_head, &head, NULL) < 0 ||
+			    head != t->interp)
+				return -1;
+			l->interps_at = now;
+		}
+	}
+	uint8_t *old = l->tsbufs + i * t->tstate_len;
+	if (remote_read(&t->mem, holder, b, t->tstate_len, NULL) < 0 || rbuf_u64(b, L->tstate.interp) != t->interp ||
+	    rbuf_u64(b, L->tstate.next) != rbuf_u64(old, L->tstate.next))
+		return -1;
+	memcpy(old, b, t->tstate_len);
+	for (size_t k = 0; k < l->n; k++) {
+		l->v[k].gil = -1;
+		l->v[k].walk_error = 0;
+	}
+	return 0;
+}
+
+void threads_prefetch(struct target *t, const struct thread_list *l)
+{
+	struct remote_iov iov[256];
+	int n = 0;
+	if (!remote_prefetch_active(&t->mem) || !t->tstate_len)
+		return;
+	raddr_t head = t->interp + (raddr_t)t->layout.interp.tstate_head;
+	if (!remote_prefetch_fresh(&t->mem, head, 8))
+		iov[n++] = (struct remote_iov){ head, NULL, 8 };
+	for (size_t k = 0; k < l->n; k++) {
+		if (remote_prefetch_fresh(&t->mem, l->v[k].tstate, t->tstate_len))
+			continue;
+		iov[n++] = (struct remote_iov){ l->v[k].tstate, NULL, t->tstate_len };
+		if (n == (int)(sizeof(iov) / sizeof(iov[0]))) {
+			remote_prefetch_now(&t->mem, iov, n);
+			n = 0;
+		}
+	}
+	if (n)
+		remote_prefetch_now(&t->mem, iov, n);
+}
+
 void threads_release(struct thread_list *l)
 {
 	for (size_t i = 0; i < l->cap; i++) {
@@ -197,9 +259,11 @@ static raddr_t gil_struct(struct target *t)
 {
 	const struct py_layout *L = &t->layout;
 	raddr_t gil = 0;
-	if (L->gil_model == GIL_MODEL_INTERP_GIL)
-		remote_read_ptr(&t->mem, t->interp + (raddr_t)L->interp.ceval_gil, &gil, NULL);
-	else if (t->runtime && L->runtime.ceval_gil >= 0)
+	if (L->gil_model == GIL_MODEL_INTERP_GIL) {
+		if (!t->gil && remote_read_ptr(&t->mem, t->interp + (raddr_t)L->interp.ceval_gil, &gil, NULL) == 0)
+			t->gil = gil;
+		gil = t->gil;
+	} else if (t->runtime && L->runtime.ceval_gil >= 0)
 		gil = t->runtime + (raddr_t)L->runtime.ceval_gil;
 	return gil;
 }
@@ -213,17 +277,23 @@ int threads_gil_state(struct target *t, raddr_t *holder, struct gil_switches *sw
 	bool have = false;
 	*holder = 0;
 	if (sw)
-		sw->valid = false;
+		sw->valid = sw->held = false;
 	/* one read of the struct up to its last field used: the holder and the
 	 * handoff count as close together in time as a copy makes them, and one
 	 * piece for the sampler's read-ahead */
 	if (len && (in_struct || (sw && L->gil.switch_number >= 0))) {
 		raddr_t gil = gil_struct(t);
+		if (gil)
+			remote_prefetch_order(&t->mem, gil, len, REMOTE_FIRST);
 		have = gil && remote_read(&t->mem, gil, buf, len, NULL) == 0;
 	}
 	if (have && sw && L->gil.switch_number >= 0) {
+		int32_t locked = 0;
+		if (L->gil.locked >= 0)
+			memcpy(&locked, buf + L->gil.locked, sizeof(locked));
 		sw->count = rbuf_u64(buf, L->gil.switch_number);
 		sw->last_holder = rbuf_u64(buf, L->gil.last_holder);
+		sw->held = L->gil.locked >= 0 && locked == 1;   /* -1: destroyed, at exit */
 		sw->valid = true;
 	}
 	switch (L->gil_model) {

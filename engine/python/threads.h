@@ -95,6 +95,21 @@ struct thread_list {
  * than THREADS_MAX (PS_ECORRUPT).
  */
 int threads_read(struct target *t, struct thread_list *l, struct pyspy_err *e);
+/*
+ * The sampler, on a tick where no thread but `holder` can have run Python
+ * code since the list was last read (the GIL held by it all along: see
+ * sampler.c): the list as threads_read() left it, with only the holder's
+ * thread state read again.  0, or -1 when that cannot stand in for a whole
+ * read: the holder is not in the list, its state cannot be read, no longer
+ * belongs to the interpreter or links elsewhere now, the list holds another
+ * interpreter's threads, or the runtime now lists another interpreter (read
+ * as often as threads_read() reads it).
+ */
+int threads_refresh(struct target *t, struct thread_list *l, raddr_t holder);
+/* Before a threads_read() by the sampler: fetch the list's head and every
+ * thread state the last read found, in one read where the read-ahead does not
+ * hold them already (a list that was only refreshed for a while aged out). */
+void threads_prefetch(struct target *t, const struct thread_list *l);
 /* Free the list, with every slot's frames and name. */
 void threads_release(struct thread_list *l);
 
@@ -116,12 +131,15 @@ int threads_gc_collecting(struct target *t, raddr_t interp);
  */
 struct gil_switches {
 	bool valid;                /* read: the layout has both fields */
+	bool held;                 /* and `locked` with them, and it was set */
 	uint64_t count;
 	raddr_t last_holder;
 };
 
 /* The thread state holding the GIL (0: nobody); -1 when it cannot be known.
- * threads_gil_state also fills *sw (when not NULL) from the same read. */
+ * threads_gil_state also fills *sw (when not NULL) from the same read, which
+ * the sampler's read-ahead fetches first of all its pieces (REMOTE_FIRST):
+ * a thread state fetched with it was read after it. */
 int threads_gil_holder(struct target *t, raddr_t *holder);
 int threads_gil_state(struct target *t, raddr_t *holder, struct gil_switches *sw);
 
