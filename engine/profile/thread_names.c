@@ -6,6 +6,7 @@
 #include "thread_names.h"
 
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -81,6 +82,61 @@ static int rebuild(struct thread_names *c, size_t want)
 	return 0;
 }
 
+struct rname {
+	uint64_t thread_id;
+	char *name;
+};
+
+static void round_clear(struct thread_names *c)
+{
+	for (size_t i = 0; i < c->rn; i++)
+		free(c->rv[i].name);
+	c->rn = 0;
+	c->rall = false;
+	c->rlookups = 0;
+}
+
+static void round_add(void *arg, uint64_t thread_id, const char *name)
+{
+	struct thread_names *c = arg;
+	if (c->rn == c->rcap) {
+		size_t ncap = c->rcap ? c->rcap * 2 : 64;
+		struct rname *nv = realloc(c->rv, ncap * sizeof(*nv));
+		if (!nv)
+			return;
+		c->rv = nv;
+		c->rcap = ncap;
+	}
+	char *copy = strdup(name);
+	if (copy)
+		c->rv[c->rn++] = (struct rname){ thread_id, copy };
+}
+
+/* th's name as threading has it now, into buf; false if it has none */
+static bool look_up(struct thread_names *c, struct target *t, const struct py_thread *th, char *buf, size_t len)
+{
+	if (c->rround != c->round || c->rinterp != th->interp) {
+		round_clear(c);
+		c->rround = c->round;
+		c->rinterp = th->interp;
+		c->ractive = threads_active_dict(t, th->interp);
+	}
+	if (!c->ractive)
+		return false;
+	if (!c->rall && ++c->rlookups >= 2) {
+		threads_names_in(t, c->ractive, round_add, c);
+		c->rall = true;
+	}
+	if (!c->rall)
+		return threads_name_in(t, c->ractive, th->thread_id, buf, len) == 0 && buf[0];
+	for (size_t i = 0; i < c->rn; i++)
+		if (c->rv[i].thread_id == th->thread_id) {
+			snprintf(buf, len, "%s", c->rv[i].name);
+			return buf[0] != 0;
+		}
+	return false;
+}
+
 const char *thread_names_get(struct thread_names *c, struct target *t, const struct py_thread *th, uint64_t now_ns)
 {
 	bool found = false;
@@ -95,7 +151,7 @@ const char *thread_names_get(struct thread_names *c, struct target *t, const str
 	if (e->name || (found && now_ns < e->retry_ns))
 		return e->name;
 	char buf[256];
-	if (threads_name(t, th->interp, th->thread_id, buf, sizeof(buf)) == 0 && buf[0])
+	if (look_up(c, t, th, buf, sizeof(buf)))
 		e->name = strdup(buf);
 	else {
 		e->wait_ns = !e->wait_ns ? THREAD_NAMES_RETRY_NS
@@ -118,6 +174,8 @@ void thread_names_release(struct thread_names *c)
 {
 	for (size_t i = 0; i < c->cap; i++)
 		free(c->v[i].name);
+	round_clear(c);
+	free(c->rv);
 	free(c->v);
 	memset(c, 0, sizeof(*c));
 }

@@ -30,6 +30,16 @@ struct thread_names {
 	struct tname *v;
 	size_t cap, n;
 	uint64_t round;            /* bumped by thread_names_round() */
+	/* this round's lookups: threading._active of one interpreter, found once
+	 * (not once per thread: a walk of sys.modules each), and from its second
+	 * lookup on every name in it, read in one walk (100 threads named one by
+	 * one cost 100 walks of _active, 17,000 reads at a sample's first tick) */
+	uint64_t rround;
+	raddr_t rinterp, ractive;
+	int rlookups;
+	bool rall;                 /* rv holds every name _active had */
+	struct rname *rv;
+	size_t rn, rcap;
 };
 
 /* th's name (owned by the cache, valid until the next thread_names_round()

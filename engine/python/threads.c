@@ -211,6 +211,46 @@ int threads_name(struct target *t, raddr_t interp, uint64_t thread_id, char *buf
 	return name_of(t, active, thread_id, buf, len);
 }
 
+raddr_t threads_active_dict(struct target *t, raddr_t interp)
+{
+	raddr_t active;
+	return threading_active(t, interp, &active, NULL) < 0 ? 0 : active;
+}
+
+int threads_name_in(struct target *t, raddr_t active, uint64_t thread_id, char *buf, size_t len)
+{
+	return active ? name_of(t, active, thread_id, buf, len) : -1;
+}
+
+struct names_walk {
+	struct target *t;
+	threads_name_fn fn;
+	void *arg;
+};
+
+static int visit_name(void *arg, raddr_t key, raddr_t thread)
+{
+	struct names_walk *w = arg;
+	const char *attr = w->t->layout.thread_name_model == THREAD_NAME_MANGLED ? "_Thread__name" : "_name";
+	uint64_t id;
+	bool negative;
+	raddr_t name;
+	char buf[256];
+	/* an entry that cannot be read is left out: its thread is asked alone later */
+	if (pyobj_int(w->t, key, &id, &negative, NULL) < 0 || negative || !thread ||
+	    pyobj_attr(w->t, thread, attr, &name, NULL) < 0 || !name ||
+	    pyobj_str(w->t, name, buf, sizeof(buf), NULL, NULL) < 0 || !buf[0])
+		return 0;
+	w->fn(w->arg, id, buf);
+	return 0;
+}
+
+int threads_names_in(struct target *t, raddr_t active, threads_name_fn fn, void *arg)
+{
+	struct names_walk w = { t, fn, arg };
+	return active && pyobj_dict_foreach(t, active, visit_name, &w, NULL) == 0 ? 0 : -1;
+}
+
 void threads_name_all(struct target *t, struct py_thread *threads, size_t n)
 {
 	raddr_t interp = 0, active = 0;

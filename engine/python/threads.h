@@ -116,6 +116,14 @@ void threads_release(struct thread_list *l);
 /* The threading module's name for a thread of interpreter `interp` (0: the
  * main one); 0, or -1 when it has none. */
 int threads_name(struct target *t, raddr_t interp, uint64_t thread_id, char *buf, size_t len);
+/* The same in two steps, for many threads at once: the address of
+ * interpreter interp's threading._active dict (0 when it has none), then one
+ * thread's name in it, or every name in it in one walk (fn(arg, thread id,
+ * name) for each entry that reads whole).  0, or -1. */
+raddr_t threads_active_dict(struct target *t, raddr_t interp);
+int threads_name_in(struct target *t, raddr_t active, uint64_t thread_id, char *buf, size_t len);
+typedef void (*threads_name_fn)(void *arg, uint64_t thread_id, const char *name);
+int threads_names_in(struct target *t, raddr_t active, threads_name_fn fn, void *arg);
 /* Name each thread (strdup'd into .name) as threads_name() would. */
 void threads_name_all(struct target *t, struct py_thread *threads, size_t n);
 

@@ -173,6 +173,7 @@ static void test_name_backoff(void)
 	uint64_t now = 63 * ms, asks = 0;
 	for (int i = 0; i < 40; i++) {
 		now += THREAD_NAMES_RETRY_MAX_NS / 4;
+		thread_names_round(&c, 1);
 		unsigned long before = t.mem.nreads;
 		thread_names_get(&c, &t, &th, now);
 		asks += t.mem.nreads != before;
