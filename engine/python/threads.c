@@ -192,23 +192,14 @@ static int threading_active(struct target *t, raddr_t interp, raddr_t *active, s
 	return rc;
 }
 
-static int name_of(struct target *t, raddr_t active, uint64_t thread_id, char *buf, size_t len)
+/* A threading.Thread object's name */
+static int thread_obj_name(struct target *t, raddr_t thread, char *buf, size_t len)
 {
 	const char *attr = t->layout.thread_name_model == THREAD_NAME_MANGLED ? "_Thread__name" : "_name";
-	raddr_t thread, name;
-	if (pyobj_dict_get_int(t, active, thread_id, &thread, NULL) < 0 || !thread)
-		return -1;
-	if (pyobj_attr(t, thread, attr, &name, NULL) < 0 || !name)
+	raddr_t name;
+	if (!thread || pyobj_attr(t, thread, attr, &name, NULL) < 0 || !name)
 		return -1;
 	return pyobj_str(t, name, buf, len, NULL, NULL) == 0 ? 0 : -1;
-}
-
-int threads_name(struct target *t, raddr_t interp, uint64_t thread_id, char *buf, size_t len)
-{
-	raddr_t active;
-	if (threading_active(t, interp, &active, NULL) < 0 || !active)
-		return -1;
-	return name_of(t, active, thread_id, buf, len);
 }
 
 raddr_t threads_active_dict(struct target *t, raddr_t interp)
@@ -219,7 +210,15 @@ raddr_t threads_active_dict(struct target *t, raddr_t interp)
 
 int threads_name_in(struct target *t, raddr_t active, uint64_t thread_id, char *buf, size_t len)
 {
-	return active ? name_of(t, active, thread_id, buf, len) : -1;
+	raddr_t thread;
+	if (!active || pyobj_dict_get_int(t, active, thread_id, &thread, NULL) < 0)
+		return -1;
+	return thread_obj_name(t, thread, buf, len);
+}
+
+int threads_name(struct target *t, raddr_t interp, uint64_t thread_id, char *buf, size_t len)
+{
+	return threads_name_in(t, threads_active_dict(t, interp), thread_id, buf, len);
 }
 
 struct names_walk {
@@ -231,15 +230,12 @@ struct names_walk {
 static int visit_name(void *arg, raddr_t key, raddr_t thread)
 {
 	struct names_walk *w = arg;
-	const char *attr = w->t->layout.thread_name_model == THREAD_NAME_MANGLED ? "_Thread__name" : "_name";
 	uint64_t id;
 	bool negative;
-	raddr_t name;
 	char buf[256];
 	/* an entry that cannot be read is left out: its thread is asked alone later */
-	if (pyobj_int(w->t, key, &id, &negative, NULL) < 0 || negative || !thread ||
-	    pyobj_attr(w->t, thread, attr, &name, NULL) < 0 || !name ||
-	    pyobj_str(w->t, name, buf, sizeof(buf), NULL, NULL) < 0 || !buf[0])
+	if (pyobj_int(w->t, key, &id, &negative, NULL) < 0 || negative || thread_obj_name(w->t, thread, buf, sizeof(buf)) < 0 ||
+	    !buf[0])
 		return 0;
 	w->fn(w->arg, id, buf);
 	return 0;
@@ -251,20 +247,29 @@ int threads_names_in(struct target *t, raddr_t active, threads_name_fn fn, void 
 	return active && pyobj_dict_foreach(t, active, visit_name, &w, NULL) == 0 ? 0 : -1;
 }
 
+struct name_all {
+	struct py_thread *threads;
+	size_t n;
+	raddr_t interp;
+};
+
+static void name_each(void *arg, uint64_t thread_id, const char *name)
+{
+	struct name_all *a = arg;
+	for (size_t i = 0; i < a->n; i++)
+		if (!a->threads[i].name && a->threads[i].interp == a->interp && a->threads[i].thread_id == thread_id)
+			a->threads[i].name = strdup(name);
+}
+
 void threads_name_all(struct target *t, struct py_thread *threads, size_t n)
 {
-	raddr_t interp = 0, active = 0;
-	for (size_t i = 0; i < n; i++) {
-		char buf[256];
-		/* each interpreter has its own threading module */
-		if (i == 0 || threads[i].interp != interp) {
-			interp = threads[i].interp;
-			if (threading_active(t, interp, &active, NULL) < 0)
-				active = 0;
+	/* each interpreter has its own threading module: one walk of its
+	 * _active names all its threads (one lookup each was n walks) */
+	for (size_t i = 0; i < n; i++)
+		if (i == 0 || threads[i].interp != threads[i - 1].interp) {
+			struct name_all a = { threads, n, threads[i].interp };
+			threads_names_in(t, threads_active_dict(t, threads[i].interp), name_each, &a);
 		}
-		if (active && name_of(t, active, threads[i].thread_id, buf, sizeof(buf)) == 0)
-			threads[i].name = strdup(buf);
-	}
 }
 
 /* ---- garbage collection ---- */
