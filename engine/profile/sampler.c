@@ -355,32 +355,10 @@ static int tick(struct sampler *sm, uint64_t t0, struct pyspy_err *e)
 	if (sm->o->blocking && (rc = pause_all(&pz, sm->t->pid, e)) < 0)
 		return rc;
 	sm->list.now_ns = sm->tick_ns;   /* its clock for the interpreters' list */
-	/*
-	 * The GIL first (the read-ahead fetched it before every thread state).
-	 * Held at both ticks by the same thread, and no handoff in between: no
-	 * other thread took it, so none ran Python code, and none could change
-	 * its stack or the list (a thread ends holding the GIL and lets it go
-	 * after; one that starts takes it before its first frame).  Only the
-	 * holder's state is read again then; the others keep the bytes last read,
-	 * after a GIL read that said the same.  A tick that cannot say so reads
-	 * the whole list, in one read.  A one-thread program spinning with an
-	 * idle main thread: 7 pages a tick to 6 on 3.12, 8 to 6 on 3.14.
-	 */
-	struct gil_switches was = sm->gil;
-	bool have_holder = threads_gil_state(sm->t, &holder, &sm->gil) == 0;
-	sm->have_gil = sm->keep_stacks && sm->gil.valid;
-	bool quiet = sm->list_ok && sm->have_gil && sm->gil.held && was.valid && was.held &&
-		     was.count == sm->gil.count && was.last_holder == sm->gil.last_holder;
-	if (quiet && threads_refresh(sm->t, &sm->list, sm->gil.last_holder) == 0) {
-		sm->st->quiet++;
-	} else {
-		threads_prefetch(sm->t, &sm->list);
-		rc = threads_read(sm->t, &sm->list, e);
-		sm->list_ok = rc >= 0;
-		if (rc < 0) {
-			resume(sm, &pz);
-			return rc;
-		}
+	bool have_holder;
+	if ((rc = sampler_threads(sm, &holder, &have_holder, e)) < 0) {
+		resume(sm, &pz);
+		return rc;
 	}
 	int n = (int)sm->list.n;
 	thread_names_round(&sm->names, sm->list.n);

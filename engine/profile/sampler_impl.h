@@ -1,8 +1,9 @@
 /*
  * sampler_impl.h — the sampler's state, shared by its two files (private to
  * engine/profile/): sampler.c runs the loop and a tick (pacing, the
- * scheduler's accounting, weights, emitting); sampler_walk.c reads one
- * thread's stack truthfully from a running target (re-reads, the held read)
+ * scheduler's accounting, weights, emitting); sampler_walk.c reads the
+ * tick's thread list (all of it, or the GIL holder's state alone), one
+ * thread's stack truthfully from a running target (re-reads, the held read),
  * and says which stacks cannot have changed since they were read.
  */
 #ifndef PYSPY_SAMPLER_IMPL_H
@@ -62,6 +63,10 @@ struct sampler {
 	uint64_t next_exec_check;
 };
 
+/* The tick's thread list (sm->list) and the GIL's state (sm->gil, *holder):
+ * all of it read, or only the holder's state when the GIL says nothing else
+ * ran (sampler_walk.c).  0, or the error threads_read() gave. */
+int sampler_threads(struct sampler *sm, raddr_t *holder, bool *have_holder, struct pyspy_err *e);
 /* Walk thread i of this tick's list: re-read when torn, held at last (sampler_walk.c). */
 int sampler_walk(struct sampler *sm, size_t i, struct pyspy_err *we);
 /* Whether th's stack as last read is still its stack: it has not held the GIL since. */

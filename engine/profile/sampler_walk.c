@@ -1,6 +1,6 @@
 /*
- * sampler_walk.c — one thread's stack, read truthfully from a running
- * target, and the stacks that need no read at all.
+ * sampler_walk.c — the tick's thread list, one thread's stack, read
+ * truthfully from a running target, and the stacks that need no read at all.
  */
 #include "sampler_impl.h"
 
@@ -10,6 +10,34 @@
 #include "engine/os/pause.h"
 #include "engine/os/remote.h"
 #include "engine/python/frames.h"
+
+/*
+ * The GIL first (the read-ahead fetched it before every thread state).
+ * Held at both ticks by the same thread, and no handoff in between: no other
+ * thread took it, so none ran Python code, and none could change its stack or
+ * the list (a thread ends holding the GIL and lets it go after; one that
+ * starts takes it before its first frame).  Only the holder's state is read
+ * again then; the others keep the bytes last read, after a GIL read that said
+ * the same.  A tick that cannot say so reads the whole list, in one read.  A
+ * one-thread program spinning with an idle main thread: 7 pages a tick to 6
+ * on 3.12, 8 to 6 on 3.14.
+ */
+int sampler_threads(struct sampler *sm, raddr_t *holder, bool *have_holder, struct pyspy_err *e)
+{
+	struct gil_switches was = sm->gil;
+	*have_holder = threads_gil_state(sm->t, holder, &sm->gil) == 0;
+	sm->have_gil = sm->keep_stacks && sm->gil.valid;
+	bool quiet = sm->list_ok && sm->have_gil && sm->gil.held && was.valid && was.held &&
+		     was.count == sm->gil.count && was.last_holder == sm->gil.last_holder;
+	if (quiet && threads_refresh(sm->t, &sm->list, sm->gil.last_holder) == 0) {
+		sm->st->quiet++;
+		return 0;
+	}
+	threads_prefetch(sm->t, &sm->list);
+	int rc = threads_read(sm->t, &sm->list, e);
+	sm->list_ok = rc >= 0;
+	return rc;
+}
 
 static bool frames_all_known(const struct py_thread *th)
 {

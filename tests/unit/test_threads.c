@@ -59,19 +59,28 @@ static void lay_out(const struct py_layout *L)
 	put(ts[0], L->tstate.next, at(ts[1]));
 }
 
-static void test_refresh(void)
+/* A 3.12 target reading this process, its interpreter laid out; NULL if there is no 3.12 layout */
+static const struct py_layout *open_target(struct target *t)
 {
 	const struct py_layout *L = layout_for_version(3, 12);
+	if (!CHECK(L != NULL))
+		return NULL;
+	target_init_offline(t, L);
+	remote_init(&t->mem, getpid());
+	t->interp = at(interp);
+	t->runtime = at(runtime);
+	lay_out(L);
+	return L;
+}
+
+static void test_refresh(void)
+{
 	struct target t;
 	struct thread_list l = { 0 };
 	struct pyspy_err e = { 0 };
-	if (!CHECK(L != NULL))
+	const struct py_layout *L = open_target(&t);
+	if (!L)
 		return;
-	target_init_offline(&t, L);
-	remote_init(&t.mem, getpid());
-	t.interp = at(interp);
-	t.runtime = at(runtime);
-	lay_out(L);
 	l.interps_every_ns = 500000;
 	l.now_ns = 1000000;
 	CHECK_INT(threads_read(&t, &l, &e), 0);
@@ -142,16 +151,11 @@ static void test_refresh(void)
  * THREAD_NAMES_RETRY_MAX_NS: each ask reads the interpreter's modules. */
 static void test_name_backoff(void)
 {
-	const struct py_layout *L = layout_for_version(3, 12);
 	struct target t;
 	struct thread_names c = { 0 };
 	struct py_thread th = { 0 };
-	if (!CHECK(L != NULL))
+	if (!open_target(&t))
 		return;
-	target_init_offline(&t, L);
-	remote_init(&t.mem, getpid());
-	lay_out(L);
-	t.interp = at(interp);
 	th.interp = at(interp);
 	th.thread_id = 100;
 	th.os_tid = 200;
