@@ -71,6 +71,21 @@ static int read_interp(struct target *t, struct thread_list *l, raddr_t interp, 
 	return 0;
 }
 
+/* The head of the runtime's list of interpreters, when l's schedule says it
+ * is due (see struct thread_list): 1 with *head read and the schedule
+ * restarted, 0 when not due yet, -1 when the read failed. */
+static int interps_head_due(struct target *t, struct thread_list *l, raddr_t *head)
+{
+	uint64_t now = !l->interps_every_ns ? 0 : l->now_ns ? l->now_ns : clock_now_ns();
+	if (l->interps_every_ns && l->interps_head == t->interp && now - l->interps_at < l->interps_every_ns)
+		return 0;
+	if (target_read_ptr(t, t->runtime + (raddr_t)t->layout.runtime.interpreters_head, head, NULL) < 0)
+		return -1;
+	l->interps_head = *head;
+	l->interps_at = now;
+	return 1;
+}
+
 int threads_read(struct target *t, struct thread_list *l, struct pyspy_err *e)
 {
 	const struct py_layout *L = &t->layout;
@@ -81,13 +96,8 @@ int threads_read(struct target *t, struct thread_list *l, struct pyspy_err *e)
 	 * that is the main one means there are no others (one read per tick) */
 	if (rc < 0 || !t->runtime || L->interp.next < 0)
 		return rc;
-	uint64_t now = !l->interps_every_ns ? 0 : l->now_ns ? l->now_ns : clock_now_ns();
-	if (l->interps_every_ns && l->interps_head == t->interp && now - l->interps_at < l->interps_every_ns)
+	if (interps_head_due(t, l, &head) <= 0)
 		return rc;
-	if (target_read_ptr(t, t->runtime + (raddr_t)L->runtime.interpreters_head, &head, NULL) < 0)
-		return rc;
-	l->interps_head = head;
-	l->interps_at = now;
 	for (int k = 0; head && head != t->interp && k < INTERPS_MAX; k++) {
 		int64_t id = -1;
 		raddr_t next = 0;
@@ -120,16 +130,12 @@ int threads_refresh(struct target *t, struct thread_list *l, raddr_t holder)
 		return -1;
 	/* a subinterpreter with a GIL of its own runs while this one is held */
 	if (t->runtime && L->interp.next >= 0) {
-		uint64_t now = l->now_ns ? l->now_ns : clock_now_ns();
 		raddr_t head = 0;
 		if (!l->interps_every_ns || l->interps_head != t->interp)
 			return -1;
-		if (now - l->interps_at >= l->interps_every_ns) {
-			if (target_read_ptr(t, t->runtime + (raddr_t)L->runtime.interpreters_head, &head, NULL) < 0 ||
-			    head != t->interp)
-				return -1;
-			l->interps_at = now;
-		}
+		int due = interps_head_due(t, l, &head);
+		if (due < 0 || (due && head != t->interp))
+			return -1;
 	}
 	uint8_t *old = l->tsbufs + i * t->tstate_len;
 	if (remote_read(&t->mem, holder, b, t->tstate_len, NULL) < 0 || rbuf_u64(b, L->tstate.interp) != t->interp ||
